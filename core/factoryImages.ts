@@ -1,0 +1,139 @@
+import { normalizeImagePath } from './config/imagePaths';
+
+/**
+ * What the factory writes about its images, shared by SnapImagesFromVMs (writer), DistributeImages and
+ * RetireImages (readers). The VHD carries its own metadata as blob metadata, so no step needs local
+ * state, and metadata and bytes appear and disappear together.
+ */
+
+/** The container of a lab's storage account that DevTest Labs' generateUploadUri writes to. */
+export const UPLOADS_CONTAINER = 'uploads';
+
+/** Tags the factory reads on lab VMs and writes on the custom images it creates. */
+export const Tags = {
+  /** On a factory VM: the template it was made from. On a custom image: the same, carried along. */
+  ImagePath: 'ImagePath',
+  /** On a factory VM: leave this VM alone (CleanUpFactory neither deletes nor complains). */
+  FactoryIgnore: 'FactoryIgnore',
+  /** On a custom image: the factory lab's resource id (lower case); retention touches only images with it. */
+  ImageFactory: 'ImageFactory',
+  /** On a custom image: when the image was saved from its VM (UTC, ISO 8601); retention orders by it. */
+  ImageFactoryCreated: 'ImageFactoryCreated',
+} as const;
+
+export type OsType = 'Windows' | 'Linux';
+
+export interface FactoryImage {
+  /** e.g. `Win2016_Datacenter-Nov-24-2026`; also the custom image name in every lab. */
+  imageName: string;
+  /** The template the image was made from, normalized (`/` separators, case kept). */
+  imagePath: string;
+  /** From the VM's notes. */
+  description: string;
+  osType: OsType;
+  /** True when Windows was sysprepped or Linux deprovisioned, i.e. the VHD is generalized. */
+  generalized: boolean;
+  sourceVmId: string;
+  /** Managed disk the VHD was copied from; a disk saved once is not saved again. */
+  sourceDiskId: string;
+  /** When the image was saved (UTC, ISO 8601). */
+  createdUtc: string;
+  sizeBytes: number;
+}
+
+/** Marks a blob as a factory image; the value is the metadata format version. */
+const MARKER = 'imagefactory';
+const FORMAT_VERSION = '1';
+/** Marks a VHD copied into a target lab only to create a custom image from; deleted afterwards. */
+const STAGING_MARKER = 'imagefactorystaging';
+
+/** Blob name of an image in the factory store. */
+export function storeBlobName(imageName: string): string {
+  return `${imageName}.vhd`;
+}
+
+/**
+ * Blob name of the copy made in a target lab to create the custom image from. Distinct from the store
+ * name so that a factory lab that is also a target never overwrites or deletes its own store image.
+ */
+export function stagingBlobName(imageName: string): string {
+  return `staging-${imageName}.vhd`;
+}
+
+/** Blob metadata values must be ASCII header text; free text is percent-encoded. */
+export function toBlobMetadata(image: FactoryImage): Record<string, string> {
+  return {
+    [MARKER]: FORMAT_VERSION,
+    imagename: image.imageName,
+    imagepath: encodeURIComponent(normalizeImagePath(image.imagePath)),
+    description: encodeURIComponent(image.description),
+    ostype: image.osType,
+    generalized: String(image.generalized),
+    sourcevmid: encodeURIComponent(image.sourceVmId),
+    sourcediskid: encodeURIComponent(image.sourceDiskId),
+    createdutc: image.createdUtc,
+    sizebytes: String(image.sizeBytes),
+  };
+}
+
+/** The image a blob's metadata describes, or undefined when the blob is not a factory image. */
+export function fromBlobMetadata(metadata: Record<string, string> | undefined): FactoryImage | undefined {
+  if (!metadata) return undefined;
+  const md: Record<string, string> = {};
+  for (const [key, value] of Object.entries(metadata)) md[key.toLowerCase()] = value;
+  if (md[MARKER] !== FORMAT_VERSION) return undefined;
+  const osType = md.ostype === 'Windows' || md.ostype === 'Linux' ? md.ostype : undefined;
+  const sizeBytes = Number(md.sizebytes);
+  if (!md.imagename || !md.imagepath || !osType || !md.createdutc || !Number.isFinite(sizeBytes)) return undefined;
+  return {
+    imageName: md.imagename,
+    imagePath: safeDecode(md.imagepath),
+    description: safeDecode(md.description ?? ''),
+    osType,
+    generalized: md.generalized === 'true',
+    sourceVmId: safeDecode(md.sourcevmid ?? ''),
+    sourceDiskId: safeDecode(md.sourcediskid ?? ''),
+    createdUtc: md.createdutc,
+    sizeBytes,
+  };
+}
+
+export function stagingMetadata(imageName: string): Record<string, string> {
+  return { [STAGING_MARKER]: imageName };
+}
+
+export function isStagingBlob(metadata: Record<string, string> | undefined): boolean {
+  return !!metadata && Object.keys(metadata).some((key) => key.toLowerCase() === STAGING_MARKER);
+}
+
+/** Tags for a custom image the factory creates from `image`, made by the factory lab `factoryLabId`. */
+export function customImageTags(image: FactoryImage, factoryLabId: string): Record<string, string> {
+  return {
+    [Tags.ImagePath]: normalizeImagePath(image.imagePath),
+    [Tags.ImageFactory]: factoryLabId.toLowerCase(),
+    [Tags.ImageFactoryCreated]: image.createdUtc,
+  };
+}
+
+/**
+ * Whether a custom image was made by the factory `factoryLabId`. Tags may come back with other
+ * casing of their names, as ARM keeps tag names as written but compares them without regard to case.
+ */
+export function isFactoryCustomImage(tags: Record<string, string> | undefined, factoryLabId: string): boolean {
+  return getTag(tags, Tags.ImageFactory)?.toLowerCase() === factoryLabId.toLowerCase() && !!getTag(tags, Tags.ImagePath);
+}
+
+export function getTag(tags: Record<string, string> | undefined, name: string): string | undefined {
+  if (!tags) return undefined;
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(tags)) if (key.toLowerCase() === wanted) return value;
+  return undefined;
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

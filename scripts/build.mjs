@@ -1,0 +1,40 @@
+// Bundles each task (a folder of tasks/ with a task.json) into one file, index.js, beside its task.json.
+// The agent runs that file with its Node20_1 or Node24 handler, so the bundle targets Node 20.
+import { build } from 'esbuild';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(import.meta.url), '../..');
+
+export function taskFolders() {
+  const tasksDir = join(root, 'tasks');
+  return readdirSync(tasksDir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(tasksDir, entry.name, 'task.json')))
+    .map((entry) => join(tasksDir, entry.name));
+}
+
+export async function buildTasks() {
+  const folders = taskFolders();
+  await Promise.all(
+    folders.map((folder) =>
+      build({
+        entryPoints: [join(folder, 'index.ts')],
+        outfile: join(folder, 'index.js'),
+        bundle: true,
+        platform: 'node',
+        target: 'node20',
+        format: 'cjs',
+        minify: true,
+        legalComments: 'none',
+        logLevel: 'warning',
+      }),
+    ),
+  );
+  return folders;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const folders = await buildTasks();
+  console.log(`Bundled ${folders.length} task(s): ${folders.map((f) => f.split(/[\\/]/).pop()).join(', ')}`);
+}

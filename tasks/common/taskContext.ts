@@ -1,0 +1,178 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tl from 'azure-pipelines-task-lib/task';
+import { ErrorCodes, FactoryError, formatIssueText, isAbortError, isFactoryError } from '../../core/errors';
+import type { Issue, Reporter } from '../../core/report';
+import type { EndpointReader } from '../../core/azure/endpoint';
+
+/**
+ * The thin layer between task-lib and the core: inputs, a Reporter writing logging commands, a
+ * cancellation signal wired to the agent's SIGINT/SIGTERM, the summary, output variables and the
+ * task result. A task's index.ts reads its inputs here, calls the core and reports.
+ */
+export interface TaskContext {
+  readonly reporter: TaskReporter;
+  /** Aborts on cancel (SIGINT/SIGTERM from the agent) and when the task's timeout passes. */
+  readonly signal: AbortSignal;
+  readonly endpoints: EndpointReader;
+  input(name: string, required: true): string;
+  input(name: string, required?: boolean): string | undefined;
+  boolInput(name: string, defaultValue: boolean): boolean;
+  intInput(name: string, options: { default: number; min: number; max: number }): number;
+  /** Starts the timeout clock: after `minutes` the signal aborts and the task ends Failed. */
+  setTimeoutMinutes(minutes: number): void;
+  uploadSummary(title: string, markdown: string): void;
+  setOutput(name: string, value: string): void;
+}
+
+export class TaskReporter implements Reporter {
+  errorCount = 0;
+  warningCount = 0;
+
+  info(message: string): void {
+    console.log(message);
+  }
+  debug(message: string): void {
+    tl.debug(message);
+  }
+  issue(issue: Issue): void {
+    if (issue.severity === 'error') this.errorCount++;
+    else this.warningCount++;
+    const properties: Record<string, string> = { type: issue.severity, code: issue.code };
+    if (issue.file) properties.sourcepath = issue.file;
+    if (issue.line !== undefined) properties.linenumber = String(issue.line);
+    if (issue.column !== undefined) properties.columnnumber = String(issue.column);
+    tl.command('task.logissue', properties, formatIssueText(issue.code, issue.message, issue.fix));
+  }
+  progress(percent: number, activity: string): void {
+    tl.command('task.setprogress', { value: String(Math.max(0, Math.min(100, Math.round(percent)))) }, activity);
+  }
+  maskSecret(value: string): void {
+    if (value) tl.setSecret(value);
+  }
+}
+
+const tlEndpoints: EndpointReader = {
+  url: (id) => tl.getEndpointUrl(id, true),
+  authScheme: (id) => tl.getEndpointAuthorizationScheme(id, true),
+  authParameter: (id, key) => tl.getEndpointAuthorizationParameter(id, key, true),
+  data: (id, key) => tl.getEndpointDataParameter(id, key, true),
+};
+
+/**
+ * Runs a task body and sets the result: Cancelled when the agent cancelled, Failed on any error
+ * (reported, or thrown), SucceededWithIssues on warnings, else Succeeded. A FactoryError is the user's
+ * to fix and is printed without a stack trace; anything else is a defect and its stack goes to debug.
+ */
+export async function runTask(taskName: string, body: (context: TaskContext) => Promise<string | void>): Promise<void> {
+  const reporter = new TaskReporter();
+  const cancel = new AbortController();
+  const timeout = new AbortController();
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
+  const onSignal = (name: string) => () => {
+    if (!cancel.signal.aborted) {
+      reporter.info(`${name} received: cancelling ${taskName}; cleaning up what it started.`);
+      cancel.abort();
+    }
+  };
+  process.on('SIGINT', onSignal('SIGINT'));
+  process.on('SIGTERM', onSignal('SIGTERM'));
+  const signal = AbortSignal.any([cancel.signal, timeout.signal]);
+
+  const context: TaskContext = {
+    reporter,
+    signal,
+    endpoints: tlEndpoints,
+    input: ((name: string, required?: boolean) => {
+      const value = tl.getInput(name, false)?.trim();
+      if (required && !value) {
+        throw new FactoryError(ErrorCodes.InputInvalid, `The input '${name}' is required.`, {
+          fix: `Set '${name}' in the task's inputs.`,
+          subject: name,
+        });
+      }
+      return value || undefined;
+    }) as TaskContext['input'],
+    boolInput: (name, defaultValue) => {
+      const value = tl.getInput(name, false)?.trim();
+      if (!value) return defaultValue;
+      if (/^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+      throw new FactoryError(ErrorCodes.InputInvalid, `The input '${name}' is '${value}', which is not true or false.`, {
+        fix: `Set '${name}' to true or false.`,
+        subject: name,
+      });
+    },
+    intInput: (name, options) => {
+      const value = tl.getInput(name, false)?.trim();
+      if (!value) return options.default;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < options.min || parsed > options.max) {
+        throw new FactoryError(
+          ErrorCodes.InputInvalid,
+          `The input '${name}' is '${value}'; it must be a whole number from ${options.min} to ${options.max}.`,
+          { fix: `Set '${name}' to a whole number from ${options.min} to ${options.max}.`, subject: name },
+        );
+      }
+      return parsed;
+    },
+    setTimeoutMinutes: (minutes) => {
+      if (timer) clearTimeout(timer);
+      if (minutes > 0) {
+        timer = setTimeout(() => {
+          timedOut = true;
+          timeout.abort();
+        }, minutes * 60_000);
+        timer.unref();
+      }
+    },
+    uploadSummary: (title, markdown) => {
+      const folder = tl.getVariable('Agent.TempDirectory') || os.tmpdir();
+      const file = path.join(folder, `${taskName}-summary-${process.pid}-${Date.now()}.md`);
+      fs.writeFileSync(file, markdown, 'utf8');
+      tl.command('task.uploadsummary', null, file);
+      tl.debug(`${title}: summary written to ${file}`);
+    },
+    setOutput: (name, value) => tl.setVariable(name, value, false, true),
+  };
+
+  let message: string | void = undefined;
+  try {
+    message = await body(context);
+  } catch (error) {
+    if (isFactoryError(error)) {
+      reporter.issue({ severity: 'error', code: error.code, message: error.message, fix: error.fix });
+    } else if (!(isAbortError(error) && signal.aborted)) {
+      const e = error instanceof Error ? error : new Error(String(error));
+      tl.debug(e.stack ?? e.message);
+      reporter.issue({
+        severity: 'error',
+        code: ErrorCodes.Internal,
+        message: `${taskName} stopped on an unexpected error: ${e.message}`,
+        fix: 'Run again with system.debug set to true and report the debug output with this message.',
+      });
+    }
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+
+  if (timedOut) {
+    reporter.issue({
+      severity: 'error',
+      code: ErrorCodes.Timeout,
+      message: `${taskName} ran out of time and stopped; what it had started was cleaned up.`,
+      fix: 'Raise the task timeout, or lower the work per run; the next run picks up where this one stopped.',
+    });
+  }
+  const counts = `${reporter.errorCount} error(s), ${reporter.warningCount} warning(s)`;
+  if (cancel.signal.aborted && !timedOut) {
+    tl.setResult(tl.TaskResult.Cancelled, `${taskName} was cancelled. ${counts}.`);
+  } else if (reporter.errorCount > 0) {
+    tl.setResult(tl.TaskResult.Failed, `${message ? `${message} ` : ''}${counts}.`);
+  } else if (reporter.warningCount > 0) {
+    tl.setResult(tl.TaskResult.SucceededWithIssues, `${message ? `${message} ` : ''}${counts}.`);
+  } else {
+    tl.setResult(tl.TaskResult.Succeeded, message || `${taskName} succeeded.`);
+  }
+}
