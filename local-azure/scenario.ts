@@ -1,0 +1,87 @@
+import type { FaultRule } from './faults';
+
+/**
+ * The starting state of the local Azure. Documented in README ("Scenario files"); every field but
+ * `labs` has a default, so a scenario says only what matters to it.
+ */
+export interface Scenario {
+  /** Tenant of the identity authority. Default: a fixed GUID. */
+  tenantId?: string;
+  /** Service principals that may sign in. Default: one, `factory`, with a fixed id and secret. */
+  principals?: ScenarioPrincipal[];
+  /** Subscriptions that exist. Default: those the labs name. */
+  subscriptions?: { subscriptionId: string; displayName?: string }[];
+  labs: ScenarioLab[];
+  settings?: ScenarioSettings;
+  faults?: FaultRule[];
+}
+
+export interface ScenarioPrincipal {
+  clientId: string;
+  clientSecret?: string;
+  /** PEM certificate whose key signs client assertions (certificate credential). */
+  certificatePem?: string;
+  displayName?: string;
+}
+
+export interface ScenarioSettings {
+  /** Server-side blob copy speed. Default 1024 MB/s. */
+  copyRateMBps?: number;
+  /** How long an ordinary long-running operation (delete, grant access) takes. Default 200 ms. */
+  lroDurationMs?: number;
+  /** How long creating a custom image from a VHD takes. Default 500 ms. */
+  customImageDurationMs?: number;
+  /** Retry-After (seconds) returned while a long-running operation runs. Default 1. */
+  lroRetryAfterSeconds?: number;
+  /** Access token lifetime. Default 3600 s. */
+  tokenLifetimeSeconds?: number;
+  /** Lab VMs per page in list answers (nextLink paging). Default 100. */
+  pageSize?: number;
+}
+
+export interface ScenarioLab {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  /** Azure region. Default `westus2`. */
+  location?: string;
+  /** The lab's storage account name. Default: derived from the lab name, unique. */
+  storageAccount?: string;
+  /** The principal may not read this lab (403 AuthorizationFailed on every call). */
+  denyAccess?: boolean;
+  vms?: ScenarioVm[];
+  customImages?: ScenarioCustomImage[];
+  /** VHDs already in the lab's `uploads` container (a factory image store, say). */
+  vhds?: ScenarioVhd[];
+}
+
+export interface ScenarioVm {
+  name: string;
+  tags?: Record<string, string>;
+  osType?: 'Windows' | 'Linux';
+  /** Compute power state: `deallocated`, `stopped`, `running`, `starting`, `deallocating`. Default `deallocated`. */
+  powerState?: string;
+  /** `Succeeded`, `Failed`, `Creating`. Default `Succeeded`. */
+  provisioningState?: string;
+  notes?: string;
+  /** OS disk size. Default 1 GiB; copy time is size ÷ copyRateMBps. */
+  diskSizeGB?: number;
+  createdDate?: string;
+}
+
+export interface ScenarioCustomImage {
+  name: string;
+  tags?: Record<string, string>;
+  osType?: 'Windows' | 'Linux';
+  /** ISO date. Default: now. */
+  creationDate?: string;
+  provisioningState?: string;
+  author?: string;
+  description?: string;
+}
+
+export interface ScenarioVhd {
+  name: string;
+  sizeBytes?: number;
+  metadata?: Record<string, string>;
+}
