@@ -15,8 +15,12 @@ export function taskFolders() {
 }
 
 export async function buildTasks() {
-  const folders = taskFolders();
-  await Promise.all(
+  const folders = taskFolders().filter((folder) => {
+    if (existsSync(join(folder, 'index.ts'))) return true;
+    console.warn(`warning: ${folder} has a task.json but no index.ts yet; not bundled`);
+    return false;
+  });
+  const results = await Promise.allSettled(
     folders.map((folder) =>
       build({
         entryPoints: [join(folder, 'index.ts')],
@@ -31,6 +35,8 @@ export async function buildTasks() {
       }),
     ),
   );
+  const failed = folders.filter((_, i) => results[i].status === 'rejected');
+  if (failed.length > 0) throw new Error(`Bundling failed for: ${failed.join(', ')}`);
   return folders;
 }
 
