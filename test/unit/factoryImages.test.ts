@@ -1,0 +1,66 @@
+import * as assert from 'node:assert/strict';
+import {
+  customImageTags,
+  FactoryImage,
+  fromBlobMetadata,
+  getTag,
+  isFactoryCustomImage,
+  isStagingBlob,
+  stagingBlobName,
+  stagingMetadata,
+  storeBlobName,
+  toBlobMetadata,
+} from '../../core/factoryImages';
+
+const image: FactoryImage = {
+  imageName: 'Win2016_Datacenter-Nov-24-2026',
+  imagePath: 'Win2016\\Datacenter.json',
+  description: 'Golden Windows Server 2016 — with tools: 7-Zip & Git',
+  osType: 'Windows',
+  generalized: true,
+  sourceVmId: '/subscriptions/s/resourcegroups/rg/providers/microsoft.devtestlab/labs/Factory/virtualmachines/win2016-dc',
+  sourceDiskId: '/subscriptions/s/resourceGroups/Factory-win2016-dc-123/providers/Microsoft.Compute/disks/osdisk',
+  createdUtc: '2026-11-24T10:00:00.000Z',
+  sizeBytes: 136365211648,
+};
+
+describe('factory image metadata', () => {
+  it('round-trips through ASCII blob metadata', () => {
+    const metadata = toBlobMetadata(image);
+    for (const value of Object.values(metadata)) assert.match(value, /^[\x20-\x7e]*$/);
+    assert.deepEqual(fromBlobMetadata(metadata), { ...image, imagePath: 'Win2016/Datacenter.json' });
+  });
+
+  it('reads metadata whatever the case of its keys', () => {
+    const upper = Object.fromEntries(Object.entries(toBlobMetadata(image)).map(([k, v]) => [k.toUpperCase(), v]));
+    assert.equal(fromBlobMetadata(upper)?.imageName, image.imageName);
+  });
+
+  it('does not take a blob without the factory marker, or with incomplete metadata, for an image', () => {
+    const { imagefactory: _marker, ...withoutMarker } = toBlobMetadata(image);
+    assert.equal(fromBlobMetadata(withoutMarker), undefined);
+    assert.equal(fromBlobMetadata({ ...toBlobMetadata(image), ostype: 'Plan9' }), undefined);
+    assert.equal(fromBlobMetadata({ ...toBlobMetadata(image), sizebytes: 'lots' }), undefined);
+    assert.equal(fromBlobMetadata(undefined), undefined);
+  });
+
+  it('names store and staging blobs apart, and recognizes staging blobs', () => {
+    assert.equal(storeBlobName(image.imageName), 'Win2016_Datacenter-Nov-24-2026.vhd');
+    assert.notEqual(stagingBlobName(image.imageName), storeBlobName(image.imageName));
+    assert.ok(isStagingBlob(stagingMetadata(image.imageName)));
+    assert.ok(!isStagingBlob(toBlobMetadata(image)));
+    assert.equal(fromBlobMetadata(stagingMetadata(image.imageName)), undefined);
+  });
+
+  it('tags custom images so that only the factory that made them recognizes them', () => {
+    const factoryId = '/subscriptions/S/resourceGroups/RG/providers/Microsoft.DevTestLab/labs/Factory';
+    const tags = customImageTags(image, factoryId);
+    assert.equal(tags.ImagePath, 'Win2016/Datacenter.json');
+    assert.ok(isFactoryCustomImage(tags, factoryId.toLowerCase()));
+    assert.ok(isFactoryCustomImage({ imagepath: 'x', IMAGEFACTORY: factoryId }, factoryId));
+    assert.ok(!isFactoryCustomImage(tags, '/subscriptions/S/resourceGroups/RG/providers/Microsoft.DevTestLab/labs/Other'));
+    assert.ok(!isFactoryCustomImage({ ImagePath: 'x' }, factoryId));
+    assert.ok(!isFactoryCustomImage(undefined, factoryId));
+    assert.equal(getTag({ imagepath: 'a' }, 'ImagePath'), 'a');
+  });
+});
