@@ -1,0 +1,151 @@
+import type { BlobItem, ContainerClient } from '@azure/storage-blob';
+import type { LabStorage } from './azure/labs';
+import { ErrorCodes, FactoryError, isAbortError } from './errors';
+import { type FactoryImage, fromBlobMetadata, storeBlobName } from './factoryImages';
+import type { Reporter } from './report';
+
+/**
+ * The factory image store: the factory lab's `uploads` container, one page blob per image carrying the
+ * image's metadata. SnapImagesFromVMs writes it, DistributeImages reads it, RetireImages prunes it.
+ * Reading and deleting use Azure AD data-plane access; copy sources and destinations are DevTest
+ * Labs upload URIs, so no step ever needs the storage account's keys.
+ */
+export interface StoredImage extends FactoryImage {
+  blobName: string;
+  /** The blob's URL without any SAS. */
+  blobUrl: string;
+}
+
+export type IncompleteCopyStatus = 'pending' | 'failed' | 'aborted';
+
+export interface IncompleteImage {
+  blobName: string;
+  copyStatus: IncompleteCopyStatus;
+  image?: FactoryImage;
+}
+
+export interface StoreListing {
+  /** Complete factory images: copy succeeded, or the blob was not made by a copy. */
+  images: StoredImage[];
+  /** Factory blobs whose copy is still pending or ended failed or aborted. */
+  incomplete: IncompleteImage[];
+  /** Blobs that are not the factory's; never touched. */
+  otherBlobs: number;
+}
+
+/** Classifies one listed blob; pure, so the rules are tested without storage. */
+export function classifyStoreBlob(
+  blob: Pick<BlobItem, 'name' | 'metadata'> & { properties: Pick<BlobItem['properties'], 'copyStatus'> },
+):
+  | { kind: 'image'; image: FactoryImage }
+  | { kind: 'incomplete'; copyStatus: IncompleteCopyStatus; image: FactoryImage }
+  | { kind: 'other' } {
+  const image = fromBlobMetadata(blob.metadata);
+  if (!image) return { kind: 'other' };
+  const copyStatus = blob.properties.copyStatus;
+  if (copyStatus === undefined || copyStatus === 'success') return { kind: 'image', image };
+  return { kind: 'incomplete', copyStatus, image };
+}
+
+export class ImageStore {
+  constructor(
+    private readonly storage: LabStorage,
+    private readonly reporter: Reporter,
+  ) {}
+
+  /** The lab whose storage holds the store. */
+  get lab(): LabStorage['lab'] {
+    return this.storage.lab;
+  }
+
+  async list(options: { signal?: AbortSignal } = {}): Promise<StoreListing> {
+    const container = await this.storage.containerClient({ signal: options.signal });
+    const listing: StoreListing = { images: [], incomplete: [], otherBlobs: 0 };
+    try {
+      for await (const blob of container.listBlobsFlat({
+        includeMetadata: true,
+        includeCopy: true,
+        abortSignal: options.signal,
+      })) {
+        const found = classifyStoreBlob(blob);
+        if (found.kind === 'image') {
+          listing.images.push({ ...found.image, blobName: blob.name, blobUrl: container.getBlobClient(blob.name).url });
+        } else if (found.kind === 'incomplete') {
+          listing.incomplete.push({ blobName: blob.name, copyStatus: found.copyStatus, image: found.image });
+        } else {
+          listing.otherBlobs++;
+        }
+      }
+    } catch (error) {
+      throw this.storageError(error, 'list the factory image store');
+    }
+    this.reporter.debug(
+      `Image store of lab '${this.lab.name}': ${listing.images.length} image(s), ${listing.incomplete.length} incomplete copy(ies), ${listing.otherBlobs} other blob(s).`,
+    );
+    return listing;
+  }
+
+  /** A read SAS URL of an image's VHD, to use as a copy source; the SAS is masked in logs. */
+  async sourceUrl(imageName: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+    return this.storage.uploadUri(storeBlobName(imageName), { signal: options.signal });
+  }
+
+  /**
+   * Deletes a blob of the store; a blob that is already gone is not an error. A copy still pending on
+   * the blob is aborted first, since storage refuses to delete a blob with a pending copy.
+   */
+  async delete(blobName: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+    const container = await this.storage.containerClient({ signal: options.signal });
+    const blob = container.getBlobClient(blobName);
+    try {
+      try {
+        await blob.deleteIfExists({ deleteSnapshots: 'include', abortSignal: options.signal });
+      } catch (error) {
+        if (errorCode(error) !== 'PendingCopyOperation') throw error;
+        await abortPendingCopy(container, blobName, options.signal);
+        await blob.deleteIfExists({ deleteSnapshots: 'include', abortSignal: options.signal });
+      }
+    } catch (error) {
+      throw this.storageError(error, `delete '${blobName}' from the factory image store`);
+    }
+    this.reporter.debug(`Deleted '${blobName}' from the image store of lab '${this.lab.name}'.`);
+  }
+
+  private storageError(error: unknown, action: string): unknown {
+    if (isAbortError(error) || error instanceof FactoryError) return error;
+    const status = (error as { statusCode?: number }).statusCode;
+    const where = `the storage account of lab '${this.lab.name}' (subscription ${this.lab.subscriptionId})`;
+    if (status === 403 || status === 401) {
+      return new FactoryError(ErrorCodes.StorageAccessDenied, `Could not ${action}: access to ${where} was denied.`, {
+        fix: `Give the service connection's identity the role Storage Blob Data Contributor on ${where}.`,
+        subject: this.lab.name,
+        cause: error,
+      });
+    }
+    const detail = error instanceof Error ? error.message : String(error);
+    return new FactoryError(ErrorCodes.AzureRequestFailed, `Could not ${action} in ${where}: ${detail}`, {
+      fix: 'Run again; if it keeps failing, check the storage account in the Azure portal.',
+      subject: this.lab.name,
+      cause: error,
+    });
+  }
+}
+
+async function abortPendingCopy(container: ContainerClient, blobName: string, signal?: AbortSignal): Promise<void> {
+  const blob = container.getBlobClient(blobName);
+  const properties = await blob.getProperties({ abortSignal: signal });
+  if (properties.copyStatus !== 'pending' || !properties.copyId) return;
+  try {
+    await blob.abortCopyFromURL(properties.copyId, { abortSignal: signal });
+  } catch (error) {
+    // The copy may have ended between the two calls; then there is nothing left to abort.
+    if (errorCode(error) !== 'NoPendingCopyOperation') throw error;
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as { code?: unknown; details?: { errorCode?: unknown } };
+  if (typeof e.details?.errorCode === 'string') return e.details.errorCode;
+  return typeof e.code === 'string' ? e.code : undefined;
+}
