@@ -44,6 +44,7 @@ export const ErrorCodes = {
   CustomImageFailed: 'IF4002',
   DistributionFailed: 'IF4003',
   FactoryStoreEmpty: 'IF4004',
+  CustomImageNameTaken: 'IF4005',
 
   // IF5xxx RetireImages and CleanUpFactory
   LabNotFullyRead: 'IF5001',

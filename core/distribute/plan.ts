@@ -1,0 +1,270 @@
+import type { LabRef } from '../azure/labs';
+import { labSelects } from '../config/imagePaths';
+import { ErrorCodes, FactoryError } from '../errors';
+import { type FactoryImage, isFactoryCustomImage } from '../factoryImages';
+import type { Issue } from '../report';
+
+/**
+ * The distribution plan: a pure function of the configuration and of what was observed in Azure (the
+ * store's images, each target lab with its custom images and leftover staging blobs). Everything a
+ * run will do, and everything it will not do and why, is decided here, so a dry run prints exactly
+ * what a real run does, and a run restarted after a kill resumes from what it observes.
+ */
+
+/** A lab as labs.json lists it. */
+export interface ConfiguredLab {
+  /** Position in labs.json's `Labs` array. */
+  index: number;
+  subscriptionId: string;
+  labName: string;
+  resourceGroup?: string;
+  imagePaths: readonly string[];
+}
+
+/** A custom image as a lab's list shows it. */
+export interface ObservedCustomImage {
+  name: string;
+  id?: string;
+  provisioningState?: string;
+  tags?: Record<string, string>;
+}
+
+/** A blob in a target lab that an earlier run copied to create a custom image from. */
+export interface ObservedStagingBlob {
+  blobName: string;
+  imageName: string;
+  /** `pending`, `success`, `failed`, `aborted`, or undefined when the blob was not made by a copy. */
+  copyStatus?: string;
+  copyId?: string;
+}
+
+export type LabObservation =
+  | { lab: LabRef; customImages: readonly ObservedCustomImage[]; stagingBlobs: readonly ObservedStagingBlob[] }
+  | { error: FactoryError };
+
+export interface PlanInput {
+  factory: LabRef;
+  images: readonly FactoryImage[];
+  labs: readonly ConfiguredLab[];
+  /** What was read of each lab that selects at least one image, keyed by configuredLabKey. */
+  observations: ReadonlyMap<string, LabObservation>;
+}
+
+/** How a job starts, given what an earlier, interrupted run left in the lab. */
+export type JobStart =
+  /** Nothing there: copy the VHD, create the image. */
+  | 'copy'
+  /** An earlier run's copy is still running: follow it, then create. */
+  | 'follow-copy'
+  /** An earlier run's copy finished: create the image from it. */
+  | 'reuse-copy'
+  /** An earlier run's copy failed or was aborted: delete it, copy again. */
+  | 'recopy'
+  /** An earlier run's custom image is still being created: wait for it. */
+  | 'wait-image'
+  /** An earlier run's custom image ended Failed: delete it, then create it again. */
+  | 'redo-image';
+
+export interface DistributionJob {
+  /** `<lab id>|<image name>`, lower case: one job per image per lab. */
+  key: string;
+  image: FactoryImage;
+  lab: LabRef;
+  start: JobStart;
+  /** The staging blob an earlier run left, when there is one. */
+  staging?: ObservedStagingBlob;
+}
+
+export type PlannedCell =
+  | { state: 'job'; job: DistributionJob }
+  | { state: 'exists'; customImageId?: string; madeByFactory: boolean }
+  | { state: 'error'; code: string };
+
+export interface PlannedLab {
+  /** The first labs.json entry naming this lab; an entry naming a lab already planned adds its images to it. */
+  config: ConfiguredLab;
+  /** Set when the lab was found and can receive images. */
+  lab?: LabRef;
+  /** Image name (as in the store) -> what happens to that image in this lab; only images the lab selects. */
+  cells: Map<string, PlannedCell>;
+  /** Why this lab gets nothing, when it was found unusable. */
+  error?: Issue;
+}
+
+export interface LeftoverStagingBlob {
+  lab: LabRef;
+  blob: ObservedStagingBlob;
+}
+
+export interface DistributionPlan {
+  factory: LabRef;
+  /** The store's images, by name. */
+  images: FactoryImage[];
+  labs: PlannedLab[];
+  jobs: DistributionJob[];
+  /** Staging blobs no job will use (their image is in the lab already, or no longer wanted): deleted. */
+  leftovers: LeftoverStagingBlob[];
+  /** Errors and warnings found while planning; each names the lab and, where it applies, the image. */
+  issues: Issue[];
+}
+
+/** The key a labs.json entry is known by: subscription and lab name, without regard to case. */
+export function configuredLabKey(lab: Pick<ConfiguredLab, 'subscriptionId' | 'labName'>): string {
+  return `${lab.subscriptionId.toLowerCase()}/${lab.labName.toLowerCase()}`;
+}
+
+/** The images of the store that a lab's ImagePaths select. */
+export function selectedImages(lab: Pick<ConfiguredLab, 'imagePaths'>, images: readonly FactoryImage[]): FactoryImage[] {
+  return images.filter((image) => labSelects(lab.imagePaths, image.imagePath));
+}
+
+/** The labs worth reading: those that select at least one of the store's images, each once. */
+export function labsToRead(labs: readonly ConfiguredLab[], images: readonly FactoryImage[]): ConfiguredLab[] {
+  const seen = new Set<string>();
+  const result: ConfiguredLab[] = [];
+  for (const lab of labs) {
+    const key = configuredLabKey(lab);
+    if (seen.has(key) || selectedImages(lab, images).length === 0) continue;
+    seen.add(key);
+    result.push(lab);
+  }
+  return result;
+}
+
+/** Azure writes a region as `westus2` or `West US 2`; both name the same place. */
+export function sameRegion(a: string, b: string): boolean {
+  const key = (region: string) => region.replace(/\s+/g, '').toLowerCase();
+  return key(a) === key(b);
+}
+
+const imageKey = (name: string) => name.toLowerCase();
+
+export function planDistribution(input: PlanInput): DistributionPlan {
+  const images = [...input.images].sort((a, b) => a.imageName.localeCompare(b.imageName));
+  const plan: DistributionPlan = { factory: input.factory, images, labs: [], jobs: [], leftovers: [], issues: [] };
+
+  // labs.json lists each lab once (the validator sees to it); entries naming the same lab are merged all the same,
+  // so that no image is ever planned twice into one lab.
+  const byKey = new Map<string, { planned: PlannedLab; wanted: Map<string, FactoryImage> }>();
+  for (const config of input.labs) {
+    const key = configuredLabKey(config);
+    let entry = byKey.get(key);
+    if (!entry) {
+      entry = { planned: { config, cells: new Map() }, wanted: new Map() };
+      byKey.set(key, entry);
+      plan.labs.push(entry.planned);
+    }
+    for (const image of selectedImages(config, images)) entry.wanted.set(imageKey(image.imageName), image);
+  }
+
+  for (const [key, { planned, wanted }] of byKey) {
+    if (wanted.size === 0) continue;
+    const observation = input.observations.get(key);
+    const error = labError(planned.config, observation, input.factory, [...wanted.values()]);
+    if (error || !observation || !('lab' in observation)) {
+      planned.error = error ?? {
+        severity: 'error',
+        code: ErrorCodes.Internal,
+        message: `Lab '${planned.config.labName}' (subscription ${planned.config.subscriptionId}) was not read before planning.`,
+      };
+      plan.issues.push(planned.error);
+      for (const image of wanted.values()) planned.cells.set(image.imageName, { state: 'error', code: planned.error.code });
+      continue;
+    }
+    planned.lab = observation.lab;
+    planLab(plan, planned, observation, [...wanted.values()]);
+  }
+  return plan;
+}
+
+/** Why a lab can receive no images, if it cannot. */
+function labError(
+  config: ConfiguredLab,
+  observation: LabObservation | undefined,
+  factory: LabRef,
+  wanted: readonly FactoryImage[],
+): Issue | undefined {
+  if (!observation) return undefined;
+  if ('error' in observation) {
+    return {
+      severity: 'error',
+      code: observation.error.code,
+      message:
+        `Lab '${config.labName}' (subscription ${config.subscriptionId}, labs.json entry ${config.index + 1}) gets none of ` +
+        `its ${describeCount(wanted.length, 'image')}: ${observation.error.message}`,
+      fix: observation.error.fix,
+    };
+  }
+  if (sameRegion(observation.lab.location, factory.location)) return undefined;
+  return {
+    severity: 'error',
+    code: ErrorCodes.LabRegionMismatch,
+    message:
+      `Lab '${config.labName}' (subscription ${config.subscriptionId}) is in region '${observation.lab.location}' but the factory ` +
+      `lab '${factory.name}' is in '${factory.location}', so its ${describeCount(wanted.length, 'image')} ` +
+      `(${wanted.map((i) => i.imageName).join(', ')}) cannot be copied to it.`,
+    fix:
+      `Move lab '${config.labName}' to '${factory.location}', or serve it from a factory lab in '${observation.lab.location}' ` +
+      `and remove it from this factory's labs.json.`,
+  };
+}
+
+/** Decides each wanted image of a usable lab from what the lab already holds. */
+function planLab(
+  plan: DistributionPlan,
+  planned: PlannedLab,
+  observation: Extract<LabObservation, { lab: LabRef }>,
+  wanted: readonly FactoryImage[],
+): void {
+  const lab = observation.lab;
+  const customImages = new Map(observation.customImages.map((ci) => [imageKey(ci.name), ci]));
+  const staging = new Map(observation.stagingBlobs.map((blob) => [imageKey(blob.imageName), blob]));
+  const used = new Set<ObservedStagingBlob>();
+
+  for (const image of [...wanted].sort((a, b) => a.imageName.localeCompare(b.imageName))) {
+    const existing = customImages.get(imageKey(image.imageName));
+    const blob = staging.get(imageKey(image.imageName));
+    const madeByFactory = existing ? isFactoryCustomImage(existing.tags, plan.factory.id) : false;
+    const state = existing?.provisioningState ?? 'Succeeded';
+
+    if (existing && state === 'Succeeded') {
+      planned.cells.set(image.imageName, { state: 'exists', customImageId: existing.id, madeByFactory });
+      continue;
+    }
+    if (existing && !madeByFactory) {
+      // Never delete or wait on what the factory did not make.
+      const issue: Issue = {
+        severity: 'error',
+        code: ErrorCodes.CustomImageNameTaken,
+        message:
+          `Lab '${lab.name}' (subscription ${lab.subscriptionId}) holds a custom image '${existing.name}' in state ${state} ` +
+          `that the factory did not make, so image '${image.imageName}' cannot be created there.`,
+        fix: `Delete or rename the custom image '${existing.name}' in lab '${lab.name}', then run again.`,
+      };
+      plan.issues.push(issue);
+      planned.cells.set(image.imageName, { state: 'error', code: issue.code });
+      continue;
+    }
+
+    let start: JobStart;
+    if (existing) start = state === 'Failed' ? 'redo-image' : 'wait-image';
+    else if (!blob) start = 'copy';
+    else if (blob.copyStatus === 'success') start = 'reuse-copy';
+    else if (blob.copyStatus === 'pending') start = 'follow-copy';
+    else start = 'recopy';
+    const job: DistributionJob = { key: `${lab.id.toLowerCase()}|${imageKey(image.imageName)}`, image, lab, start };
+    if (blob) {
+      job.staging = blob;
+      used.add(blob);
+    }
+    plan.jobs.push(job);
+    planned.cells.set(image.imageName, { state: 'job', job });
+  }
+
+  for (const blob of observation.stagingBlobs) if (!used.has(blob)) plan.leftovers.push({ lab, blob });
+}
+
+export function describeCount(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+

@@ -1,0 +1,282 @@
+import * as assert from 'node:assert/strict';
+import type { LabRef } from '../../core/azure/labs';
+import {
+  type ConfiguredLab,
+  type LabObservation,
+  configuredLabKey,
+  labsToRead,
+  planDistribution,
+  sameRegion,
+} from '../../core/distribute/plan';
+import { ErrorCodes, FactoryError } from '../../core/errors';
+import { type FactoryImage, customImageTags, stagingBlobName } from '../../core/factoryImages';
+
+const SUB_A = '11111111-1111-1111-1111-111111111111';
+const SUB_B = '22222222-2222-2222-2222-222222222222';
+
+function labRef(subscriptionId: string, name: string, location = 'westus2'): LabRef {
+  return {
+    id: `/subscriptions/${subscriptionId}/resourceGroups/rg-${name}/providers/Microsoft.DevTestLab/labs/${name}`,
+    subscriptionId,
+    resourceGroup: `rg-${name}`,
+    name,
+    location,
+  };
+}
+
+const factory = labRef(SUB_A, 'Factory');
+
+function image(imageName: string, imagePath: string, osType: 'Windows' | 'Linux' = 'Windows'): FactoryImage {
+  return {
+    imageName,
+    imagePath,
+    description: `${imageName} description`,
+    osType,
+    generalized: true,
+    sourceVmId: `${factory.id}/virtualmachines/${imageName}`,
+    sourceDiskId: `/subscriptions/${SUB_A}/resourceGroups/rg/providers/Microsoft.Compute/disks/${imageName}`,
+    createdUtc: '2026-11-24T10:00:00.000Z',
+    sizeBytes: 1024,
+  };
+}
+
+const win = image('Win2016_Datacenter-Nov-24-2026', 'Win2016/Datacenter.json');
+const sql = image('Win2016_SQL-Nov-24-2026', 'Win2016/SQL.json');
+const ubuntu = image('Ubuntu_Server-Nov-24-2026', 'Linux/Ubuntu/Server.json', 'Linux');
+const images = [win, sql, ubuntu];
+
+function configured(index: number, subscriptionId: string, labName: string, imagePaths: string[]): ConfiguredLab {
+  return { index, subscriptionId, labName, imagePaths };
+}
+
+function observed(lab: LabRef, extra: Partial<Extract<LabObservation, { lab: LabRef }>> = {}): LabObservation {
+  return { lab, customImages: [], stagingBlobs: [], ...extra };
+}
+
+function observations(entries: [ConfiguredLab, LabObservation][]): Map<string, LabObservation> {
+  return new Map(entries.map(([config, observation]) => [configuredLabKey(config), observation]));
+}
+
+describe('distribution plan', () => {
+  it('pairs each image with every lab whose ImagePaths select it, whatever the separators and case', () => {
+    const a = configured(0, SUB_A, 'LabA', ['Win2016']);
+    const b = configured(1, SUB_B, 'LabB', ['win2016\\sql.json', 'Linux/']);
+    const c = configured(2, SUB_B, 'LabC', ['Win']); // a partial segment selects nothing
+    const plan = planDistribution({
+      factory,
+      images,
+      labs: [a, b, c],
+      observations: observations([
+        [a, observed(labRef(SUB_A, 'LabA'))],
+        [b, observed(labRef(SUB_B, 'LabB'))],
+      ]),
+    });
+    assert.deepEqual(
+      plan.jobs.map((j) => `${j.lab.name}:${j.image.imageName}:${j.start}`).sort(),
+      [
+        'LabA:Win2016_Datacenter-Nov-24-2026:copy',
+        'LabA:Win2016_SQL-Nov-24-2026:copy',
+        'LabB:Ubuntu_Server-Nov-24-2026:copy',
+        'LabB:Win2016_SQL-Nov-24-2026:copy',
+      ],
+    );
+    assert.equal(plan.issues.length, 0);
+    assert.equal(plan.labs.length, 3);
+    assert.equal(plan.labs[2].cells.size, 0, 'LabC selects nothing');
+  });
+
+  it('reads only labs that select an image, each once', () => {
+    const a = configured(0, SUB_A, 'LabA', ['Win2016']);
+    const again = configured(1, SUB_A.toUpperCase(), 'laba', ['Linux']);
+    const none = configured(2, SUB_B, 'LabN', ['Mac']);
+    assert.deepEqual(labsToRead([a, again, none], images), [a]);
+  });
+
+  it('plans one job per image per lab even when two entries name the same lab', () => {
+    const a = configured(0, SUB_A, 'LabA', ['Win2016/Datacenter.json']);
+    const again = configured(1, SUB_A, 'LABA', ['Win2016', 'Win2016/Datacenter.json']);
+    const plan = planDistribution({
+      factory,
+      images,
+      labs: [a, again],
+      observations: observations([[a, observed(labRef(SUB_A, 'LabA'))]]),
+    });
+    assert.deepEqual(plan.jobs.map((j) => j.image.imageName).sort(), [win.imageName, sql.imageName].sort());
+    assert.equal(plan.labs.length, 1);
+    assert.equal(new Set(plan.jobs.map((j) => j.key)).size, plan.jobs.length);
+  });
+
+  it('skips an image the lab already holds and says whether the factory made it', () => {
+    const a = configured(0, SUB_A, 'LabA', ['Win2016']);
+    const lab = labRef(SUB_A, 'LabA');
+    const plan = planDistribution({
+      factory,
+      images,
+      labs: [a],
+      observations: observations([
+        [
+          a,
+          observed(lab, {
+            customImages: [
+              {
+                name: win.imageName.toUpperCase(),
+                id: `${lab.id}/customimages/${win.imageName}`,
+                provisioningState: 'Succeeded',
+                tags: customImageTags(win, factory.id),
+              },
+              { name: sql.imageName, provisioningState: 'Succeeded' },
+            ],
+          }),
+        ],
+      ]),
+    });
+    assert.equal(plan.jobs.length, 0);
+    assert.deepEqual(plan.labs[0].cells.get(win.imageName), {
+      state: 'exists',
+      customImageId: `${lab.id}/customimages/${win.imageName}`,
+      madeByFactory: true,
+    });
+    assert.deepEqual(plan.labs[0].cells.get(sql.imageName), { state: 'exists', customImageId: undefined, madeByFactory: false });
+  });
+
+  it('waits for an image an earlier run left Creating and redoes one it left Failed', () => {
+    const a = configured(0, SUB_A, 'LabA', ['Win2016']);
+    const lab = labRef(SUB_A, 'LabA');
+    const tags = (i: FactoryImage) => customImageTags(i, factory.id);
+    const plan = planDistribution({
+      factory,
+      images,
+      labs: [a],
+      observations: observations([
+        [
+          a,
+          observed(lab, {
+            customImages: [
+              { name: win.imageName, provisioningState: 'Creating', tags: tags(win) },
+              { name: sql.imageName, provisioningState: 'Failed', tags: tags(sql) },
+            ],
+          }),
+        ],
+      ]),
+    });
+    assert.deepEqual(
+      plan.jobs.map((j) => `${j.image.imageName}:${j.start}`).sort(),
+      [`${win.imageName}:wait-image`, `${sql.imageName}:redo-image`].sort(),
+    );
+  });
+
+  it('never touches a failed or creating image of that name that the factory did not make', () => {
+    const a = configured(0, SUB_A, 'LabA', ['Win2016/SQL.json']);
+    const plan = planDistribution({
+      factory,
+      images,
+      labs: [a],
+      observations: observations([
+        [a, observed(labRef(SUB_A, 'LabA'), { customImages: [{ name: sql.imageName, provisioningState: 'Failed', tags: {} }] })],
+      ]),
+    });
+    assert.equal(plan.jobs.length, 0);
+    assert.equal(plan.issues.length, 1);
+    assert.equal(plan.issues[0].code, ErrorCodes.CustomImageNameTaken);
+    assert.match(plan.issues[0].message, /LabA/);
+    assert.match(plan.issues[0].message, /Win2016_SQL-Nov-24-2026/);
+  });
+
+  it('resumes from staging blobs an earlier run left and deletes those no job needs', () => {
+    const a = configured(0, SUB_A, 'LabA', ['Win2016', 'Linux']);
+    const lab = labRef(SUB_A, 'LabA');
+    const blob = (i: FactoryImage | string, copyStatus?: string) => {
+      const name = typeof i === 'string' ? i : i.imageName;
+      return { blobName: stagingBlobName(name), imageName: name, copyStatus, copyId: copyStatus ? `copy-${name}` : undefined };
+    };
+    const plan = planDistribution({
+      factory,
+      images,
+      labs: [a],
+      observations: observations([
+        [
+          a,
+          observed(lab, {
+            customImages: [{ name: ubuntu.imageName, provisioningState: 'Succeeded', tags: customImageTags(ubuntu, factory.id) }],
+            stagingBlobs: [
+              blob(win, 'pending'),
+              blob(sql, 'success'),
+              blob(ubuntu, 'success'), // image made, staging blob not yet deleted when the run stopped
+              blob('Retired-Jan-01-2026', 'failed'), // no longer in the store
+            ],
+          }),
+        ],
+      ]),
+    });
+    assert.deepEqual(
+      plan.jobs.map((j) => `${j.image.imageName}:${j.start}:${j.staging?.blobName}`).sort(),
+      [`${win.imageName}:follow-copy:${stagingBlobName(win.imageName)}`, `${sql.imageName}:reuse-copy:${stagingBlobName(sql.imageName)}`].sort(),
+    );
+    assert.deepEqual(plan.leftovers.map((l) => l.blob.imageName).sort(), ['Retired-Jan-01-2026', ubuntu.imageName].sort());
+  });
+
+  it('copies again over a staging blob whose copy failed', () => {
+    const a = configured(0, SUB_A, 'LabA', ['Win2016/Datacenter.json']);
+    const plan = planDistribution({
+      factory,
+      images,
+      labs: [a],
+      observations: observations([
+        [
+          a,
+          observed(labRef(SUB_A, 'LabA'), {
+            stagingBlobs: [{ blobName: stagingBlobName(win.imageName), imageName: win.imageName, copyStatus: 'aborted' }],
+          }),
+        ],
+      ]),
+    });
+    assert.deepEqual(plan.jobs.map((j) => j.start), ['recopy']);
+    assert.equal(plan.leftovers.length, 0);
+  });
+
+  it('reports a missing lab and a lab in another region, and plans the other labs', () => {
+    const good = configured(0, SUB_A, 'Good', ['Win2016']);
+    const missing = configured(1, SUB_B, 'Missing', ['Win2016']);
+    const far = configured(2, SUB_B, 'Far', ['Win2016', 'Linux']);
+    const plan = planDistribution({
+      factory,
+      images,
+      labs: [good, missing, far],
+      observations: observations([
+        [good, observed(labRef(SUB_A, 'Good', 'West US 2'))],
+        [
+          missing,
+          {
+            error: new FactoryError(ErrorCodes.LabNotFound, `Lab 'Missing' was not found in subscription ${SUB_B}.`, {
+              fix: 'Check labs.json.',
+            }),
+          },
+        ],
+        [far, observed(labRef(SUB_B, 'Far', 'eastus'))],
+      ]),
+    });
+    assert.deepEqual(plan.jobs.map((j) => j.lab.name), ['Good', 'Good']);
+    assert.deepEqual(
+      plan.issues.map((i) => i.code),
+      [ErrorCodes.LabNotFound, ErrorCodes.LabRegionMismatch],
+    );
+    assert.match(plan.issues[0].message, /'Missing'.*22222222-2222-2222-2222-222222222222/);
+    assert.match(plan.issues[1].message, /'Far'.*eastus.*westus2/);
+    assert.match(plan.issues[1].message, /3 images/);
+    const farCells = [...plan.labs[2].cells.values()];
+    assert.equal(farCells.length, 3);
+    assert.ok(farCells.every((c) => c.state === 'error' && c.code === ErrorCodes.LabRegionMismatch));
+  });
+
+  it('compares regions as Azure writes them', () => {
+    assert.ok(sameRegion('West US 2', 'westus2'));
+    assert.ok(!sameRegion('westus', 'westus2'));
+  });
+
+  it('plans nothing for an empty store', () => {
+    const a = configured(0, SUB_A, 'LabA', ['Win2016']);
+    const plan = planDistribution({ factory, images: [], labs: [a], observations: new Map() });
+    assert.equal(plan.jobs.length, 0);
+    assert.equal(plan.issues.length, 0);
+  });
+});
