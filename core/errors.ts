@@ -21,6 +21,7 @@ export const ErrorCodes = {
   TemplateShape: 'IF1010',
   TemplateNotSelected: 'IF1011',
   InputInvalid: 'IF1012',
+  TemplatePathConflict: 'IF1013',
 
   // IF2xxx Azure connection and access
   ServiceConnectionInvalid: 'IF2001',
@@ -32,12 +33,14 @@ export const ErrorCodes = {
   CopyFailed: 'IF2007',
   StorageAccessDenied: 'IF2008',
   Timeout: 'IF2009',
+  LabNameAmbiguous: 'IF2010',
 
   // IF3xxx SnapImagesFromVMs
   VmNotDeallocated: 'IF3001',
   VmHasNoOsDisk: 'IF3002',
   SnapFailed: 'IF3003',
   ImageNameInvalid: 'IF3004',
+  VmNotProvisioned: 'IF3005',
 
   // IF4xxx DistributeImages
   LabRegionMismatch: 'IF4001',

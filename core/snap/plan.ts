@@ -1,0 +1,241 @@
+import type { LabVirtualMachine } from '@azure/arm-devtestlabs';
+import { normalizeImagePath } from '../config/imagePaths';
+import { ErrorCodes, FactoryError } from '../errors';
+import { type FactoryImage, type OsType, getTag, Tags } from '../factoryImages';
+import type { IncompleteImage, StoreListing, StoredImage } from '../imageStore';
+import type { Issue } from '../report';
+import { imageBaseName, imageNameFor } from './naming';
+
+/**
+ * What SnapImagesFromVMs will do with each VM of the factory lab, decided from the lab's VMs (listed
+ * with their compute status) and the image store's contents alone, so it can be printed before
+ * anything changes and tested without Azure. A VM whose OS disk is already in the store is not saved
+ * again; a copy an interrupted run left pending is followed, one it left failed is redone.
+ */
+export interface SnapVm {
+  name: string;
+  id: string;
+  /** The ImagePath tag as written on the VM, when it has one. */
+  imagePath?: string;
+}
+
+export type SnapAction =
+  /** Grant read access to the disk, copy it into the store as `image`, revoke access. */
+  | { kind: 'save'; vm: SnapVm; image: FactoryImage; diskId: string; nameNote?: string; replaces?: IncompleteImage }
+  /** Follow the copy into `blobName` that an earlier run started, then revoke access. */
+  | { kind: 'resume'; vm: SnapVm; image: FactoryImage; diskId: string; blobName: string }
+  | { kind: 'already-saved'; vm: SnapVm; image: StoredImage }
+  /** A tagged VM that cannot be saved: a warning (not ready yet) or an error (cannot ever be saved as it is). */
+  | { kind: 'skip'; vm: SnapVm; issue: Issue }
+  /** A VM without the ImagePath tag: not the factory's to save. */
+  | { kind: 'ignore'; vm: SnapVm; reason: string };
+
+export interface SnapPlan {
+  createdUtc: string;
+  /** One per VM, in VM name order. */
+  actions: SnapAction[];
+  /** Copies earlier runs left failed or aborted that no VM will redo; deleted before saving. */
+  discard: IncompleteImage[];
+  /** Copies still pending that no VM of the lab accounts for; left alone, as another run may own them. */
+  foreignPending: IncompleteImage[];
+}
+
+/** What the plan needs to know of a lab VM, read from the DevTest Labs answer. */
+export interface VmFacts {
+  vm: SnapVm;
+  provisioningState?: string;
+  /** e.g. `deallocated`, `running`; undefined when the lab did not say. */
+  powerState?: string;
+  osType?: OsType;
+  osDiskId?: string;
+  notes: string;
+}
+
+const MANAGED_DISK_ID = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/disks\/[^/]+$/i;
+
+export function vmFacts(vm: LabVirtualMachine): VmFacts {
+  const name = vm.name ?? vm.id?.split('/').pop() ?? '(unnamed)';
+  const powerStatus = vm.computeVm?.statuses?.find((s) => s.code?.toLowerCase().startsWith('powerstate/'))?.code;
+  const powerState = powerStatus ? powerStatus.slice('powerstate/'.length).toLowerCase() : vm.lastKnownPowerState?.toLowerCase();
+  const os = (vm.osType ?? vm.computeVm?.osType ?? vm.galleryImageReference?.osType)?.toLowerCase();
+  return {
+    vm: { name, id: vm.id ?? name, imagePath: getTag(vm.tags, Tags.ImagePath) },
+    provisioningState: vm.provisioningState,
+    powerState,
+    osType: os === 'windows' ? 'Windows' : os === 'linux' ? 'Linux' : undefined,
+    osDiskId: vm.computeVm?.osDiskId,
+    notes: vm.notes ?? '',
+  };
+}
+
+export function planSnap(vms: readonly LabVirtualMachine[], store: StoreListing, now: Date): SnapPlan {
+  const createdUtc = now.toISOString();
+  const facts = vms.map(vmFacts).sort((a, b) => compareText(a.vm.name, b.vm.name));
+  const sameDisk = (a: string | undefined, b: string | undefined) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
+
+  // Names a new image may not take: every image in the store and every copy that holds a name,
+  // except failed copies this run deletes (added back below when they stay).
+  const taken = new Set<string>(store.images.map((i) => i.imageName.toLowerCase()));
+  for (const blob of store.incomplete) if (blob.copyStatus === 'pending' && blob.image) taken.add(blob.image.imageName.toLowerCase());
+
+  const usedIncomplete = new Set<IncompleteImage>();
+  const actions: SnapAction[] = [];
+  const toName: { facts: VmFacts; diskId: string; osType: OsType; replaces?: IncompleteImage }[] = [];
+
+  for (const f of facts) {
+    const { vm } = f;
+    if (vm.imagePath === undefined) {
+      actions.push({ kind: 'ignore', vm, reason: `VM '${vm.name}' has no ${Tags.ImagePath} tag; it is not a factory VM and is left alone.` });
+      continue;
+    }
+    if (f.provisioningState?.toLowerCase() !== 'succeeded') {
+      actions.push(skip(vm, 'warning', ErrorCodes.VmNotProvisioned, provisioningMessage(f), provisioningFix(f)));
+      continue;
+    }
+    try {
+      imageBaseName(vm.imagePath);
+    } catch (error) {
+      actions.push(skipFromError(vm, error));
+      continue;
+    }
+    const diskId = f.osDiskId;
+    if (!diskId || !MANAGED_DISK_ID.test(diskId)) {
+      actions.push(
+        skip(
+          vm,
+          'error',
+          ErrorCodes.VmHasNoOsDisk,
+          diskId
+            ? `VM '${vm.name}' (ImagePath '${vm.imagePath}') has its OS disk at '${diskId}', which is not a managed disk; only managed disks can be saved.`
+            : `VM '${vm.name}' (ImagePath '${vm.imagePath}') reports no OS disk, so there is nothing to save.`,
+          'Create the factory VMs with managed disks (the default for DevTest Labs VMs), then run MakeGoldenImageVMs and SnapImagesFromVMs again.',
+        ),
+      );
+      continue;
+    }
+    const saved = store.images.find((i) => sameDisk(i.sourceDiskId, diskId));
+    if (saved) {
+      actions.push({ kind: 'already-saved', vm, image: saved });
+      continue;
+    }
+    const pending = store.incomplete.find((b) => !usedIncomplete.has(b) && b.copyStatus === 'pending' && sameDisk(b.image?.sourceDiskId, diskId));
+    if (pending?.image) {
+      usedIncomplete.add(pending);
+      actions.push({ kind: 'resume', vm, image: pending.image, diskId, blobName: pending.blobName });
+      continue;
+    }
+    if (f.powerState !== 'deallocated') {
+      actions.push(
+        skip(
+          vm,
+          'warning',
+          ErrorCodes.VmNotDeallocated,
+          `VM '${vm.name}' (ImagePath '${vm.imagePath}') is ${f.powerState ? `'${f.powerState}'` : 'in an unknown power state'}, not deallocated, so it is not saved: it has not finished sysprep (Windows) or deprovisioning (Linux) yet.`,
+          'Let the VM generalize and shut down (sysprep /generalize /shutdown, or waagent -deprovision and a stop), deallocate it, then run SnapImagesFromVMs again.',
+        ),
+      );
+      continue;
+    }
+    if (!f.osType) {
+      actions.push(
+        skip(vm, 'error', ErrorCodes.SnapFailed, `VM '${vm.name}' (ImagePath '${vm.imagePath}') does not say whether it runs Windows or Linux.`, 'Check the VM in the lab; recreate it from its template if its OS type is missing.'),
+      );
+      continue;
+    }
+    const failed = store.incomplete.find((b) => !usedIncomplete.has(b) && b.copyStatus !== 'pending' && sameDisk(b.image?.sourceDiskId, diskId));
+    if (failed) usedIncomplete.add(failed);
+    toName.push({ facts: f, diskId, osType: f.osType, replaces: failed });
+  }
+
+  const discard = store.incomplete.filter((b) => b.copyStatus !== 'pending' && !usedIncomplete.has(b));
+  const foreignPending = store.incomplete.filter((b) => b.copyStatus === 'pending' && !usedIncomplete.has(b));
+
+  for (const { facts: f, diskId, osType, replaces } of toName) {
+    const vm = f.vm;
+    let named;
+    try {
+      named = imageNameFor(vm.imagePath!, now, taken);
+    } catch (error) {
+      actions.push(skipFromError(vm, error));
+      if (replaces) discard.push(replaces);
+      continue;
+    }
+    taken.add(named.imageName.toLowerCase());
+    const image: FactoryImage = {
+      imageName: named.imageName,
+      imagePath: normalizeImagePath(vm.imagePath!),
+      description: f.notes,
+      osType,
+      generalized: true,
+      sourceVmId: vm.id,
+      sourceDiskId: diskId,
+      createdUtc,
+      sizeBytes: 0,
+    };
+    actions.push({ kind: 'save', vm, image, diskId, ...(named.note ? { nameNote: named.note } : {}), ...(replaces ? { replaces } : {}) });
+  }
+
+  actions.sort((a, b) => compareText(a.vm.name, b.vm.name));
+  return { createdUtc, actions, discard, foreignPending };
+}
+
+/** The plan as lines to print before anything changes. */
+export function describeSnapPlan(plan: SnapPlan): string[] {
+  const lines: string[] = [];
+  const count = (kind: SnapAction['kind']) => plan.actions.filter((a) => a.kind === kind).length;
+  lines.push(
+    `Plan: save ${count('save')} VM(s), resume ${count('resume')} copy(ies), ${count('already-saved')} already saved, ${count('skip')} skipped, ${count('ignore')} not tagged.`,
+  );
+  for (const action of plan.actions) {
+    const vm = `VM '${action.vm.name}'`;
+    switch (action.kind) {
+      case 'save':
+        lines.push(
+          `  save    ${vm} (ImagePath '${action.image.imagePath}', ${action.image.osType}) as image '${action.image.imageName}'` +
+            (action.replaces ? `, replacing the ${action.replaces.copyStatus} copy '${action.replaces.blobName}'` : '') +
+            (action.nameNote ? ` (${action.nameNote})` : ''),
+        );
+        break;
+      case 'resume':
+        lines.push(`  resume  ${vm}: follow the copy into '${action.blobName}' that an earlier run started`);
+        break;
+      case 'already-saved':
+        lines.push(`  done    ${vm}: its OS disk is already saved as image '${action.image.imageName}'`);
+        break;
+      case 'skip':
+        lines.push(`  skip    ${vm}: [${action.issue.code}] ${action.issue.message}`);
+        break;
+      case 'ignore':
+        lines.push(`  ignore  ${action.reason}`);
+        break;
+    }
+  }
+  for (const blob of plan.discard) lines.push(`  delete  '${blob.blobName}': a ${blob.copyStatus} copy an earlier run left behind`);
+  for (const blob of plan.foreignPending) lines.push(`  leave   '${blob.blobName}': a copy in progress that no VM of this lab accounts for`);
+  return lines;
+}
+
+function skip(vm: SnapVm, severity: Issue['severity'], code: string, message: string, fix: string): SnapAction {
+  return { kind: 'skip', vm, issue: { severity, code, message, fix } };
+}
+
+function skipFromError(vm: SnapVm, error: unknown): SnapAction {
+  if (!(error instanceof FactoryError)) throw error;
+  return skip(vm, 'error', error.code, `VM '${vm.name}': ${error.message}`, error.fix ?? '');
+}
+
+function provisioningMessage(f: VmFacts): string {
+  const state = f.provisioningState ?? 'unknown';
+  const what = state.toLowerCase() === 'failed' ? 'failed to provision' : `is not provisioned yet (provisioning state '${state}')`;
+  return `VM '${f.vm.name}' (ImagePath '${f.vm.imagePath}') ${what}, so it is not saved.`;
+}
+
+function provisioningFix(f: VmFacts): string {
+  return f.provisioningState?.toLowerCase() === 'failed'
+    ? 'Look at the VM in the lab for why it failed, delete it and create it again with MakeGoldenImageVMs.'
+    : 'Wait for the VM to finish provisioning and run SnapImagesFromVMs again.';
+}
+
+function compareText(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { sensitivity: 'base' });
+}
