@@ -1,0 +1,329 @@
+import { imagePathKey, labSelects, normalizeImagePath } from '../config/imagePaths';
+import { getTag, isFactoryCustomImage, Tags } from '../factoryImages';
+
+/**
+ * The retention plan: a pure function of the configuration and of what was read from Azure, so every
+ * rule that decides what is deleted is tested without Azure, and a re-run computes the same plan from
+ * what the previous run left.
+ *
+ * Scopes are the factory image store, the factory lab and the labs of labs.json. In each scope the
+ * factory's images are grouped by ImagePath key; a group whose template is gone, or (in a target lab)
+ * whose path the lab no longer selects, goes; otherwise the `imagesToSave` newest stay and the rest go.
+ * Above every rule: the last image of a path that a lab still selects stays (in that lab, and in the
+ * factory's store and lab, which are the source of every lab's next copy).
+ */
+
+/** A custom image as listed in a lab. */
+export interface ObservedCustomImage {
+  name: string;
+  tags?: Record<string, string>;
+  creationDate?: Date | string;
+  provisioningState?: string;
+}
+
+/** A complete image of the factory store (StoredImage satisfies this). */
+export interface ObservedStoreImage {
+  blobName: string;
+  imageName: string;
+  imagePath: string;
+  createdUtc: string;
+}
+
+export type ReadOutcome<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+export interface StoreObservation {
+  /** e.g. "factory image store of lab 'Factory'". */
+  label: string;
+  read: ReadOutcome<{ images: ObservedStoreImage[]; incomplete: number; otherBlobs: number }>;
+}
+
+export interface LabObservation {
+  /** The lab's identity (its resource id, or subscription/name when it could not be found), compared without case. */
+  key: string;
+  /** e.g. "lab 'Dev' (subscription 0000...)". */
+  label: string;
+  /** The lab's ImagePaths from labs.json; absent for the factory lab when it is not a target. */
+  imagePaths?: readonly string[];
+  read: ReadOutcome<ObservedCustomImage[]>;
+}
+
+export interface RetirePlanInput {
+  /** Resource id of the factory lab; custom images tagged with another factory's id are not ours. */
+  factoryLabId: string;
+  imagesToSave: number;
+  /** ImagePaths of the templates that exist in GoldenImages. */
+  templatePaths: readonly string[];
+  store: StoreObservation;
+  /** The factory lab first (whether or not labs.json lists it), then every lab of labs.json once. */
+  labs: readonly LabObservation[];
+}
+
+export type DeleteReason = 'older' | 'template-removed' | 'not-selected' | 'being-deleted';
+export type KeepReason = 'newest' | 'last-selected' | 'unknown-time' | 'not-ready';
+
+export interface PlannedImage {
+  /** Custom image name, or image name for a stored VHD. */
+  name: string;
+  imagePath: string;
+  /** Creation time used for ordering (ISO 8601), when known. */
+  created?: string;
+  detail: string;
+}
+
+export interface PlannedDeletion extends PlannedImage {
+  scopeKey: string;
+  reason: DeleteReason;
+  target: { kind: 'blob'; blobName: string } | { kind: 'customImage'; name: string };
+}
+
+export interface KeptImage extends PlannedImage {
+  reason: KeepReason;
+}
+
+export interface ScopePlan {
+  kind: 'store' | 'lab';
+  key: string;
+  label: string;
+  /** Why the scope is left as it is, when it could not be read completely. */
+  unreadable?: string;
+  keep: KeptImage[];
+  delete: PlannedDeletion[];
+  /** Custom images or blobs that are not this factory's images: never touched. */
+  notOurs: number;
+  /** Store copies still pending or failed: SnapImagesFromVMs' to finish or clean up. */
+  incomplete: number;
+}
+
+export interface RetirePlan {
+  imagesToSave: number;
+  scopes: ScopePlan[];
+  deletions: PlannedDeletion[];
+}
+
+export const STORE_SCOPE_KEY = 'store';
+
+interface Candidate {
+  name: string;
+  imagePath: string;
+  /** Milliseconds since the epoch; undefined when no usable time is known. */
+  time?: number;
+  target: PlannedDeletion['target'];
+}
+
+export function planRetirement(input: RetirePlanInput): RetirePlan {
+  const { imagesToSave } = input;
+  if (!Number.isInteger(imagesToSave) || imagesToSave < 1) {
+    throw new RangeError(`imagesToSave must be a whole number of at least 1, not ${imagesToSave}`);
+  }
+  const templateKeys = new Set(input.templatePaths.map(imagePathKey));
+  const targets = input.labs.filter((lab) => lab.imagePaths !== undefined);
+  const selectingLabs = (imagePath: string): string[] =>
+    targets.filter((lab) => labSelects(lab.imagePaths ?? [], imagePath)).map((lab) => lab.label);
+
+  const scopes: ScopePlan[] = [];
+
+  // The store and a factory lab that is not a target feed every lab: a path stays wanted while any lab selects it.
+  const storeScope = emptyScope('store', STORE_SCOPE_KEY, input.store.label);
+  if (!input.store.read.ok) {
+    storeScope.unreadable = input.store.read.reason;
+  } else {
+    const { images, incomplete, otherBlobs } = input.store.read.value;
+    storeScope.notOurs = otherBlobs;
+    storeScope.incomplete = incomplete;
+    const candidates = images.map<Candidate>((image) => ({
+      name: image.imageName,
+      imagePath: normalizeImagePath(image.imagePath),
+      time: parseTime(image.createdUtc),
+      target: { kind: 'blob', blobName: image.blobName },
+    }));
+    decideGroups(storeScope, candidates, { imagesToSave, templateKeys, wantedBy: selectingLabs });
+  }
+  scopes.push(storeScope);
+
+  for (const lab of input.labs) {
+    const scope = emptyScope('lab', lab.key, lab.label);
+    scopes.push(scope);
+    if (!lab.read.ok) {
+      scope.unreadable = lab.read.reason;
+      continue;
+    }
+    const candidates: Candidate[] = [];
+    for (const image of lab.read.value) {
+      if (!isFactoryCustomImage(image.tags, input.factoryLabId)) {
+        scope.notOurs++;
+        continue;
+      }
+      const imagePath = normalizeImagePath(getTag(image.tags, Tags.ImagePath) ?? '');
+      const created = parseTime(getTag(image.tags, Tags.ImageFactoryCreated)) ?? parseTime(image.creationDate);
+      const state = (image.provisioningState ?? 'Succeeded').toLowerCase();
+      if (state === 'deleting') {
+        // A deletion already under way (a run stopped half-way): finish it rather than count the image.
+        scope.delete.push({
+          scopeKey: scope.key,
+          name: image.name,
+          imagePath,
+          created: isoTime(created),
+          reason: 'being-deleted',
+          detail: 'already being deleted; waiting for it to go',
+          target: { kind: 'customImage', name: image.name },
+        });
+      } else if (state !== 'succeeded') {
+        scope.keep.push({
+          name: image.name,
+          imagePath,
+          created: isoTime(created),
+          reason: 'not-ready',
+          detail: `provisioning state ${image.provisioningState}: left alone and not counted`,
+        });
+      } else {
+        candidates.push({ name: image.name, imagePath, time: created, target: { kind: 'customImage', name: image.name } });
+      }
+    }
+    const imagePaths = lab.imagePaths;
+    decideGroups(scope, candidates, {
+      imagesToSave,
+      templateKeys,
+      selects: imagePaths && ((imagePath) => labSelects(imagePaths, imagePath)),
+      wantedBy: imagePaths ? (imagePath) => (labSelects(imagePaths, imagePath) ? [lab.label] : []) : selectingLabs,
+    });
+  }
+
+  return { imagesToSave, scopes, deletions: scopes.flatMap((scope) => scope.delete) };
+}
+
+interface GroupRules {
+  imagesToSave: number;
+  templateKeys: ReadonlySet<string>;
+  /** For a target lab: whether it selects a path. Absent for the factory's own scopes. */
+  selects?: (imagePath: string) => boolean;
+  /** The labs that still select a path; their last image of it is never deleted. */
+  wantedBy: (imagePath: string) => string[];
+}
+
+function decideGroups(scope: ScopePlan, candidates: Candidate[], rules: GroupRules): void {
+  const groups = new Map<string, Candidate[]>();
+  for (const candidate of candidates) {
+    const key = imagePathKey(candidate.imagePath);
+    const group = groups.get(key);
+    if (group) group.push(candidate);
+    else groups.set(key, [candidate]);
+  }
+  for (const key of [...groups.keys()].sort()) {
+    const group = groups.get(key)!.sort(newestFirst);
+    const imagePath = group[0].imagePath;
+    const keep = (candidate: Candidate, reason: KeepReason, detail: string) =>
+      scope.keep.push({ name: candidate.name, imagePath: candidate.imagePath, created: isoTime(candidate.time), reason, detail });
+    const remove = (candidate: Candidate, reason: DeleteReason, detail: string) =>
+      scope.delete.push({
+        scopeKey: scope.key,
+        name: candidate.name,
+        imagePath: candidate.imagePath,
+        created: isoTime(candidate.time),
+        reason,
+        detail,
+        target: candidate.target,
+      });
+
+    let groupReason: { reason: DeleteReason; detail: string } | undefined;
+    if (!rules.templateKeys.has(key)) {
+      groupReason = { reason: 'template-removed', detail: `its template ${imagePath} is no longer in GoldenImages` };
+    } else if (rules.selects && !rules.selects(imagePath)) {
+      groupReason = { reason: 'not-selected', detail: `labs.json no longer selects ${imagePath} for this lab` };
+    }
+
+    if (groupReason) {
+      const wantedBy = rules.wantedBy(imagePath);
+      group.forEach((candidate, index) => {
+        if (index === 0 && wantedBy.length > 0) {
+          keep(candidate, 'last-selected', `${groupReason.detail}, but it is the last image of a path ${describeLabs(wantedBy)} still selects`);
+        } else {
+          remove(candidate, groupReason.reason, groupReason.detail);
+        }
+      });
+      continue;
+    }
+
+    // An image whose creation time is unknown cannot be ranked: it stays and does not take a place.
+    let rank = 0;
+    for (const candidate of group) {
+      if (candidate.time === undefined) {
+        keep(candidate, 'unknown-time', 'its creation time is unknown, so it is not ranked');
+      } else if (rank < rules.imagesToSave) {
+        rank++;
+        keep(candidate, 'newest', `newest ${rank} of ${rules.imagesToSave}`);
+      } else {
+        remove(candidate, 'older', `older than the ${rules.imagesToSave} newest of ${imagePath}`);
+      }
+    }
+  }
+}
+
+/**
+ * Newest first; an unknown time counts as newest (it is never ranked out). Ties go by name, the later
+ * name first: images saved the same day get suffixes A, B, ... Z, AA, ... in the order they were made,
+ * so a longer name is later, and among names of one length the greater one.
+ */
+function newestFirst(a: Candidate, b: Candidate): number {
+  const ta = a.time ?? Number.POSITIVE_INFINITY;
+  const tb = b.time ?? Number.POSITIVE_INFINITY;
+  if (ta !== tb) return tb - ta;
+  if (a.name.length !== b.name.length) return b.name.length - a.name.length;
+  const na = a.name.toLowerCase();
+  const nb = b.name.toLowerCase();
+  if (na !== nb) return na < nb ? 1 : -1;
+  return a.name < b.name ? 1 : a.name > b.name ? -1 : 0;
+}
+
+function parseTime(value: Date | string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const time = value instanceof Date ? value.getTime() : Date.parse(value);
+  return Number.isFinite(time) ? time : undefined;
+}
+
+function isoTime(time: number | undefined): string | undefined {
+  return time === undefined ? undefined : new Date(time).toISOString();
+}
+
+function emptyScope(kind: ScopePlan['kind'], key: string, label: string): ScopePlan {
+  return { kind, key, label, keep: [], delete: [], notOurs: 0, incomplete: 0 };
+}
+
+function describeLabs(labels: string[]): string {
+  return labels.length === 1 ? labels[0] : `${labels.length} labs (${labels.join(', ')})`;
+}
+
+const REASON_TEXT: Record<DeleteReason, string> = {
+  older: 'older',
+  'template-removed': 'template removed',
+  'not-selected': 'not selected',
+  'being-deleted': 'being deleted',
+};
+
+/** The plan as printed before acting: per scope, what goes and why, what stays, what is left alone. */
+export function formatRetirementPlan(plan: RetirePlan): string[] {
+  const lines: string[] = [`Retirement plan: keep the ${plan.imagesToSave} newest image(s) of each ImagePath.`];
+  for (const scope of plan.scopes) {
+    const title = scope.label.charAt(0).toUpperCase() + scope.label.slice(1);
+    if (scope.unreadable) {
+      lines.push(`${title}: could not be read completely; left as it is. ${scope.unreadable}`);
+      continue;
+    }
+    const parts = [`${scope.delete.length} to delete`, `${scope.keep.length} to keep`];
+    const foreign = scope.kind === 'store' ? 'blob(s) that are not factory images' : 'custom image(s) not made by this factory';
+    parts.push(`${scope.notOurs} ${foreign} left alone`);
+    if (scope.incomplete > 0) parts.push(`${scope.incomplete} incomplete copy(ies) left alone`);
+    lines.push(`${title}: ${parts.join(', ')}.`);
+    const rows = [
+      ...scope.delete.map((entry) => ({ entry, verb: 'delete' })),
+      ...scope.keep.map((entry) => ({ entry, verb: 'keep  ' })),
+    ].sort((a, b) => imagePathKey(a.entry.imagePath).localeCompare(imagePathKey(b.entry.imagePath)) || (b.entry.created ?? '').localeCompare(a.entry.created ?? ''));
+    for (const { entry, verb } of rows) {
+      lines.push(`  ${verb} ${entry.name} [${entry.imagePath}, ${entry.created ?? 'time unknown'}]: ${entry.detail}`);
+    }
+  }
+  return lines;
+}
+
+export function deleteReasonText(reason: DeleteReason): string {
+  return REASON_TEXT[reason];
+}
