@@ -54,6 +54,7 @@ export const ErrorCodes = {
   DeleteFailed: 'IF5002',
   VmProvisioningFailed: 'IF5003',
   VmNotTagged: 'IF5004',
+  VmNotSnapped: 'IF5005',
 
   // IF9xxx not the user's fault
   Internal: 'IF9001',
