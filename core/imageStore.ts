@@ -1,6 +1,6 @@
 import type { BlobItem, ContainerClient } from '@azure/storage-blob';
 import type { LabStorage } from './azure/labs';
-import { ErrorCodes, FactoryError, isAbortError } from './errors';
+import { callAzure } from './azure/azureErrors';
 import { type FactoryImage, fromBlobMetadata, storeBlobName } from './factoryImages';
 import type { Reporter } from './report';
 
@@ -29,8 +29,10 @@ export interface StoreListing {
   images: StoredImage[];
   /** Factory blobs whose copy is still pending or ended failed or aborted. */
   incomplete: IncompleteImage[];
-  /** Blobs that are not the factory's; never touched. */
+  /** How many blobs are not the factory's; never touched. */
   otherBlobs: number;
+  /** Their names, so that no new image takes one. */
+  otherBlobNames: string[];
 }
 
 /** Classifies one listed blob; pure, so the rules are tested without storage. */
@@ -60,8 +62,8 @@ export class ImageStore {
 
   async list(options: { signal?: AbortSignal } = {}): Promise<StoreListing> {
     const container = await this.storage.containerClient({ signal: options.signal });
-    const listing: StoreListing = { images: [], incomplete: [], otherBlobs: 0 };
-    try {
+    const listing: StoreListing = { images: [], incomplete: [], otherBlobs: 0, otherBlobNames: [] };
+    await callAzure(`Listing the factory image store of lab '${this.lab.name}'`, async () => {
       for await (const blob of container.listBlobsFlat({
         includeMetadata: true,
         includeCopy: true,
@@ -74,11 +76,10 @@ export class ImageStore {
           listing.incomplete.push({ blobName: blob.name, copyStatus: found.copyStatus, image: found.image });
         } else {
           listing.otherBlobs++;
+          listing.otherBlobNames.push(blob.name);
         }
       }
-    } catch (error) {
-      throw this.storageError(error, 'list the factory image store');
-    }
+    }, { subject: this.lab.name });
     this.reporter.debug(
       `Image store of lab '${this.lab.name}': ${listing.images.length} image(s), ${listing.incomplete.length} incomplete copy(ies), ${listing.otherBlobs} other blob(s).`,
     );
@@ -97,7 +98,7 @@ export class ImageStore {
   async delete(blobName: string, options: { signal?: AbortSignal } = {}): Promise<void> {
     const container = await this.storage.containerClient({ signal: options.signal });
     const blob = container.getBlobClient(blobName);
-    try {
+    await callAzure(`Deleting '${blobName}' from the factory image store of lab '${this.lab.name}'`, async () => {
       try {
         await blob.deleteIfExists({ deleteSnapshots: 'include', abortSignal: options.signal });
       } catch (error) {
@@ -105,29 +106,8 @@ export class ImageStore {
         await abortPendingCopy(container, blobName, options.signal);
         await blob.deleteIfExists({ deleteSnapshots: 'include', abortSignal: options.signal });
       }
-    } catch (error) {
-      throw this.storageError(error, `delete '${blobName}' from the factory image store`);
-    }
+    }, { subject: blobName });
     this.reporter.debug(`Deleted '${blobName}' from the image store of lab '${this.lab.name}'.`);
-  }
-
-  private storageError(error: unknown, action: string): unknown {
-    if (isAbortError(error) || error instanceof FactoryError) return error;
-    const status = (error as { statusCode?: number }).statusCode;
-    const where = `the storage account of lab '${this.lab.name}' (subscription ${this.lab.subscriptionId})`;
-    if (status === 403 || status === 401) {
-      return new FactoryError(ErrorCodes.StorageAccessDenied, `Could not ${action}: access to ${where} was denied.`, {
-        fix: `Give the service connection's identity the role Storage Blob Data Contributor on ${where}.`,
-        subject: this.lab.name,
-        cause: error,
-      });
-    }
-    const detail = error instanceof Error ? error.message : String(error);
-    return new FactoryError(ErrorCodes.AzureRequestFailed, `Could not ${action} in ${where}: ${detail}`, {
-      fix: 'Run again; if it keeps failing, check the storage account in the Azure portal.',
-      subject: this.lab.name,
-      cause: error,
-    });
   }
 }
 

@@ -73,10 +73,12 @@ export function planSnap(vms: readonly LabVirtualMachine[], store: StoreListing,
   const facts = vms.map(vmFacts).sort((a, b) => compareText(a.vm.name, b.vm.name));
   const sameDisk = (a: string | undefined, b: string | undefined) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
 
-  // Names a new image may not take: every image in the store and every copy that holds a name,
-  // except failed copies this run deletes (added back below when they stay).
+  // Names a new image may not take: every image in the store, every pending copy and every other
+  // blob; failed copies give theirs back, as this run deletes them.
   const taken = new Set<string>(store.images.map((i) => i.imageName.toLowerCase()));
   for (const blob of store.incomplete) if (blob.copyStatus === 'pending' && blob.image) taken.add(blob.image.imageName.toLowerCase());
+  // A blob that is not the factory's keeps its name: an image of that name would overwrite it.
+  for (const name of store.otherBlobNames) if (/\.vhd$/i.test(name)) taken.add(name.slice(0, -'.vhd'.length).toLowerCase());
 
   const usedIncomplete = new Set<IncompleteImage>();
   const actions: SnapAction[] = [];

@@ -43,7 +43,7 @@ function image(imageName: string, vmName: string, imagePath = 'Win2016/Datacente
   };
 }
 
-const emptyStore = (): StoreListing => ({ images: [], incomplete: [], otherBlobs: 0 });
+const emptyStore = (): StoreListing => ({ images: [], incomplete: [], otherBlobs: 0, otherBlobNames: [] });
 const byVm = (actions: SnapAction[], name: string) => actions.find((a) => a.vm.name === name)!;
 
 describe('snap plan', () => {
@@ -166,6 +166,14 @@ describe('snap plan', () => {
     ]);
     const first = plan.actions[0];
     assert.match(first.kind === 'save' ? first.nameNote ?? '' : '', /already in the image store/);
+  });
+
+  it('never takes the name of a blob that is not the factory\'s', () => {
+    const store = emptyStore();
+    store.otherBlobNames.push('Win2016_Datacenter-Nov-24-2026.vhd', 'Win2016_Datacenter-Nov-24-2026A.txt');
+    store.otherBlobs = 2;
+    const action = planSnap([vm('dc', { imagePath: 'Win2016/Datacenter.json' })], store, now).actions[0];
+    assert.equal(action.kind === 'save' && action.image.imageName, 'Win2016_Datacenter-Nov-24-2026A');
   });
 
   it('does not save a disk the store already holds', () => {
