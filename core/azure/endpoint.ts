@@ -8,6 +8,11 @@ export interface EndpointReader {
   authScheme(connectionId: string): string | undefined;
   authParameter(connectionId: string, key: string): string | undefined;
   data(connectionId: string, key: string): string | undefined;
+  /**
+   * A pipeline variable by its dotted name (`System.OidcRequestUri`); workload identity federation
+   * needs two. Readers without it cannot serve that scheme.
+   */
+  variable?(name: string): string | undefined;
 }
 
 /**
@@ -37,5 +42,11 @@ export function envEndpointReader(env: Record<string, string | undefined>): Endp
     authParameter: (id, key) =>
       env[`ENDPOINT_AUTH_PARAMETER_${id}_${key.toUpperCase()}`] ?? findParameter(auth(id)?.parameters, key),
     data: (id, key) => env[`ENDPOINT_DATA_${id}_${key.toUpperCase()}`],
+    variable: (name) => env[variableEnvironmentName(name)],
   };
+}
+
+/** The environment variable the agent sets for a pipeline variable: `System.OidcRequestUri` -> `SYSTEM_OIDCREQUESTURI`. */
+export function variableEnvironmentName(name: string): string {
+  return name.replace(/[.\s]/g, '_').toUpperCase();
 }

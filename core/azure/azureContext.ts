@@ -1,0 +1,123 @@
+import { ComputeManagementClient } from '@azure/arm-compute';
+import { DevTestLabsClient } from '@azure/arm-devtestlabs';
+import type { TokenCredential } from '@azure/core-auth';
+import type { Pipeline } from '@azure/core-rest-pipeline';
+import type { StorageRetryOptions } from '@azure/storage-blob';
+import { type Reporter, silentReporter } from '../report';
+import { createCredential } from './credentials';
+import { LabDirectory } from './labs';
+import { armRetryPolicy, type ArmRetryOptions } from './retryPolicy';
+import { scopeFor, type ServiceConnection } from './serviceConnection';
+
+/**
+ * Everything a task needs to talk to Azure for one service connection: one credential, one client per
+ * subscription and API, retries that wait for throttling, and the lab directory.
+ */
+export interface AzureContextOptions {
+  reporter?: Reporter;
+  /** Retries of transient failures (5xx, dropped connections) per request. Default 6. */
+  maxRetries?: number;
+  /** Interval between polls of a long-running operation when Azure names none (Retry-After wins). Default 2000 ms. */
+  pollIntervalMs?: number;
+  /** First back-off after a transient failure. Default 1000 ms. */
+  retryDelayInMs?: number;
+  /** Longest back-off after a transient failure. Default 30 000 ms. */
+  maxRetryDelayInMs?: number;
+  /** Longest total wait for throttling per request. Default 15 minutes. */
+  maxThrottleWaitMs?: number;
+  /** A credential to use instead of the one the service connection describes. */
+  credential?: TokenCredential;
+}
+
+export interface AzureContext {
+  readonly connection: ServiceConnection;
+  readonly credential: TokenCredential;
+  readonly reporter: Reporter;
+  /** Pass as `updateIntervalInMs` to begin...AndWait long-running operations. */
+  readonly pollIntervalMs: number;
+  /** Cached per subscription, retries configured. */
+  devTestLabs(subscriptionId: string): DevTestLabsClient;
+  compute(subscriptionId: string): ComputeManagementClient;
+  readonly labs: LabDirectory;
+  /** Retry options for blob clients made from SAS URLs (upload URIs, disk access). */
+  readonly storageRetryOptions: StorageRetryOptions;
+}
+
+export const DEFAULT_POLL_INTERVAL_MS = 2000;
+
+/**
+ * Storage retries: the blob SDK retries 500 and 503 (Azure Storage's "server busy") with exponential
+ * back-off. Five tries from 1 s capped at 30 s ride out a busy account for about 15 s; data-plane calls
+ * are short, and a copy's progress is polled by our own loop, which honours Retry-After.
+ */
+export function storageRetryOptions(options: Pick<AzureContextOptions, 'retryDelayInMs' | 'maxRetryDelayInMs'> = {}): StorageRetryOptions {
+  return { maxTries: 5, retryDelayInMs: options.retryDelayInMs ?? 1000, maxRetryDelayInMs: options.maxRetryDelayInMs ?? 30_000 };
+}
+
+export function createAzureContext(connection: ServiceConnection, options: AzureContextOptions = {}): AzureContext {
+  const reporter = options.reporter ?? silentReporter;
+  const credential = options.credential ?? createCredential(connection, { reporter, retry: retryOptions(options, reporter) });
+  const endpoint = connection.cloud.resourceManagerUrl;
+  const scopes = [scopeFor(connection.cloud.resourceManagerAudience)];
+  const retry = retryOptions(options, reporter);
+  const dtlClients = new Map<string, DevTestLabsClient>();
+  const computeClients = new Map<string, ComputeManagementClient>();
+
+  const context: AzureContext = {
+    connection,
+    credential,
+    reporter,
+    pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    storageRetryOptions: storageRetryOptions(options),
+    devTestLabs(subscriptionId) {
+      const key = subscriptionId.toLowerCase();
+      let client = dtlClients.get(key);
+      if (!client) {
+        // The DevTest Labs client builds request URLs from `$host` and signs for `credentialScopes`;
+        // both must come from the connection, or requests go to public Azure.
+        client = new DevTestLabsClient(credential, subscriptionId, {
+          endpoint,
+          $host: endpoint,
+          credentialScopes: scopes,
+          retryOptions: { maxRetries: retry.maxRetries },
+        });
+        useArmRetries(client.pipeline, retry);
+        dtlClients.set(key, client);
+      }
+      return client;
+    },
+    compute(subscriptionId) {
+      const key = subscriptionId.toLowerCase();
+      let client = computeClients.get(key);
+      if (!client) {
+        client = new ComputeManagementClient(credential, subscriptionId, {
+          endpoint,
+          credentials: { scopes },
+          retryOptions: { maxRetries: retry.maxRetries },
+        });
+        useArmRetries(client.pipeline, retry);
+        computeClients.set(key, client);
+      }
+      return client;
+    },
+    labs: undefined as unknown as LabDirectory,
+  };
+  (context as { labs: LabDirectory }).labs = new LabDirectory(context);
+  return context;
+}
+
+function retryOptions(options: AzureContextOptions, reporter: Reporter): ArmRetryOptions {
+  return {
+    maxRetries: options.maxRetries,
+    retryDelayInMs: options.retryDelayInMs,
+    maxRetryDelayInMs: options.maxRetryDelayInMs,
+    maxThrottleWaitMs: options.maxThrottleWaitMs,
+    reporter,
+  };
+}
+
+/** Replaces the SDK's retry policy with ours (see retryPolicy.ts for why). */
+export function useArmRetries(pipeline: Pipeline, options: ArmRetryOptions): void {
+  pipeline.removePolicy({ name: 'defaultRetryPolicy' });
+  pipeline.addPolicy(armRetryPolicy(options), { phase: 'Retry' });
+}

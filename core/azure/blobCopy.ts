@@ -1,0 +1,220 @@
+import { AbortError } from '@azure/abort-controller';
+import {
+  AnonymousCredential,
+  type BlobBeginCopyFromUrlPollState,
+  BlobClient,
+  type BlobGetPropertiesResponse,
+  type StorageRetryOptions,
+} from '@azure/storage-blob';
+import { ErrorCodes, FactoryError, isAbortError } from '../errors';
+import { type Reporter, silentReporter } from '../report';
+import { isAzureError, toFactoryErrorOrRethrow } from './azureErrors';
+import { maskSas, withoutQuery } from './labs';
+import { retryAfterMs, sleep } from './retryPolicy';
+
+/**
+ * Server-side blob copies. A VHD is a page blob of tens or hundreds of GB; Copy Blob is the only copy
+ * that keeps it a page blob and it runs asynchronously, so we start it and follow x-ms-copy-status.
+ * Polling adapts to the copy rate: a copy expected to end in 3 s is looked at after about 3 s, one
+ * with an hour to go every 30 s (the longest wait, so progress stays visible).
+ */
+export interface CopyProgress {
+  copiedBytes: number;
+  totalBytes: number;
+}
+
+export interface CopyBlobOptions {
+  metadata?: Record<string, string>;
+  signal?: AbortSignal;
+  onProgress?: (progress: CopyProgress) => void;
+  /** Shortest wait between two looks at the copy. Default 100 ms. */
+  minPollMs?: number;
+  /** Longest wait between two looks at the copy. Default 30 000 ms. */
+  maxPollMs?: number;
+  /** Told of throttling and cancellation, and masks the source SAS. */
+  reporter?: Reporter;
+}
+
+export const MIN_POLL_MS = 100;
+export const MAX_POLL_MS = 30_000;
+/** First wait when nothing is known about the copy's rate yet. */
+const FIRST_POLL_MS = 250;
+/** Consecutive throttled or busy answers while following one copy before giving up. */
+const MAX_THROTTLED_POLLS = 30;
+
+/** A blob client for a SAS URL (an upload URI), with the run's storage retries. */
+export function sasBlobClient(url: string, retryOptions?: StorageRetryOptions): BlobClient {
+  return new BlobClient(url, new AnonymousCredential(), { retryOptions });
+}
+
+export async function copyBlob(destination: BlobClient, sourceUrl: string, options: CopyBlobOptions = {}): Promise<{ copyId: string; totalBytes: number }> {
+  const reporter = options.reporter ?? silentReporter;
+  maskSas(sourceUrl, reporter);
+  maskSas(destination.url, reporter);
+  options.signal?.throwIfAborted();
+  const startedAt = Date.now();
+  let copyId: string | undefined;
+  try {
+    // The poller's first poll is the Copy Blob request itself; we follow the copy with our own loop.
+    const poller = await destination.beginCopyFromURL(sourceUrl, { metadata: options.metadata, abortSignal: options.signal });
+    copyId = (poller.getOperationState() as BlobBeginCopyFromUrlPollState).copyId;
+  } catch (error) {
+    throw toCopyError(error, `Starting the copy into ${withoutQuery(destination.url)}`, options.signal);
+  }
+  if (!copyId) {
+    throw copyFailed(destination, 'the storage account did not return a copy id');
+  }
+  const { totalBytes } = await follow(destination, copyId, { copiedBytes: 0, at: startedAt }, options);
+  return { copyId, totalBytes };
+}
+
+/** Follows a copy already pending on `destination`; a blob with no copy in flight is returned as it is. */
+export async function followCopy(destination: BlobClient, options: CopyBlobOptions = {}): Promise<{ totalBytes: number }> {
+  maskSas(destination.url, options.reporter ?? silentReporter);
+  return follow(destination, undefined, undefined, options);
+}
+
+interface Sample {
+  copiedBytes: number;
+  at: number;
+}
+
+async function follow(
+  destination: BlobClient,
+  copyId: string | undefined,
+  baseline: Sample | undefined,
+  options: CopyBlobOptions,
+): Promise<{ totalBytes: number }> {
+  const { signal, onProgress } = options;
+  const reporter = options.reporter ?? silentReporter;
+  const minMs = options.minPollMs ?? MIN_POLL_MS;
+  const maxMs = options.maxPollMs ?? MAX_POLL_MS;
+  let knownCopyId = copyId;
+  let delayMs: number | undefined;
+  let throttled = 0;
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      let properties: BlobGetPropertiesResponse;
+      try {
+        properties = await destination.getProperties({ abortSignal: signal });
+        throttled = 0;
+      } catch (error) {
+        const wait = busyWait(error, delayMs ?? FIRST_POLL_MS, maxMs);
+        if (wait !== undefined && ++throttled <= MAX_THROTTLED_POLLS) {
+          reporter.debug(`The storage account is busy; looking at the copy into ${blobNameOf(destination)} again in ${wait} ms.`);
+          await sleep(wait, signal);
+          continue;
+        }
+        throw toCopyError(error, `Following the copy into ${withoutQuery(destination.url)}`, signal);
+      }
+
+      if (copyId && properties.copyId && properties.copyId !== copyId) {
+        throw copyFailed(destination, 'another copy into the same blob replaced this one');
+      }
+      knownCopyId = properties.copyId ?? knownCopyId;
+      const progress = parseCopyProgress(properties.copyProgress);
+      const totalBytes = progress?.totalBytes ?? properties.contentLength ?? 0;
+      switch (properties.copyStatus) {
+        case undefined:
+        case 'success':
+          onProgress?.({ copiedBytes: totalBytes, totalBytes });
+          return { totalBytes };
+        case 'failed':
+        case 'aborted':
+          throw copyFailed(destination, properties.copyStatusDescription || `the copy ended ${properties.copyStatus}`);
+        case 'pending': {
+          const copiedBytes = progress?.copiedBytes ?? 0;
+          onProgress?.({ copiedBytes, totalBytes });
+          const now = Date.now();
+          if (!baseline) baseline = { copiedBytes, at: now };
+          const elapsed = now - baseline.at;
+          const rate = elapsed > 0 && copiedBytes > baseline.copiedBytes ? (copiedBytes - baseline.copiedBytes) / elapsed : undefined;
+          delayMs = nextPollDelay({ copiedBytes, totalBytes, bytesPerMs: rate, previousDelayMs: delayMs }, { minMs, maxMs });
+          await sleep(delayMs, signal);
+          break;
+        }
+        default:
+          throw copyFailed(destination, `the storage account reports copy status '${String(properties.copyStatus)}'`);
+      }
+    }
+  } catch (error) {
+    if (!(signal?.aborted && (isAbortError(error) || !(error instanceof FactoryError)))) throw error;
+    if (knownCopyId) {
+      try {
+        await destination.abortCopyFromURL(knownCopyId);
+        reporter.debug(`Aborted the copy into ${blobNameOf(destination)}.`);
+      } catch (abortError) {
+        // Already ended (or never started): nothing is left copying, which is what the cancel wants.
+        reporter.debug(`Aborting the copy into ${blobNameOf(destination)} found nothing to abort: ${messageOf(abortError)}`);
+      }
+    }
+    throw new AbortError('The copy was cancelled.');
+  }
+}
+
+export interface PollState {
+  copiedBytes: number;
+  totalBytes: number;
+  /** Observed copy rate; undefined until two looks at the copy differ. */
+  bytesPerMs?: number;
+  previousDelayMs?: number;
+}
+
+/**
+ * How long to wait before looking at a pending copy again. With a known rate: until a little after
+ * the copy is expected to end. Without one: start short and double, so a fast copy is not waited on
+ * and a slow one is not polled needlessly. Always within [minMs, maxMs].
+ */
+export function nextPollDelay(state: PollState, bounds: { minMs?: number; maxMs?: number } = {}): number {
+  const minMs = bounds.minMs ?? MIN_POLL_MS;
+  const maxMs = Math.max(minMs, bounds.maxMs ?? MAX_POLL_MS);
+  let delay: number;
+  if (state.bytesPerMs && state.bytesPerMs > 0 && state.totalBytes > 0) {
+    const remainingMs = Math.max(0, state.totalBytes - state.copiedBytes) / state.bytesPerMs;
+    delay = remainingMs * 1.05 + minMs;
+  } else {
+    delay = state.previousDelayMs ? state.previousDelayMs * 2 : FIRST_POLL_MS;
+  }
+  return Math.round(Math.min(maxMs, Math.max(minMs, delay)));
+}
+
+/** `x-ms-copy-progress` is `<copied>/<total>` in bytes. */
+export function parseCopyProgress(value: string | undefined): CopyProgress | undefined {
+  const match = value ? /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value) : null;
+  if (!match) return undefined;
+  return { copiedBytes: Number(match[1]), totalBytes: Number(match[2]) };
+}
+
+/** For a throttled (429) or busy (503) answer: how long to wait; undefined for any other failure. */
+function busyWait(error: unknown, currentDelayMs: number, maxMs: number): number | undefined {
+  const e = error as { statusCode?: number; response?: { headers?: { get(name: string): string | undefined } } };
+  if (e?.statusCode !== 429 && e?.statusCode !== 503) return undefined;
+  const asked = e.response?.headers ? retryAfterMs(e.response.headers) : undefined;
+  return Math.max(MIN_POLL_MS, asked ?? Math.min(maxMs, currentDelayMs * 2));
+}
+
+function toCopyError(error: unknown, what: string, signal: AbortSignal | undefined): unknown {
+  if (signal?.aborted || isAbortError(error)) return error;
+  if (isAzureError(error)) return toFactoryErrorOrRethrow(error, what);
+  return error;
+}
+
+function copyFailed(destination: BlobClient, reason: string): FactoryError {
+  return new FactoryError(ErrorCodes.CopyFailed, `Copying into ${withoutQuery(destination.url)} failed: ${reason}.`, {
+    fix: 'Run again: the next run starts the copy over. If it keeps failing, check that the source disk or image is still there and readable.',
+    subject: blobNameOf(destination),
+  });
+}
+
+function blobNameOf(destination: BlobClient): string {
+  try {
+    return destination.name || withoutQuery(destination.url);
+  } catch {
+    return withoutQuery(destination.url);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,270 @@
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
+import {
+  createDefaultHttpClient,
+  createHttpHeaders,
+  createPipelineFromOptions,
+  createPipelineRequest,
+  type HttpClient,
+  type Pipeline,
+} from '@azure/core-rest-pipeline';
+import { ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } from '@azure/identity';
+import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
+import { type Reporter, silentReporter } from '../report';
+import { redactUrls } from './azureErrors';
+import { armRetryPolicy, type ArmRetryOptions } from './retryPolicy';
+import type { CredentialSource, ServiceConnection } from './serviceConnection';
+
+/**
+ * The credential factory: one entry per kind of credential source, each an `@azure/identity`
+ * credential pointed at the connection's own authority. Every credential fetches a new token (and,
+ * for workload identity federation, a new OIDC assertion) whenever the old one is about to expire,
+ * so a run lasting hours keeps working.
+ */
+export interface CredentialOptions {
+  reporter?: Reporter;
+  /** Retries for the OIDC token request. */
+  retry?: ArmRetryOptions;
+  /** The HTTP client for the OIDC token request; the Node https client by default. */
+  httpClient?: HttpClient;
+}
+
+type CredentialFactory<K extends CredentialSource['kind']> = (
+  connection: ServiceConnection,
+  source: Extract<CredentialSource, { kind: K }>,
+  options: CredentialOptions,
+) => TokenCredential;
+
+const factories: { [K in CredentialSource['kind']]: CredentialFactory<K> } = {
+  clientSecret: (connection, source) =>
+    new ClientSecretCredential(connection.tenantId, connection.clientId!, source.clientSecret, authorityOptions(connection)),
+  clientCertificate: (connection, source) =>
+    new ClientCertificateCredential(connection.tenantId, connection.clientId!, { certificate: source.certificatePem }, authorityOptions(connection)),
+  workloadIdentity: (connection, source, options) =>
+    new ClientAssertionCredential(
+      connection.tenantId,
+      connection.clientId!,
+      oidcTokenFetcher(connection, source, options),
+      authorityOptions(connection),
+    ),
+  managedIdentity: (connection) =>
+    connection.clientId ? new ManagedIdentityCredential({ clientId: connection.clientId }) : new ManagedIdentityCredential(),
+};
+
+/** A credential for the service connection whose sign-in failures are FactoryErrors that say what to fix. */
+export function createCredential(connection: ServiceConnection, options: CredentialOptions = {}): TokenCredential {
+  const reporter = options.reporter ?? silentReporter;
+  maskSource(connection.source, reporter);
+  const factory = factories[connection.source.kind] as CredentialFactory<CredentialSource['kind']>;
+  return new ConnectionCredential(factory(connection, connection.source, options), connection);
+}
+
+function authorityOptions(connection: ServiceConnection) {
+  // Instance discovery asks login.microsoftonline.com about the authority, which neither a sovereign
+  // cloud's nor a private authority's clients can count on; the connection names its authority itself.
+  return { authorityHost: connection.cloud.authorityHost, disableInstanceDiscovery: true };
+}
+
+function maskSource(source: CredentialSource, reporter: Reporter): void {
+  switch (source.kind) {
+    case 'clientSecret':
+      reporter.maskSecret(source.clientSecret);
+      break;
+    case 'clientCertificate':
+      for (const block of source.certificatePem.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g) ?? []) {
+        reporter.maskSecret(block);
+        for (const line of block.split(/\r?\n/)) if (line.length >= 16 && !line.startsWith('-----')) reporter.maskSecret(line);
+      }
+      break;
+    case 'workloadIdentity':
+      reporter.maskSecret(source.accessToken);
+      break;
+    case 'managedIdentity':
+      break;
+  }
+}
+
+class ConnectionCredential implements TokenCredential {
+  constructor(
+    private readonly inner: TokenCredential,
+    private readonly connection: ServiceConnection,
+  ) {}
+
+  async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+    try {
+      const token = await this.inner.getToken(scopes, options);
+      if (!token) throw new Error('the identity platform returned no token');
+      return token;
+    } catch (error) {
+      if (isAbortError(error) || isFactoryError(error)) throw error;
+      throw describeSignInError(error, this.connection);
+    }
+  }
+}
+
+/** Why signing in failed, in terms of the service connection, with what to change. */
+export function describeSignInError(error: unknown, connection: ServiceConnection): FactoryError {
+  const raw = error instanceof Error ? error.message : String(error);
+  const detail = firstLines(redactUrls(raw));
+  const aadsts = /AADSTS(\d+)/.exec(raw)?.[1];
+  const who = `service connection '${connection.connectionId}'${connection.clientId ? ` (client id ${connection.clientId})` : ''}`;
+  const where = `tenant ${connection.tenantId} at ${connection.cloud.authorityHost}`;
+  const reason = aadsts ? signInReasons[aadsts] : undefined;
+  const name = (error as { name?: string } | undefined)?.name;
+
+  if (reason) {
+    return new FactoryError(ErrorCodes.AuthenticationFailed, `Signing in with ${who} failed: ${reason.what(connection)} (AADSTS${aadsts}).`, {
+      fix: reason.fix(connection),
+      subject: connection.connectionId,
+      cause: error,
+    });
+  }
+  if (connection.source.kind === 'managedIdentity' && (name === 'CredentialUnavailableError' || /unavailable|no managed identity|IMDS|ECONNREFUSED|EHOSTUNREACH|ETIMEDOUT/i.test(raw))) {
+    return new FactoryError(
+      ErrorCodes.AuthenticationFailed,
+      `Signing in with ${who} failed: the agent has no ${connection.clientId ? `user-assigned managed identity with client id ${connection.clientId}` : 'managed identity'}. ${detail}`,
+      {
+        fix: connection.clientId
+          ? 'Assign that user-assigned identity to the agent machine (VM or scale set), or correct the client id in the service connection.'
+          : 'Enable the system-assigned identity on the agent machine (VM or scale set), or use a service connection with another scheme.',
+        subject: connection.connectionId,
+        cause: error,
+      },
+    );
+  }
+  return new FactoryError(ErrorCodes.AuthenticationFailed, `Signing in with ${who} to ${where} failed: ${detail}`, {
+    fix: "Check the service connection's tenant id, client id and credential, and that the agent can reach the authority.",
+    subject: connection.connectionId,
+    cause: error,
+  });
+}
+
+interface SignInReason {
+  what(connection: ServiceConnection): string;
+  fix(connection: ServiceConnection): string;
+}
+
+const wrongSecret: SignInReason = {
+  what: () => 'the client secret is wrong',
+  fix: (c) => `Create a new client secret for app registration ${c.clientId} and paste it into service connection '${c.connectionId}'.`,
+};
+const wrongTenant: SignInReason = {
+  what: (c) => `tenant '${c.tenantId}' does not exist at ${c.cloud.authorityHost}`,
+  fix: (c) =>
+    `Set the tenant id of service connection '${c.connectionId}' to the directory (tenant) id that owns the subscription, and check that the connection's cloud is right.`,
+};
+const federationMismatch: SignInReason = {
+  what: () => "the OIDC token's issuer or subject matches no federated credential of the app registration",
+  fix: (c) =>
+    `In app registration ${c.clientId}, add a federated credential whose issuer and subject are those shown on service connection '${c.connectionId}'.`,
+};
+
+const signInReasons: Record<string, SignInReason> = {
+  '7000215': wrongSecret,
+  '7000222': {
+    what: () => 'the client secret has expired',
+    fix: (c) => `Create a new client secret for app registration ${c.clientId} and paste it into service connection '${c.connectionId}'.`,
+  },
+  '90002': wrongTenant,
+  '900023': wrongTenant,
+  '90072': wrongTenant,
+  '700016': {
+    what: (c) => `application ${c.clientId} was not found in tenant '${c.tenantId}' (the tenant is wrong, or the app registration was deleted)`,
+    fix: (c) => `Check the tenant id and client id of service connection '${c.connectionId}' against the app registration's overview.`,
+  },
+  '700027': {
+    what: () => "the certificate is not one of the app registration's credentials",
+    fix: (c) => `Upload the certificate (public part) to app registration ${c.clientId}, or update service connection '${c.connectionId}' with a registered certificate.`,
+  },
+  '70021': federationMismatch,
+  '700211': federationMismatch,
+  '700212': federationMismatch,
+  '700213': federationMismatch,
+  '700024': {
+    what: () => 'the OIDC token had expired or was not yet valid',
+    fix: () => "Check the agent machine's clock; the task asks for a new OIDC token each time it signs in.",
+  },
+  '500011': {
+    what: (c) => `the Resource Manager audience '${c.cloud.resourceManagerAudience}' is not known in the tenant`,
+    fix: (c) => `Check the cloud (activeDirectoryServiceEndpointResourceId) of service connection '${c.connectionId}'.`,
+  },
+};
+
+function firstLines(text: string): string {
+  // Identity errors append trace and correlation ids and a troubleshooting link over many lines.
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .slice(0, 2)
+    .join(' ');
+}
+
+/** The API version of the agent's OIDC token request. */
+const OIDC_API_VERSION = '7.1';
+
+/**
+ * Asks the agent's OIDC endpoint for a fresh ID token for the service connection. The token lives
+ * about ten minutes; the credential calls this whenever it needs a new access token.
+ */
+export function oidcTokenFetcher(
+  connection: Pick<ServiceConnection, 'connectionId'>,
+  source: { oidcRequestUri: string; accessToken: string },
+  options: CredentialOptions = {},
+): () => Promise<string> {
+  const reporter = options.reporter ?? silentReporter;
+  let pipeline: Pipeline | undefined;
+  const httpClient = options.httpClient ?? createDefaultHttpClient();
+  return async () => {
+    if (!pipeline) {
+      pipeline = createPipelineFromOptions({});
+      pipeline.removePolicy({ name: 'defaultRetryPolicy' });
+      pipeline.addPolicy(armRetryPolicy({ ...options.retry, reporter }), { phase: 'Retry' });
+    }
+    const url = new URL(source.oidcRequestUri);
+    url.searchParams.set('api-version', OIDC_API_VERSION);
+    url.searchParams.set('serviceConnectionId', connection.connectionId);
+    const request = createPipelineRequest({
+      url: url.toString(),
+      method: 'POST',
+      headers: createHttpHeaders({ Authorization: `Bearer ${source.accessToken}`, 'Content-Type': 'application/json', Accept: 'application/json' }),
+      body: '{}',
+    });
+    let status: number;
+    let body: string | null | undefined;
+    try {
+      const response = await pipeline.sendRequest(httpClient, request);
+      status = response.status;
+      body = response.bodyAsText;
+    } catch (error) {
+      if (isAbortError(error)) throw error;
+      throw new FactoryError(
+        ErrorCodes.AuthenticationFailed,
+        `Requesting an OIDC token for service connection '${connection.connectionId}' from the agent failed: ${error instanceof Error ? error.message : String(error)}`,
+        { fix: "Check the agent's network access to Azure DevOps, then run again.", subject: connection.connectionId, cause: error },
+      );
+    }
+    let token: string | undefined;
+    try {
+      token = body ? (JSON.parse(body) as { oidcToken?: string }).oidcToken : undefined;
+    } catch {
+      token = undefined;
+    }
+    if (status !== 200 || !token) {
+      throw new FactoryError(
+        ErrorCodes.AuthenticationFailed,
+        `Azure DevOps refused the OIDC token request for service connection '${connection.connectionId}' (HTTP ${status}${token ? '' : ', no token in the answer'}).`,
+        {
+          fix:
+            status === 401 || status === 403
+              ? "Authorize this pipeline to use the service connection, and let the job's access token reach the task."
+              : status === 404
+                ? 'Check that the service connection still exists and uses workload identity federation.'
+                : 'Run again; if it persists, check the service connection in the project settings.',
+          subject: connection.connectionId,
+        },
+      );
+    }
+    reporter.maskSecret(token);
+    return token;
+  };
+}

@@ -1,0 +1,224 @@
+import type { DevTestLabsClient, Lab } from '@azure/arm-devtestlabs';
+import type { TokenCredential } from '@azure/core-auth';
+import { ContainerClient, type StorageRetryOptions } from '@azure/storage-blob';
+import { AbortError } from '@azure/abort-controller';
+import { ErrorCodes, FactoryError } from '../errors';
+import type { Reporter } from '../report';
+import { callAzure } from './azureErrors';
+import { STORAGE_SCOPE } from './serviceConnection';
+
+export interface LabRef {
+  id: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  location: string;
+}
+
+/** What the lab directory needs from the Azure context. */
+export interface LabDirectoryContext {
+  devTestLabs(subscriptionId: string): DevTestLabsClient;
+  readonly credential: TokenCredential;
+  readonly reporter: Reporter;
+  readonly storageRetryOptions?: StorageRetryOptions;
+}
+
+/**
+ * Finds labs by name. Each subscription's labs are listed at most once per run: a run over many labs
+ * asks Resource Manager once per subscription, not once per lab.
+ */
+export class LabDirectory {
+  private readonly listings = new Map<string, Promise<Lab[]>>();
+  private readonly storages = new Map<string, LabStorage>();
+
+  constructor(private readonly context: LabDirectoryContext) {}
+
+  async find(subscriptionId: string, labName: string, options: { resourceGroup?: string; signal?: AbortSignal } = {}): Promise<LabRef> {
+    options.signal?.throwIfAborted();
+    const wanted = labName.toLowerCase();
+    const wantedGroup = options.resourceGroup?.toLowerCase();
+    const labs = await untilAborted(this.list(subscriptionId), options.signal);
+    const matches = labs
+      .map((lab) => toLabRef(lab, subscriptionId))
+      .filter((lab): lab is LabRef => !!lab && lab.name.toLowerCase() === wanted)
+      .filter((lab) => !wantedGroup || lab.resourceGroup.toLowerCase() === wantedGroup);
+    if (matches.length === 1) return matches[0];
+    const where = `subscription ${subscriptionId}${options.resourceGroup ? `, resource group '${options.resourceGroup}'` : ''}`;
+    if (matches.length > 1) {
+      throw new FactoryError(
+        ErrorCodes.LabNameAmbiguous,
+        `There are ${matches.length} labs named '${labName}' in ${where}: in resource groups ${matches.map((l) => `'${l.resourceGroup}'`).join(', ')}.`,
+        { fix: "Name the lab's resource group as well, or rename one of the labs.", subject: labName },
+      );
+    }
+    const known = labs.map((lab) => lab.name).filter(Boolean);
+    throw new FactoryError(
+      ErrorCodes.LabNotFound,
+      `Lab '${labName}' was not found in ${where}. ${
+        known.length ? `Labs the service connection can see there: ${known.slice(0, 20).join(', ')}${known.length > 20 ? ', ...' : ''}.` : 'The service connection can see no labs there.'
+      }`,
+      {
+        fix: "Check the lab's name and subscription, and give the service connection's identity at least Reader on the lab (Contributor for tasks that change it).",
+        subject: labName,
+      },
+    );
+  }
+
+  /** The lab's storage; cached per lab. */
+  storage(lab: LabRef): LabStorage {
+    const key = lab.id.toLowerCase();
+    let storage = this.storages.get(key);
+    if (!storage) {
+      storage = new LabStorage(lab, this.context);
+      this.storages.set(key, storage);
+    }
+    return storage;
+  }
+
+  private list(subscriptionId: string): Promise<Lab[]> {
+    const key = subscriptionId.toLowerCase();
+    let listing = this.listings.get(key);
+    if (!listing) {
+      // No caller's signal: the listing is shared, and one caller's cancel must not fail the others.
+      listing = callAzure(`Listing the DevTest Labs of subscription ${subscriptionId}`, async () => {
+        const labs: Lab[] = [];
+        for await (const lab of this.context.devTestLabs(subscriptionId).labs.listBySubscription()) labs.push(lab);
+        this.context.reporter.debug(`Subscription ${subscriptionId} has ${labs.length} lab(s) the service connection can see.`);
+        return labs;
+      }, { subject: subscriptionId });
+      this.listings.set(key, listing);
+    }
+    return listing;
+  }
+}
+
+/** A lab's storage account, reached the ways DevTest Labs allows: upload URIs, and Azure AD on the `uploads` container. */
+export class LabStorage {
+  private container?: Promise<ContainerClient>;
+  private lastUploadUri?: string;
+
+  constructor(
+    readonly lab: LabRef,
+    private readonly context: LabDirectoryContext,
+  ) {}
+
+  /** A blob SAS URL (sp=rcw) for `blobName` in the lab's `uploads` container; the SAS is masked. */
+  async uploadUri(blobName: string, options: { signal?: AbortSignal } = {}): Promise<string> {
+    const { lab } = this;
+    const result = await callAzure(
+      `Asking lab '${lab.name}' for an upload URI for '${blobName}'`,
+      () =>
+        this.context
+          .devTestLabs(lab.subscriptionId)
+          .labs.generateUploadUri(lab.resourceGroup, lab.name, { blobName }, { abortSignal: options.signal }),
+      { notFound: ErrorCodes.LabNotFound, subject: lab.name },
+    );
+    const uri = result.uploadUri;
+    if (!uri) {
+      throw new FactoryError(ErrorCodes.AzureRequestFailed, `Lab '${lab.name}' gave no upload URI for '${blobName}'.`, {
+        fix: 'Run again; if it persists, check the lab in the Azure portal.',
+        subject: lab.name,
+      });
+    }
+    maskSas(uri, this.context.reporter);
+    this.lastUploadUri = uri;
+    return uri;
+  }
+
+  /** The `uploads` container with Azure AD (bearer) access: list with metadata, read, delete. */
+  containerClient(options: { signal?: AbortSignal } = {}): Promise<ContainerClient> {
+    if (!this.container) {
+      const made = (async () => {
+        // Any upload URI names the container; one made earlier in the run saves a request.
+        const uri = this.lastUploadUri ?? (await this.uploadUri('imagefactory-container-probe.vhd', options));
+        return new ContainerClient(containerUrlFromUploadUri(uri), this.context.credential, {
+          audience: STORAGE_SCOPE,
+          retryOptions: this.context.storageRetryOptions,
+        });
+      })();
+      this.container = made;
+      made.catch(() => {
+        if (this.container === made) this.container = undefined;
+      });
+    }
+    return untilAborted(this.container, options.signal);
+  }
+}
+
+/**
+ * The container URL (no SAS, no blob name) of an upload URI, for account-host URLs
+ * (`https://acct.blob.core.windows.net/uploads/x.vhd`) and path-style URLs of emulators and private
+ * endpoints (`https://127.0.0.1:10000/acct/uploads/x.vhd`).
+ */
+export function containerUrlFromUploadUri(uploadUri: string): string {
+  let url: URL;
+  try {
+    url = new URL(uploadUri);
+  } catch {
+    throw new FactoryError(ErrorCodes.AzureRequestFailed, 'DevTest Labs returned an upload URI that is not a URL.', {
+      fix: 'Run again; if it persists, check the lab in the Azure portal.',
+    });
+  }
+  const segments = url.pathname.split('/').filter(Boolean);
+  const containerIndex = isPathStyle(url) ? 1 : 0;
+  if (segments.length < containerIndex + 2) {
+    throw new FactoryError(ErrorCodes.AzureRequestFailed, `DevTest Labs returned an upload URI without a container and blob: ${url.origin}${url.pathname}.`, {
+      fix: 'Run again; if it persists, check the lab in the Azure portal.',
+    });
+  }
+  return `${url.origin}/${segments.slice(0, containerIndex + 1).join('/')}`;
+}
+
+/** Path-style blob URLs put the account in the path: IP hosts and `localhost`, as the storage SDK reads them. */
+function isPathStyle(url: URL): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(':');
+}
+
+/** Masks a SAS URL and its signature, so neither appears in the log. */
+export function maskSas(url: string, reporter: Reporter): void {
+  reporter.maskSecret(url);
+  try {
+    const sig = new URL(url).searchParams.get('sig');
+    if (sig) {
+      reporter.maskSecret(sig);
+      reporter.maskSecret(encodeURIComponent(sig));
+    }
+  } catch {
+    // Not a URL: the whole value is masked already.
+  }
+}
+
+/** The URL without its query: what may be logged of a SAS URL. */
+export function withoutQuery(url: string): string {
+  const at = url.indexOf('?');
+  return at < 0 ? url : url.slice(0, at);
+}
+
+function toLabRef(lab: Lab, subscriptionId: string): LabRef | undefined {
+  if (!lab.id || !lab.name) return undefined;
+  const resourceGroup = /\/resourceGroups\/([^/]+)/i.exec(lab.id)?.[1];
+  if (!resourceGroup) return undefined;
+  const subscription = /\/subscriptions\/([^/]+)/i.exec(lab.id)?.[1] ?? subscriptionId;
+  return { id: lab.id, subscriptionId: subscription, resourceGroup, name: lab.name, location: lab.location ?? '' };
+}
+
+/** Waits for a shared promise, giving up (with AbortError) when this caller's signal aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(new AbortError('The operation was aborted.'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortError('The operation was aborted.'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
