@@ -1,0 +1,62 @@
+import type { ErrorCode } from '../errors';
+import type { Issue, Severity } from '../report';
+import type { TextPosition } from './jsonText';
+
+/**
+ * Every configuration issue reads the same way, file first, so a log line alone tells where to look:
+ * `Configuration/labs.json, line 7, column 25: <what is wrong>`. The issue also carries the file, line
+ * and column as fields, which the agent turns into a source link.
+ */
+export function fileIssue(
+  code: ErrorCode,
+  severity: Severity,
+  file: { path: string; display: string },
+  position: TextPosition | undefined,
+  text: string,
+  fix: string,
+): Issue {
+  const where = position ? `${file.display}, line ${position.line}, column ${position.column}` : file.display;
+  return {
+    severity,
+    code,
+    message: `${where}: ${text}`,
+    fix,
+    file: file.path,
+    ...(position ? { line: position.line, column: position.column } : {}),
+  };
+}
+
+/** How a value found in a file is shown in a message: short, and with its JSON type when that matters. */
+export function describeFound(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty array' : `an array of ${value.length} item(s)`;
+  switch (typeof value) {
+    case 'string':
+      return value.length > 80 ? `${JSON.stringify(value.slice(0, 77))}...` : JSON.stringify(value);
+    case 'number':
+      return `${value} (a number)`;
+    case 'boolean':
+      return `${value} (a boolean)`;
+    case 'object':
+      return 'an object';
+    default:
+      return String(value);
+  }
+}
+
+/** Issues in reading order: file by file (those without a file first), then by position. */
+export function sortIssues(issues: Issue[], fileOrder: (file: string) => number): Issue[] {
+  return issues
+    .map((issue, index) => ({ issue, index }))
+    .sort((a, b) => {
+      const fa = a.issue.file === undefined ? -1 : fileOrder(a.issue.file);
+      const fb = b.issue.file === undefined ? -1 : fileOrder(b.issue.file);
+      return (
+        fa - fb ||
+        (a.issue.line ?? 0) - (b.issue.line ?? 0) ||
+        (a.issue.column ?? 0) - (b.issue.column ?? 0) ||
+        a.index - b.index
+      );
+    })
+    .map((entry) => entry.issue);
+}

@@ -1,0 +1,296 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { ErrorCodes } from '../errors';
+import type { OsType } from '../factoryImages';
+import type { Issue } from '../report';
+import { describeFound, fileIssue } from './configIssues';
+import { imagePathKey } from './imagePaths';
+import { JsonLocator, jsonPointer, parseJson, type TextPosition } from './jsonText';
+
+/** The resource type of a DevTest Labs VM; ARM compares types without regard to case. */
+export const LAB_VM_RESOURCE_TYPE = 'Microsoft.DevTestLab/labs/virtualmachines';
+
+export interface GalleryImageReference {
+  publisher: string;
+  offer: string;
+  sku: string;
+  /** 'latest' when the template does not say. */
+  version: string;
+}
+
+/** A golden-image template: an ARM template with one lab VM made from a marketplace image. */
+export interface GoldenTemplate {
+  /** Relative to GoldenImages, `/`-separated, case as on disk: `Windows/Server2022.json`. */
+  imagePath: string;
+  /** Full path of the template file. */
+  file: string;
+  osType: OsType;
+  galleryImageReference: GalleryImageReference;
+  /** The VM's notes when the template writes them out; they become the image description. */
+  notes?: string;
+  /** The VM size when the template writes it out. */
+  size?: string;
+}
+
+export interface GoldenImagesScan {
+  templates: GoldenTemplate[];
+  /** Every folder under GoldenImages that holds templates, at any depth (`Windows`, `Windows/Sql`). */
+  folders: string[];
+  /** Image paths of the .json files that are not usable templates (their issues say why). */
+  broken: string[];
+  issues: Issue[];
+}
+
+type DisplayPath = (file: string) => string;
+
+/**
+ * Reads every template under `folder` (files ending in .json, at any depth; names starting with '.'
+ * are skipped) and checks each has the shape the factory needs. Problems are issues naming the file.
+ */
+export async function readGoldenImages(folder: string, display: DisplayPath): Promise<GoldenImagesScan> {
+  const files = await listTemplateFiles(folder);
+  const issues: Issue[] = [];
+  const templates: GoldenTemplate[] = [];
+  const broken: string[] = [];
+  const checked = await Promise.all(files.map((file) => readTemplate(folder, file, display)));
+  checked.forEach((result, index) => {
+    issues.push(...result.issues);
+    if (result.template) templates.push(result.template);
+    else broken.push(imagePathOf(folder, files[index]));
+  });
+
+  // Image paths are compared without regard to case, as a Windows checkout would; two templates
+  // that differ only in case would make the same images and could not be told apart.
+  const byKey = new Map<string, GoldenTemplate>();
+  for (const template of templates) {
+    const key = imagePathKey(template.imagePath);
+    const first = byKey.get(key);
+    if (!first) {
+      byKey.set(key, template);
+      continue;
+    }
+    issues.push(
+      fileIssue(
+        ErrorCodes.TemplatePathConflict,
+        'error',
+        { path: template.file, display: display(template.file) },
+        undefined,
+        `the template path '${template.imagePath}' differs from '${first.imagePath}' only in case; image paths ignore case, so both would make the same images.`,
+        'Rename or remove one of the two templates.',
+      ),
+    );
+  }
+
+  const folders = new Set<string>();
+  for (const template of templates) {
+    const segments = template.imagePath.split('/');
+    for (let i = 1; i < segments.length; i++) folders.add(segments.slice(0, i).join('/'));
+  }
+  return { templates, folders: [...folders].sort(), broken, issues };
+}
+
+async function listTemplateFiles(root: string): Promise<string[]> {
+  const found: string[] = [];
+  const seen = new Set<string>();
+  const walk = async (dir: string): Promise<void> => {
+    // A symbolic link back up the tree must not make the walk endless.
+    const real = await fs.realpath(dir);
+    if (seen.has(real)) return;
+    seen.add(real);
+    const entries = await fs.readdir(dir, { withFileTypes: true });
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const full = path.join(dir, entry.name);
+      let isDirectory = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        const target = await fs.stat(full).catch(() => undefined);
+        isDirectory = target?.isDirectory() ?? false;
+        isFile = target?.isFile() ?? false;
+      }
+      if (isDirectory) await walk(full);
+      else if (isFile && entry.name.toLowerCase().endsWith('.json')) found.push(full);
+    }
+  };
+  await walk(root);
+  return found.sort();
+}
+
+function imagePathOf(root: string, file: string): string {
+  return path.relative(root, file).split(path.sep).join('/');
+}
+
+interface TemplateResult {
+  template?: GoldenTemplate;
+  issues: Issue[];
+}
+
+async function readTemplate(root: string, file: string, display: DisplayPath): Promise<TemplateResult> {
+  const where = { path: file, display: display(file) };
+  const imagePath = imagePathOf(root, file);
+  let raw: string;
+  try {
+    raw = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    return {
+      issues: [
+        fileIssue(
+          ErrorCodes.TemplateSyntax,
+          'error',
+          where,
+          undefined,
+          `the template cannot be read: ${(error as Error).message}`,
+          'Make the file readable by the agent, or remove it from GoldenImages.',
+        ),
+      ],
+    };
+  }
+  const parsed = parseJson(raw);
+  if (!parsed.ok) {
+    return {
+      issues: [
+        fileIssue(
+          ErrorCodes.TemplateSyntax,
+          'error',
+          where,
+          parsed.position,
+          `the template is not valid JSON: ${parsed.message}.`,
+          `Correct the JSON at line ${parsed.position.line}, column ${parsed.position.column}; every .json file under GoldenImages is a template.`,
+        ),
+      ],
+    };
+  }
+  return checkTemplateShape(parsed.value, new JsonLocator(parsed.text), imagePath, where);
+}
+
+const SHAPE_FIX =
+  `A golden-image template is an ARM template whose "resources" hold one ${LAB_VM_RESOURCE_TYPE} resource ` +
+  'with properties.galleryImageReference { publisher, offer, sku, osType ("Windows" or "Linux"), version }.';
+
+function checkTemplateShape(
+  document: unknown,
+  locator: JsonLocator,
+  imagePath: string,
+  where: { path: string; display: string },
+): TemplateResult {
+  const issues: Issue[] = [];
+  const problem = (pointer: string, text: string, position?: TextPosition) =>
+    issues.push(fileIssue(ErrorCodes.TemplateShape, 'error', where, position ?? locator.value(pointer), text, SHAPE_FIX));
+
+  if (!isObject(document)) {
+    problem('', `found ${describeFound(document)}, expected an ARM template (a JSON object with "resources").`);
+    return { issues };
+  }
+  const resources = document.resources;
+  if (!Array.isArray(resources)) {
+    problem(
+      resources === undefined ? '' : '/resources',
+      resources === undefined
+        ? `the template has no "resources", expected one ${LAB_VM_RESOURCE_TYPE} resource.`
+        : `"resources" is ${describeFound(resources)}, expected an array of resources.`,
+    );
+    return { issues };
+  }
+  const vms = resources
+    .map((resource, index) => ({ resource, index }))
+    .filter(({ resource }) => isObject(resource) && typeof resource.type === 'string' && resource.type.toLowerCase() === LAB_VM_RESOURCE_TYPE.toLowerCase());
+  if (vms.length !== 1) {
+    problem(
+      vms.length === 0 ? '/resources' : jsonPointer(['resources', vms[1].index]),
+      vms.length === 0
+        ? `the template has no ${LAB_VM_RESOURCE_TYPE} resource, expected exactly one (the lab VM the image is made from).`
+        : `the template has ${vms.length} ${LAB_VM_RESOURCE_TYPE} resources, expected exactly one: an image path names one image.`,
+    );
+    return { issues };
+  }
+  const vm = vms[0].resource as Record<string, unknown>;
+  const vmPointer = jsonPointer(['resources', vms[0].index]);
+  const properties = vm.properties;
+  if (!isObject(properties)) {
+    problem(
+      properties === undefined ? vmPointer : `${vmPointer}/properties`,
+      `the lab VM resource's "properties" is ${properties === undefined ? 'missing' : describeFound(properties)}, expected an object with "galleryImageReference".`,
+    );
+    return { issues };
+  }
+  const reference = properties.galleryImageReference;
+  const referencePointer = `${vmPointer}/properties/galleryImageReference`;
+  if (!isObject(reference)) {
+    problem(
+      reference === undefined ? `${vmPointer}/properties` : referencePointer,
+      reference === undefined
+        ? 'the lab VM has no properties.galleryImageReference, expected the marketplace image it is made from (publisher, offer, sku, osType).'
+        : `properties.galleryImageReference is ${describeFound(reference)}, expected an object with publisher, offer, sku and osType.`,
+    );
+    return { issues };
+  }
+
+  const text = (name: string): string | undefined => {
+    const value = reference[name];
+    if (typeof value === 'string' && value.trim() !== '') return value;
+    problem(
+      value === undefined ? referencePointer : `${referencePointer}/${name}`,
+      value === undefined
+        ? `galleryImageReference has no "${name}", expected the marketplace image's ${name}.`
+        : `galleryImageReference.${name} is ${describeFound(value)}, expected the marketplace image's ${name} as text.`,
+    );
+    return undefined;
+  };
+  const publisher = text('publisher');
+  const offer = text('offer');
+  const sku = text('sku');
+  const osType = readOsType(reference.osType, referencePointer, problem);
+  let version = 'latest';
+  if (reference.version !== undefined) {
+    if (typeof reference.version === 'string' && reference.version.trim() !== '') version = reference.version;
+    else problem(`${referencePointer}/version`, `galleryImageReference.version is ${describeFound(reference.version)}, expected a version such as "latest".`);
+  }
+  if (issues.length > 0 || !publisher || !offer || !sku || !osType) return { issues };
+
+  const literal = (value: unknown) => (typeof value === 'string' && value !== '' && !isExpression(value) ? value : undefined);
+  const notes = literal(properties.notes);
+  const size = literal(properties.size);
+  return {
+    issues,
+    template: {
+      imagePath,
+      file: where.path,
+      osType,
+      galleryImageReference: { publisher, offer, sku, version },
+      ...(notes !== undefined ? { notes } : {}),
+      ...(size !== undefined ? { size } : {}),
+    },
+  };
+}
+
+function readOsType(
+  value: unknown,
+  referencePointer: string,
+  problem: (pointer: string, text: string) => void,
+): OsType | undefined {
+  if (typeof value === 'string') {
+    const lower = value.toLowerCase();
+    if (lower === 'windows') return 'Windows';
+    if (lower === 'linux') return 'Linux';
+  }
+  if (value === undefined) {
+    problem(referencePointer, 'galleryImageReference has no "osType", expected "Windows" or "Linux".');
+  } else if (typeof value === 'string' && isExpression(value)) {
+    problem(
+      `${referencePointer}/osType`,
+      `galleryImageReference.osType is the expression ${describeFound(value)}, expected "Windows" or "Linux" written out: the factory needs the OS type without deploying the template.`,
+    );
+  } else {
+    problem(`${referencePointer}/osType`, `galleryImageReference.osType is ${describeFound(value)}, expected "Windows" or "Linux".`);
+  }
+  return undefined;
+}
+
+/** ARM template expressions are strings in square brackets (`[parameters('x')]`). */
+function isExpression(value: string): boolean {
+  return value.startsWith('[') && value.endsWith(']') && !value.startsWith('[[');
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
