@@ -1,0 +1,316 @@
+import type { BlobClient } from '@azure/storage-blob';
+import type { AzureContext } from '../azure/azureContext';
+import { callAzure } from '../azure/azureErrors';
+import { type CopyProgress, copyBlob, followCopy, sasBlobClient } from '../azure/blobCopy';
+import { type LabStorage, maskSas } from '../azure/labs';
+import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
+import { type FactoryImage, storeBlobName, toBlobMetadata } from '../factoryImages';
+import type { ImageStore } from '../imageStore';
+import { runPool } from '../pool';
+import type { Reporter } from '../report';
+import { runSteps, type Step } from '../steps';
+import type { SnapAction, SnapPlan, SnapVm } from './plan';
+
+/**
+ * Carries out a snap plan: each VM to save is an independent job of steps with cleanup, at most
+ * `maxConcurrentJobs` at once. Read access to the OS disk is revoked whatever happens, and a copy that
+ * fails or is cancelled is aborted and its blob deleted, metadata and all, so the store holds only
+ * complete images. One VM failing does not stop the others.
+ */
+export interface ApplySnapOptions {
+  azure: AzureContext;
+  storage: LabStorage;
+  store: ImageStore;
+  reporter: Reporter;
+  maxConcurrentJobs: number;
+  /** How long the disk's read SAS lives; longer than the run may take, as access is revoked at the end anyway. */
+  accessSeconds: number;
+  signal?: AbortSignal;
+  /** Overall progress of the copies, 0..100. */
+  onProgress?: (percent: number) => void;
+  now?: () => number;
+}
+
+export type SnapStatus = 'saved' | 'already-saved' | 'skipped' | 'ignored' | 'failed' | 'cancelled' | 'planned';
+
+export interface SnapOutcome {
+  vm: SnapVm;
+  status: SnapStatus;
+  imageName?: string;
+  imagePath?: string;
+  sizeBytes?: number;
+  durationMs?: number;
+  /** What happened, in a sentence. */
+  message: string;
+}
+
+/** The outcome of each planned action before anything runs: the dry run's answer, and the base of a real run's. */
+export function plannedOutcomes(plan: SnapPlan): SnapOutcome[] {
+  return plan.actions.map((action): SnapOutcome => {
+    const base = { vm: action.vm, imagePath: action.vm.imagePath };
+    switch (action.kind) {
+      case 'save':
+        return { ...base, status: 'planned', imageName: action.image.imageName, message: `would be saved as '${action.image.imageName}'` };
+      case 'resume':
+        return { ...base, status: 'planned', imageName: action.image.imageName, message: `would follow the copy into '${action.blobName}'` };
+      case 'already-saved':
+        return {
+          ...base,
+          status: 'already-saved',
+          imageName: action.image.imageName,
+          sizeBytes: action.image.sizeBytes,
+          message: `its OS disk is already saved as '${action.image.imageName}'`,
+        };
+      case 'skip':
+        return { ...base, status: action.issue.severity === 'error' ? 'failed' : 'skipped', message: `[${action.issue.code}] ${action.issue.message}` };
+      case 'ignore':
+        return { ...base, status: 'ignored', message: 'no ImagePath tag' };
+    }
+  });
+}
+
+export async function applySnap(plan: SnapPlan, options: ApplySnapOptions): Promise<SnapOutcome[]> {
+  const { reporter, store } = options;
+  const signal = options.signal ?? new AbortController().signal;
+  const clock = options.now ?? Date.now;
+  const outcomes = plannedOutcomes(plan);
+
+  for (const blob of plan.discard) {
+    if (signal.aborted) break;
+    try {
+      await store.delete(blob.blobName, { signal });
+      reporter.info(`Deleted '${blob.blobName}', a ${blob.copyStatus} copy an earlier run left behind.`);
+    } catch (error) {
+      if (isAbortError(error)) break;
+      reportError(reporter, error, `Could not delete '${blob.blobName}', a ${blob.copyStatus} copy an earlier run left behind`);
+    }
+  }
+
+  const jobs = plan.actions
+    .map((action, index) => ({ action, index }))
+    .filter((job): job is { action: Extract<SnapAction, { kind: 'save' | 'resume' }>; index: number } => job.action.kind === 'save' || job.action.kind === 'resume');
+
+  const progress = new ProgressTracker(jobs.length, options.onProgress);
+  const results = await runPool(
+    jobs,
+    options.maxConcurrentJobs,
+    async (job, jobIndex, poolSignal) => {
+      const started = clock();
+      const name = job.action.image.imageName;
+      reporter.info(`VM '${job.action.vm.name}': ${job.action.kind === 'save' ? `saving its OS disk as '${name}'` : `following the copy into '${job.action.blobName}'`}.`);
+      const sizeBytes = await saveVm(job.action, options, poolSignal, (p) => progress.update(jobIndex, p));
+      progress.finish(jobIndex);
+      return { sizeBytes, durationMs: clock() - started };
+    },
+    { signal },
+  );
+
+  results.forEach((result, jobIndex) => {
+    const { action, index } = jobs[jobIndex];
+    const outcome = outcomes[index];
+    const label = `VM '${action.vm.name}' (image '${action.image.imageName}')`;
+    if (result.status === 'fulfilled') {
+      Object.assign(outcome, {
+        status: 'saved',
+        sizeBytes: result.value.sizeBytes,
+        durationMs: result.value.durationMs,
+        message: `saved as '${action.image.imageName}'`,
+      });
+      reporter.info(`${label}: saved, ${formatBytes(result.value.sizeBytes)} in ${formatDuration(result.value.durationMs)}.`);
+    } else if (result.status === 'not-started' || isAbortError(result.reason) || (signal.aborted && !isFactoryError(result.reason))) {
+      Object.assign(outcome, { status: 'cancelled', message: 'cancelled; nothing of it is left behind' });
+    } else {
+      const issue = reportError(reporter, result.reason, `${label} was not saved`);
+      Object.assign(outcome, { status: 'failed', message: `[${issue.code}] ${issue.message}` });
+    }
+  });
+  return outcomes;
+}
+
+interface SaveState {
+  /** Set once access may have been granted: from the grant request on, or by the interrupted run. */
+  accessRequested?: boolean;
+  diskSizeBytes?: number;
+  sourceUrl?: string;
+  destination?: BlobClient;
+}
+
+/** The steps of one VM's save (or the rest of an interrupted one); returns the VHD's size. */
+async function saveVm(
+  action: Extract<SnapAction, { kind: 'save' | 'resume' }>,
+  options: ApplySnapOptions,
+  signal: AbortSignal,
+  onProgress: (progress: CopyProgress) => void,
+): Promise<number> {
+  const { azure, storage, store, reporter } = options;
+  const disk = parseDiskId(action.diskId);
+  const compute = azure.compute(disk.subscriptionId);
+  const vmName = action.vm.name;
+  const blobName = action.kind === 'resume' ? action.blobName : storeBlobName(action.image.imageName);
+  const state: SaveState = {};
+  let sizeBytes = action.image.sizeBytes;
+
+  const diskAccess: Step<SaveState> = {
+    name: 'disk access',
+    async run(s, stepSignal) {
+      if (action.kind === 'resume') {
+        // The interrupted run's grant is still active; it is revoked once the copy is done.
+        s.accessRequested = true;
+        return;
+      }
+      const found = await callAzure(`Reading the OS disk '${disk.name}' of VM '${vmName}'`, () => compute.disks.get(disk.resourceGroup, disk.name, { abortSignal: stepSignal }), {
+        notFound: ErrorCodes.VmHasNoOsDisk,
+        subject: vmName,
+      });
+      s.diskSizeBytes = found.diskSizeBytes ?? (found.diskSizeGB !== undefined ? found.diskSizeGB * 1024 ** 3 : undefined);
+      s.accessRequested = true;
+      const access = await callAzure(
+        `Granting read access to the OS disk '${disk.name}' of VM '${vmName}'`,
+        () =>
+          compute.disks.beginGrantAccessAndWait(
+            disk.resourceGroup,
+            disk.name,
+            { access: 'Read', durationInSeconds: options.accessSeconds },
+            { abortSignal: stepSignal, updateIntervalInMs: azure.pollIntervalMs },
+          ),
+        { subject: vmName },
+      );
+      if (!access.accessSAS) {
+        throw new FactoryError(ErrorCodes.SnapFailed, `Azure granted access to the OS disk '${disk.name}' of VM '${vmName}' but gave no SAS URL.`, {
+          fix: 'Run again; if it persists, check the disk in the Azure portal.',
+          subject: vmName,
+        });
+      }
+      maskSas(access.accessSAS, reporter);
+      s.sourceUrl = access.accessSAS;
+    },
+    async cleanup(s) {
+      if (!s.accessRequested) return;
+      // Always, and without the run's signal: a disk left with an active SAS cannot be attached or started.
+      await callAzure(`Revoking read access to the OS disk '${disk.name}' of VM '${vmName}'`, () =>
+        compute.disks.beginRevokeAccessAndWait(disk.resourceGroup, disk.name, { updateIntervalInMs: azure.pollIntervalMs }),
+        { subject: vmName },
+      );
+      reporter.debug(`Revoked read access to disk '${disk.name}' of VM '${vmName}'.`);
+    },
+  };
+
+  const copy: Step<SaveState> = {
+    name: 'copy',
+    async run(s, stepSignal) {
+      if (action.kind === 'save' && action.replaces) await store.delete(action.replaces.blobName, { signal: stepSignal });
+      const uploadUri = await storage.uploadUri(blobName, { signal: stepSignal });
+      s.destination = sasBlobClient(uploadUri, azure.storageRetryOptions);
+      const copyOptions = { signal: stepSignal, onProgress, reporter };
+      if (action.kind === 'resume') {
+        sizeBytes = (await followCopy(s.destination, copyOptions)).totalBytes;
+      } else {
+        const image: FactoryImage = { ...action.image, sizeBytes: s.diskSizeBytes ?? 0 };
+        sizeBytes = (await copyBlob(s.destination, s.sourceUrl!, { ...copyOptions, metadata: toBlobMetadata(image) })).totalBytes;
+      }
+    },
+    async cleanup(_s, outcome) {
+      if (outcome === 'succeeded') return;
+      // Aborts a copy still pending and deletes the blob with its metadata: no partial image remains.
+      await store.delete(blobName);
+      reporter.debug(`Deleted the partial copy '${blobName}' of VM '${vmName}'.`);
+    },
+  };
+
+  await runSteps([diskAccess, copy], state, {
+    signal,
+    onCleanupError: (step, error) => {
+      const what = step === 'disk access' ? `revoke read access to disk '${disk.name}'` : `delete the partial copy '${blobName}'`;
+      reportError(reporter, error, `VM '${vmName}': could not ${what}`);
+    },
+  });
+  return sizeBytes;
+}
+
+export interface DiskRef {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+}
+
+export function parseDiskId(diskId: string): DiskRef {
+  const match = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/disks\/([^/]+)$/i.exec(diskId);
+  if (!match) {
+    throw new FactoryError(ErrorCodes.VmHasNoOsDisk, `'${diskId}' is not the id of a managed disk.`, {
+      fix: 'Create the factory VMs with managed disks.',
+      subject: diskId,
+    });
+  }
+  return { subscriptionId: match[1], resourceGroup: match[2], name: match[3] };
+}
+
+/** Reports an error as an issue and returns it; a defect keeps its stack in debug output. */
+function reportError(reporter: Reporter, error: unknown, context: string): { code: string; message: string } {
+  if (isFactoryError(error)) {
+    const message = `${context}: ${error.message}`;
+    reporter.issue({ severity: 'error', code: error.code, message, fix: error.fix });
+    return { code: error.code, message };
+  }
+  const e = error instanceof Error ? error : new Error(String(error));
+  reporter.debug(e.stack ?? e.message);
+  const message = `${context}: ${e.message}`;
+  reporter.issue({
+    severity: 'error',
+    code: ErrorCodes.SnapFailed,
+    message,
+    fix: 'Run again (nothing of this VM was left half-made); with system.debug set to true if it fails again, and report the debug output.',
+  });
+  return { code: ErrorCodes.SnapFailed, message };
+}
+
+/** Turns each job's copied bytes into one percentage, sent at most once per whole percent. */
+class ProgressTracker {
+  private readonly fractions: number[];
+  private lastPercent = -1;
+
+  constructor(
+    jobCount: number,
+    private readonly onProgress?: (percent: number) => void,
+  ) {
+    this.fractions = new Array(jobCount).fill(0);
+  }
+
+  update(job: number, progress: CopyProgress): void {
+    this.fractions[job] = progress.totalBytes > 0 ? Math.min(1, progress.copiedBytes / progress.totalBytes) : 0;
+    this.emit();
+  }
+
+  finish(job: number): void {
+    this.fractions[job] = 1;
+    this.emit();
+  }
+
+  private emit(): void {
+    if (!this.onProgress || this.fractions.length === 0) return;
+    const percent = Math.floor((this.fractions.reduce((a, b) => a + b, 0) / this.fractions.length) * 100);
+    if (percent !== this.lastPercent) {
+      this.lastPercent = percent;
+      this.onProgress(percent);
+    }
+  }
+}
+
+export function formatBytes(bytes: number | undefined): string {
+  if (bytes === undefined) return '';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+export function formatDuration(ms: number | undefined): string {
+  if (ms === undefined) return '';
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  return minutes < 60 ? `${minutes} min ${seconds % 60} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}

@@ -1,0 +1,135 @@
+import type { LabVirtualMachine } from '@azure/arm-devtestlabs';
+import type { AzureContext } from '../azure/azureContext';
+import { callAzure } from '../azure/azureErrors';
+import type { LabRef } from '../azure/labs';
+import { ErrorCodes, FactoryError } from '../errors';
+import { ImageStore } from '../imageStore';
+import { applySnap, formatBytes, formatDuration, plannedOutcomes, type SnapOutcome, type SnapStatus } from './apply';
+import { describeSnapPlan, planSnap, type SnapPlan } from './plan';
+
+/**
+ * SnapImagesFromVMs from start to end: find the factory lab, read its VMs and its image store, plan,
+ * print the plan, and (unless a dry run) save what the plan says.
+ */
+export interface SnapRunOptions {
+  labName: string;
+  /** The factory lab's subscription; default: the service connection's. */
+  subscriptionId?: string;
+  maxConcurrentJobs: number;
+  /** The run's time limit; the disks' read access is granted for longer than that. */
+  timeoutMinutes: number;
+  dryRun: boolean;
+  signal?: AbortSignal;
+  now?: Date;
+  onProgress?: (percent: number) => void;
+}
+
+export interface SnapRunResult {
+  lab: LabRef;
+  plan: SnapPlan;
+  outcomes: SnapOutcome[];
+  /** Names of the images this run saved, in VM name order. */
+  savedImageNames: string[];
+  dryRun: boolean;
+}
+
+/** Disk read access lasts this much beyond the run's time limit, so it never ends before the copy does. */
+const ACCESS_MARGIN_SECONDS = 3600;
+
+export async function runSnap(azure: AzureContext, options: SnapRunOptions): Promise<SnapRunResult> {
+  const { reporter } = azure;
+  const signal = options.signal;
+  const subscriptionId = options.subscriptionId ?? azure.connection.subscriptionId;
+  if (!subscriptionId) {
+    throw new FactoryError(ErrorCodes.ServiceConnectionInvalid, `The service connection '${azure.connection.connectionId}' names no subscription, so the factory lab '${options.labName}' cannot be found.`, {
+      fix: 'Use an Azure Resource Manager service connection scoped to the subscription of the factory lab.',
+      subject: azure.connection.connectionId,
+    });
+  }
+  const lab = await azure.labs.find(subscriptionId, options.labName, { signal });
+  reporter.info(`Factory lab '${lab.name}' (resource group '${lab.resourceGroup}', subscription ${lab.subscriptionId}, ${lab.location}).`);
+  const storage = azure.labs.storage(lab);
+  const store = new ImageStore(storage, reporter);
+
+  const [vms, listing] = await Promise.all([listLabVms(azure, lab, signal), store.list({ signal })]);
+  reporter.info(`The lab has ${vms.length} VM(s); its image store holds ${listing.images.length} image(s).`);
+  const plan = planSnap(vms, listing, options.now ?? new Date());
+  for (const line of describeSnapPlan(plan)) reporter.info(line);
+  for (const action of plan.actions) if (action.kind === 'skip') reporter.issue(action.issue);
+
+  if (options.dryRun) {
+    reporter.info('Dry run: nothing was changed.');
+    return { lab, plan, outcomes: plannedOutcomes(plan), savedImageNames: [], dryRun: true };
+  }
+
+  const outcomes = await applySnap(plan, {
+    azure,
+    storage,
+    store,
+    reporter,
+    maxConcurrentJobs: options.maxConcurrentJobs,
+    accessSeconds: options.timeoutMinutes * 60 + ACCESS_MARGIN_SECONDS,
+    signal,
+    onProgress: options.onProgress,
+  });
+  const savedImageNames = outcomes.filter((o) => o.status === 'saved' && o.imageName).map((o) => o.imageName!);
+  return { lab, plan, outcomes, savedImageNames, dryRun: false };
+}
+
+/** The lab's VMs with their compute status (power state, OS disk), every page. */
+export async function listLabVms(azure: AzureContext, lab: LabRef, signal?: AbortSignal): Promise<LabVirtualMachine[]> {
+  return callAzure(
+    `Listing the VMs of lab '${lab.name}'`,
+    async () => {
+      const vms: LabVirtualMachine[] = [];
+      const pages = azure.devTestLabs(lab.subscriptionId).virtualMachines.list(lab.resourceGroup, lab.name, {
+        expand: 'properties($expand=computeVm)',
+        abortSignal: signal,
+      });
+      for await (const vm of pages) vms.push(vm);
+      return vms;
+    },
+    { notFound: ErrorCodes.LabNotFound, subject: lab.name },
+  );
+}
+
+const STATUS_TEXT: Record<SnapStatus, string> = {
+  saved: '✅ saved',
+  'already-saved': '☑️ already saved',
+  skipped: '⚠️ skipped',
+  ignored: 'not tagged',
+  failed: '❌ failed',
+  cancelled: '⏹️ cancelled',
+  planned: '📝 planned (dry run)',
+};
+
+/** The run as markdown for the pipeline's summary tab. */
+export function snapSummaryMarkdown(result: SnapRunResult): string {
+  const counts = new Map<SnapStatus, number>();
+  for (const o of result.outcomes) counts.set(o.status, (counts.get(o.status) ?? 0) + 1);
+  const tally = [...counts].map(([status, n]) => `${n} ${STATUS_TEXT[status].replace(/^\S+ /, '')}`).join(', ');
+  const lines = [
+    `### Images saved from lab ${cell(result.lab.name)}${result.dryRun ? ' (dry run)' : ''}`,
+    '',
+    tally ? `${result.outcomes.length} VM(s): ${tally}.` : 'The lab has no VMs.',
+    '',
+  ];
+  const rows = result.outcomes.filter((o) => o.status !== 'ignored');
+  if (rows.length > 0) {
+    lines.push('| VM | ImagePath | Image name | Size | Duration | Outcome |', '|---|---|---|---|---|---|');
+    for (const o of rows) {
+      const outcome = o.status === 'saved' || o.status === 'already-saved' ? STATUS_TEXT[o.status] : `${STATUS_TEXT[o.status]}: ${o.message}`;
+      lines.push(
+        `| ${cell(o.vm.name)} | ${cell(o.imagePath ?? '')} | ${cell(o.imageName ?? '')} | ${formatBytes(o.sizeBytes || undefined)} | ${formatDuration(o.durationMs)} | ${cell(outcome)} |`,
+      );
+    }
+  }
+  const ignored = result.outcomes.filter((o) => o.status === 'ignored');
+  if (ignored.length > 0) lines.push('', `VMs without an ImagePath tag, left alone: ${ignored.map((o) => cell(o.vm.name)).join(', ')}.`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Text safe inside a markdown table cell. */
+function cell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
