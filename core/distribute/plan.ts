@@ -1,5 +1,6 @@
 import type { LabRef } from '../azure/labs';
 import { labSelects } from '../config/imagePaths';
+import type { LabConfig } from '../config/labsConfig';
 import { ErrorCodes, FactoryError } from '../errors';
 import { type FactoryImage, isFactoryCustomImage } from '../factoryImages';
 import type { Issue } from '../report';
@@ -11,15 +12,8 @@ import type { Issue } from '../report';
  * what a real run does, and a run restarted after a kill resumes from what it observes.
  */
 
-/** A lab as labs.json lists it. */
-export interface ConfiguredLab {
-  /** Position in labs.json's `Labs` array. */
-  index: number;
-  subscriptionId: string;
-  labName: string;
-  resourceGroup?: string;
-  imagePaths: readonly string[];
-}
+/** What the plan reads of a labs.json lab. */
+export type ConfiguredLab = Pick<LabConfig, 'index' | 'subscriptionId' | 'labName' | 'resourceGroup' | 'imagePaths'>;
 
 /** A custom image as a lab's list shows it. */
 export interface ObservedCustomImage {

@@ -1,0 +1,268 @@
+import type { AzureContext } from '../azure/azureContext';
+import { loadAndReportConfiguration } from '../config/labsConfig';
+import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
+import { ImageStore } from '../imageStore';
+import { runPool } from '../pool';
+import type { Issue, Reporter } from '../report';
+import { type JobEnvironment, SasCache, deleteStagingBlob, runDistributionJob } from './job';
+import { observeLabs } from './observe';
+import { type JobResult, countOutcomes, describePlan, formatBytes, summaryMarkdown } from './outcome';
+import { type DistributionJob, type DistributionPlan, describeCount, labsToRead, planDistribution } from './plan';
+
+/**
+ * DistributeImages: read labs.json, the factory's image store and each target lab once, plan every
+ * (image, lab) pair, print the plan, then run the jobs with at most `maxConcurrentJobs` at once.
+ */
+export interface DistributeOptions {
+  configurationLocation: string;
+  factoryLabName: string;
+  /** Default: the service connection's subscription. */
+  factorySubscriptionId?: string;
+  maxConcurrentJobs: number;
+  dryRun: boolean;
+  signal?: AbortSignal;
+}
+
+export interface DistributionRun {
+  plan?: DistributionPlan;
+  /** By job key; a job that never started has no entry. Undefined for a dry run. */
+  results?: Map<string, JobResult>;
+  createdImageIds: string[];
+  /** Every error and warning the run reported, for the summary. */
+  issues: Issue[];
+  /** Markdown, once there is a plan. */
+  summary?: string;
+  /** One line on how the run ended. */
+  message: string;
+}
+
+export async function distributeImages(azure: AzureContext, options: DistributeOptions): Promise<DistributionRun> {
+  const signal = options.signal ?? new AbortController().signal;
+  const issues: Issue[] = [];
+  const reporter = collectingIssues(azure.reporter, issues);
+  const run: DistributionRun = { createdImageIds: [], issues, message: '' };
+
+  const configuration = await loadAndReportConfiguration(options.configurationLocation, reporter);
+  if (!configuration) {
+    run.message = 'The configuration has errors; nothing was distributed.';
+    return run;
+  }
+
+  const factorySubscriptionId = options.factorySubscriptionId || azure.connection.subscriptionId;
+  if (!factorySubscriptionId) {
+    throw new FactoryError(ErrorCodes.InputInvalid, "The factory lab's subscription is not known.", {
+      fix: "Set the input 'SubscriptionId', or use a service connection that names a subscription.",
+      subject: 'SubscriptionId',
+    });
+  }
+  const factory = await azure.labs.find(factorySubscriptionId, options.factoryLabName, { signal });
+  const store = new ImageStore(azure.labs.storage(factory), reporter);
+  const listing = await store.list({ signal });
+  for (const incomplete of listing.incomplete) {
+    reporter.info(
+      `Not distributed: '${incomplete.blobName}' in the image store is an unfinished copy (${incomplete.copyStatus}); ` +
+        'SnapImagesFromVMs finishes or removes it.',
+    );
+  }
+  if (listing.images.length === 0) {
+    reporter.issue({
+      severity: 'warning',
+      code: ErrorCodes.FactoryStoreEmpty,
+      message: `The image store of factory lab '${factory.name}' (subscription ${factory.subscriptionId}) holds no images, so there is nothing to distribute.`,
+      fix: 'Run SnapImagesFromVMs first, and check that DevTestLabName and SubscriptionId name the factory lab.',
+    });
+    run.message = 'The image store is empty.';
+    return run;
+  }
+
+  const toRead = labsToRead(configuration.labs, listing.images);
+  const subscriptions = new Set(toRead.map((lab) => lab.subscriptionId.toLowerCase()));
+  reporter.info(
+    `Factory lab '${factory.name}' (${factory.location}) stores ${describeCount(listing.images.length, 'image')}; ` +
+      `reading ${describeCount(toRead.length, 'lab')} in ${describeCount(subscriptions.size, 'subscription')}.`,
+  );
+  const sas = new SasCache();
+  const observations = await observeLabs(azure, toRead, listing.images, {
+    signal,
+    concurrency: Math.min(50, Math.max(10, options.maxConcurrentJobs)),
+    sas,
+  });
+  const plan = planDistribution({ factory, images: listing.images, labs: configuration.labs, observations });
+  run.plan = plan;
+  for (const line of describePlan(plan)) reporter.info(line);
+  for (const issue of plan.issues) reporter.issue(issue);
+
+  if (options.dryRun) {
+    run.summary = summaryMarkdown(plan, undefined, issues);
+    run.message = `Dry run: ${describeCount(plan.jobs.length, 'job')} planned, nothing changed.`;
+    return run;
+  }
+
+  const env: JobEnvironment = { azure, factory, store, sas, reporter };
+  await deleteLeftovers(azure, plan, reporter, signal, options.maxConcurrentJobs);
+  run.results = await applyPlan(env, plan, options.maxConcurrentJobs, signal);
+  for (const result of run.results.values()) {
+    if (result.status === 'created' && result.customImageId) run.createdImageIds.push(result.customImageId);
+  }
+  run.summary = summaryMarkdown(plan, run.results, issues);
+  const counts = countOutcomes(plan, run.results);
+  run.message =
+    `${describeCount(counts.created, 'custom image')} created, ${counts.exists} already in place, ${counts.failed} failed` +
+    `${counts.cancelled ? `, ${counts.cancelled} cancelled` : ''}${counts.notStarted ? `, ${counts.notStarted} not started` : ''}` +
+    `${counts.blocked ? `, ${counts.blocked} blocked` : ''}.`;
+  return run;
+}
+
+/**
+ * Runs every job; each failure is reported with the job's image and lab, and the others go on.
+ * Progress counts finished jobs and copied bytes.
+ */
+async function applyPlan(
+  env: JobEnvironment,
+  plan: DistributionPlan,
+  maxConcurrentJobs: number,
+  signal: AbortSignal,
+): Promise<Map<string, JobResult>> {
+  const { reporter } = env;
+  const jobs = scheduleOrder(plan.jobs);
+  const results = new Map<string, JobResult>();
+  const totalBytes = jobs.reduce((sum, job) => sum + (copies(job) ? job.image.sizeBytes : 0), 0);
+  const copied = new Map<string, number>();
+  let copiedBytes = 0;
+  let done = 0;
+  let lastProgressAt = 0;
+  const progress = (force: boolean) => {
+    const now = Date.now();
+    if (!force && now - lastProgressAt < 2000) return;
+    lastProgressAt = now;
+    const bytes = totalBytes > 0 ? `, ${formatBytes(copiedBytes)} of ${formatBytes(totalBytes)} copied` : '';
+    reporter.progress(jobs.length ? (100 * done) / jobs.length : 100, `${done} of ${jobs.length} jobs done${bytes}`);
+  };
+  env.onCopyProgress = (job, bytes) => {
+    copiedBytes += bytes - (copied.get(job.key) ?? 0);
+    copied.set(job.key, bytes);
+    progress(false);
+  };
+  if (jobs.length) reporter.info(`Running ${describeCount(jobs.length, 'job')}, at most ${maxConcurrentJobs} at once.`);
+
+  const outcomes = await runPool(
+    jobs,
+    maxConcurrentJobs,
+    async (job, _index, jobSignal) => {
+      let result: JobResult;
+      try {
+        result = await runDistributionJob(env, job, jobSignal);
+      } catch (error) {
+        // runDistributionJob turns every failure into a result; what escapes it is a defect.
+        if (isAbortError(error) && jobSignal.aborted) result = { status: 'cancelled' };
+        else throw error;
+      }
+      results.set(job.key, result);
+      done++;
+      const where = `'${job.image.imageName}' in lab '${job.lab.name}'`;
+      if (result.status === 'created') {
+        reporter.info(`[${done}/${jobs.length}] Created ${where} in ${(result.durationMs / 1000).toFixed(1)} s.`);
+        if (result.warning) reporter.issue(result.warning);
+      } else if (result.status === 'failed') {
+        reporter.info(`[${done}/${jobs.length}] Failed: ${where}.`);
+        reporter.issue(result.issue);
+      } else {
+        reporter.info(`[${done}/${jobs.length}] Cancelled ${where}; what it had started was removed.`);
+      }
+      progress(true);
+    },
+    { signal },
+  );
+  outcomes.forEach((outcome, index) => {
+    if (outcome.status !== 'rejected') return;
+    const job = jobs[index];
+    const reason = outcome.reason;
+    reporter.debug(reason instanceof Error ? (reason.stack ?? reason.message) : String(reason));
+    const issue: Issue = {
+      severity: 'error',
+      code: isFactoryError(reason) ? reason.code : ErrorCodes.Internal,
+      message: `Distributing '${job.image.imageName}' to lab '${job.lab.name}' stopped on an unexpected error: ${
+        reason instanceof Error ? reason.message : String(reason)
+      }`,
+      fix: 'Run again with system.debug set to true and report the debug output with this message.',
+    };
+    results.set(job.key, { status: 'failed', issue });
+    reporter.issue(issue);
+  });
+  return results;
+}
+
+function copies(job: DistributionJob): boolean {
+  return job.start !== 'reuse-copy' && job.start !== 'wait-image';
+}
+
+/**
+ * The order jobs start in. A blob's read throughput and a storage account's write throughput are
+ * limited, so jobs running together should copy different images into different labs: each lab's
+ * jobs are rotated by the lab's position, then the labs are taken in turn.
+ */
+export function scheduleOrder(jobs: readonly DistributionJob[]): DistributionJob[] {
+  const byLab = new Map<string, DistributionJob[]>();
+  for (const job of jobs) {
+    const key = job.lab.id.toLowerCase();
+    const list = byLab.get(key) ?? [];
+    list.push(job);
+    byLab.set(key, list);
+  }
+  const lanes = [...byLab.values()].map((list, index) => {
+    const shift = index % list.length;
+    return [...list.slice(shift), ...list.slice(0, shift)];
+  });
+  const ordered: DistributionJob[] = [];
+  for (let round = 0; ordered.length < jobs.length; round++) {
+    for (const lane of lanes) if (round < lane.length) ordered.push(lane[round]);
+  }
+  return ordered;
+}
+
+/** Deletes staging blobs earlier runs left that no job will use. A failure is a warning: nothing is missing. */
+async function deleteLeftovers(
+  azure: AzureContext,
+  plan: DistributionPlan,
+  reporter: Reporter,
+  signal: AbortSignal,
+  concurrency: number,
+): Promise<void> {
+  if (plan.leftovers.length === 0) return;
+  const outcomes = await runPool(
+    plan.leftovers,
+    concurrency,
+    async ({ lab, blob }, _index, poolSignal) => {
+      const container = await azure.labs.storage(lab).containerClient({ signal: poolSignal });
+      await deleteStagingBlob(container, blob.blobName, poolSignal);
+      reporter.info(`Deleted '${blob.blobName}', left in lab '${lab.name}' by an earlier run.`);
+    },
+    { signal },
+  );
+  outcomes.forEach((outcome, index) => {
+    if (outcome.status !== 'rejected' || isAbortError(outcome.reason)) return;
+    const { lab, blob } = plan.leftovers[index];
+    reporter.issue({
+      severity: 'warning',
+      code: ErrorCodes.DistributionFailed,
+      message: `Could not delete '${blob.blobName}', left in lab '${lab.name}' by an earlier run: ${
+        outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason)
+      }`,
+      fix: 'Nothing is missing; the next run tries again. If it persists, check the Storage Blob Data Contributor role on the lab.',
+    });
+  });
+}
+
+/** A reporter that also keeps every issue, for the summary. */
+function collectingIssues(reporter: Reporter, issues: Issue[]): Reporter {
+  return {
+    info: (message) => reporter.info(message),
+    debug: (message) => reporter.debug(message),
+    progress: (percent, activity) => reporter.progress(percent, activity),
+    maskSecret: (value) => reporter.maskSecret(value),
+    issue: (issue) => {
+      issues.push(issue);
+      reporter.issue(issue);
+    },
+  };
+}

@@ -1,0 +1,358 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import type { CustomImage } from '@azure/arm-devtestlabs';
+import type { AzureContext } from '../azure/azureContext';
+import { callAzure, toFactoryErrorOrRethrow } from '../azure/azureErrors';
+import { copyBlob, followCopy, sasBlobClient } from '../azure/blobCopy';
+import type { LabRef, LabStorage } from '../azure/labs';
+import { sleep } from '../azure/retryPolicy';
+import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
+import { customImageTags, stagingBlobName, stagingMetadata } from '../factoryImages';
+import type { ImageStore } from '../imageStore';
+import type { Issue, Reporter } from '../report';
+import { type Step, runSteps } from '../steps';
+import type { JobResult } from './outcome';
+import type { DistributionJob } from './plan';
+
+/**
+ * One (image, lab) pair: copy the factory's VHD server-side into the lab's storage as a staging blob,
+ * create the custom image from it, delete the staging blob. Each step releases what it acquired, so a
+ * job that fails or is cancelled leaves neither a half-copied VHD nor a custom image in a failed state.
+ * Names are a function of the image, so a run restarted after a kill finds and finishes what this one
+ * left (the plan says how each job starts).
+ */
+export interface JobEnvironment {
+  azure: AzureContext;
+  factory: LabRef;
+  store: Pick<ImageStore, 'sourceUrl'>;
+  sas: SasCache;
+  reporter: Reporter;
+  /** Told how many bytes of this job's copy are done. */
+  onCopyProgress?: (job: DistributionJob, copiedBytes: number) => void;
+}
+
+/**
+ * SAS URLs handed out by DevTest Labs (generateUploadUri), kept for reuse so that a run asks Resource
+ * Manager once per image for copy sources and once per (lab, blob) for destinations. A URL older than
+ * `maxAgeMs` is asked for again, so that a job waiting in the queue never starts with an expired SAS.
+ */
+export class SasCache {
+  private readonly entries = new Map<string, { url: Promise<string>; at: number }>();
+
+  constructor(private readonly maxAgeMs = 30 * 60_000) {}
+
+  get(key: string, ask: () => Promise<string>): Promise<string> {
+    const entry = this.entries.get(key);
+    if (entry && Date.now() - entry.at < this.maxAgeMs) return entry.url;
+    const url = ask();
+    const made = { url, at: Date.now() };
+    this.entries.set(key, made);
+    // A failed or cancelled request is not kept: the next caller asks again.
+    url.catch(() => {
+      if (this.entries.get(key) === made) this.entries.delete(key);
+    });
+    return url;
+  }
+}
+
+/** The read SAS URL of a store image, as a copy source. */
+export function sourceUrl(
+  sas: SasCache,
+  store: Pick<ImageStore, 'sourceUrl'>,
+  imageName: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  return sas.get(`source|${imageName.toLowerCase()}`, () => store.sourceUrl(imageName, { signal }));
+}
+
+/** The upload URI of a blob in a lab. */
+export function uploadUri(sas: SasCache, storage: LabStorage, blobName: string, signal?: AbortSignal): Promise<string> {
+  return sas.get(`${storage.lab.id.toLowerCase()}|${blobName.toLowerCase()}`, () => storage.uploadUri(blobName, { signal }));
+}
+
+interface JobState {
+  readonly job: DistributionJob;
+  readonly storage: LabStorage;
+  readonly blobName: string;
+  container?: ContainerClient;
+  /** An image an earlier run created turned out Succeeded: nothing left to do but tidy up. */
+  alreadyCreated: boolean;
+  /** The create request was sent: on failure or cancel the custom image must go. */
+  createSent: boolean;
+  customImageId?: string;
+  copiedBytes: number;
+  /** Set when the staging blob could not be deleted after the image was created. */
+  tidyWarning?: Issue;
+}
+
+const IN_PROGRESS = new Set(['Creating', 'Updating', 'Running', 'Accepted', 'InProgress']);
+
+export async function runDistributionJob(env: JobEnvironment, job: DistributionJob, signal: AbortSignal): Promise<JobResult> {
+  const started = Date.now();
+  const state: JobState = {
+    job,
+    storage: env.azure.labs.storage(job.lab),
+    blobName: job.staging?.blobName ?? stagingBlobName(job.image.imageName),
+    alreadyCreated: false,
+    createSent: false,
+    copiedBytes: 0,
+  };
+  const where = `image '${job.image.imageName}' in lab '${job.lab.name}' (subscription ${job.lab.subscriptionId})`;
+  const steps: Step<JobState>[] = [settleEarlierImage(env), copyToLab(env), createCustomImage(env)];
+  try {
+    await runSteps(steps, state, {
+      signal,
+      onCleanupError: (step, error) =>
+        env.reporter.debug(`Cleanup of '${step}' for ${where} failed: ${error instanceof Error ? error.message : String(error)}`),
+    });
+  } catch (error) {
+    if (signal.aborted || isAbortError(error)) return { status: 'cancelled' };
+    if (state.customImageId && !state.tidyWarning) {
+      // Only tidying up failed after the image was made: the image stands, the next run deletes the blob.
+      state.tidyWarning = warningFor(error, where, state.blobName);
+    }
+    if (state.tidyWarning) return created(state, started);
+    return { status: 'failed', issue: failureIssue(error, where) };
+  }
+  return created(state, started);
+}
+
+function created(state: JobState, started: number): JobResult {
+  return {
+    status: 'created',
+    customImageId: state.customImageId ?? '',
+    copiedBytes: state.copiedBytes,
+    durationMs: Date.now() - started,
+    warning: state.tidyWarning,
+  };
+}
+
+function warningFor(error: unknown, where: string, blobName: string): Issue {
+  const detail = isFactoryError(error) || error instanceof Error ? error.message : String(error);
+  return {
+    severity: 'warning',
+    code: ErrorCodes.DistributionFailed,
+    message: `Created ${where}, but its staging blob '${blobName}' could not be deleted: ${detail}`,
+    fix: 'Nothing is missing; the next DistributeImages run deletes the blob.',
+  };
+}
+
+function failureIssue(error: unknown, where: string): Issue {
+  const factoryError = isFactoryError(error)
+    ? error
+    : (toFactoryErrorOrRethrow(error, `Distributing ${where}`) as unknown);
+  if (isFactoryError(factoryError)) {
+    const message = factoryError.message.includes(where) ? factoryError.message : `Distributing ${where} failed: ${factoryError.message}`;
+    return { severity: 'error', code: factoryError.code, message, fix: factoryError.fix };
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return {
+    severity: 'error',
+    code: ErrorCodes.DistributionFailed,
+    message: `Distributing ${where} failed: ${detail}`,
+    fix: 'Run again; the next run picks up where this one stopped. If it keeps failing, run with system.debug set to true.',
+  };
+}
+
+/** For a job resuming an earlier run's image: wait for a Creating one; delete a Failed one. */
+function settleEarlierImage(env: JobEnvironment): Step<JobState> {
+  return {
+    name: 'settle the custom image an earlier run started',
+    async run(state, signal) {
+      const { job } = state;
+      if (job.start !== 'wait-image' && job.start !== 'redo-image') return;
+      const client = env.azure.devTestLabs(job.lab.subscriptionId).customImages;
+      let provisioningState = job.start === 'redo-image' ? 'Failed' : 'Creating';
+      let image: CustomImage | undefined;
+      while (IN_PROGRESS.has(provisioningState)) {
+        await sleep(env.azure.pollIntervalMs, signal);
+        image = await getCustomImage(env, job, signal);
+        provisioningState = image ? (image.provisioningState ?? 'Succeeded') : 'Gone';
+      }
+      if (provisioningState === 'Succeeded') {
+        state.alreadyCreated = true;
+        state.customImageId = image?.id;
+        env.reporter.info(`Image '${job.image.imageName}' in lab '${job.lab.name}', started by an earlier run, is ready.`);
+        return;
+      }
+      if (provisioningState === 'Gone') return;
+      env.reporter.info(`Deleting image '${job.image.imageName}' in lab '${job.lab.name}', left ${provisioningState} by an earlier run.`);
+      await callAzure(
+        `Deleting the failed custom image '${job.image.imageName}' in lab '${job.lab.name}'`,
+        () =>
+          client.beginDeleteAndWait(job.lab.resourceGroup, job.lab.name, job.image.imageName, {
+            updateIntervalInMs: env.azure.pollIntervalMs,
+            abortSignal: signal,
+          }),
+        { subject: job.lab.name },
+      );
+    },
+  };
+}
+
+async function getCustomImage(env: JobEnvironment, job: DistributionJob, signal: AbortSignal): Promise<CustomImage | undefined> {
+  try {
+    return await env.azure
+      .devTestLabs(job.lab.subscriptionId)
+      .customImages.get(job.lab.resourceGroup, job.lab.name, job.image.imageName, { abortSignal: signal });
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+    throw toFactoryErrorOrRethrow(error, `Reading custom image '${job.image.imageName}' in lab '${job.lab.name}'`, {
+      subject: job.lab.name,
+    });
+  }
+}
+
+/**
+ * Puts the image's VHD into the lab's storage as the staging blob: copies it, follows an earlier run's
+ * copy, or takes an earlier run's finished copy. The cleanup deletes the staging blob in every case;
+ * on success it runs after the custom image exists, since cleanups run in reverse order.
+ */
+function copyToLab(env: JobEnvironment): Step<JobState> {
+  return {
+    name: 'copy the VHD into the lab',
+    async run(state, signal) {
+      const { job } = state;
+      state.container = await state.storage.containerClient({ signal });
+      if (state.alreadyCreated) return;
+      if (job.start === 'reuse-copy') {
+        env.reporter.debug(`Using the finished copy '${state.blobName}' an earlier run left in lab '${job.lab.name}'.`);
+        return;
+      }
+      const destination = sasBlobClient(await uploadUri(env.sas, state.storage, state.blobName, signal), env.azure.storageRetryOptions);
+      const onProgress = ({ copiedBytes }: { copiedBytes: number }) => {
+        state.copiedBytes = copiedBytes;
+        env.onCopyProgress?.(job, copiedBytes);
+      };
+      if (job.start === 'follow-copy') {
+        try {
+          const { totalBytes } = await followCopy(destination, { signal, onProgress, reporter: env.reporter });
+          onProgress({ copiedBytes: totalBytes });
+          return;
+        } catch (error) {
+          if (!isFactoryError(error) || error.code !== ErrorCodes.CopyFailed) throw error;
+          env.reporter.info(`The copy an earlier run started into lab '${job.lab.name}' failed; copying again.`);
+        }
+      }
+      if (job.start !== 'copy') await deleteStagingBlob(state.container, state.blobName, signal);
+      const source = await sourceUrl(env.sas, env.store, job.image.imageName, signal);
+      const { totalBytes } = await copyBlob(destination, source, {
+        metadata: stagingMetadata(job.image.imageName),
+        signal,
+        onProgress,
+        reporter: env.reporter,
+      });
+      onProgress({ copiedBytes: totalBytes });
+    },
+    async cleanup(state) {
+      const container = state.container ?? (await state.storage.containerClient());
+      await deleteStagingBlob(container, state.blobName);
+    },
+  };
+}
+
+/** Creates the custom image from the staging blob; a create that fails or is cancelled is deleted. */
+function createCustomImage(env: JobEnvironment): Step<JobState> {
+  return {
+    name: 'create the custom image',
+    async run(state, signal) {
+      const { job } = state;
+      if (state.alreadyCreated) return;
+      const client = env.azure.devTestLabs(job.lab.subscriptionId).customImages;
+      const vhdUrl = state.container!.getBlobClient(state.blobName).url;
+      const body: CustomImage = {
+        vhd: {
+          imageName: vhdUrl,
+          sysPrep: job.image.generalized && job.image.osType === 'Windows',
+          osType: job.image.osType,
+        },
+        description: job.image.description || `${job.image.imagePath}, made by the image factory.`,
+        author: `Image factory ${env.factory.name}`,
+        tags: customImageTags(job.image, env.factory.id),
+      };
+      state.createSent = true;
+      let result: CustomImage;
+      try {
+        result = await client.beginCreateOrUpdateAndWait(job.lab.resourceGroup, job.lab.name, job.image.imageName, body, {
+          updateIntervalInMs: env.azure.pollIntervalMs,
+          abortSignal: signal,
+        });
+      } catch (error) {
+        if (isAbortError(error) || signal.aborted) throw error;
+        throw customImageFailed(job, error);
+      }
+      if (result.provisioningState && result.provisioningState !== 'Succeeded') {
+        throw customImageFailed(job, new Error(`it ended ${result.provisioningState}`));
+      }
+      state.customImageId = result.id;
+    },
+    async cleanup(state, outcome) {
+      if (outcome === 'succeeded' || !state.createSent) return;
+      await deleteCustomImage(env, state.job);
+    },
+  };
+}
+
+function customImageFailed(job: DistributionJob, error: unknown): FactoryError {
+  const described = toFactoryErrorOrRethrow(error, 'Creating the custom image', { subject: job.lab.name });
+  const detail = described instanceof Error ? described.message : String(described);
+  return new FactoryError(
+    ErrorCodes.CustomImageFailed,
+    `Creating custom image '${job.image.imageName}' in lab '${job.lab.name}' (subscription ${job.lab.subscriptionId}) failed: ${detail}`,
+    {
+      fix: 'The failed image was deleted and its VHD copy removed; run again. If it fails again, check the lab\'s custom image quota and its storage account in the Azure portal.',
+      subject: job.lab.name,
+      cause: error,
+    },
+  );
+}
+
+/** Deletes the job's custom image; one still being created is waited for first, as Azure refuses to delete it. */
+async function deleteCustomImage(env: JobEnvironment, job: DistributionJob): Promise<void> {
+  const client = env.azure.devTestLabs(job.lab.subscriptionId).customImages;
+  const what = `Deleting the unfinished custom image '${job.image.imageName}' in lab '${job.lab.name}'`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.beginDeleteAndWait(job.lab.resourceGroup, job.lab.name, job.image.imageName, {
+        updateIntervalInMs: env.azure.pollIntervalMs,
+      });
+      return;
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 404) return;
+      if (status === 409 && attempt < 20) {
+        await sleep(env.azure.pollIntervalMs);
+        continue;
+      }
+      throw toFactoryErrorOrRethrow(error, what, { subject: job.lab.name });
+    }
+  }
+}
+
+/**
+ * Deletes a staging blob, if it is there. Storage refuses to delete a blob while a copy into it is
+ * pending, so such a copy is aborted first.
+ */
+export async function deleteStagingBlob(container: ContainerClient, blobName: string, signal?: AbortSignal): Promise<void> {
+  const blob = container.getBlobClient(blobName);
+  const what = `Deleting the staging blob '${blobName}'`;
+  try {
+    await blob.deleteIfExists({ abortSignal: signal });
+  } catch (error) {
+    if (storageErrorCode(error) !== 'PendingCopyOperation') throw toFactoryErrorOrRethrow(error, what);
+    await callAzure(what, async () => {
+      const properties = await blob.getProperties({ abortSignal: signal });
+      if (properties.copyStatus === 'pending' && properties.copyId) {
+        await blob.abortCopyFromURL(properties.copyId, { abortSignal: signal }).catch((e: unknown) => {
+          if (storageErrorCode(e) !== 'NoPendingCopyOperation') throw e;
+        });
+      }
+      await blob.deleteIfExists({ abortSignal: signal });
+    });
+  }
+}
+
+function storageErrorCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; details?: { errorCode?: unknown } } | undefined;
+  if (typeof e?.details?.errorCode === 'string') return e.details.errorCode;
+  return typeof e?.code === 'string' ? e.code : undefined;
+}

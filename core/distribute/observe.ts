@@ -1,0 +1,114 @@
+import type { AzureContext } from '../azure/azureContext';
+import { callAzure } from '../azure/azureErrors';
+import type { LabRef } from '../azure/labs';
+import { ErrorCodes, isAbortError, isFactoryError } from '../errors';
+import { type FactoryImage, isStagingBlob, stagingBlobName } from '../factoryImages';
+import { runPool } from '../pool';
+import { type SasCache, uploadUri } from './job';
+import { type ConfiguredLab, type LabObservation, type ObservedCustomImage, type ObservedStagingBlob, configuredLabKey, selectedImages } from './plan';
+
+/**
+ * Reads what the plan needs of each target lab, once: the lab itself (from its subscription's lab
+ * list, read once per subscription), its custom images (one paged list) and the staging blobs an
+ * earlier run may have left in its storage (one blob listing, a data-plane call). A lab that cannot be
+ * read becomes an error for that lab alone.
+ */
+export interface ObserveOptions {
+  signal?: AbortSignal;
+  /** Labs read at once. */
+  concurrency: number;
+  /** Upload URIs asked for while reading a lab are kept here for the jobs. */
+  sas: SasCache;
+}
+
+export async function observeLabs(
+  azure: AzureContext,
+  labs: readonly ConfiguredLab[],
+  images: readonly FactoryImage[],
+  options: ObserveOptions,
+): Promise<Map<string, LabObservation>> {
+  const observations = new Map<string, LabObservation>();
+  const stagingNames = new Map(images.map((image) => [stagingBlobName(image.imageName).toLowerCase(), image.imageName]));
+  // The first lab of each subscription goes alone, so that one list of the subscription's labs serves the rest.
+  const firstOfSubscription = new Map<string, ConfiguredLab>();
+  for (const lab of labs) if (!firstOfSubscription.has(lab.subscriptionId.toLowerCase())) firstOfSubscription.set(lab.subscriptionId.toLowerCase(), lab);
+  const first = [...firstOfSubscription.values()];
+  const rest = labs.filter((lab) => !first.includes(lab));
+  const observe = async (lab: ConfiguredLab, _index: number, signal: AbortSignal) => {
+    observations.set(configuredLabKey(lab), await observeLab(azure, lab, images, stagingNames, options.sas, signal));
+  };
+  for (const group of [first, rest]) {
+    const results = await runPool(group, options.concurrency, observe, { signal: options.signal });
+    for (const result of results) if (result.status === 'rejected') throw result.reason;
+  }
+  options.signal?.throwIfAborted();
+  return observations;
+}
+
+async function observeLab(
+  azure: AzureContext,
+  config: ConfiguredLab,
+  images: readonly FactoryImage[],
+  stagingNames: ReadonlyMap<string, string>,
+  sas: SasCache,
+  signal: AbortSignal,
+): Promise<LabObservation> {
+  let lab: LabRef;
+  try {
+    lab = await azure.labs.find(config.subscriptionId, config.labName, { resourceGroup: config.resourceGroup, signal });
+    const customImages = await listCustomImages(azure, lab, signal);
+    // The lab's blob container is reached through an upload URI; ask for one a job is likely to use.
+    const wanted = selectedImages(config, images);
+    const present = new Set(customImages.filter((ci) => (ci.provisioningState ?? 'Succeeded') === 'Succeeded').map((ci) => ci.name.toLowerCase()));
+    const first = wanted.find((image) => !present.has(image.imageName.toLowerCase())) ?? wanted[0];
+    if (first) await uploadUri(sas, azure.labs.storage(lab), stagingBlobName(first.imageName), signal);
+    const stagingBlobs = await listStagingBlobs(azure, lab, stagingNames, signal);
+    return { lab, customImages, stagingBlobs };
+  } catch (error) {
+    if (isAbortError(error) || signal.aborted) throw error;
+    if (isFactoryError(error)) return { error };
+    throw error;
+  }
+}
+
+async function listCustomImages(azure: AzureContext, lab: LabRef, signal: AbortSignal): Promise<ObservedCustomImage[]> {
+  return callAzure(
+    `Listing the custom images of lab '${lab.name}' (subscription ${lab.subscriptionId})`,
+    async () => {
+      const images: ObservedCustomImage[] = [];
+      for await (const image of azure.devTestLabs(lab.subscriptionId).customImages.list(lab.resourceGroup, lab.name, { abortSignal: signal })) {
+        if (!image.name) continue;
+        images.push({ name: image.name, id: image.id, provisioningState: image.provisioningState, tags: image.tags });
+      }
+      return images;
+    },
+    { subject: lab.name, notFound: ErrorCodes.LabNotFound },
+  );
+}
+
+async function listStagingBlobs(
+  azure: AzureContext,
+  lab: LabRef,
+  stagingNames: ReadonlyMap<string, string>,
+  signal: AbortSignal,
+): Promise<ObservedStagingBlob[]> {
+  const container = await azure.labs.storage(lab).containerClient({ signal });
+  return callAzure(
+    `Listing the blobs of lab '${lab.name}' (subscription ${lab.subscriptionId})`,
+    async () => {
+      const blobs: ObservedStagingBlob[] = [];
+      for await (const blob of container.listBlobsFlat({ includeMetadata: true, includeCopy: true, abortSignal: signal })) {
+        if (!isStagingBlob(blob.metadata)) continue;
+        blobs.push({
+          blobName: blob.name,
+          // A staging blob of an image no longer in the store keeps its blob name; no job will claim it.
+          imageName: stagingNames.get(blob.name.toLowerCase()) ?? blob.name,
+          copyStatus: blob.properties.copyStatus,
+          copyId: blob.properties.copyId,
+        });
+      }
+      return blobs;
+    },
+    { subject: lab.name },
+  );
+}

@@ -1,0 +1,194 @@
+import type { Issue } from '../report';
+import { type DistributionJob, type DistributionPlan, type JobStart, type PlannedCell, describeCount } from './plan';
+
+/**
+ * How a distribution ended, pair by pair, in the forms a person reads: the plan before acting, the
+ * outcome lines after, and the markdown summary (labs by images, each cell an outcome).
+ */
+export type JobResult =
+  | { status: 'created'; customImageId: string; copiedBytes: number; durationMs: number; warning?: Issue }
+  | { status: 'failed'; issue: Issue }
+  | { status: 'cancelled' };
+
+export type CellOutcome = 'created' | 'exists' | 'failed' | 'cancelled' | 'not started' | 'planned' | 'blocked';
+
+export function cellOutcome(cell: PlannedCell, results: ReadonlyMap<string, JobResult> | undefined): CellOutcome {
+  if (cell.state === 'exists') return 'exists';
+  if (cell.state === 'error') return 'blocked';
+  if (!results) return 'planned';
+  const result = results.get(cell.job.key);
+  if (!result) return 'not started';
+  return result.status;
+}
+
+const START_WORDS: Record<JobStart, string> = {
+  copy: 'copy',
+  'follow-copy': "follow an earlier run's copy",
+  'reuse-copy': "create from an earlier run's finished copy",
+  recopy: "copy again over an earlier run's failed copy",
+  'wait-image': "wait for the image an earlier run started",
+  'redo-image': "delete the image an earlier run left Failed, then copy",
+};
+
+function jobWords(job: DistributionJob): string {
+  return job.start === 'copy' ? job.image.imageName : `${job.image.imageName} (${START_WORDS[job.start]})`;
+}
+
+/** The plan as lines of log: totals, then per lab, then per image. */
+export function describePlan(plan: DistributionPlan): string[] {
+  const lines: string[] = [];
+  const exists = countCells(plan, 'exists');
+  const errors = countCells(plan, 'error');
+  lines.push(
+    `Plan: ${describeCount(plan.images.length, 'image')} in the store of factory lab '${plan.factory.name}' (${plan.factory.location}), ` +
+      `${describeCount(plan.labs.length, 'lab')} in labs.json: ${describeCount(plan.jobs.length, 'job')} to run, ` +
+      `${exists} already in place, ${errors} that cannot be done.`,
+  );
+  lines.push('By lab:');
+  for (const lab of plan.labs) {
+    const where = `${lab.config.labName} (subscription ${lab.config.subscriptionId})`;
+    if (lab.error) {
+      lines.push(`  ${where}: [${lab.error.code}] nothing, see the error below.`);
+      continue;
+    }
+    if (lab.cells.size === 0) {
+      lines.push(`  ${where}: selects none of the store's images.`);
+      continue;
+    }
+    const cells = [...lab.cells.entries()];
+    const jobs = cells.flatMap(([, c]) => (c.state === 'job' ? [jobWords(c.job)] : []));
+    const there = cells.filter(([, c]) => c.state === 'exists').map(([name]) => name);
+    const blocked = cells.filter(([, c]) => c.state === 'error').map(([name, c]) => `${name} [${(c as { code: string }).code}]`);
+    const parts: string[] = [];
+    if (jobs.length) parts.push(`to distribute ${jobs.join(', ')}`);
+    if (there.length) parts.push(`already has ${there.join(', ')}`);
+    if (blocked.length) parts.push(`cannot get ${blocked.join(', ')}`);
+    lines.push(`  ${where}: ${parts.join('; ')}.`);
+  }
+  lines.push('By image:');
+  for (const image of plan.images) {
+    const to: string[] = [];
+    const there: string[] = [];
+    const blocked: string[] = [];
+    for (const lab of plan.labs) {
+      const cell = lab.cells.get(image.imageName);
+      if (!cell) continue;
+      (cell.state === 'job' ? to : cell.state === 'exists' ? there : blocked).push(lab.config.labName);
+    }
+    const parts = [`to ${to.length ? to.join(', ') : 'no lab'}`];
+    if (there.length) parts.push(`already in ${there.join(', ')}`);
+    if (blocked.length) parts.push(`blocked for ${blocked.join(', ')}`);
+    lines.push(`  ${image.imageName} (${image.imagePath}, ${image.osType}, ${formatBytes(image.sizeBytes)}): ${parts.join('; ')}.`);
+  }
+  if (plan.leftovers.length) {
+    lines.push(
+      `Leftovers of earlier runs to delete: ${plan.leftovers.map((l) => `${l.blob.blobName} in ${l.lab.name}`).join(', ')}.`,
+    );
+  }
+  return lines;
+}
+
+function countCells(plan: DistributionPlan, state: PlannedCell['state']): number {
+  let n = 0;
+  for (const lab of plan.labs) for (const cell of lab.cells.values()) if (cell.state === state) n++;
+  return n;
+}
+
+export interface OutcomeCounts {
+  created: number;
+  exists: number;
+  failed: number;
+  cancelled: number;
+  notStarted: number;
+  blocked: number;
+}
+
+export function countOutcomes(plan: DistributionPlan, results: ReadonlyMap<string, JobResult>): OutcomeCounts {
+  const counts: OutcomeCounts = { created: 0, exists: 0, failed: 0, cancelled: 0, notStarted: 0, blocked: 0 };
+  for (const lab of plan.labs) {
+    for (const cell of lab.cells.values()) {
+      const outcome = cellOutcome(cell, results);
+      if (outcome === 'created') counts.created++;
+      else if (outcome === 'exists') counts.exists++;
+      else if (outcome === 'failed') counts.failed++;
+      else if (outcome === 'cancelled') counts.cancelled++;
+      else if (outcome === 'not started') counts.notStarted++;
+      else counts.blocked++;
+    }
+  }
+  return counts;
+}
+
+const CELL_TEXT: Record<CellOutcome, string> = {
+  created: '✅ created',
+  exists: '☑️ already there',
+  failed: '❌ failed',
+  cancelled: '⏹️ cancelled',
+  'not started': '⏸️ not started',
+  planned: '➕ planned',
+  blocked: '⛔ blocked',
+};
+
+/**
+ * The run as markdown: a table with a row per lab and a column per image (an image is one of a few,
+ * labs can be hundreds), each cell an outcome, then every problem with its code.
+ */
+export function summaryMarkdown(
+  plan: DistributionPlan,
+  results: ReadonlyMap<string, JobResult> | undefined,
+  issues: readonly Issue[],
+): string {
+  const out: string[] = [];
+  const counts = results ? countOutcomes(plan, results) : undefined;
+  out.push(
+    `Factory lab **${md(plan.factory.name)}** (${md(plan.factory.location)}): ${describeCount(plan.images.length, 'image')}, ` +
+      `${describeCount(plan.labs.length, 'lab')}.`,
+  );
+  if (counts) {
+    out.push(
+      '',
+      `Created **${counts.created}**, already there ${counts.exists}, failed **${counts.failed}**` +
+        `${counts.cancelled ? `, cancelled ${counts.cancelled}` : ''}${counts.notStarted ? `, not started ${counts.notStarted}` : ''}` +
+        `${counts.blocked ? `, blocked ${counts.blocked}` : ''}.`,
+    );
+  } else {
+    out.push('', `Dry run: ${describeCount(plan.jobs.length, 'job')} planned, nothing changed.`);
+  }
+  const images = plan.images.filter((image) => plan.labs.some((lab) => lab.cells.has(image.imageName)));
+  if (images.length && plan.labs.length) {
+    out.push('', `| Lab | Subscription | ${images.map((i) => md(i.imageName)).join(' | ')} |`);
+    out.push(`| --- | --- | ${images.map(() => '---').join(' | ')} |`);
+    for (const lab of plan.labs) {
+      const cells = images.map((image) => {
+        const cell = lab.cells.get(image.imageName);
+        if (!cell) return '—';
+        return CELL_TEXT[cellOutcome(cell, results)];
+      });
+      out.push(`| ${md(lab.config.labName)} | ${md(lab.config.subscriptionId)} | ${cells.join(' | ')} |`);
+    }
+  }
+  const problems = issues.filter((i) => i.severity === 'error' || i.severity === 'warning');
+  if (problems.length) {
+    out.push('', '### Problems', '');
+    for (const issue of problems) {
+      out.push(`- ${issue.severity === 'error' ? '❌' : '⚠️'} **${issue.code}** ${md(issue.message)}${issue.fix ? ` _Fix:_ ${md(issue.fix)}` : ''}`);
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** Text safe inside a markdown table cell. */
+function md(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}

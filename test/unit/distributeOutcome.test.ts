@@ -1,0 +1,125 @@
+import * as assert from 'node:assert/strict';
+import type { LabRef } from '../../core/azure/labs';
+import { scheduleOrder } from '../../core/distribute/distribute';
+import { SasCache } from '../../core/distribute/job';
+import { type JobResult, countOutcomes, describePlan, summaryMarkdown } from '../../core/distribute/outcome';
+import { type DistributionJob, type LabObservation, configuredLabKey, planDistribution } from '../../core/distribute/plan';
+import { ErrorCodes, FactoryError } from '../../core/errors';
+import { type FactoryImage, customImageTags } from '../../core/factoryImages';
+
+const SUB = '11111111-1111-1111-1111-111111111111';
+
+function labRef(name: string, location = 'westus2'): LabRef {
+  return {
+    id: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.DevTestLab/labs/${name}`,
+    subscriptionId: SUB,
+    resourceGroup: 'rg',
+    name,
+    location,
+  };
+}
+
+function image(imageName: string, imagePath: string): FactoryImage {
+  return {
+    imageName,
+    imagePath,
+    description: '',
+    osType: 'Windows',
+    generalized: true,
+    sourceVmId: '',
+    sourceDiskId: '',
+    createdUtc: '2026-11-24T10:00:00.000Z',
+    sizeBytes: 2 * 1024 ** 3,
+  };
+}
+
+const factory = labRef('Factory');
+const win = image('Win-Nov-24-2026', 'Win/Datacenter.json');
+const sql = image('Sql-Nov-24-2026', 'Win/SQL.json');
+
+function samplePlan() {
+  const labs = [
+    { index: 0, subscriptionId: SUB, labName: 'Alpha', imagePaths: ['Win'] },
+    { index: 1, subscriptionId: SUB, labName: 'Beta|Pipe', imagePaths: ['Win/SQL.json'] },
+    { index: 2, subscriptionId: SUB, labName: 'Gone', imagePaths: ['Win'] },
+  ];
+  const observations = new Map<string, LabObservation>([
+    [
+      configuredLabKey(labs[0]),
+      {
+        lab: labRef('Alpha'),
+        customImages: [{ name: sql.imageName, provisioningState: 'Succeeded', tags: customImageTags(sql, factory.id) }],
+        stagingBlobs: [],
+      },
+    ],
+    [configuredLabKey(labs[1]), { lab: labRef('Beta|Pipe'), customImages: [], stagingBlobs: [] }],
+    [configuredLabKey(labs[2]), { error: new FactoryError(ErrorCodes.LabNotFound, `Lab 'Gone' was not found in subscription ${SUB}.`) }],
+  ]);
+  return planDistribution({ factory, images: [win, sql], labs, observations });
+}
+
+describe('distribution outcome', () => {
+  it('prints the plan per lab and per image', () => {
+    const lines = describePlan(samplePlan());
+    assert.match(lines[0], /2 images .* 'Factory' .* 3 labs .* 2 jobs to run, 1 already in place, 2 that cannot be done/);
+    const text = lines.join('\n');
+    assert.match(text, /Alpha \(subscription 1111.*\): to distribute Win-Nov-24-2026; already has Sql-Nov-24-2026\./);
+    assert.match(text, /Gone .*\[IF2004\]/);
+    assert.match(text, /Win-Nov-24-2026 \(Win\/Datacenter.json, Windows, 2.0 GiB\): to Alpha; blocked for Gone\./);
+    assert.match(text, /Sql-Nov-24-2026 .*: to Beta\|Pipe; already in Alpha; blocked for Gone\./);
+  });
+
+  it('tabulates each lab against each image with the outcome of each pair', () => {
+    const plan = samplePlan();
+    const alphaWin = plan.jobs.find((j) => j.lab.name === 'Alpha')!;
+    const betaSql = plan.jobs.find((j) => j.lab.name === 'Beta|Pipe')!;
+    const results = new Map<string, JobResult>([
+      [alphaWin.key, { status: 'created', customImageId: 'id-1', copiedBytes: 1, durationMs: 10 }],
+      [betaSql.key, { status: 'failed', issue: { severity: 'error', code: ErrorCodes.CustomImageFailed, message: 'boom' } }],
+    ]);
+    const markdown = summaryMarkdown(plan, results, [{ severity: 'error', code: ErrorCodes.CustomImageFailed, message: 'boom' }]);
+    const rows = markdown.split('\n').filter((line) => line.startsWith('|'));
+    assert.equal(rows[0], '| Lab | Subscription | Sql-Nov-24-2026 | Win-Nov-24-2026 |');
+    assert.equal(rows[2], `| Alpha | ${SUB} | ☑️ already there | ✅ created |`);
+    assert.equal(rows[3], `| Beta\\|Pipe | ${SUB} | ❌ failed | — |`);
+    assert.equal(rows[4], `| Gone | ${SUB} | ⛔ blocked | ⛔ blocked |`);
+    assert.match(markdown, /\*\*IF4002\*\* boom/);
+    assert.deepEqual(countOutcomes(plan, results), { created: 1, exists: 1, failed: 1, cancelled: 0, notStarted: 0, blocked: 2 });
+  });
+
+  it('says a dry run changed nothing', () => {
+    const markdown = summaryMarkdown(samplePlan(), undefined, []);
+    assert.match(markdown, /Dry run: 2 jobs planned, nothing changed\./);
+    assert.match(markdown, /\| Alpha \| .* \| ☑️ already there \| ➕ planned \|/);
+  });
+});
+
+describe('job order', () => {
+  it('starts jobs together that copy different images into different labs', () => {
+    const images = ['a', 'b', 'c'].map((n) => image(n, `P/${n}.json`));
+    const jobs: DistributionJob[] = [];
+    for (const lab of ['L0', 'L1', 'L2', 'L3']) {
+      for (const img of images) jobs.push({ key: `${lab}|${img.imageName}`, image: img, lab: labRef(lab), start: 'copy' });
+    }
+    const ordered = scheduleOrder(jobs);
+    assert.equal(ordered.length, jobs.length);
+    assert.deepEqual(new Set(ordered), new Set(jobs));
+    const firstThree = ordered.slice(0, 3);
+    assert.equal(new Set(firstThree.map((j) => j.image.imageName)).size, 3);
+    assert.equal(new Set(firstThree.map((j) => j.lab.name)).size, 3);
+  });
+});
+
+describe('SAS cache', () => {
+  it('asks once per key, again after a failure, and again once a URL is old', async () => {
+    let asked = 0;
+    const cache = new SasCache(50);
+    const ask = async () => `url-${++asked}`;
+    assert.equal(await cache.get('k', ask), 'url-1');
+    assert.equal(await cache.get('k', ask), 'url-1');
+    await assert.rejects(cache.get('bad', async () => Promise.reject(new Error('no'))));
+    assert.equal(await cache.get('bad', ask), 'url-2');
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(await cache.get('k', ask), 'url-3');
+  });
+});
