@@ -68,7 +68,7 @@ export const OIDC_REQUEST_URI_VARIABLE = 'System.OidcRequestUri';
 /** The variable holding the job's access token, used to authorize the OIDC token request. */
 export const ACCESS_TOKEN_VARIABLE = 'System.AccessToken';
 /** The built-in connection through which the agent exposes the job's access token. */
-export const SYSTEM_CONNECTION = 'SystemVssConnection';
+export const SYSTEM_CONNECTION = 'SYSTEMVSSCONNECTION';
 
 /**
  * The OAuth scope for a resource id: `https://management.core.windows.net/` and
