@@ -145,9 +145,9 @@ describe('the packaged extension (.vsix)', function () {
       return {
         stdout: run.stdout,
         result: commands.filter((c) => c.command === 'task.complete').pop()?.properties.result,
-        // task-lib repeats the result message as a TaskInternal error; the problems are the coded ones.
+        // task-lib repeats the result message as an uncoded TaskInternal issue; the problems are the coded ones.
         errors: issues.filter((c) => c.properties.type === 'error' && c.properties.code),
-        warnings: issues.filter((c) => c.properties.type === 'warning'),
+        warnings: issues.filter((c) => c.properties.type === 'warning' && c.properties.code),
         outputs,
       };
     }
