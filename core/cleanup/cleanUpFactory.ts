@@ -1,0 +1,199 @@
+import type { LabVirtualMachine } from '@azure/arm-devtestlabs';
+import type { AzureContext } from '../azure/azureContext';
+import { callAzure } from '../azure/azureErrors';
+import type { LabRef } from '../azure/labs';
+import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
+import { getTag, Tags } from '../factoryImages';
+import { ImageStore } from '../imageStore';
+import { runPool } from '../pool';
+import { type CleanupPlan, type CleanupVm, deleteVmReasonText, formatCleanupPlan, planCleanup, type SavedImage, type VmDecision } from './plan';
+
+export interface CleanUpFactoryOptions {
+  /** The factory lab's subscription. */
+  subscriptionId: string;
+  labName: string;
+  /** VM deletions at once. */
+  maxConcurrentJobs: number;
+  dryRun: boolean;
+  signal?: AbortSignal;
+}
+
+export type VmOutcomeStatus = 'deleted' | 'failed' | 'not-started' | 'kept';
+
+export interface VmOutcome {
+  decision: VmDecision;
+  status: VmOutcomeStatus;
+  error?: string;
+}
+
+export interface CleanUpFactoryResult {
+  plan: CleanupPlan;
+  outcomes: VmOutcome[];
+  deleted: number;
+  failed: number;
+  summary: string;
+  message: string;
+}
+
+/**
+ * CleanUpFactory: read the factory lab's VMs and the image store, plan, print the plan, then (unless a
+ * dry run) delete the VMs due with bounded concurrency. The lab's VM list must be read completely, or
+ * nothing is done: a VM missed is a VM misjudged.
+ */
+export async function cleanUpFactory(azure: AzureContext, options: CleanUpFactoryOptions): Promise<CleanUpFactoryResult> {
+  const { reporter } = azure;
+  const signal = options.signal ?? new AbortController().signal;
+  const lab = await azure.labs.find(options.subscriptionId, options.labName, { signal });
+  const labLabel = `lab '${lab.name}' (subscription ${lab.subscriptionId})`;
+  reporter.info(`Factory lab '${lab.name}' (resource group '${lab.resourceGroup}', subscription ${lab.subscriptionId}).`);
+
+  let vms: LabVirtualMachine[];
+  try {
+    vms = await listVms(azure, lab, signal);
+  } catch (error) {
+    if (isAbortError(error) && signal.aborted) throw error;
+    const cause = isFactoryError(error) ? `[${error.code}] ${error.message}` : error instanceof Error ? error.message : String(error);
+    throw new FactoryError(ErrorCodes.LabNotFullyRead, `The VMs of ${labLabel} could not be read completely, so no VM was deleted: ${cause}`, {
+      fix: isFactoryError(error) && error.fix ? error.fix : 'Run again; if it keeps failing, check the lab in the Azure portal.',
+      subject: lab.name,
+      cause: error,
+    });
+  }
+
+  let savedImages: SavedImage[] | undefined;
+  try {
+    savedImages = (await new ImageStore(azure.labs.storage(lab), reporter).list({ signal })).images;
+  } catch (error) {
+    if (isAbortError(error) && signal.aborted) throw error;
+    reporter.issue({
+      severity: 'error',
+      code: ErrorCodes.LabNotFullyRead,
+      message: `The factory image store of ${labLabel} could not be read, so no VM tagged ImagePath was deleted (whether it was saved is unknown): ${
+        isFactoryError(error) ? `[${error.code}] ${error.message}` : String(error)
+      }`,
+      fix: isFactoryError(error) && error.fix ? error.fix : 'Run again once the store can be read.',
+    });
+  }
+
+  const plan = planCleanup({ labLabel, vms: vms.map(toCleanupVm), savedImages });
+  for (const line of formatCleanupPlan(plan)) reporter.info(line);
+  for (const decision of plan.decisions) if (decision.issue) reporter.issue(decision.issue);
+
+  const kept = (decision: VmDecision): VmOutcome => ({ decision, status: 'kept' });
+  if (options.dryRun) {
+    const message = `Dry run: ${plan.deletions.length} VM(s) would be deleted; nothing was changed.`;
+    reporter.info(message);
+    const outcomes = plan.decisions.map((d) => (d.action === 'delete' ? { decision: d, status: 'not-started' as const } : kept(d)));
+    return { plan, outcomes, deleted: 0, failed: 0, summary: summaryMarkdown(plan, outcomes, true), message };
+  }
+
+  const total = plan.deletions.length;
+  let done = 0;
+  if (total > 0) reporter.progress(0, `Deleting ${total} VM(s)`);
+  const results = await runPool(
+    plan.deletions,
+    options.maxConcurrentJobs,
+    async (decision, _index, jobSignal) => {
+      try {
+        await deleteVm(azure, lab, decision.vm.name, jobSignal);
+        reporter.info(`Deleted VM '${decision.vm.name}': ${decision.detail}.`);
+      } finally {
+        done++;
+        reporter.progress((done / total) * 100, `Deleted ${done} of ${total} VM(s)`);
+      }
+    },
+    { signal },
+  );
+  const byDecision = new Map<VmDecision, VmOutcome>();
+  results.forEach((result, index) => {
+    const decision = plan.deletions[index];
+    if (result.status === 'fulfilled') {
+      byDecision.set(decision, { decision, status: 'deleted' });
+    } else if (result.status === 'not-started' || (isAbortError(result.reason) && signal.aborted)) {
+      byDecision.set(decision, { decision, status: 'not-started' });
+    } else {
+      const reason = result.reason;
+      const detail = isFactoryError(reason) ? reason.message : reason instanceof Error ? reason.message : String(reason);
+      const message = `Could not delete VM '${decision.vm.name}' in ${labLabel}: ${detail}`;
+      reporter.issue({
+        severity: 'error',
+        code: ErrorCodes.DeleteFailed,
+        message,
+        fix: isFactoryError(reason) && reason.fix ? reason.fix : 'Run CleanUpFactory again; it deletes what is still due.',
+      });
+      byDecision.set(decision, { decision, status: 'failed', error: message });
+    }
+  });
+  const outcomes = plan.decisions.map((d) => byDecision.get(d) ?? kept(d));
+  const deleted = outcomes.filter((o) => o.status === 'deleted').length;
+  const failed = outcomes.filter((o) => o.status === 'failed').length;
+  const message = `Deleted ${deleted} of ${total} VM(s)${failed ? `, ${failed} failed` : ''}; kept ${plan.decisions.length - total}.`;
+  reporter.info(message);
+  return { plan, outcomes, deleted, failed, summary: summaryMarkdown(plan, outcomes, false), message };
+}
+
+/** Every VM of the lab, through every page, with its compute VM for the OS disk. */
+async function listVms(azure: AzureContext, lab: LabRef, signal: AbortSignal): Promise<LabVirtualMachine[]> {
+  return callAzure(
+    `Listing the VMs of lab '${lab.name}'`,
+    async () => {
+      const vms: LabVirtualMachine[] = [];
+      const pages = azure.devTestLabs(lab.subscriptionId).virtualMachines.list(lab.resourceGroup, lab.name, {
+        expand: 'properties($expand=computeVm)',
+        abortSignal: signal,
+      });
+      for await (const vm of pages) vms.push(vm);
+      return vms;
+    },
+    { notFound: ErrorCodes.LabNotFound, subject: lab.name },
+  );
+}
+
+function toCleanupVm(vm: LabVirtualMachine): CleanupVm {
+  return {
+    name: vm.name ?? vm.id?.split('/').pop() ?? '(unnamed)',
+    id: vm.id,
+    tags: vm.tags,
+    provisioningState: vm.provisioningState,
+    osDiskId: vm.computeVm?.osDiskId,
+    createdDate: vm.createdDate,
+  };
+}
+
+async function deleteVm(azure: AzureContext, lab: LabRef, name: string, signal: AbortSignal): Promise<void> {
+  try {
+    await callAzure(
+      `Deleting VM '${name}' from lab '${lab.name}'`,
+      () =>
+        azure
+          .devTestLabs(lab.subscriptionId)
+          .virtualMachines.beginDeleteAndWait(lab.resourceGroup, lab.name, name, { updateIntervalInMs: azure.pollIntervalMs, abortSignal: signal }),
+      { subject: name },
+    );
+  } catch (error) {
+    // Gone already (another run finished it): what was wanted.
+    const cause = isFactoryError(error) ? error.cause : error;
+    if ((cause as { statusCode?: number } | undefined)?.statusCode === 404) return;
+    throw error;
+  }
+}
+
+const STATUS_TEXT: Record<VmOutcomeStatus, string> = { deleted: 'deleted', failed: 'failed', 'not-started': 'not started', kept: 'kept' };
+
+export function summaryMarkdown(plan: CleanupPlan, outcomes: readonly VmOutcome[], dryRun: boolean): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  const lines = [`### CleanUpFactory: ${plan.labLabel}${dryRun ? ' (dry run: nothing changed)' : ''}`, ''];
+  if (outcomes.length === 0) {
+    lines.push('The lab has no VMs.');
+    return `${lines.join('\n')}\n`;
+  }
+  lines.push('| VM | ImagePath | Decision | Why | Outcome |', '|---|---|---|---|---|');
+  for (const o of outcomes) {
+    const d = o.decision;
+    const imagePath = getTag(d.vm.tags, Tags.ImagePath) ?? '';
+    const why = d.action === 'delete' ? deleteVmReasonText(d.reason) : d.detail;
+    const outcome = dryRun && d.action === 'delete' ? 'would be deleted' : STATUS_TEXT[o.status];
+    lines.push(`| ${cell(d.vm.name)} | ${cell(imagePath)} | ${d.action} | ${cell(why)}${d.issue ? ` (${d.issue.code})` : ''} | ${outcome}${o.error ? `: ${cell(o.error)}` : ''} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}

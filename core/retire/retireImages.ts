@@ -1,0 +1,339 @@
+import type { CustomImage } from '@azure/arm-devtestlabs';
+import type { AzureContext } from '../azure/azureContext';
+import { callAzure } from '../azure/azureErrors';
+import type { LabRef } from '../azure/labs';
+import { type Configuration, loadAndReportConfiguration } from '../config/labsConfig';
+import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
+import { ImageStore } from '../imageStore';
+import { runPool } from '../pool';
+import {
+  deleteReasonText,
+  formatRetirementPlan,
+  type LabObservation,
+  type PlannedDeletion,
+  planRetirement,
+  type ReadOutcome,
+  type RetirePlan,
+  STORE_SCOPE_KEY,
+  type StoreObservation,
+} from './plan';
+
+export interface RetireImagesOptions {
+  configurationLocation: string;
+  /** The factory lab's subscription. */
+  subscriptionId: string;
+  /** The factory lab. */
+  labName: string;
+  imagesToSave: number;
+  maxConcurrentJobs: number;
+  dryRun: boolean;
+  signal?: AbortSignal;
+}
+
+export type DeletionStatus = 'deleted' | 'failed' | 'not-started';
+
+export interface DeletionOutcome {
+  deletion: PlannedDeletion;
+  where: string;
+  status: DeletionStatus;
+  error?: string;
+}
+
+export interface RetireImagesResult {
+  /** Absent when the configuration had errors and nothing was read. */
+  plan?: RetirePlan;
+  outcomes: DeletionOutcome[];
+  deleted: number;
+  failed: number;
+  /** Scopes left as they were because they could not be read completely. */
+  unreadable: number;
+  summary: string;
+  message: string;
+}
+
+/**
+ * RetireImages: read the configuration, the factory store, the factory lab and every lab of labs.json,
+ * plan what goes, print the plan, then (unless a dry run) delete with at most `maxConcurrentJobs` at
+ * once. A scope that cannot be read completely is reported (IF5001) and left alone; the others go on.
+ * Every deletion is decided afresh from what Azure holds, so a run stopped half-way is finished by the
+ * next one.
+ */
+export async function retireImages(azure: AzureContext, options: RetireImagesOptions): Promise<RetireImagesResult> {
+  const { reporter } = azure;
+  const signal = options.signal ?? new AbortController().signal;
+
+  const configuration = await loadAndReportConfiguration(options.configurationLocation, reporter);
+  if (!configuration) {
+    const message = 'The configuration has errors, so RetireImages deleted nothing.';
+    return { outcomes: [], deleted: 0, failed: 0, unreadable: 0, summary: `**${message}**\n`, message };
+  }
+  if (configuration.templates.length === 0) {
+    throw new FactoryError(
+      ErrorCodes.GoldenImagesNotFound,
+      `${configuration.goldenImagesFolder} holds no templates; retiring against it would delete every factory image, so nothing was deleted.`,
+      { fix: 'Point ConfigurationLocation at the configuration folder whose GoldenImages holds the templates.', subject: configuration.goldenImagesFolder },
+    );
+  }
+
+  const factory = await azure.labs.find(options.subscriptionId, options.labName, { signal });
+  reporter.info(`Factory lab '${factory.name}' (resource group '${factory.resourceGroup}', subscription ${factory.subscriptionId}).`);
+  const store = new ImageStore(azure.labs.storage(factory), reporter);
+  const observed = await observe(azure, configuration, factory, store, options, signal);
+
+  const plan = planRetirement({
+    factoryLabId: factory.id,
+    imagesToSave: options.imagesToSave,
+    templatePaths: configuration.templates.map((template) => template.imagePath),
+    store: observed.store,
+    labs: observed.labs,
+  });
+  for (const line of formatRetirementPlan(plan)) reporter.info(line);
+  const unreadable = plan.scopes.filter((scope) => scope.unreadable);
+  for (const scope of unreadable) {
+    const fix = observed.fixes.get(scope.key);
+    reporter.issue({
+      severity: 'error',
+      code: ErrorCodes.LabNotFullyRead,
+      message: `The ${scope.label} could not be read completely, so none of its images were touched: ${scope.unreadable}`,
+      fix: fix ?? 'Make sure the service connection can read it, then run again; the other labs were retired as planned.',
+    });
+  }
+
+  const where = (deletion: PlannedDeletion) => plan.scopes.find((scope) => scope.key === deletion.scopeKey)!.label;
+  if (options.dryRun) {
+    const message = `Dry run: ${plan.deletions.length} image(s) would be deleted; nothing was changed.`;
+    reporter.info(message);
+    const outcomes = plan.deletions.map<DeletionOutcome>((deletion) => ({ deletion, where: where(deletion), status: 'not-started' }));
+    return { plan, outcomes, deleted: 0, failed: 0, unreadable: unreadable.length, summary: summaryMarkdown(plan, outcomes, true), message };
+  }
+
+  let done = 0;
+  const total = plan.deletions.length;
+  if (total > 0) reporter.progress(0, `Deleting ${total} image(s)`);
+  const results = await runPool(
+    plan.deletions,
+    options.maxConcurrentJobs,
+    async (deletion, _index, jobSignal) => {
+      try {
+        await deleteImage(azure, deletion, where(deletion), observed.labRefs, store, jobSignal);
+        reporter.info(`Deleted ${describe(deletion, where(deletion))}: ${deletion.detail}.`);
+      } finally {
+        done++;
+        reporter.progress((done / total) * 100, `Deleted ${done} of ${total} image(s)`);
+      }
+    },
+    { signal },
+  );
+
+  const outcomes = results.map<DeletionOutcome>((result, index) => {
+    const deletion = plan.deletions[index];
+    const place = where(deletion);
+    if (result.status === 'fulfilled') return { deletion, where: place, status: 'deleted' };
+    if (result.status === 'not-started' || (isAbortError(result.reason) && signal.aborted)) return { deletion, where: place, status: 'not-started' };
+    const error = deleteError(result.reason, deletion, place);
+    reporter.issue({ severity: 'error', code: error.code, message: error.message, fix: error.fix });
+    return { deletion, where: place, status: 'failed', error: error.message };
+  });
+  const deleted = outcomes.filter((o) => o.status === 'deleted').length;
+  const failed = outcomes.filter((o) => o.status === 'failed').length;
+  const kept = plan.scopes.reduce((sum, scope) => sum + scope.keep.length, 0);
+  const message = `Deleted ${deleted} of ${total} image(s)${failed ? `, ${failed} failed` : ''}; kept ${kept}${
+    unreadable.length ? `; ${unreadable.length} lab(s) or store(s) left as they were` : ''
+  }.`;
+  reporter.info(message);
+  return { plan, outcomes, deleted, failed, unreadable: unreadable.length, summary: summaryMarkdown(plan, outcomes, false), message };
+}
+
+interface Observed {
+  store: StoreObservation;
+  labs: LabObservation[];
+  /** The labs found, by scope key, for the deletions. */
+  labRefs: Map<string, LabRef>;
+  /** What to do about a scope that could not be read, when the failure says. */
+  fixes: Map<string, string>;
+}
+
+async function observe(
+  azure: AzureContext,
+  configuration: Configuration,
+  factory: LabRef,
+  store: ImageStore,
+  options: RetireImagesOptions,
+  signal: AbortSignal,
+): Promise<Observed> {
+  const fixes = new Map<string, string>();
+  const labRefs = new Map<string, LabRef>();
+  const failure = (key: string, error: unknown): { ok: false; reason: string } => {
+    if (isAbortError(error) && signal.aborted) throw error;
+    const reason = isFactoryError(error) ? `[${error.code}] ${error.message}` : error instanceof Error ? error.message : String(error);
+    if (isFactoryError(error) && error.fix) fixes.set(key, error.fix);
+    return { ok: false, reason };
+  };
+
+  const storeLabel = `factory image store of lab '${factory.name}' (subscription ${factory.subscriptionId})`;
+  let storeRead: StoreObservation['read'];
+  try {
+    const listing = await store.list({ signal });
+    storeRead = { ok: true, value: { images: listing.images, incomplete: listing.incomplete.length, otherBlobs: listing.otherBlobs } };
+  } catch (error) {
+    storeRead = failure(STORE_SCOPE_KEY, error);
+  }
+
+  // The factory lab is read once, whether or not labs.json also lists it as a target.
+  const factoryKey = factory.id.toLowerCase();
+  labRefs.set(factoryKey, factory);
+  const entries: { key: string; label: string; imagePaths?: string[]; ref?: LabRef; error?: unknown }[] = [
+    { key: factoryKey, label: labLabel(factory.name, factory.subscriptionId), ref: factory },
+  ];
+  const found = await runPool(
+    configuration.labs,
+    options.maxConcurrentJobs,
+    (lab, _index, jobSignal) => azure.labs.find(lab.subscriptionId, lab.labName, { resourceGroup: lab.resourceGroup, signal: jobSignal }),
+    { signal },
+  );
+  signal.throwIfAborted();
+  configuration.labs.forEach((lab, index) => {
+    const result = found[index];
+    if (result.status === 'fulfilled') {
+      const key = result.value.id.toLowerCase();
+      const existing = entries.find((entry) => entry.key === key);
+      if (existing) existing.imagePaths = [...(existing.imagePaths ?? []), ...lab.imagePaths];
+      else entries.push({ key, label: labLabel(result.value.name, result.value.subscriptionId), imagePaths: [...lab.imagePaths], ref: result.value });
+      labRefs.set(key, result.value);
+    } else {
+      const key = `${lab.subscriptionId}/${lab.resourceGroup ?? ''}/${lab.labName}`.toLowerCase();
+      const error = result.status === 'rejected' ? result.reason : new Error('not read');
+      entries.push({ key, label: labLabel(lab.labName, lab.subscriptionId), imagePaths: [...lab.imagePaths], error });
+    }
+  });
+
+  const reads = await runPool(
+    entries,
+    options.maxConcurrentJobs,
+    async (entry, _index, jobSignal): Promise<ReadOutcome<CustomImage[]>> => {
+      if (!entry.ref) return failure(entry.key, entry.error);
+      try {
+        return { ok: true, value: await listCustomImages(azure, entry.ref, jobSignal) };
+      } catch (error) {
+        return failure(entry.key, error);
+      }
+    },
+    { signal },
+  );
+  signal.throwIfAborted();
+  const labs = entries.map<LabObservation>((entry, index) => {
+    const read = reads[index];
+    if (read.status === 'rejected') throw read.reason;
+    if (read.status !== 'fulfilled') throw new Error(`${entry.label} was not read`);
+    return {
+      key: entry.key,
+      label: entry.label,
+      imagePaths: entry.imagePaths,
+      read: read.value.ok
+        ? { ok: true, value: read.value.value.map((image) => ({ ...image, name: image.name ?? '' })) }
+        : read.value,
+    };
+  });
+  return { store: { label: storeLabel, read: storeRead }, labs, labRefs, fixes };
+}
+
+/** Every custom image of a lab, through every page; any failure means the lab was not read completely. */
+async function listCustomImages(azure: AzureContext, lab: LabRef, signal: AbortSignal): Promise<CustomImage[]> {
+  return callAzure(
+    `Listing the custom images of lab '${lab.name}'`,
+    async () => {
+      const images: CustomImage[] = [];
+      for await (const image of azure.devTestLabs(lab.subscriptionId).customImages.list(lab.resourceGroup, lab.name, { abortSignal: signal })) {
+        images.push(image);
+      }
+      return images;
+    },
+    { notFound: ErrorCodes.LabNotFound, subject: lab.name },
+  );
+}
+
+async function deleteImage(
+  azure: AzureContext,
+  deletion: PlannedDeletion,
+  where: string,
+  labRefs: Map<string, LabRef>,
+  store: ImageStore,
+  signal: AbortSignal,
+): Promise<void> {
+  const target = deletion.target;
+  if (target.kind === 'blob') {
+    await store.delete(target.blobName, { signal });
+    return;
+  }
+  const lab = labRefs.get(deletion.scopeKey);
+  if (!lab) throw new Error(`No lab is known for ${where}`);
+  try {
+    await callAzure(
+      `Deleting custom image '${target.name}' from lab '${lab.name}'`,
+      () =>
+        azure
+          .devTestLabs(lab.subscriptionId)
+          .customImages.beginDeleteAndWait(lab.resourceGroup, lab.name, target.name, { updateIntervalInMs: azure.pollIntervalMs, abortSignal: signal }),
+      { subject: target.name },
+    );
+  } catch (error) {
+    // Gone already (another run finished it): what was wanted.
+    if (statusOf(error) === 404) return;
+    throw error;
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  const cause = isFactoryError(error) ? error.cause : error;
+  return (cause as { statusCode?: number } | undefined)?.statusCode;
+}
+
+function deleteError(reason: unknown, deletion: PlannedDeletion, where: string): FactoryError {
+  const detail = isFactoryError(reason) ? reason.message : reason instanceof Error ? reason.message : String(reason);
+  return new FactoryError(ErrorCodes.DeleteFailed, `Could not delete ${describe(deletion, where)}: ${detail}`, {
+    fix: isFactoryError(reason) && reason.fix ? reason.fix : 'Run RetireImages again; it deletes what is still due.',
+    subject: deletion.name,
+    cause: reason,
+  });
+}
+
+function describe(deletion: PlannedDeletion, where: string): string {
+  return deletion.target.kind === 'blob' ? `VHD '${deletion.target.blobName}' from the ${where}` : `custom image '${deletion.name}' from ${where}`;
+}
+
+function labLabel(name: string, subscriptionId: string): string {
+  return `lab '${name}' (subscription ${subscriptionId})`;
+}
+
+const STATUS_TEXT: Record<DeletionStatus, string> = { deleted: 'deleted', failed: 'failed', 'not-started': 'not started' };
+
+/** The run's summary: per scope what went and what stayed, then every deletion and its outcome. */
+export function summaryMarkdown(plan: RetirePlan, outcomes: readonly DeletionOutcome[], dryRun: boolean): string {
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  const lines = [
+    `### RetireImages${dryRun ? ' (dry run: nothing changed)' : ''}`,
+    '',
+    `Keeps the ${plan.imagesToSave} newest image(s) of each ImagePath.`,
+    '',
+    '| Where | Deleted | Kept | Left alone (not the factory\'s) | State |',
+    '|---|---:|---:|---:|---|',
+  ];
+  for (const scope of plan.scopes) {
+    const mine = outcomes.filter((o) => o.deletion.scopeKey === scope.key);
+    const deleted = mine.filter((o) => o.status === 'deleted').length;
+    const failed = mine.filter((o) => o.status === 'failed').length;
+    const state = scope.unreadable ? 'not read completely: left as it was' : failed ? `${failed} deletion(s) failed` : dryRun && mine.length ? `${mine.length} to delete` : 'done';
+    lines.push(`| ${cell(scope.label)} | ${scope.unreadable ? '-' : deleted} | ${scope.unreadable ? '-' : scope.keep.length} | ${scope.unreadable ? '-' : scope.notOurs} | ${cell(state)} |`);
+  }
+  if (outcomes.length > 0) {
+    lines.push('', '| Image | ImagePath | Where | Why | Outcome |', '|---|---|---|---|---|');
+    for (const o of outcomes) {
+      lines.push(
+        `| ${cell(o.deletion.name)} | ${cell(o.deletion.imagePath)} | ${cell(o.where)} | ${deleteReasonText(o.deletion.reason)} | ${
+          dryRun ? 'would be deleted' : STATUS_TEXT[o.status]
+        }${o.error ? `: ${cell(o.error)}` : ''} |`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

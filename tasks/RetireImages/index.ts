@@ -1,0 +1,33 @@
+import { retireImages } from '../../core/retire/retireImages';
+import { ErrorCodes, FactoryError } from '../../core/errors';
+import { connectAzure } from '../common/azure';
+import { runTask } from '../common/taskContext';
+
+void runTask('RetireImages', async (ctx) => {
+  const configurationLocation = ctx.input('ConfigurationLocation', true);
+  const labName = ctx.input('DevTestLabName', true);
+  const imagesToSave = ctx.intInput('ImagesToSave', { default: 2, min: 1, max: 1000 });
+  const maxConcurrentJobs = ctx.intInput('maxConcurrentJobs', { default: 20, min: 1, max: 200 });
+  const dryRun = ctx.boolInput('dryRun', false);
+
+  const azure = connectAzure(ctx);
+  const subscriptionId = ctx.input('SubscriptionId') ?? azure.connection.subscriptionId;
+  if (!subscriptionId) {
+    throw new FactoryError(ErrorCodes.InputInvalid, `The factory lab's subscription is not known: 'SubscriptionId' is empty and the service connection names none.`, {
+      fix: "Set 'SubscriptionId' to the id of the subscription that holds the factory lab.",
+      subject: 'SubscriptionId',
+    });
+  }
+  const result = await retireImages(azure, {
+    configurationLocation,
+    subscriptionId,
+    labName,
+    imagesToSave,
+    maxConcurrentJobs,
+    dryRun,
+    signal: ctx.signal,
+  });
+  ctx.uploadSummary('RetireImages', result.summary);
+  ctx.setOutput('DeletedImageCount', String(result.deleted));
+  return result.message;
+});
