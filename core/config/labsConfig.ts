@@ -46,6 +46,8 @@ export interface ConfigurationResult {
   configuration?: Configuration;
   /** Every problem found, errors and warnings, file by file in reading order. */
   issues: Issue[];
+  /** What was looked at, errors or not: entries of labs.json's Labs, .json files under GoldenImages. */
+  checked: { labs: number; templates: number };
 }
 
 interface LocatedFile {
@@ -75,6 +77,7 @@ export async function loadConfiguration(configurationLocation: string): Promise<
           file: location,
         },
       ],
+      checked: { labs: 0, templates: 0 },
     };
   }
 
@@ -93,10 +96,16 @@ export async function loadConfiguration(configurationLocation: string): Promise<
   const fileRank = (file: string) =>
     file === labsFile ? 0 : file === goldenImagesFolder ? 1 : golden.order.has(file) ? 2 + golden.order.get(file)! : -1;
   const sorted = sortIssues(issues, fileRank);
-  if (!labs || sorted.some((issue) => issue.severity === 'error')) return { issues: sorted };
+  const document = labsRead.document;
+  const checked = {
+    labs: isObject(document) && Array.isArray(document.Labs) ? document.Labs.length : 0,
+    templates: golden.templates.length + golden.broken.length,
+  };
+  if (!labs || sorted.some((issue) => issue.severity === 'error')) return { issues: sorted, checked };
   return {
     configuration: { location, labsFile, goldenImagesFolder, labs: labs.labs, templates: golden.templates },
     issues: sorted,
+    checked,
   };
 }
 
@@ -116,6 +125,15 @@ export async function loadAndReportConfiguration(
     else reporter.issue(issue);
   }
   return result.configuration;
+}
+
+/** How many labs select each template, by the template's image path, in template order. */
+export function labsPerTemplate(configuration: Configuration): Map<string, number> {
+  const counts = new Map(configuration.templates.map((template) => [template.imagePath, 0]));
+  for (const lab of configuration.labs) {
+    for (const imagePath of lab.templates) counts.set(imagePath, (counts.get(imagePath) ?? 0) + 1);
+  }
+  return counts;
 }
 
 /** The labs whose ImagePaths select the template at `imagePath`. */
@@ -262,9 +280,14 @@ function checkLabs(
     issues.push(fileIssue(code, 'error', file, at === 'key' ? locator.key(pointer) : locator.value(pointer), `${subject}: ${text}`, fix));
   };
 
-  for (const problem of schemaProblems(document)) {
+  const problems = schemaProblems(document);
+  const editorHint =
+    isObject(document) && typeof document.$schema === 'string'
+      ? ''
+      : ` Add "$schema": "./labs.schema.json" to ${LABS_FILE} and editors check it as you type.`;
+  for (const problem of problems) {
     const didYouMean = problem.suggestion ? ` Did you mean '${problem.suggestion}'?` : '';
-    report(ErrorCodes.LabsJsonSchema, problem.pointer, problem.at, `found ${problem.found}, expected ${problem.expected}.${didYouMean}`, schemaFix(problem, file));
+    report(ErrorCodes.LabsJsonSchema, problem.pointer, problem.at, `found ${problem.found}, expected ${problem.expected}.${didYouMean}`, schemaFix(problem, editorHint));
   }
 
   // Meaning. Each rule looks only at values of the right type, so a lab with a schema error still
@@ -378,13 +401,14 @@ function checkLabs(
   return { labs, issues };
 }
 
-function schemaFix(problem: SchemaProblem, file: LocatedFile): string {
+function schemaFix(problem: SchemaProblem, editorHint: string): string {
   if (problem.unknownProperty !== undefined) {
     return problem.suggestion
-      ? `Rename '${problem.unknownProperty}' to '${problem.suggestion}'.`
-      : `Remove '${problem.unknownProperty}'; ${LABS_FILE} takes only the properties labs.schema.json describes.`;
+      ? `Rename '${problem.unknownProperty}' to '${problem.suggestion}'.${editorHint}`
+      : `Remove '${problem.unknownProperty}'; ${LABS_FILE} takes only the properties labs.schema.json describes.${editorHint}`;
   }
-  return `Correct ${jsonPathOf(problem.pointer)} in ${file.display}; labs.schema.json, beside it, describes every property (with "$schema": "./labs.schema.json" in ${LABS_FILE}, editors complete and check it as you type).`;
+  if (problem.missingProperty !== undefined) return `Add '${problem.missingProperty}' to ${jsonPathOf(problem.pointer)}.${editorHint}`;
+  return `Set ${jsonPathOf(problem.pointer)} to ${problem.expected}.${editorHint}`;
 }
 
 /** What ImagePaths entries select, computed once per distinct entry: 20,000 labs repeat a few entries. */

@@ -22,6 +22,8 @@ export interface SchemaProblem {
   suggestion?: string;
   /** For an unknown property: its name. */
   unknownProperty?: string;
+  /** For a missing required property: its name. */
+  missingProperty?: string;
 }
 
 let compiled: ValidateFunction | undefined;
@@ -90,6 +92,7 @@ function missingProperty(error: ErrorObject, missing: string): SchemaProblem {
     pointer: error.instancePath,
     at: 'value',
     found: `no '${missing}' property`,
+    missingProperty: missing,
     expected: `'${missing}'${property ? `: ${expectation(property)}` : ''}`,
   };
 }
