@@ -31,6 +31,10 @@ export async function buildTasks() {
         format: 'cjs',
         minify: true,
         legalComments: 'none',
+        // Some dependencies ship ES modules that locate themselves with import.meta.url; in the CommonJS
+        // bundle that is the bundle file's own URL.
+        define: { 'import.meta.url': '__bundleUrl' },
+        banner: { js: 'var __bundleUrl=require("node:url").pathToFileURL(__filename).href;' },
         logLevel: 'warning',
       }),
     ),

@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -96,6 +96,11 @@ export class LogRenderer {
     return masked;
   }
 
+  flushHeld() {
+    if (this.held) this.write(this.held.rendered);
+    this.held = undefined;
+  }
+
   line(text) {
     const command = parseLoggingCommand(text);
     if (this.raw) {
@@ -104,6 +109,7 @@ export class LogRenderer {
       return;
     }
     if (!command) {
+      this.flushHeld();
       if (text.startsWith('##[debug]')) {
         if (this.debug) this.write(dim(this.mask(text.slice('##[debug]'.length))));
       } else {
@@ -112,6 +118,10 @@ export class LogRenderer {
       return;
     }
     const { properties: p, data } = command;
+    if (this.held && command.command !== 'task.debug') {
+      if (!(command.command === 'task.complete' && this.mask(data) === this.held.text)) this.write(this.held.rendered);
+      this.held = undefined;
+    }
     switch (command.command) {
       case 'task.debug':
         if (this.debug) this.write(dim(`debug: ${this.mask(data)}`));
@@ -122,11 +132,16 @@ export class LogRenderer {
       case 'task.issue':
       case 'task.logissue': {
         const isError = p.type === 'error';
-        const where = p.sourcepath ? `${p.sourcepath}${p.linenumber ? `:${p.linenumber}${p.columnnumber ? `:${p.columnnumber}` : ''}` : ''} ` : '';
         const text = this.mask(data);
-        const code = p.code && !text.startsWith(`[${p.code}]`) ? `[${p.code}] ` : '';
         (isError ? this.errors : this.warnings).push({ ...p, message: text });
-        this.write((isError ? red : yellow)(`${isError ? 'error' : 'warning'}: ${where}${code}${text}`));
+        // The file and position go in front unless the message already says where.
+        const file = p.sourcepath && !text.includes(basename(p.sourcepath)) ? p.sourcepath : undefined;
+        const where = file ? `${file}${p.linenumber ? `:${p.linenumber}${p.columnnumber ? `:${p.columnnumber}` : ''}` : ''} ` : '';
+        const code = p.code && !text.startsWith(`[${p.code}]`) ? `[${p.code}] ` : '';
+        const rendered = (isError ? red : yellow)(`${isError ? 'error' : 'warning'}: ${where}${code}${text}`);
+        // task-lib repeats the result message as an issue just before task.complete; show it once.
+        if (p.source === 'TaskInternal') this.held = { rendered, text };
+        else this.write(rendered);
         break;
       }
       case 'task.setprogress':
@@ -201,6 +216,7 @@ export async function runTask(taskName, inputs = {}, { debug = false, raw = fals
     const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
     lines.on('line', (line) => renderer.line(line));
     const exit = await new Promise((resolveExit) => child.on('close', (code, signal) => resolveExit({ code, signal })));
+    renderer.flushHeld();
     const result = renderer.result;
     if (!result) {
       renderer.write(red(`${taskName} ended (${exit.signal ?? `exit code ${exit.code}`}) without setting a result.`));
