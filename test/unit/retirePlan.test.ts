@@ -425,5 +425,21 @@ describe('planRetirement', () => {
         assert.deepEqual(again.deletions, [], `seed ${seed}: a second run would delete more`);
       }
     });
+
+    it('finishes exactly the first plan when a run stopped after any part of it is run again', () => {
+      for (let seed = 1; seed <= 300; seed++) {
+        const before = randomInput(seed);
+        const plan = planRetirement(before);
+        const rnd = random(seed * 7919);
+        const part: RetirePlan = { ...plan, deletions: plan.deletions.filter(() => rnd() < 0.5) };
+        const rest = planRetirement(applied(before, part));
+        const key = (d: { scopeKey: string; name: string }) => `${d.scopeKey}|${d.name}`;
+        assert.deepEqual(
+          [...part.deletions, ...rest.deletions].map(key).sort(),
+          plan.deletions.map(key).sort(),
+          `seed ${seed}: the re-run's plan differs from what the first run left undone`,
+        );
+      }
+    });
   });
 });
