@@ -35,19 +35,24 @@ type CredentialFactory<K extends CredentialSource['kind']> = (
 ) => TokenCredential;
 
 const factories: { [K in CredentialSource['kind']]: CredentialFactory<K> } = {
-  clientSecret: (connection, source) =>
-    new ClientSecretCredential(connection.tenantId, connection.clientId!, source.clientSecret, authorityOptions(connection)),
-  clientCertificate: (connection, source) =>
-    new ClientCertificateCredential(connection.tenantId, connection.clientId!, { certificate: source.certificatePem }, authorityOptions(connection)),
+  clientSecret: (connection, source, options) =>
+    new ClientSecretCredential(connection.tenantId, connection.clientId!, source.clientSecret, identityOptions(connection, options)),
+  clientCertificate: (connection, source, options) =>
+    new ClientCertificateCredential(
+      connection.tenantId,
+      connection.clientId!,
+      { certificate: source.certificatePem },
+      identityOptions(connection, options),
+    ),
   workloadIdentity: (connection, source, options) =>
     new ClientAssertionCredential(
       connection.tenantId,
       connection.clientId!,
       oidcTokenFetcher(connection, source, options),
-      authorityOptions(connection),
+      identityOptions(connection, options),
     ),
-  managedIdentity: (connection) =>
-    connection.clientId ? new ManagedIdentityCredential({ clientId: connection.clientId }) : new ManagedIdentityCredential(),
+  managedIdentity: (connection, _source, options) =>
+    new ManagedIdentityCredential({ clientId: connection.clientId, retryOptions: identityRetries(options) }),
 };
 
 /** A credential for the service connection whose sign-in failures are FactoryErrors that say what to fix. */
@@ -58,10 +63,16 @@ export function createCredential(connection: ServiceConnection, options: Credent
   return new ConnectionCredential(factory(connection, connection.source, options), connection);
 }
 
-function authorityOptions(connection: ServiceConnection) {
+function identityOptions(connection: ServiceConnection, options: CredentialOptions) {
   // Instance discovery asks login.microsoftonline.com about the authority, which neither a sovereign
   // cloud's nor a private authority's clients can count on; the connection names its authority itself.
-  return { authorityHost: connection.cloud.authorityHost, disableInstanceDiscovery: true };
+  return { authorityHost: connection.cloud.authorityHost, disableInstanceDiscovery: true, retryOptions: identityRetries(options) };
+}
+
+/** The authority gets the same transient-failure budget as Resource Manager. */
+function identityRetries(options: CredentialOptions) {
+  const retry = options.retry ?? {};
+  return { maxRetries: retry.maxRetries, retryDelayInMs: retry.retryDelayInMs, maxRetryDelayInMs: retry.maxRetryDelayInMs };
 }
 
 function maskSource(source: CredentialSource, reporter: Reporter): void {
