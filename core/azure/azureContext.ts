@@ -1,7 +1,7 @@
 import { ComputeManagementClient } from '@azure/arm-compute';
 import { DevTestLabsClient } from '@azure/arm-devtestlabs';
 import type { TokenCredential } from '@azure/core-auth';
-import type { Pipeline } from '@azure/core-rest-pipeline';
+import { bearerTokenAuthenticationPolicyName, type Pipeline } from '@azure/core-rest-pipeline';
 import type { StorageRetryOptions } from '@azure/storage-blob';
 import { type Reporter, silentReporter } from '../report';
 import { createCredential } from './credentials';
@@ -116,8 +116,17 @@ function retryOptions(options: AzureContextOptions, reporter: Reporter): ArmRetr
   };
 }
 
-/** Replaces the SDK's retry policy with ours (see retryPolicy.ts for why). */
+/**
+ * Replaces the SDK's retry policy with ours (see retryPolicy.ts for why), and signs each attempt
+ * rather than each request: the clients add their token policy before the retry phase, so a request
+ * retried after a long throttling wait would be sent again with a token that has since expired.
+ */
 export function useArmRetries(pipeline: Pipeline, options: ArmRetryOptions): void {
   pipeline.removePolicy({ name: 'defaultRetryPolicy' });
   pipeline.addPolicy(armRetryPolicy(options), { phase: 'Retry' });
+  const signing = pipeline.getOrderedPolicies().find((policy) => policy.name === bearerTokenAuthenticationPolicyName);
+  if (signing) {
+    pipeline.removePolicy({ name: signing.name });
+    pipeline.addPolicy(signing, { phase: 'Sign' });
+  }
 }
