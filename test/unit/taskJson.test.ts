@@ -53,6 +53,11 @@ const INPUT_UI_PROPERTIES: Record<string, (value: unknown) => boolean> = {
   EndpointFilterRule: (v) => typeof v === 'string',
 };
 const GROUP_PROPERTIES = ['name', 'displayName', 'isExpanded', 'visibleRule'];
+const DATA_SOURCE_BINDING_PROPERTIES = ['target', 'endpointId', 'dataSourceName', 'parameters', 'resultTemplate', 'endpointUrl',
+  'resultSelector', 'RequestVerb', 'requestContent', 'callbackContextTemplate', 'callbackRequiredTemplate', 'initialContextTemplate'];
+const REQUEST_VERBS = ['GET', 'POST', 'DELETE', 'OPTIONS', 'HEAD', 'PUT', 'TRACE', 'PATCH'];
+const SOURCE_DEFINITION_PROPERTIES = ['target', 'endpoint', 'selector', 'keySelector', 'authKey'];
+const COMMAND_MODES = ['any', 'restricted'];
 const OUTPUT_VARIABLE_PROPERTIES = ['name', 'description'];
 const VERSION_PROPERTIES = ['Major', 'Minor', 'Patch'];
 // The operators the task editor understands in a visibleRule clause; longest first so `!=` wins over `=`.
@@ -148,6 +153,48 @@ function schemaProblems(task: Json): string[] {
       if (!isString(body.target)) add(`${where}.target`, 'is required and must be a string');
       if ('platforms' in body && !(Array.isArray(body.platforms) && body.platforms.every((p) => p === 'windows'))) add(`${where}.platforms`, "may only list 'windows'");
       for (const key of ['argumentFormat', 'workingDirectory']) if (key in body && !isString(body[key])) add(`${where}.${key}`, 'must be a string');
+    }
+  }
+
+  const stringProperties = (where: string, value: Json, known: string[], objects: string[] = []) => {
+    onlyKnown(where, value, known);
+    for (const [key, v] of Object.entries(value)) {
+      if (!known.includes(key)) continue;
+      if (objects.includes(key) ? !isObject(v) : !isString(v)) add(`${where}.${key}`, `must be ${objects.includes(key) ? 'an object' : 'a string'}`);
+    }
+  };
+  if (Array.isArray(task.dataSourceBindings)) {
+    task.dataSourceBindings.forEach((binding, i) => {
+      const where = `dataSourceBindings[${i}]`;
+      if (!isObject(binding)) return add(where, 'is not an object');
+      stringProperties(where, binding, DATA_SOURCE_BINDING_PROPERTIES, ['parameters']);
+      if ('RequestVerb' in binding && !REQUEST_VERBS.includes(binding.RequestVerb as string)) add(`${where}.RequestVerb`, `is not one of ${REQUEST_VERBS.join(', ')}`);
+    });
+  }
+  if (Array.isArray(task.sourceDefinitions)) {
+    task.sourceDefinitions.forEach((definition, i) => {
+      const where = `sourceDefinitions[${i}]`;
+      if (!isObject(definition)) return add(where, 'is not an object');
+      stringProperties(where, definition, SOURCE_DEFINITION_PROPERTIES);
+    });
+  }
+  if (isObject(task.restrictions)) {
+    const { commands, settableVariables } = task.restrictions;
+    onlyKnown('restrictions', task.restrictions, ['commands', 'settableVariables']);
+    if (commands !== undefined) {
+      if (!isObject(commands)) add('restrictions.commands', 'must be an object');
+      else {
+        onlyKnown('restrictions.commands', commands, ['mode']);
+        if ('mode' in commands && !COMMAND_MODES.includes(commands.mode as string)) add('restrictions.commands.mode', `is not one of ${COMMAND_MODES.join(', ')}`);
+      }
+    }
+    if (settableVariables !== undefined) {
+      if (!isObject(settableVariables)) add('restrictions.settableVariables', 'must be an object');
+      else {
+        onlyKnown('restrictions.settableVariables', settableVariables, ['allowed']);
+        const allowed = settableVariables.allowed;
+        if (allowed !== undefined && !(Array.isArray(allowed) && allowed.every(isString))) add('restrictions.settableVariables.allowed', 'must be an array of strings');
+      }
     }
   }
 
