@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { repoRoot, taskFolders } from './taskFolders';
 import { readZip } from './zipReader';
 
 /*
@@ -10,7 +11,6 @@ import { readZip } from './zipReader';
  * from the unpacked package, in a folder with no node_modules, with only the variables the agent sets.
  */
 
-const repoRoot = path.resolve(__dirname, '../../..');
 const distDir = path.join(repoRoot, 'dist');
 const MAX_VSIX_BYTES = 3 * 1024 * 1024;
 
@@ -19,14 +19,6 @@ interface LoggingCommand { command: string; properties: Record<string, string>; 
 
 const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 const manifest = readJson<Manifest>(path.join(repoRoot, 'vss-extension.json'));
-
-function taskFolders(): string[] {
-  return fs
-    .readdirSync(path.join(repoRoot, 'tasks'), { withFileTypes: true })
-    .filter((e) => e.isDirectory() && fs.existsSync(path.join(repoRoot, 'tasks', e.name, 'task.json')))
-    .map((e) => e.name)
-    .sort();
-}
 
 /** Everything the package is made from; the package is stale when any of it is newer. */
 function packageInputs(): string[] {

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { repoRoot, taskFolders } from '../package/taskFolders';
 
-const repoRoot = path.resolve(__dirname, '../../..');
 const TASK_CONTRIBUTION = 'ms.vss-distributed-task.task';
 
 interface Contribution { id: string; type: string; targets: string[]; properties?: { name?: string } }
@@ -14,14 +14,6 @@ interface Manifest {
 interface TaskVersion { Major: number; Minor: number; Patch: number }
 
 const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(path.join(repoRoot, file), 'utf8')) as T;
-
-function taskFolders(): string[] {
-  return fs
-    .readdirSync(path.join(repoRoot, 'tasks'), { withFileTypes: true })
-    .filter((e) => e.isDirectory() && fs.existsSync(path.join(repoRoot, 'tasks', e.name, 'task.json')))
-    .map((e) => e.name)
-    .sort();
-}
 
 /** Width and height from a PNG's IHDR chunk; throws when the file is not a PNG. */
 function pngSize(file: string): { width: number; height: number } {

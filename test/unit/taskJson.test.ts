@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { repoRoot, taskFolders } from '../package/taskFolders';
 
 /*
  * Every tasks/<Task>/task.json is checked against the rules of the official task schema (tasks.schema.json
@@ -8,7 +9,6 @@ import * as path from 'node:path';
  * check needs nothing outside the repository, plus the rules this product holds its tasks to.
  */
 
-const repoRoot = path.resolve(__dirname, '../../..');
 const tasksDir = path.join(repoRoot, 'tasks');
 
 type Json = Record<string, unknown>;
@@ -286,13 +286,10 @@ function inputNamesReadBy(source: string): string[] {
 interface TaskFile { folder: string; file: string; json: Json }
 
 function taskFiles(): TaskFile[] {
-  return fs
-    .readdirSync(tasksDir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && fs.existsSync(path.join(tasksDir, entry.name, 'task.json')))
-    .map((entry) => {
-      const file = path.join(tasksDir, entry.name, 'task.json');
-      return { folder: entry.name, file, json: JSON.parse(fs.readFileSync(file, 'utf8')) as Json };
-    });
+  return taskFolders().map((folder) => {
+    const file = path.join(tasksDir, folder, 'task.json');
+    return { folder, file, json: JSON.parse(fs.readFileSync(file, 'utf8')) as Json };
+  });
 }
 
 const inputNamesOf = (task: Json) => (task.inputs as Json[]).map((i) => i.name as string);
