@@ -218,10 +218,11 @@ class JsonScanner {
       this.depth--;
       return;
     }
+    let comma = -1;
     for (;;) {
       const c = this.text.charCodeAt(this.pos);
       if (c !== Ch.Quote) {
-        if (c === Ch.CloseBrace) throw new JsonSyntaxError("a trailing comma before '}' is not allowed in JSON", this.pos);
+        if (c === Ch.CloseBrace) throw new JsonSyntaxError("a trailing comma before '}' is not allowed in JSON", comma);
         if (c === Ch.Apostrophe) throw new JsonSyntaxError('property names must be in double quotes, not single quotes', this.pos);
         if (/[A-Za-z_$]/.test(this.text[this.pos] ?? '')) {
           throw new JsonSyntaxError('property names must be in double quotes', this.pos);
@@ -240,7 +241,7 @@ class JsonScanner {
       this.skipSpace();
       const next = this.text.charCodeAt(this.pos);
       if (next === Ch.Comma) {
-        this.pos++;
+        comma = this.pos++;
         this.skipSpace();
         continue;
       }
@@ -263,15 +264,16 @@ class JsonScanner {
       this.depth--;
       return;
     }
+    let comma = -1;
     for (let index = 0; ; index++) {
       if (this.text.charCodeAt(this.pos) === Ch.CloseBracket) {
-        throw new JsonSyntaxError("a trailing comma before ']' is not allowed in JSON", this.pos);
+        throw new JsonSyntaxError("a trailing comma before ']' is not allowed in JSON", comma);
       }
       this.scanValue(`${pointer}/${index}`);
       this.skipSpace();
       const next = this.text.charCodeAt(this.pos);
       if (next === Ch.Comma) {
-        this.pos++;
+        comma = this.pos++;
         this.skipSpace();
         continue;
       }

@@ -334,6 +334,7 @@ function checkLabs(
       const pointer = jsonPointer(['Labs', index, 'ImagePaths', entryIndex]);
       const check = checkImagePath(entry);
       if (!check.ok) {
+        selectorsComplete = false;
         const why = {
           blank: 'is blank',
           absolute: 'is an absolute path',
@@ -353,6 +354,7 @@ function checkLabs(
       const templates = selection.select(check.normalized);
       // An entry that selects only broken templates is right; the templates' own errors say what to fix.
       if (templates.length === 0 && !selection.selectsBroken(check.normalized)) {
+        selectorsComplete = false;
         const suggestion = selection.suggest(check.normalized);
         report(
           ErrorCodes.ImagePathSelectsNothing,
@@ -381,8 +383,8 @@ function checkLabs(
     }
   });
 
-  // A template no lab selects is only worth a warning when every lab's ImagePaths could be read;
-  // otherwise the lab with the unreadable entry may well be the one that selects it.
+  // A template no lab selects is only worth a warning when every lab's ImagePaths could be read and
+  // used; otherwise the lab with the wrong entry may well be the one meant to select it.
   if (selectorsComplete && isObject(document) && Array.isArray(document.Labs)) {
     golden.templates.forEach((template, index) => {
       if (selection.counts[index] > 0) return;
