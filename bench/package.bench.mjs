@@ -1,5 +1,5 @@
 // Package size and cold start: how big the installable .vsix is, and how soon each task, started by the
-// agent as `node <task folder>/index.js`, writes its first line. Tasks are run from the unpacked package, in
+// agent as `node <task folder>/index.js`, writes its first line. Tasks are run from the files the .vsix holds, in
 // a folder with no node_modules, with the variables the agent sets and no inputs (so each ends at its
 // first missing required input, which also gives the time to a result).
 import { spawn } from 'node:child_process';
@@ -79,7 +79,7 @@ try {
     title: 'Package size and cold start',
     description:
       `\`npm run package\` output, and each task started as the agent starts it (\`node index.js\` from the ` +
-      `unpacked package, no node_modules, no inputs), timed from the spawn to its first line of output and to ` +
+      `packaged files, no node_modules, no inputs), timed from the spawn to its first line of output and to ` +
       `its result; medians of ${runs} runs. Without inputs a task ends at its first missing required input, so ` +
       `"to result" is start-up plus loading the whole bundle.`,
     figures: [
