@@ -27,11 +27,11 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The candidate closest to `typed`, if within a third of its length (at least 2 edits): `LabNmae` ->
+ * The candidate closest to `typed`, if within a third of its length (at least 1 edit): `LabNmae` ->
  * `LabName`, `Win2061` -> `Win2016`, but `Foo` suggests nothing for `LabName`.
  */
 export function closestMatch(typed: string, candidates: Iterable<string>): string | undefined {
-  const limit = Math.max(2, Math.floor(typed.length / 3));
+  const limit = Math.max(1, Math.floor(typed.length / 3));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
