@@ -22,6 +22,21 @@ export interface ScenarioPrincipal {
   /** PEM certificate whose key signs client assertions (certificate credential). */
   certificatePem?: string;
   displayName?: string;
+  /** Object id of the service principal (`oid` in its tokens). Default: derived from clientId. */
+  objectId?: string;
+  /**
+   * Federated credentials: assertions from these issuers with these subjects sign in as this principal.
+   * Default: the local OIDC issuer with subject `sc://LocalOrg/ImageFactory/LocalAzure`.
+   */
+  federatedCredentials?: ScenarioFederatedCredential[];
+}
+
+export interface ScenarioFederatedCredential {
+  /** Default: the local OIDC issuer (`<armUrl>/__local/oidc`). */
+  issuer?: string;
+  subject: string;
+  /** Default: `api://AzureADTokenExchange`. */
+  audiences?: string[];
 }
 
 export interface ScenarioSettings {
@@ -49,6 +64,7 @@ export interface ScenarioLab {
   storageAccount?: string;
   /** The principal may not read this lab (403 AuthorizationFailed on every call). */
   denyAccess?: boolean;
+  tags?: Record<string, string>;
   vms?: ScenarioVm[];
   customImages?: ScenarioCustomImage[];
   /** VHDs already in the lab's `uploads` container (a factory image store, say). */
@@ -67,6 +83,8 @@ export interface ScenarioVm {
   /** OS disk size. Default 1 GiB; copy time is size ÷ copyRateMBps. */
   diskSizeGB?: number;
   createdDate?: string;
+  /** Compute VM size. Default `Standard_DS2_v2`. */
+  size?: string;
 }
 
 export interface ScenarioCustomImage {

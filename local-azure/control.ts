@@ -1,0 +1,229 @@
+import type { IncomingMessage } from 'node:http';
+import { DISKS_ACCOUNT, DISKS_CONTAINER, type BlobService } from './blob/blobService';
+import type { Operations } from './arm/operations';
+import { diskState } from './arm/views';
+import type { FaultPlan, FaultRule } from './faults';
+import { ArmError, parseJsonBody, readBody, type Reply } from './http';
+import type { Metrics } from './metrics';
+import type { ScenarioCustomImage, ScenarioVhd, ScenarioVm } from './scenario';
+import {
+  checkVhd,
+  computeVmId,
+  customImageId,
+  diskId,
+  findByName,
+  labId,
+  POWER_STATES,
+  ScenarioError,
+  validateFaultRules,
+  vhdSizeBytes,
+  type AzureState,
+  type Lab,
+  type PowerState,
+  type Settings,
+} from './state';
+import { UPLOADS_CONTAINER } from './arm/devtestlabs';
+
+/**
+ * Endpoints under /__local/ that are not Azure's: they let tests and benchmarks see the whole state,
+ * read and reset request counts, change the fault plan and settings, and add resources mid-run.
+ */
+
+export interface ControlOptions {
+  state: AzureState;
+  blob: BlobService;
+  faults: FaultPlan;
+  metrics: Metrics;
+  operations: Operations;
+  info: () => Record<string, unknown>;
+}
+
+export async function handleControl(req: IncomingMessage, url: URL, options: ControlOptions): Promise<Reply> {
+  try {
+    return await dispatch(req, url, options);
+  } catch (error) {
+    if (error instanceof ScenarioError) return { status: 400, body: { error: { code: 'InvalidScenario', message: error.message, problems: error.problems } } };
+    if (error instanceof ArmError) return error.toReply();
+    throw error;
+  }
+}
+
+async function dispatch(req: IncomingMessage, url: URL, options: ControlOptions): Promise<Reply> {
+  const { state, blob, faults, metrics } = options;
+  const method = (req.method ?? 'GET').toUpperCase();
+  const path = url.pathname.replace(/\/+$/, '');
+  const body = method === 'GET' ? undefined : parseJsonBody(await readBody(req));
+  let match: RegExpExecArray | null;
+
+  if (path === '/__local/info' && method === 'GET') return ok(options.info());
+  if (path === '/__local/state' && method === 'GET') return ok(await snapshot(options));
+  if (path === '/__local/metrics' && method === 'GET') return ok(metrics.snapshot());
+  if (path === '/__local/metrics/reset' && method === 'POST') {
+    metrics.reset();
+    return ok(metrics.snapshot());
+  }
+  if (path === '/__local/faults' && method === 'GET') return ok(faults.list());
+  if (path === '/__local/faults' && method === 'PUT') {
+    faults.replace(validateFaultRules(body ?? [], 'faults'));
+    return ok(faults.list());
+  }
+  if (path === '/__local/settings' && method === 'GET') return ok(state.settings);
+  if (path === '/__local/settings' && (method === 'PATCH' || method === 'PUT')) {
+    state.updateSettings((body ?? {}) as never);
+    return ok(state.settings);
+  }
+  if ((match = /^\/__local\/labs\/([^/]+)\/vms$/i.exec(path)) && method === 'POST') {
+    const lab = findLab(state, match[1], url);
+    const vm = state.addVm(lab, body as ScenarioVm);
+    await blob.createPageBlob(DISKS_ACCOUNT, DISKS_CONTAINER, vm.diskName, vm.diskSizeGB * GIB);
+    return { status: 201, body: (await snapshotLab(options, lab)).vms.find((v) => v.name === vm.name) };
+  }
+  if ((match = /^\/__local\/labs\/([^/]+)\/vms\/([^/]+)$/i.exec(path)) && method === 'PATCH') {
+    const lab = findLab(state, match[1], url);
+    const vm = findByName(lab.vms, decodeURIComponent(match[2]));
+    if (!vm) throw new ArmError(404, 'NotFound', `Lab ${lab.name} has no VM ${match[2]}.`);
+    const change = (body ?? {}) as { powerState?: string; provisioningState?: string; tags?: Record<string, string> };
+    if (change.powerState !== undefined) {
+      if (!POWER_STATES.includes(change.powerState as PowerState)) throw new ArmError(400, 'InvalidScenario', `powerState must be one of ${POWER_STATES.join(', ')}.`);
+      vm.powerState = change.powerState as PowerState;
+    }
+    if (change.provisioningState !== undefined) vm.provisioningState = String(change.provisioningState);
+    if (change.tags !== undefined) vm.tags = { ...change.tags };
+    return ok((await snapshotLab(options, lab)).vms.find((v) => v.name === vm.name));
+  }
+  if ((match = /^\/__local\/labs\/([^/]+)\/customImages$/i.exec(path)) && method === 'POST') {
+    const lab = findLab(state, match[1], url);
+    const image = state.addCustomImage(lab, body as ScenarioCustomImage);
+    return { status: 201, body: { name: image.name, id: customImageId(lab, image) } };
+  }
+  if ((match = /^\/__local\/labs\/([^/]+)\/vhds$/i.exec(path)) && method === 'POST') {
+    const lab = findLab(state, match[1], url);
+    const vhd = checkVhd(body as ScenarioVhd);
+    await blob.createPageBlob(lab.storageAccount, UPLOADS_CONTAINER, vhd.name, vhdSizeBytes(vhd), { metadata: vhd.metadata });
+    return { status: 201, body: { name: vhd.name, url: `${blob.accountUrl(lab.storageAccount).replace(/\/+$/, '')}/${UPLOADS_CONTAINER}/${vhd.name}` } };
+  }
+  throw new ArmError(404, 'NotFound', `No control endpoint ${method} ${path}. See docs/local-azure.md.`);
+}
+
+const GIB = 1024 * 1024 * 1024;
+
+function ok(body: unknown): Reply {
+  return { status: 200, body };
+}
+
+function findLab(state: AzureState, name: string, url: URL): Lab {
+  const lab = state.findLabByName(decodeURIComponent(name), url.searchParams.get('subscriptionId') ?? undefined);
+  if (!lab) throw new ArmError(404, 'NotFound', `No lab named ${decodeURIComponent(name)}.`);
+  return lab;
+}
+
+/** GET /__local/state: everything, as a test asserts on it. */
+export interface StateSnapshot {
+  tenantId: string;
+  settings: Settings;
+  subscriptions: { subscriptionId: string; displayName: string }[];
+  principals: { clientId: string; objectId: string; displayName: string }[];
+  labs: LabSnapshot[];
+  /** Disks with a live read SAS. */
+  diskGrants: string[];
+  /** Long-running operations still running. */
+  operations: { id: string; operationId: string; path: string; status: string; startTime: string }[];
+  faults: FaultRule[];
+}
+
+async function snapshot(options: ControlOptions): Promise<StateSnapshot> {
+  const { state, blob, operations, faults } = options;
+  return {
+    tenantId: state.tenantId,
+    settings: state.settings,
+    subscriptions: state.subscriptions,
+    principals: state.principals.map(({ clientId, objectId, displayName }) => ({ clientId, objectId, displayName })),
+    labs: await Promise.all(state.labs.map((lab) => snapshotLab(options, lab))),
+    diskGrants: blob.activeDiskGrants(),
+    operations: operations.running().map((op) => ({
+      id: op.id,
+      operationId: op.spec.operationId,
+      path: op.spec.path,
+      status: op.status,
+      startTime: op.startTime.toISOString(),
+    })),
+    faults: faults.list(),
+  };
+}
+
+export interface LabSnapshot {
+  id: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  location: string;
+  storageAccount: string;
+  denyAccess: boolean;
+  tags: Record<string, string>;
+  vms: {
+    name: string;
+    id: string;
+    tags: Record<string, string>;
+    osType: string;
+    powerState: string;
+    provisioningState: string;
+    notes?: string;
+    computeId: string;
+    diskId: string;
+    diskName: string;
+    diskState: string;
+    diskSizeGB: number;
+  }[];
+  customImages: {
+    name: string;
+    id: string;
+    tags: Record<string, string>;
+    osType: string;
+    provisioningState: string;
+    creationDate: string;
+    author?: string;
+    description?: string;
+    vhd?: unknown;
+  }[];
+  blobs: { container: string; name: string; sizeBytes: number; metadata: Record<string, string>; copyStatus?: string; copyProgress?: string }[];
+}
+
+async function snapshotLab(options: ControlOptions, lab: Lab): Promise<LabSnapshot> {
+  const blobs = await options.blob.listBlobs(lab.storageAccount, UPLOADS_CONTAINER);
+  return {
+    id: labId(lab),
+    subscriptionId: lab.subscriptionId,
+    resourceGroup: lab.resourceGroup,
+    name: lab.name,
+    location: lab.location,
+    storageAccount: lab.storageAccount,
+    denyAccess: lab.denyAccess,
+    tags: lab.tags,
+    vms: lab.vms.map((vm) => ({
+      name: vm.name,
+      id: `${labId(lab)}/virtualmachines/${vm.name}`,
+      tags: vm.tags,
+      osType: vm.osType,
+      powerState: vm.powerState,
+      provisioningState: vm.provisioningState,
+      notes: vm.notes,
+      computeId: computeVmId(lab, vm),
+      diskId: diskId(lab, vm),
+      diskName: vm.diskName,
+      diskState: diskState(vm),
+      diskSizeGB: vm.diskSizeGB,
+    })),
+    customImages: lab.customImages.map((image) => ({
+      name: image.name,
+      id: customImageId(lab, image),
+      tags: image.tags,
+      osType: image.osType,
+      provisioningState: image.provisioningState,
+      creationDate: image.creationDate,
+      author: image.author,
+      description: image.description,
+      vhd: image.vhd,
+    })),
+    blobs: blobs.map((item) => ({ container: UPLOADS_CONTAINER, ...item })),
+  };
+}

@@ -1,0 +1,288 @@
+import * as fs from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Operations } from './arm/operations';
+import { ResourceManager } from './arm/resourceManager';
+import { UPLOADS_CONTAINER } from './arm/devtestlabs';
+import { DISKS_ACCOUNT, DISKS_CONTAINER, startBlobService, type BlobService } from './blob/blobService';
+import { createRsaKeyPair, issueServerCertificate, loadOrCreateCa } from './certs';
+import { handleControl } from './control';
+import { FaultPlan, type FaultRule } from './faults';
+import { ArmError, writeReply, type Reply } from './http';
+import { IdentityAuthority, STORAGE_AUDIENCES } from './identity';
+import { Metrics } from './metrics';
+import type { Scenario } from './scenario';
+import { AzureState, loadScenarioFile, vhdSizeBytes, type Principal } from './state';
+
+/**
+ * The local Azure: Resource Manager (DevTest Labs, Compute) and the identity authority on one HTTPS
+ * port, blob storage (Azurite behind an HTTPS front) on another, all in this process.
+ */
+
+export interface LocalAzureOptions {
+  /** A scenario object or the path of a scenario JSON file. */
+  scenario: Scenario | string;
+  /** HTTPS port of Resource Manager and the authority; 0 (default) picks a free one. */
+  port?: number;
+  /** HTTPS port of blob storage; 0 (default) picks a free one. */
+  blobPort?: number;
+  /** Keep the CA here (ca.pem, ca-key.pem) and reuse it; default: a CA for this run only. */
+  caDir?: string;
+  /** Address to listen on. Default 127.0.0.1. */
+  host?: string;
+}
+
+/** The service connection variables a task reads, as the Azure Pipelines agent sets them. */
+export type ServiceConnectionEnv = Record<string, string>;
+
+export interface LocalAzure {
+  readonly armUrl: string;
+  readonly authorityUrl: string;
+  readonly blobUrl: string;
+  readonly caCertPath: string;
+  readonly tenantId: string;
+  readonly principal: Principal;
+  readonly subscriptionId: string | undefined;
+  readonly state: AzureState;
+  readonly faults: FaultPlan;
+  readonly metrics: Metrics;
+  /** ENDPOINT_* variables for an AzureRM service connection `connectionId` (default LocalAzure), plus NODE_EXTRA_CA_CERTS. */
+  env(connectionId?: string, options?: { clientId?: string; subscriptionId?: string }): ServiceConnectionEnv;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_CONNECTION_ID = 'LocalAzure';
+/** The environment name the service connection carries: not a public cloud, so its URLs are used as given. */
+export const ENVIRONMENT_NAME = 'LocalAzure';
+
+export async function startLocalAzure(options: LocalAzureOptions): Promise<LocalAzure> {
+  const scenario = typeof options.scenario === 'string' ? loadScenarioFile(options.scenario) : options.scenario;
+  const state = new AzureState(scenario);
+  const host = options.host ?? '127.0.0.1';
+
+  const [ca, serverKeys, signingKey] = await Promise.all([loadOrCreateCa(options.caDir), createRsaKeyPair(), createRsaKeyPair()]);
+  const certificate = issueServerCertificate(ca, [...new Set([host, '127.0.0.1', 'localhost'])], serverKeys);
+  let caCertPath = ca.certPath;
+  let temporaryDir: string | undefined;
+  if (!caCertPath) {
+    temporaryDir = fs.mkdtempSync(path.join(os.tmpdir(), 'local-azure-ca-'));
+    caCertPath = path.join(temporaryDir, 'ca.pem');
+    fs.writeFileSync(caCertPath, ca.certPem);
+  }
+
+  const faults = new FaultPlan(state.faults);
+  const metrics = new Metrics();
+  let baseUrl = '';
+  const identity = new IdentityAuthority({ state, signingKey, baseUrl: () => baseUrl });
+  const operations = new Operations(state.settings, faults, () => baseUrl);
+
+  const server = https.createServer({ key: certificate.keyPem, cert: certificate.certPem, keepAlive: true });
+  const blobStarting = startBlobService({
+    tls: { key: certificate.keyPem, cert: certificate.certPem },
+    host,
+    port: options.blobPort ?? 0,
+    accounts: state.labAccounts(),
+    copyRateMBps: state.settings.copyRateMBps,
+    verifyBearer: (token) => {
+      const check = identity.verifyAccessToken(token, STORAGE_AUDIENCES);
+      return check.ok ? { principalId: check.claims.oid, audience: check.claims.aud } : undefined;
+    },
+    canAccessData: (principalId, account) => {
+      if (!state.findPrincipalByObjectId(principalId)) return false;
+      const lab = state.findLabByAccount(account);
+      return !!lab && !lab.denyAccess;
+    },
+    faults,
+    metrics,
+  });
+  // Starting the blob service must not leave an unhandled rejection if listening fails first.
+  blobStarting.catch(() => undefined);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  baseUrl = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  let blob: BlobService;
+  try {
+    blob = await blobStarting;
+    await seedBlobs(state, blob);
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+
+  const resourceManager = new ResourceManager({ state, blob, operations, faults, baseUrl: () => baseUrl }, identity);
+  const subscriptionId = state.subscriptions[0]?.subscriptionId;
+  const info = () => ({
+    armUrl: baseUrl,
+    authorityUrl: baseUrl,
+    blobUrl: blob.url,
+    tenantId: state.tenantId,
+    subscriptionId,
+    caCertPath,
+    principals: state.principals.map(({ clientId, objectId, displayName }) => ({ clientId, objectId, displayName })),
+  });
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch((error) => {
+      process.stderr.write(`local-azure: ${req.method} ${req.url} failed: ${(error as Error).stack ?? error}\n`);
+      if (!res.headersSent) writeReply(res, new ArmError(500, 'InternalServerError', `The local Azure failed: ${(error as Error).message}`).toReply());
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', baseUrl);
+    await operations.settleDue();
+    if (/^\/__local\//i.test(url.pathname) && !identity.operationOf(req.method ?? 'GET', url.pathname)) {
+      writeReply(res, await handleControl(req, url, { state, blob, faults, metrics, operations, info }));
+      return;
+    }
+    const identityOperation = identity.operationOf(req.method ?? 'GET', url.pathname);
+    const operation = identityOperation ?? resourceManager.operationOf(req.method ?? 'GET', url.pathname);
+    metrics.count(operation);
+    const fault = faults.take(operation, safeDecode(url.pathname), ['status', 'reset']);
+    if (fault?.kind === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault) {
+      writeReply(res, faultReply(fault, identityOperation !== undefined));
+      return;
+    }
+    writeReply(res, identityOperation ? await identity.handle(req, url) : await resourceManager.handle(req, url));
+  }
+
+  let stopped = false;
+  return {
+    armUrl: baseUrl,
+    authorityUrl: baseUrl,
+    blobUrl: blob.url,
+    caCertPath,
+    tenantId: state.tenantId,
+    principal: state.defaultPrincipal,
+    subscriptionId,
+    state,
+    faults,
+    metrics,
+    env(connectionId = DEFAULT_CONNECTION_ID, envOptions = {}) {
+      const principal = envOptions.clientId ? state.findPrincipal(envOptions.clientId) : state.defaultPrincipal;
+      if (!principal) throw new Error(`The scenario has no principal ${envOptions.clientId}.`);
+      return serviceConnectionEnv({
+        connectionId,
+        armUrl: baseUrl,
+        authorityUrl: baseUrl,
+        tenantId: state.tenantId,
+        principal,
+        subscriptionId: envOptions.subscriptionId ?? subscriptionId,
+        caCertPath: caCertPath!,
+      });
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      server.closeAllConnections();
+      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), blob.stop()]);
+      if (temporaryDir) fs.rmSync(temporaryDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function seedBlobs(state: AzureState, blob: BlobService): Promise<void> {
+  const GIB = 1024 * 1024 * 1024;
+  const work: Promise<void>[] = [];
+  for (const lab of state.labs) {
+    for (const vm of lab.vms) work.push(blob.createPageBlob(DISKS_ACCOUNT, DISKS_CONTAINER, vm.diskName, vm.diskSizeGB * GIB));
+  }
+  for (const lab of state.labs) {
+    for (const vhd of state.vhdsOf(lab)) {
+      work.push(blob.createPageBlob(lab.storageAccount, UPLOADS_CONTAINER, vhd.name, vhdSizeBytes(vhd), { metadata: vhd.metadata }));
+    }
+  }
+  await Promise.all(work);
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+function faultReply(fault: FaultRule, identity: boolean): Reply {
+  const status = fault.status ?? 500;
+  const headers: Record<string, string> = {};
+  const retryAfter = fault.retryAfterSeconds ?? (status === 429 || status === 503 ? 1 : undefined);
+  if (retryAfter !== undefined) headers['Retry-After'] = String(retryAfter);
+  const code = fault.code ?? DEFAULT_FAULT_CODES[status] ?? 'InternalServerError';
+  const message =
+    status === 429
+      ? 'The request is being throttled as the limit has been reached for operation type - Read_ObservationWindow_00:01:00. For more information, see - https://aka.ms/srpthrottlinglimits'
+      : `The service is unavailable right now (${code}); try again later.`;
+  if (identity) {
+    return { status, headers, body: { error: status === 429 ? 'temporarily_unavailable' : code, error_description: `AADSTS90033: ${message}`, error_codes: [90033] } };
+  }
+  return new ArmError(status, code, message, headers).toReply();
+}
+
+const DEFAULT_FAULT_CODES: Record<number, string> = {
+  400: 'BadRequest',
+  404: 'NotFound',
+  409: 'Conflict',
+  429: 'TooManyRequests',
+  500: 'InternalServerError',
+  502: 'BadGateway',
+  503: 'ServiceUnavailable',
+  504: 'GatewayTimeout',
+};
+
+export interface ServiceConnectionValues {
+  connectionId: string;
+  armUrl: string;
+  authorityUrl: string;
+  tenantId: string;
+  principal: Principal;
+  subscriptionId?: string;
+  caCertPath: string;
+}
+
+/**
+ * The variables the agent sets for an AzureRM service connection with a service principal and secret:
+ * URL, authorization (as JSON and as single parameters), data, plus the CA a Node task must trust.
+ */
+export function serviceConnectionEnv(values: ServiceConnectionValues): ServiceConnectionEnv {
+  const id = values.connectionId;
+  const parameters: Record<string, string> = {
+    authenticationType: 'spnKey',
+    serviceprincipalid: values.principal.clientId,
+    serviceprincipalkey: values.principal.clientSecret ?? '',
+    tenantid: values.tenantId,
+  };
+  const env: ServiceConnectionEnv = {
+    [`ENDPOINT_URL_${id}`]: `${values.armUrl}/`,
+    [`ENDPOINT_AUTH_${id}`]: JSON.stringify({ scheme: 'ServicePrincipal', parameters }),
+    [`ENDPOINT_AUTH_SCHEME_${id}`]: 'ServicePrincipal',
+    [`ENDPOINT_DATA_${id}_ENVIRONMENT`]: ENVIRONMENT_NAME,
+    [`ENDPOINT_DATA_${id}_ENVIRONMENTAUTHORITYURL`]: `${values.authorityUrl}/`,
+    [`ENDPOINT_DATA_${id}_ACTIVEDIRECTORYSERVICEENDPOINTRESOURCEID`]: 'https://management.core.windows.net/',
+    [`ENDPOINT_DATA_${id}_RESOURCEMANAGERURL`]: `${values.armUrl}/`,
+    [`ENDPOINT_DATA_${id}_SCOPELEVEL`]: 'Subscription',
+    NODE_EXTRA_CA_CERTS: values.caCertPath,
+    INPUT_AZURESUBSCRIPTION: id,
+  };
+  for (const [key, value] of Object.entries(parameters)) env[`ENDPOINT_AUTH_PARAMETER_${id}_${key.toUpperCase()}`] = value;
+  if (values.subscriptionId) {
+    env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONID`] = values.subscriptionId;
+    env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONNAME`] = `Subscription ${values.subscriptionId.slice(0, 8)}`;
+  }
+  return env;
+}
