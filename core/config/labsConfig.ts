@@ -4,7 +4,7 @@ import { ErrorCodes } from '../errors';
 import type { Issue, Reporter } from '../report';
 import { fileIssue, sortIssues } from './configIssues';
 import { readGoldenImages, type GoldenImagesScan, type GoldenTemplate } from './goldenImages';
-import { checkImagePath, imagePathKey, imagePathSelects } from './imagePaths';
+import { checkImagePath, imagePathKey, imagePathSelects, normalizeImagePath } from './imagePaths';
 import { JsonLocator, jsonPathOf, jsonPointer, parseJson } from './jsonText';
 import { schemaProblems, type SchemaProblem } from './labsSchema';
 import { closestMatch } from './suggest';
@@ -418,6 +418,7 @@ class Selection {
   /** Per template (GoldenImages order): how many labs select it. */
   readonly counts: number[];
   private readonly cache = new Map<string, number[]>();
+  private readonly suggestions = new Map<string, string | undefined>();
   private candidates?: string[];
 
   constructor(private readonly golden: GoldenRead) {
@@ -452,10 +453,13 @@ class Selection {
 
   /** The template or folder the entry was probably meant to name. */
   suggest(imagePath: string): string | undefined {
-    this.candidates ??= [...this.golden.folders, ...this.golden.templates.map((t) => t.imagePath)];
     const key = imagePathKey(imagePath);
+    if (this.suggestions.has(key)) return this.suggestions.get(key);
+    this.candidates ??= [...this.golden.folders, ...this.golden.templates.map((t) => t.imagePath)];
     // "Windows/Server2022" for "Windows/Server2022.json": the extension is part of a file's name.
     const withExtension = this.candidates.find((candidate) => imagePathKey(candidate) === `${key}.json`);
-    return withExtension ?? closestMatch(imagePath, this.candidates);
+    const suggestion = withExtension ?? closestMatch(normalizeImagePath(imagePath), this.candidates);
+    this.suggestions.set(key, suggestion);
+    return suggestion;
   }
 }
