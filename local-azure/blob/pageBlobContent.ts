@@ -1,0 +1,67 @@
+/**
+ * The only bytes written into a local page blob: a first page naming the blob, so a copy can be told
+ * from its source byte for byte, and a fixed-VHD footer in the last 512 bytes, as an exported managed
+ * disk has. Everything in between stays unwritten (sparse), whatever the blob's size.
+ */
+export const PAGE_SIZE = 512;
+
+/** The first page of a page blob created by the local storage. */
+export function pageBlobHeader(account: string, container: string, blob: string, sizeBytes: number): Buffer {
+  const page = Buffer.alloc(PAGE_SIZE);
+  page.write(`LOCAL-AZURE PAGE BLOB\naccount=${account}\ncontainer=${container}\nblob=${blob}\nsize=${sizeBytes}\n`, 'utf8');
+  return page;
+}
+
+/** CHS geometry as the VHD specification derives it from the disk size. */
+function vhdGeometry(diskBytes: number): { cylinders: number; heads: number; sectorsPerTrack: number } {
+  const totalSectors = Math.min(Math.floor(diskBytes / 512), 65535 * 16 * 255);
+  let sectorsPerTrack: number;
+  let heads: number;
+  let cylinderTimesHeads: number;
+  if (totalSectors >= 65535 * 16 * 63) {
+    sectorsPerTrack = 255;
+    heads = 16;
+    cylinderTimesHeads = Math.floor(totalSectors / sectorsPerTrack);
+  } else {
+    sectorsPerTrack = 17;
+    cylinderTimesHeads = Math.floor(totalSectors / sectorsPerTrack);
+    heads = Math.max(4, Math.floor((cylinderTimesHeads + 1023) / 1024));
+    if (cylinderTimesHeads >= heads * 1024 || heads > 16) {
+      sectorsPerTrack = 31;
+      heads = 16;
+      cylinderTimesHeads = Math.floor(totalSectors / sectorsPerTrack);
+    }
+    if (cylinderTimesHeads >= heads * 1024) {
+      sectorsPerTrack = 63;
+      heads = 16;
+      cylinderTimesHeads = Math.floor(totalSectors / sectorsPerTrack);
+    }
+  }
+  return { cylinders: Math.floor(cylinderTimesHeads / heads), heads, sectorsPerTrack };
+}
+
+/** A fixed-disk VHD footer for a blob of `blobBytes` (footer included). */
+export function vhdFooter(blobBytes: number, uniqueId: Buffer): Buffer {
+  const footer = Buffer.alloc(PAGE_SIZE);
+  const diskBytes = blobBytes - PAGE_SIZE;
+  footer.write('conectix', 0, 'ascii');
+  footer.writeUInt32BE(0x00000002, 8); // features: reserved bit always set
+  footer.writeUInt32BE(0x00010000, 12); // format version 1.0
+  footer.writeBigUInt64BE(0xffffffffffffffffn, 16); // fixed disks have no dynamic header
+  footer.writeUInt32BE(Math.max(0, Math.floor((Date.now() - Date.UTC(2000, 0, 1)) / 1000)), 24);
+  footer.write('lazr', 28, 'ascii');
+  footer.writeUInt32BE(0x00010000, 32);
+  footer.write('Wi2k', 36, 'ascii');
+  footer.writeBigUInt64BE(BigInt(diskBytes), 40);
+  footer.writeBigUInt64BE(BigInt(diskBytes), 48);
+  const geometry = vhdGeometry(diskBytes);
+  footer.writeUInt16BE(geometry.cylinders, 56);
+  footer.writeUInt8(geometry.heads, 58);
+  footer.writeUInt8(geometry.sectorsPerTrack, 59);
+  footer.writeUInt32BE(2, 60); // disk type: fixed
+  uniqueId.copy(footer, 68, 0, 16);
+  let sum = 0;
+  for (const byte of footer) sum += byte;
+  footer.writeUInt32BE(~sum >>> 0, 64);
+  return footer;
+}
