@@ -1,0 +1,110 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/**
+ * Runs a built task (tasks/<Task>/index.js) as the agent does: a Node process with INPUT_* variables,
+ * the service connection's ENDPOINT_* variables and AGENT_TEMPDIRECTORY, and reads back its logging
+ * commands: result, issues, output variables.
+ */
+export interface TaskIssue {
+  type: string;
+  code?: string;
+  message: string;
+}
+
+export interface TaskRun {
+  exitCode: number | null;
+  killedBy: NodeJS.Signals | null;
+  /** `Succeeded`, `SucceededWithIssues`, `Failed`, `Cancelled`; undefined when the process died first. */
+  result?: string;
+  resultMessage?: string;
+  issues: TaskIssue[];
+  outputs: Record<string, string>;
+  /** Lines that are not logging commands. */
+  lines: string[];
+  stdout: string;
+  stderr: string;
+}
+
+export interface StartedTask {
+  child: ChildProcess;
+  done: Promise<TaskRun>;
+}
+
+const root = path.resolve(__dirname, '../../../..');
+
+export function startTask(
+  task: string,
+  inputs: Record<string, string>,
+  env: Record<string, string | undefined>,
+  options: { onLine?: (line: string) => void } = {},
+): StartedTask {
+  const script = path.join(root, 'tasks', task, 'index.js');
+  if (!fs.existsSync(script)) throw new Error(`${script} is not built; run npm run build first`);
+  const temp = fs.mkdtempSync(path.join(os.tmpdir(), `${task}-agent-`));
+  const childEnv: Record<string, string | undefined> = { ...process.env, ...env, AGENT_TEMPDIRECTORY: temp };
+  for (const [name, value] of Object.entries(inputs)) childEnv[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+  const child = spawn(process.execPath, [script], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let pending = '';
+  child.stdout!.setEncoding('utf8');
+  child.stderr!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    stdout += chunk;
+    pending += chunk;
+    const parts = pending.split(/\r?\n/);
+    pending = parts.pop() ?? '';
+    for (const line of parts) options.onLine?.(line);
+  });
+  child.stderr!.on('data', (chunk: string) => (stderr += chunk));
+  const done = new Promise<TaskRun>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (exitCode, killedBy) => {
+      fs.rmSync(temp, { recursive: true, force: true });
+      resolve({ exitCode, killedBy, stdout, stderr, ...parseLog(stdout) });
+    });
+  });
+  return { child, done };
+}
+
+export function runTaskProcess(task: string, inputs: Record<string, string>, env: Record<string, string | undefined>): Promise<TaskRun> {
+  return startTask(task, inputs, env).done;
+}
+
+function parseLog(stdout: string): Pick<TaskRun, 'result' | 'resultMessage' | 'issues' | 'outputs' | 'lines'> {
+  const run: Pick<TaskRun, 'result' | 'resultMessage' | 'issues' | 'outputs' | 'lines'> = { issues: [], outputs: {}, lines: [] };
+  for (const line of stdout.split(/\r?\n/)) {
+    const match = /^##vso\[([^\s\]]+)(?:\s([^\]]*))?\](.*)$/.exec(line);
+    if (!match) {
+      if (line) run.lines.push(line);
+      continue;
+    }
+    const properties: Record<string, string> = {};
+    for (const pair of (match[2] ?? '').split(';')) {
+      const at = pair.indexOf('=');
+      if (at > 0) properties[pair.slice(0, at).trim()] = unescape(pair.slice(at + 1));
+    }
+    const data = unescape(match[3]);
+    if (match[1] === 'task.complete') {
+      run.result = properties.result;
+      run.resultMessage = data;
+    } else if (match[1] === 'task.logissue') {
+      run.issues.push({ type: properties.type, code: properties.code, message: data });
+    } else if (match[1] === 'task.setvariable' && properties.variable) {
+      run.outputs[properties.variable] = data;
+    }
+  }
+  return run;
+}
+
+function unescape(text: string): string {
+  return text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%5D/g, ']').replace(/%3B/g, ';').replace(/%AZP25/g, '%');
+}
+
+/** A failure message that shows what the task printed. */
+export function describeRun(run: TaskRun): string {
+  return `result ${run.result} (exit ${run.exitCode}${run.killedBy ? `, ${run.killedBy}` : ''})\n${run.stdout}\n${run.stderr}`;
+}
