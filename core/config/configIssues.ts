@@ -1,6 +1,13 @@
+import { promises as fs } from 'node:fs';
 import type { ErrorCode } from '../errors';
 import type { Issue, Severity } from '../report';
-import type { TextPosition } from './jsonText';
+import { JsonLocator, parseJson, type TextPosition } from './jsonText';
+
+/** A file as issues name it: its full path, and the path shown in messages (`Configuration/labs.json`). */
+export interface LocatedFile {
+  path: string;
+  display: string;
+}
 
 /**
  * Every configuration issue reads the same way, file first, so a log line alone tells where to look:
@@ -10,7 +17,7 @@ import type { TextPosition } from './jsonText';
 export function fileIssue(
   code: ErrorCode,
   severity: Severity,
-  file: { path: string; display: string },
+  file: LocatedFile,
   position: TextPosition | undefined,
   text: string,
   fix: string,
@@ -59,4 +66,39 @@ export function sortIssues(issues: Issue[], fileOrder: (file: string) => number)
       );
     })
     .map((entry) => entry.issue);
+}
+
+export type JsonFileRead = { ok: true; value: unknown; locator: JsonLocator } | { ok: false; issue: Issue };
+
+/**
+ * Reads a configuration file as JSON. A file that cannot be read or parsed is an issue: `unreadable`
+ * words the first; the second says "<what> is not valid JSON" with the place and `syntaxFix` after it.
+ */
+export async function readJsonFile(
+  file: LocatedFile,
+  what: string,
+  unreadable: (error: NodeJS.ErrnoException) => { code: ErrorCode; text: string; fix: string },
+  syntax: { code: ErrorCode; fix: string },
+): Promise<JsonFileRead> {
+  let raw: string;
+  try {
+    raw = await fs.readFile(file.path, 'utf8');
+  } catch (error) {
+    const problem = unreadable(error as NodeJS.ErrnoException);
+    return { ok: false, issue: fileIssue(problem.code, 'error', file, undefined, problem.text, problem.fix) };
+  }
+  const parsed = parseJson(raw);
+  if (parsed.ok) return { ok: true, value: parsed.value, locator: new JsonLocator(parsed.text) };
+  const { line, column } = parsed.position;
+  return {
+    ok: false,
+    issue: fileIssue(
+      syntax.code,
+      'error',
+      file,
+      parsed.position,
+      `${what} is not valid JSON: ${parsed.message}.`,
+      `Correct the JSON at line ${line}, column ${column}; ${syntax.fix}`,
+    ),
+  };
 }

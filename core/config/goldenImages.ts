@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import { ErrorCodes } from '../errors';
 import type { OsType } from '../factoryImages';
 import type { Issue } from '../report';
-import { describeFound, fileIssue } from './configIssues';
+import { describeFound, fileIssue, readJsonFile, type LocatedFile } from './configIssues';
 import { imagePathKey } from './imagePaths';
-import { JsonLocator, jsonPointer, parseJson, type TextPosition } from './jsonText';
+import { JsonLocator, jsonPointer, type TextPosition } from './jsonText';
 
 /** The resource type of a DevTest Labs VM; ARM compares types without regard to case. */
 export const LAB_VM_RESOURCE_TYPE = 'Microsoft.DevTestLab/labs/virtualmachines';
@@ -128,39 +128,18 @@ interface TemplateResult {
 async function readTemplate(root: string, file: string, display: DisplayPath): Promise<TemplateResult> {
   const where = { path: file, display: display(file) };
   const imagePath = imagePathOf(root, file);
-  let raw: string;
-  try {
-    raw = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    return {
-      issues: [
-        fileIssue(
-          ErrorCodes.TemplateSyntax,
-          'error',
-          where,
-          undefined,
-          `the template cannot be read: ${(error as Error).message}`,
-          'Make the file readable by the agent, or remove it from GoldenImages.',
-        ),
-      ],
-    };
-  }
-  const parsed = parseJson(raw);
-  if (!parsed.ok) {
-    return {
-      issues: [
-        fileIssue(
-          ErrorCodes.TemplateSyntax,
-          'error',
-          where,
-          parsed.position,
-          `the template is not valid JSON: ${parsed.message}.`,
-          `Correct the JSON at line ${parsed.position.line}, column ${parsed.position.column}; every .json file under GoldenImages is a template.`,
-        ),
-      ],
-    };
-  }
-  return checkTemplateShape(parsed.value, new JsonLocator(parsed.text), imagePath, where);
+  const read = await readJsonFile(
+    where,
+    'the template',
+    (error) => ({
+      code: ErrorCodes.TemplateSyntax,
+      text: `the template cannot be read: ${error.message}`,
+      fix: 'Make the file readable by the agent, or remove it from GoldenImages.',
+    }),
+    { code: ErrorCodes.TemplateSyntax, fix: 'every .json file under GoldenImages is a template.' },
+  );
+  if (!read.ok) return { issues: [read.issue] };
+  return checkTemplateShape(read.value, read.locator, imagePath, where);
 }
 
 const SHAPE_FIX =
@@ -171,7 +150,7 @@ function checkTemplateShape(
   document: unknown,
   locator: JsonLocator,
   imagePath: string,
-  where: { path: string; display: string },
+  where: LocatedFile,
 ): TemplateResult {
   const issues: Issue[] = [];
   const problem = (pointer: string, text: string, position?: TextPosition) =>

@@ -210,16 +210,9 @@ class JsonScanner {
   }
 
   private scanObject(pointer: string): void {
-    this.enter();
-    this.pos++;
-    this.skipSpace();
-    if (this.text.charCodeAt(this.pos) === Ch.CloseBrace) {
-      this.pos++;
-      this.depth--;
-      return;
-    }
+    if (this.open(Ch.CloseBrace)) return;
     let comma = -1;
-    for (;;) {
+    do {
       const c = this.text.charCodeAt(this.pos);
       if (c !== Ch.Quote) {
         if (c === Ch.CloseBrace) throw new JsonSyntaxError("a trailing comma before '}' is not allowed in JSON", comma);
@@ -238,55 +231,53 @@ class JsonScanner {
       this.pos++;
       this.skipSpace();
       this.scanValue(child);
-      this.skipSpace();
-      const next = this.text.charCodeAt(this.pos);
-      if (next === Ch.Comma) {
-        comma = this.pos++;
-        this.skipSpace();
-        continue;
-      }
-      if (next === Ch.CloseBrace) {
-        this.pos++;
-        this.depth--;
-        return;
-      }
-      if (next === Ch.Quote) throw new JsonSyntaxError("missing ',' between properties", this.pos);
-      throw this.unexpected("',' or '}' after a property value");
-    }
+      comma = this.separator(Ch.CloseBrace, 'properties', "',' or '}' after a property value");
+    } while (comma >= 0);
   }
 
   private scanArray(pointer: string): void {
-    this.enter();
-    this.pos++;
-    this.skipSpace();
-    if (this.text.charCodeAt(this.pos) === Ch.CloseBracket) {
-      this.pos++;
-      this.depth--;
-      return;
-    }
+    if (this.open(Ch.CloseBracket)) return;
     let comma = -1;
-    for (let index = 0; ; index++) {
+    let index = 0;
+    do {
       if (this.text.charCodeAt(this.pos) === Ch.CloseBracket) {
         throw new JsonSyntaxError("a trailing comma before ']' is not allowed in JSON", comma);
       }
-      this.scanValue(`${pointer}/${index}`);
+      this.scanValue(`${pointer}/${index++}`);
+      comma = this.separator(Ch.CloseBracket, 'array items', "',' or ']' after an array item");
+    } while (comma >= 0);
+  }
+
+  /** Steps into an object or array; true when it is empty and already closed. */
+  private open(close: number): boolean {
+    // Deep enough for any configuration, shallow enough never to exhaust the stack.
+    if (++this.depth > 500) throw new JsonSyntaxError('the JSON is nested more than 500 levels deep', this.pos);
+    this.pos++;
+    this.skipSpace();
+    if (this.text.charCodeAt(this.pos) !== close) return false;
+    this.pos++;
+    this.depth--;
+    return true;
+  }
+
+  /** After a member: the offset of the ',' before the next one, or -1 when `close` ended the container. */
+  private separator(close: number, members: string, expected: string): number {
+    this.skipSpace();
+    const next = this.text.charCodeAt(this.pos);
+    if (next === Ch.Comma) {
+      const comma = this.pos++;
       this.skipSpace();
-      const next = this.text.charCodeAt(this.pos);
-      if (next === Ch.Comma) {
-        comma = this.pos++;
-        this.skipSpace();
-        continue;
-      }
-      if (next === Ch.CloseBracket) {
-        this.pos++;
-        this.depth--;
-        return;
-      }
-      if (next === Ch.Quote || next === Ch.OpenBrace || next === Ch.OpenBracket) {
-        throw new JsonSyntaxError("missing ',' between array items", this.pos);
-      }
-      throw this.unexpected("',' or ']' after an array item");
+      return comma;
     }
+    if (next === close) {
+      this.pos++;
+      this.depth--;
+      return -1;
+    }
+    if (next === Ch.Quote || (close === Ch.CloseBracket && (next === Ch.OpenBrace || next === Ch.OpenBracket))) {
+      throw new JsonSyntaxError(`missing ',' between ${members}`, this.pos);
+    }
+    throw this.unexpected(expected);
   }
 
   /** Scans a string token and returns its value. */
@@ -363,11 +354,6 @@ class JsonScanner {
         throw new JsonSyntaxError('comments are not allowed in JSON', this.pos);
       } else return;
     }
-  }
-
-  private enter(): void {
-    // Deep enough for any configuration, shallow enough never to exhaust the stack.
-    if (++this.depth > 500) throw new JsonSyntaxError('the JSON is nested more than 500 levels deep', this.pos);
   }
 
   private unexpected(expected: string): JsonSyntaxError {

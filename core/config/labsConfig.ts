@@ -2,10 +2,10 @@ import { promises as fs, type Dirent } from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCodes } from '../errors';
 import type { Issue, Reporter } from '../report';
-import { fileIssue, sortIssues } from './configIssues';
+import { fileIssue, readJsonFile, sortIssues, type LocatedFile } from './configIssues';
 import { readGoldenImages, type GoldenImagesScan, type GoldenTemplate } from './goldenImages';
 import { checkImagePath, imagePathKey, imagePathSelects, normalizeImagePath } from './imagePaths';
-import { JsonLocator, jsonPathOf, jsonPointer, parseJson } from './jsonText';
+import { JsonLocator, jsonPathOf, jsonPointer } from './jsonText';
 import { schemaProblems, type SchemaProblem } from './labsSchema';
 import { closestMatch } from './suggest';
 
@@ -48,11 +48,6 @@ export interface ConfigurationResult {
   issues: Issue[];
   /** What was looked at, errors or not: entries of labs.json's Labs, .json files under GoldenImages. */
   checked: { labs: number; templates: number };
-}
-
-interface LocatedFile {
-  path: string;
-  display: string;
 }
 
 /**
@@ -168,42 +163,23 @@ interface LabsRead {
 }
 
 async function readLabsFile(file: LocatedFile): Promise<LabsRead> {
-  let raw: string;
-  try {
-    raw = await fs.readFile(file.path, 'utf8');
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    return {
-      issues: [
-        fileIssue(
-          ErrorCodes.LabsJsonNotFound,
-          'error',
-          file,
-          undefined,
-          missing ? `${LABS_FILE} does not exist.` : `${LABS_FILE} cannot be read: ${(error as Error).message}`,
-          missing
-            ? `Add ${LABS_FILE} (the labs and the ImagePaths each receives) to the configuration folder, or point ConfigurationLocation at the folder that holds it.`
-            : `Make ${LABS_FILE} readable by the agent.`,
-        ),
-      ],
-    };
-  }
-  const parsed = parseJson(raw);
-  if (!parsed.ok) {
-    return {
-      issues: [
-        fileIssue(
-          ErrorCodes.LabsJsonSyntax,
-          'error',
-          file,
-          parsed.position,
-          `${LABS_FILE} is not valid JSON: ${parsed.message}.`,
-          `Correct the JSON at line ${parsed.position.line}, column ${parsed.position.column}; an editor that knows JSON (with "$schema": "./labs.schema.json" in the file) shows such mistakes as you type.`,
-        ),
-      ],
-    };
-  }
-  return { document: parsed.value, locator: new JsonLocator(parsed.text), issues: [] };
+  const read = await readJsonFile(
+    file,
+    LABS_FILE,
+    (error) =>
+      error.code === 'ENOENT'
+        ? {
+            code: ErrorCodes.LabsJsonNotFound,
+            text: `${LABS_FILE} does not exist.`,
+            fix: `Add ${LABS_FILE} (the labs and the ImagePaths each receives) to the configuration folder, or point ConfigurationLocation at the folder that holds it.`,
+          }
+        : { code: ErrorCodes.LabsJsonNotFound, text: `${LABS_FILE} cannot be read: ${error.message}`, fix: `Make ${LABS_FILE} readable by the agent.` },
+    {
+      code: ErrorCodes.LabsJsonSyntax,
+      fix: 'an editor that knows JSON (with "$schema": "./labs.schema.json" in the file) shows such mistakes as you type.',
+    },
+  );
+  return read.ok ? { document: read.value, locator: read.locator, issues: [] } : { issues: [read.issue] };
 }
 
 interface GoldenRead extends GoldenImagesScan {

@@ -51,6 +51,8 @@ describe('configuration JSON text', () => {
       line: 1,
       column: 4,
     });
+    assert.deepEqual(syntaxError('{"a": 1 {}}'), { message: "expected ',' or '}' after a property value, found '{'", line: 1, column: 9 });
+    assert.deepEqual(syntaxError('['.repeat(501)), { message: 'the JSON is nested more than 500 levels deep', line: 1, column: 501 });
     assert.deepEqual(syntaxError('  \n'), { message: 'the file is empty; expected a JSON value', line: 2, column: 1 });
     assert.deepEqual(syntaxError('\uFEFF{\n\t"a" 1}'), { message: `expected ':' after the property name "a", found '1'`, line: 2, column: 6 });
   });
