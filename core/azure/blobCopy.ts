@@ -52,7 +52,6 @@ export async function copyBlob(destination: BlobClient, sourceUrl: string, optio
   maskSas(sourceUrl, reporter);
   maskSas(destination.url, reporter);
   options.signal?.throwIfAborted();
-  const startedAt = Date.now();
   let copyId: string | undefined;
   try {
     // The poller's first poll is the Copy Blob request itself; we follow the copy with our own loop.
@@ -64,7 +63,9 @@ export async function copyBlob(destination: BlobClient, sourceUrl: string, optio
   if (!copyId) {
     throw copyFailed(destination, 'the storage account did not return a copy id');
   }
-  const { totalBytes } = await follow(destination, copyId, { copiedBytes: 0, at: startedAt }, options);
+  // The rate is measured between two looks at the copy, not from the request's start: the Copy Blob
+  // round trip would count as copy time and make a fast copy look slow, so it is waited on far too long.
+  const { totalBytes } = await follow(destination, copyId, undefined, options);
   return { copyId, totalBytes };
 }
 
@@ -90,6 +91,7 @@ async function follow(
   const minMs = options.minPollMs ?? MIN_POLL_MS;
   const maxMs = options.maxPollMs ?? MAX_POLL_MS;
   let knownCopyId = copyId;
+  let firstLook: Sample | undefined;
   let delayMs: number | undefined;
   let throttled = 0;
   try {
@@ -126,11 +128,19 @@ async function follow(
         case 'pending': {
           const copiedBytes = progress?.copiedBytes ?? 0;
           onProgress?.({ copiedBytes, totalBytes });
-          const now = Date.now();
-          if (!baseline) baseline = { copiedBytes, at: now };
-          const elapsed = now - baseline.at;
-          const rate = elapsed > 0 && copiedBytes > baseline.copiedBytes ? (copiedBytes - baseline.copiedBytes) / elapsed : undefined;
-          delayMs = nextPollDelay({ copiedBytes, totalBytes, bytesPerMs: rate, previousDelayMs: delayMs }, { minMs, maxMs });
+          const sample = { copiedBytes, at: Date.now() };
+          if (!baseline) baseline = sample;
+          if (!firstLook) firstLook = sample;
+          delayMs = nextPollDelay(
+            {
+              copiedBytes,
+              totalBytes,
+              bytesPerMs: copyRate(baseline, firstLook, sample),
+              observedMs: sample.at - baseline.at,
+              previousDelayMs: delayMs,
+            },
+            { minMs, maxMs },
+          );
           await sleep(delayMs, signal);
           break;
         }
@@ -156,15 +166,19 @@ async function follow(
 export interface PollState {
   copiedBytes: number;
   totalBytes: number;
-  /** Observed copy rate; undefined until two looks at the copy differ. */
+  /** Observed copy rate; undefined until the copy has been seen to advance. */
   bytesPerMs?: number;
+  /** How long the rate has been observed for. */
+  observedMs?: number;
   previousDelayMs?: number;
 }
 
 /**
  * How long to wait before looking at a pending copy again. With a known rate: until a little after
- * the copy is expected to end. Without one: start short and double, so a fast copy is not waited on
- * and a slow one is not polled needlessly. Always within [minMs, maxMs].
+ * the copy is expected to end, but never more than twice as long as the rate has been observed, since
+ * a rate seen over a few milliseconds (request latency, a copy warming up) can be off by far. Without
+ * a rate: start short and double. Always within [minMs, maxMs]; looks at a copy thus thin out
+ * geometrically and end near its expected end.
  */
 export function nextPollDelay(state: PollState, bounds: { minMs?: number; maxMs?: number } = {}): number {
   const minMs = bounds.minMs ?? MIN_POLL_MS;
@@ -173,10 +187,23 @@ export function nextPollDelay(state: PollState, bounds: { minMs?: number; maxMs?
   if (state.bytesPerMs && state.bytesPerMs > 0 && state.totalBytes > 0) {
     const remainingMs = Math.max(0, state.totalBytes - state.copiedBytes) / state.bytesPerMs;
     delay = remainingMs * 1.05 + minMs;
+    if (state.observedMs !== undefined) delay = Math.min(delay, Math.max(FIRST_POLL_MS, 2 * state.observedMs));
   } else {
     delay = state.previousDelayMs ? state.previousDelayMs * 2 : FIRST_POLL_MS;
   }
   return Math.round(Math.min(maxMs, Math.max(minMs, delay)));
+}
+
+/**
+ * The copy rate: between the first and the latest look once they are far enough apart to leave out
+ * the start's latency, else since the copy started; undefined while no progress has been seen.
+ */
+function copyRate(start: Sample, firstLook: Sample, latest: Sample): number | undefined {
+  const span = (from: Sample) => {
+    const ms = latest.at - from.at;
+    return ms > 0 && latest.copiedBytes > from.copiedBytes ? (latest.copiedBytes - from.copiedBytes) / ms : undefined;
+  };
+  return (latest.at - firstLook.at >= FIRST_POLL_MS ? span(firstLook) : undefined) ?? span(start);
 }
 
 /** `x-ms-copy-progress` is `<copied>/<total>` in bytes. */
