@@ -37,7 +37,15 @@ export class LabDirectory {
     options.signal?.throwIfAborted();
     const wanted = labName.toLowerCase();
     const wantedGroup = options.resourceGroup?.toLowerCase();
-    const labs = await untilAborted(this.list(subscriptionId), options.signal);
+    let labs: Lab[];
+    try {
+      labs = await untilAborted(this.list(subscriptionId), options.signal);
+    } catch (error) {
+      // An identity with roles on a resource group only may not list the subscription; with the
+      // resource group known, the lab can still be read directly.
+      if (!(options.resourceGroup && error instanceof FactoryError && error.code === ErrorCodes.AuthorizationFailed)) throw error;
+      labs = [await this.get(subscriptionId, options.resourceGroup, labName, options.signal)];
+    }
     const matches = labs
       .map((lab) => toLabRef(lab, subscriptionId))
       .filter((lab): lab is LabRef => !!lab && lab.name.toLowerCase() === wanted)
@@ -73,6 +81,14 @@ export class LabDirectory {
       this.storages.set(key, storage);
     }
     return storage;
+  }
+
+  private get(subscriptionId: string, resourceGroup: string, labName: string, signal: AbortSignal | undefined): Promise<Lab> {
+    return callAzure(
+      `Reading lab '${labName}' in resource group '${resourceGroup}' of subscription ${subscriptionId}`,
+      () => this.context.devTestLabs(subscriptionId).labs.get(resourceGroup, labName, { abortSignal: signal }),
+      { notFound: ErrorCodes.LabNotFound, subject: labName },
+    );
   }
 
   private list(subscriptionId: string): Promise<Lab[]> {

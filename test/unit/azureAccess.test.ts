@@ -81,6 +81,16 @@ describe('copy polling', () => {
     assert.equal(nextPollDelay({ copiedBytes: 1e6, totalBytes: 1e12, bytesPerMs: 1e3 }, { maxMs: 5000 }), 5000);
   });
 
+  it('does not trust a rate seen over a few milliseconds', () => {
+    // 2 MB after 37 ms looks like 19 s to go; look again soon instead and measure better.
+    const early = nextPollDelay({ copiedBytes: 2 ** 21, totalBytes: 2 ** 30, bytesPerMs: 2 ** 21 / 37, observedMs: 37 });
+    assert.ok(early <= 250, `delay ${early}`);
+    const later = nextPollDelay({ copiedBytes: 2 ** 28, totalBytes: 2 ** 30, bytesPerMs: 2 ** 28 / 640, observedMs: 640 });
+    assert.ok(later > 1280 * 0.99 && later <= 1281, `twice the observed time at most: ${later}`);
+    const settled = nextPollDelay({ copiedBytes: 2 ** 29, totalBytes: 2 ** 30, bytesPerMs: 2 ** 29 / 2000, observedMs: 2000 });
+    assert.ok(settled >= 2100 && settled <= 2300, `near the expected end: ${settled}`);
+  });
+
   it('never polls faster than the minimum', () => {
     assert.equal(nextPollDelay({ copiedBytes: 999, totalBytes: 1000, bytesPerMs: 1e9 }), MIN_POLL_MS);
   });
