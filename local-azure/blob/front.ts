@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import { pipeline } from 'node:stream';
 import type { FaultPlan, FaultRule } from '../faults';
 import type { Metrics } from '../metrics';
-import type { CopyTracker, CopyState } from './copies';
+import type { CopyRecord, CopyState, CopyTracker } from './copies';
 import type { DiskGrants, GrantCheck } from './diskGrants';
 import { rewriteListXml } from './listXml';
 import {
@@ -217,13 +217,9 @@ export class BlobFront {
     auth: Auth,
     faultPath: string,
   ): Promise<void> {
-    const key = targetBlobKey(target)!;
-    const existing = this.o.tracker.get(key);
-    if (existing && this.o.tracker.isPending(existing)) {
-      return sendStorageError(req, res, 409, 'PendingCopyOperation', StorageMessages.PendingCopyOperation);
-    }
-    const source = await this.verifyCopySource(req, res, target, auth);
-    if (!source) return;
+    const admitted = await this.admitCopy(req, res, target, auth);
+    if (!admitted) return;
+    const { key, existing, source } = admitted;
     if (existing) await this.o.tracker.settle(existing);
     const failure = this.o.faults.take('Blob_StartCopy', faultPath, ['copyFailed']);
     const answer = await this.forward(req, target, auth, { copySource: source.azuriteUrl });
@@ -244,6 +240,23 @@ export class BlobFront {
     headers['x-ms-copy-status'] = this.o.tracker.state(record).status;
     res.writeHead(202, headers);
     res.end();
+  }
+
+  /** A copy onto a destination whose copy is still pending is refused; else the source is verified. */
+  private async admitCopy(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    target: RequestTarget,
+    auth: Auth,
+  ): Promise<{ key: string; existing?: CopyRecord; source: VerifiedSource } | undefined> {
+    const key = targetBlobKey(target)!;
+    const existing = this.o.tracker.get(key);
+    if (existing && this.o.tracker.isPending(existing)) {
+      sendStorageError(req, res, 409, 'PendingCopyOperation', StorageMessages.PendingCopyOperation);
+      return undefined;
+    }
+    const source = await this.verifyCopySource(req, res, target, auth);
+    return source && { key, existing, source };
   }
 
   /**
@@ -310,13 +323,9 @@ export class BlobFront {
 
   /** Copy Blob From URL: synchronous, for committed block blobs up to 256 MiB only. */
   private async syncCopy(req: http.IncomingMessage, res: http.ServerResponse, target: RequestTarget, auth: Auth): Promise<void> {
-    const key = targetBlobKey(target)!;
-    const existing = this.o.tracker.get(key);
-    if (existing && this.o.tracker.isPending(existing)) {
-      return sendStorageError(req, res, 409, 'PendingCopyOperation', StorageMessages.PendingCopyOperation);
-    }
-    const source = await this.verifyCopySource(req, res, target, auth);
-    if (!source) return;
+    const admitted = await this.admitCopy(req, res, target, auth);
+    if (!admitted) return;
+    const { key, existing, source } = admitted;
     if (source.blobType !== 'BlockBlob') {
       return sendStorageError(req, res, 409, 'InvalidSourceBlobType', StorageMessages.InvalidSourceBlobType);
     }

@@ -162,6 +162,9 @@ describe('blob storage (Azurite behind the HTTPS front)', function () {
     assert.equal(listed[0]?.properties.copyStatus, 'pending');
     assert.equal(listed[0]?.properties.copyId, first.copyId);
     assert.deepEqual(listed[0]?.metadata, { imagename: 'image-one' });
+    for await (const item of aadContainer('token-contributor').listBlobsFlat({ prefix: 'image-one' })) {
+      assert.equal(item.properties.copyId, undefined, 'copy properties only when asked for (include=copy)');
+    }
 
     await sleep(250);
     const second = await destination.getProperties();
