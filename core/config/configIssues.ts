@@ -82,7 +82,7 @@ export async function readJsonFile(
 ): Promise<JsonFileRead> {
   let raw: string;
   try {
-    raw = await fs.readFile(file.path, 'utf8');
+    raw = decodeText(await fs.readFile(file.path));
   } catch (error) {
     const problem = unreadable(error as NodeJS.ErrnoException);
     return { ok: false, issue: fileIssue(problem.code, 'error', file, undefined, problem.text, problem.fix) };
@@ -101,4 +101,18 @@ export async function readJsonFile(
       `Correct the JSON at line ${line}, column ${column}; ${syntax.fix}`,
     ),
   };
+}
+
+/**
+ * UTF-8 (with or without a byte-order mark), or UTF-16 when a byte-order mark says so: Windows
+ * PowerShell's Out-File and Set-Content write UTF-16 LE, and configurations are often written that way.
+ */
+export function decodeText(bytes: Buffer): string {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return bytes.subarray(2).toString('utf16le');
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) {
+    const swapped = Buffer.from(bytes.subarray(2, bytes.length - (bytes.length % 2)));
+    swapped.swap16();
+    return swapped.toString('utf16le');
+  }
+  return bytes.toString('utf8');
 }

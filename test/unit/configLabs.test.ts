@@ -116,7 +116,7 @@ describe('configuration (labs.json and GoldenImages)', () => {
       assert.deepEqual(labsSelecting(configuration, 'windows\\sql\\sql2022.JSON').map((l) => l.labName), ['Dev', 'Test']);
     });
 
-    it('accepts a byte-order mark, "$schema", any case of the file and folder names and of osType', async () => {
+    it('accepts byte-order marks (UTF-8, UTF-16), "$schema", any case of the file and folder names and of osType', async () => {
       const result = await load({
         'GoldenImages/Linux/a.json': labVmTemplate('linux', (vm) => {
           vm.type = 'microsoft.devtestlab/Labs/VirtualMachines';
@@ -132,6 +132,16 @@ describe('configuration (labs.json and GoldenImages)', () => {
       assert.equal(template.osType, 'Linux');
       assert.equal(template.galleryImageReference.version, 'latest');
       assert.equal(template.notes, undefined, 'an expression is not a description');
+
+      const text = labsJson([lab('Dév', ['linux'])]);
+      const littleEndian = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+      const bigEndian = Buffer.from(littleEndian).swap16();
+      for (const bytes of [littleEndian, bigEndian]) {
+        const utf16 = await load({ 'GoldenImages/Linux/a.json': labVmTemplate('Linux'), 'labs.json': bytes });
+        assert.deepEqual(utf16.issues.map((i) => i.message), [
+          'Configuration/labs.json, line 3, column 72: lab Labs[0] \'Dév\', $.Labs[0].LabName: found "Dév", expected a DevTest Labs lab name: 1 to 50 characters, letters, digits, underscores (_) and hyphens (-).',
+        ]);
+      }
 
       const renamed = writeConfiguration({ ...TEMPLATES, 'Labs.JSON': labsJson([lab('Dev', ['Windows', 'Linux'])]) });
       made.push(renamed);
