@@ -205,7 +205,7 @@ export function describeSnapPlan(plan: SnapPlan): string[] {
         lines.push(`  done    ${vm}: its OS disk is already saved as image '${action.image.imageName}'`);
         break;
       case 'skip':
-        lines.push(`  skip    ${vm}: [${action.issue.code}] ${action.issue.message}`);
+        lines.push(`  skip    [${action.issue.code}] ${action.issue.message}`);
         break;
       case 'ignore':
         lines.push(`  ignore  ${action.reason}`);

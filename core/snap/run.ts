@@ -93,23 +93,23 @@ export async function listLabVms(azure: AzureContext, lab: LabRef, signal?: Abor
   );
 }
 
-const STATUS_TEXT: Record<SnapStatus, string> = {
-  saved: '✅ saved',
-  'already-saved': '☑️ already saved',
-  skipped: '⚠️ skipped',
-  ignored: 'not tagged',
-  failed: '❌ failed',
-  cancelled: '⏹️ cancelled',
-  planned: '📝 planned (dry run)',
+const STATUS_TEXT: Record<SnapStatus, { cell: string; tally: string }> = {
+  saved: { cell: '✅ saved', tally: 'saved' },
+  'already-saved': { cell: '☑️ already saved', tally: 'already saved' },
+  skipped: { cell: '⚠️ skipped', tally: 'skipped' },
+  ignored: { cell: 'not tagged', tally: 'not tagged' },
+  failed: { cell: '❌ failed', tally: 'failed' },
+  cancelled: { cell: '⏹️ cancelled', tally: 'cancelled' },
+  planned: { cell: '📝 to be saved', tally: 'to be saved' },
 };
 
 /** The run as markdown for the pipeline's summary tab. */
 export function snapSummaryMarkdown(result: SnapRunResult): string {
   const counts = new Map<SnapStatus, number>();
   for (const o of result.outcomes) counts.set(o.status, (counts.get(o.status) ?? 0) + 1);
-  const tally = [...counts].map(([status, n]) => `${n} ${STATUS_TEXT[status].replace(/^\S+ /, '')}`).join(', ');
+  const tally = [...counts].map(([status, n]) => `${n} ${STATUS_TEXT[status].tally}`).join(', ');
   const lines = [
-    `### Images saved from lab ${cell(result.lab.name)}${result.dryRun ? ' (dry run)' : ''}`,
+    `### Images saved from lab ${cell(result.lab.name)}${result.dryRun ? ' (dry run: nothing was changed)' : ''}`,
     '',
     tally ? `${result.outcomes.length} VM(s): ${tally}.` : 'The lab has no VMs.',
     '',
@@ -118,9 +118,9 @@ export function snapSummaryMarkdown(result: SnapRunResult): string {
   if (rows.length > 0) {
     lines.push('| VM | ImagePath | Image name | Size | Duration | Outcome |', '|---|---|---|---|---|---|');
     for (const o of rows) {
-      const outcome = o.status === 'saved' || o.status === 'already-saved' ? STATUS_TEXT[o.status] : `${STATUS_TEXT[o.status]}: ${o.message}`;
+      const detail = o.status === 'skipped' || o.status === 'failed' || o.status === 'cancelled' ? `: ${o.message}` : '';
       lines.push(
-        `| ${cell(o.vm.name)} | ${cell(o.imagePath ?? '')} | ${cell(o.imageName ?? '')} | ${formatBytes(o.sizeBytes || undefined)} | ${formatDuration(o.durationMs)} | ${cell(outcome)} |`,
+        `| ${cell(o.vm.name)} | ${cell(o.imagePath ?? '')} | ${cell(o.imageName ?? '')} | ${formatBytes(o.sizeBytes || undefined)} | ${formatDuration(o.durationMs)} | ${cell(STATUS_TEXT[o.status].cell + detail)} |`,
       );
     }
   }
@@ -131,5 +131,5 @@ export function snapSummaryMarkdown(result: SnapRunResult): string {
 
 /** Text safe inside a markdown table cell. */
 function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }

@@ -129,7 +129,7 @@ describe('SnapImagesFromVMs against the local Azure', function () {
 
       const summary = run.summary ?? '';
       assert.match(summary, /\| VM \| ImagePath \| Image name \| Size \| Duration \| Outcome \|/);
-      assert.match(summary, new RegExp(`\\| win2016-dc \\| Win2016\\\\\\\\Datacenter\\.json \\| Win2016_Datacenter-${today}A \\| 1\\.0 GiB \\| \\d+ s \\| ✅ saved \\|`));
+      assert.match(summary, new RegExp(`\\| win2016-dc \\| Win2016\\\\Datacenter\\.json \\| Win2016_Datacenter-${today}A \\| 1\\.0 GiB \\| \\d+ s \\| ✅ saved \\|`));
       assert.match(summary, /\| win10-pro \| .* ⚠️ skipped: \[IF3001\]/);
       assert.match(summary, /left alone: jumpbox/);
       assert.ok(run.progress.length > 0 && run.progress[run.progress.length - 1] === 100, `progress ${run.progress}`);
