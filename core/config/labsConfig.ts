@@ -60,14 +60,14 @@ export async function loadConfiguration(configurationLocation: string): Promise<
   const displayRoot = path.dirname(location);
   const display = (file: string) => path.relative(displayRoot, file).split(path.sep).join('/') || file;
 
-  const folderProblem = await checkFolder(location);
-  if (folderProblem) {
+  const folder = await readFolder(location);
+  if (typeof folder === 'string') {
     return {
       issues: [
         {
           severity: 'error',
           code: ErrorCodes.ConfigurationFolderNotFound,
-          message: `The configuration folder '${location}' ${folderProblem}.`,
+          message: `The configuration folder '${location}' ${folder}.`,
           fix: `Set ConfigurationLocation to the folder that holds ${LABS_FILE} and ${GOLDEN_IMAGES_FOLDER}/ (in a pipeline usually $(Build.SourcesDirectory)/Configuration).`,
           file: location,
         },
@@ -76,7 +76,7 @@ export async function loadConfiguration(configurationLocation: string): Promise<
     };
   }
 
-  const entries = await fs.readdir(location, { withFileTypes: true });
+  const entries = folder;
   const labsFile = findEntry(location, entries, LABS_FILE, (e) => e.isFile() || e.isSymbolicLink());
   const goldenImagesFolder = findEntry(location, entries, GOLDEN_IMAGES_FOLDER, (e) => e.isDirectory() || e.isSymbolicLink());
   const [labsRead, golden] = await Promise.all([
@@ -85,7 +85,9 @@ export async function loadConfiguration(configurationLocation: string): Promise<
   ]);
 
   const issues: Issue[] = [...labsRead.issues, ...golden.issues];
-  const labs = labsRead.document ? checkLabs(labsRead.document, labsRead.locator!, { path: labsFile, display: display(labsFile) }, golden, display) : undefined;
+  const labs = labsRead.locator
+    ? checkLabs(labsRead.document, labsRead.locator, { path: labsFile, display: display(labsFile) }, golden, display)
+    : undefined;
   if (labs) issues.push(...labs.issues);
 
   const fileRank = (file: string) =>
@@ -137,12 +139,15 @@ export function labsSelecting(configuration: Configuration, imagePath: string): 
   return configuration.labs.filter((lab) => lab.templates.some((selected) => imagePathKey(selected) === key));
 }
 
-async function checkFolder(location: string): Promise<string | undefined> {
+/** The folder's entries, or what is wrong with it. */
+async function readFolder(location: string): Promise<Dirent[] | string> {
   try {
-    const stat = await fs.stat(location);
-    return stat.isDirectory() ? undefined : 'is a file, not a folder';
+    return await fs.readdir(location, { withFileTypes: true });
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(error as Error).message})`;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return 'does not exist';
+    if (code === 'ENOTDIR') return 'is a file, not a folder';
+    return `cannot be read (${(error as Error).message})`;
   }
 }
 
@@ -158,6 +163,7 @@ function findEntry(folder: string, entries: Dirent[], name: string, usable: (ent
 
 interface LabsRead {
   document?: unknown;
+  /** Present when labs.json parsed, whatever it holds (`null` too). */
   locator?: JsonLocator;
   issues: Issue[];
 }

@@ -278,6 +278,11 @@ describe('configuration (labs.json and GoldenImages)', () => {
 
       const notObject = await load({ ...TEMPLATES, 'labs.json': '[{"LabName": "Dev"}]' });
       assert.equal(only(notObject).message, 'Configuration/labs.json, line 1, column 1: $: found an array of 1 item(s), expected an object.');
+      for (const text of ['null', '0', 'false', '""']) {
+        const falsy = await load({ ...TEMPLATES, 'labs.json': text });
+        assert.equal(only(falsy).code, 'IF1004', text);
+        assert.match(only(falsy).message, /^Configuration\/labs\.json, line 1, column 1: \$: found .*, expected an object\.$/);
+      }
       const noLabs = await load({ ...TEMPLATES, 'labs.json': '{"Lab": []}' });
       assert.deepEqual(
         noLabs.issues.map((i) => i.message),
