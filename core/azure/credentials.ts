@@ -28,31 +28,54 @@ export interface CredentialOptions {
   httpClient?: HttpClient;
 }
 
+/**
+ * A credential, and for credentials that call our own code during sign-in (the OIDC token request),
+ * the FactoryError that code raised: the identity library rewraps callback errors and loses it.
+ */
+interface MadeCredential {
+  credential: TokenCredential;
+  lastFailure?: () => FactoryError | undefined;
+}
+
 type CredentialFactory<K extends CredentialSource['kind']> = (
   connection: ServiceConnection,
   source: Extract<CredentialSource, { kind: K }>,
   options: CredentialOptions,
-) => TokenCredential;
+) => MadeCredential;
 
 const factories: { [K in CredentialSource['kind']]: CredentialFactory<K> } = {
-  clientSecret: (connection, source, options) =>
-    new ClientSecretCredential(connection.tenantId, connection.clientId!, source.clientSecret, identityOptions(connection, options)),
-  clientCertificate: (connection, source, options) =>
-    new ClientCertificateCredential(
+  clientSecret: (connection, source, options) => ({
+    credential: new ClientSecretCredential(connection.tenantId, connection.clientId!, source.clientSecret, identityOptions(connection, options)),
+  }),
+  clientCertificate: (connection, source, options) => ({
+    credential: new ClientCertificateCredential(
       connection.tenantId,
       connection.clientId!,
       { certificate: source.certificatePem },
       identityOptions(connection, options),
     ),
-  workloadIdentity: (connection, source, options) =>
-    new ClientAssertionCredential(
-      connection.tenantId,
-      connection.clientId!,
-      oidcTokenFetcher(connection, source, options),
-      identityOptions(connection, options),
-    ),
-  managedIdentity: (connection, _source, options) =>
-    new ManagedIdentityCredential({ clientId: connection.clientId, retryOptions: identityRetries(options) }),
+  }),
+  workloadIdentity: (connection, source, options) => {
+    const fetchOidcToken = oidcTokenFetcher(connection, source, options);
+    let failure: FactoryError | undefined;
+    const getAssertion = async () => {
+      try {
+        const token = await fetchOidcToken();
+        failure = undefined;
+        return token;
+      } catch (error) {
+        failure = isFactoryError(error) ? error : undefined;
+        throw error;
+      }
+    };
+    return {
+      credential: new ClientAssertionCredential(connection.tenantId, connection.clientId!, getAssertion, identityOptions(connection, options)),
+      lastFailure: () => failure,
+    };
+  },
+  managedIdentity: (connection, _source, options) => ({
+    credential: new ManagedIdentityCredential({ clientId: connection.clientId, retryOptions: identityRetries(options) }),
+  }),
 };
 
 /** A credential for the service connection whose sign-in failures are FactoryErrors that say what to fix. */
@@ -96,18 +119,18 @@ function maskSource(source: CredentialSource, reporter: Reporter): void {
 
 class ConnectionCredential implements TokenCredential {
   constructor(
-    private readonly inner: TokenCredential,
+    private readonly made: MadeCredential,
     private readonly connection: ServiceConnection,
   ) {}
 
   async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
     try {
-      const token = await this.inner.getToken(scopes, options);
+      const token = await this.made.credential.getToken(scopes, options);
       if (!token) throw new Error('the identity platform returned no token');
       return token;
     } catch (error) {
       if (isAbortError(error) || isFactoryError(error)) throw error;
-      throw describeSignInError(error, this.connection);
+      throw this.made.lastFailure?.() ?? describeSignInError(error, this.connection);
     }
   }
 }
@@ -122,6 +145,17 @@ export function describeSignInError(error: unknown, connection: ServiceConnectio
   const reason = aadsts ? signInReasons[aadsts] : undefined;
   const name = (error as { name?: string } | undefined)?.name;
 
+  if (!reason && /endpoints_resolution_error/i.test(raw)) {
+    return new FactoryError(
+      ErrorCodes.AuthenticationFailed,
+      `Signing in with ${who} failed: the authority ${connection.cloud.authorityHost} does not know tenant '${connection.tenantId}' (the tenant id is wrong, or the authority is not this cloud's).`,
+      {
+        fix: `Set the tenant id of service connection '${connection.connectionId}' to the directory (tenant) id that owns the subscription, and check the connection's cloud and authority URL.`,
+        subject: connection.connectionId,
+        cause: error,
+      },
+    );
+  }
   if (reason) {
     return new FactoryError(ErrorCodes.AuthenticationFailed, `Signing in with ${who} failed: ${reason.what(connection)} (AADSTS${aadsts}).`, {
       fix: reason.fix(connection),

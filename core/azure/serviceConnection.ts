@@ -185,7 +185,7 @@ function readCloud(id: string, url: string | undefined, data: (key: string) => s
         : undefined,
     );
   };
-  const resourceManagerUrl = trimSlash(url ?? data('environmentUrl') ?? fallback('Resource Manager URL (the connection URL)', 'resourceManagerUrl'));
+  const resourceManagerUrl = trimSlash(url ?? data('resourceManagerUrl') ?? data('environmentUrl') ?? fallback('Resource Manager URL (the connection URL)', 'resourceManagerUrl'));
   const authorityHost = trimSlash(data('environmentAuthorityUrl') ?? fallback('authority URL (environmentAuthorityUrl)', 'authorityHost'));
   const resourceManagerAudience =
     data('activeDirectoryServiceEndpointResourceId') ??
