@@ -1,0 +1,336 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { stagingBlobName, Tags } from '../../core/factoryImages';
+import type { LabSnapshot, StateSnapshot } from '../../local-azure/control';
+import type { ScenarioLab } from '../../local-azure/scenario';
+import { removeConfiguration } from '../fixtures/config/configurationFolder';
+import { type LocalAzureProcess, type MetricsSnapshot, startLocalAzure } from '../helpers/localAzure';
+import { type StartedTask, type TaskRun, describeRun, startTask } from '../scenarios/retire/taskProcess';
+import {
+  FACTORY,
+  FACTORY_ID,
+  REGION,
+  SUB_A,
+  SUB_B,
+  factoryImage,
+  labId,
+  storeVhd,
+  writeDistributeConfiguration,
+} from '../scenarios/distribute/factory';
+
+/**
+ * DistributeImages end to end: the built task runs as a child process, as the agent runs it, against
+ * the local Azure, and the tests look at what Azure holds afterwards.
+ */
+const DC = factoryImage('Windows_Datacenter-Nov-24-2026', 'Windows/Datacenter.json');
+const SQL = factoryImage('Windows_SQL-Nov-24-2026', 'Windows/SQL.json');
+const UBUNTU = factoryImage('Linux_Ubuntu-Nov-24-2026', 'Linux/Ubuntu.json');
+const IMAGES = [DC, SQL, UBUNTU];
+
+interface Finished extends TaskRun {
+  summary?: string;
+  durationMs: number;
+}
+
+function runDistribute(azure: LocalAzureProcess, inputs: Record<string, string>, onLine?: (line: string) => void): StartedTask & { finished: Promise<Finished> } {
+  let summary: string | undefined;
+  const started = Date.now();
+  const task = startTask(
+    'DistributeImages',
+    { azureSubscription: azure.connectionId, DevTestLabName: FACTORY.name, ...inputs },
+    azure.env,
+    {
+      onLine: (line) => {
+        // The summary file goes with the agent's temporary folder once the task ends: read it now.
+        const upload = /^##vso\[task\.uploadsummary\](.*)$/.exec(line);
+        if (upload) summary = fs.readFileSync(upload[1], 'utf8');
+        onLine?.(line);
+      },
+    },
+  );
+  return { ...task, finished: task.done.then((run) => ({ ...run, summary, durationMs: Date.now() - started })) };
+}
+
+const lab = (state: StateSnapshot, name: string): LabSnapshot => {
+  const found = state.labs.find((l) => l.name === name);
+  assert.ok(found, `lab ${name} is in the state`);
+  return found;
+};
+const imageNames = (l: LabSnapshot) => l.customImages.map((i) => i.name).sort();
+const stagingBlobs = (state: StateSnapshot) =>
+  state.labs.flatMap((l) => l.blobs.filter((b) => b.name.startsWith('staging-')).map((b) => `${l.name}/${b.name} (${b.copyStatus})`));
+const unfinishedImages = (state: StateSnapshot) =>
+  state.labs.flatMap((l) => l.customImages.filter((i) => i.provisioningState !== 'Succeeded').map((i) => `${l.name}/${i.name} ${i.provisioningState}`));
+/** Resource Manager calls, LRO polls and blob storage aside. */
+const armCalls = (m: MetricsSnapshot, operation?: string) =>
+  Object.entries(m.byOperation)
+    .filter(([op]) => (operation ? op === operation : /^(Labs|CustomImages|VirtualMachines|Disks)_/.test(op)))
+    .reduce((sum, [, n]) => sum + n, 0);
+
+describe('DistributeImages against the local Azure', function () {
+  this.timeout(60_000);
+
+  describe('several images to many labs across two subscriptions', () => {
+    let azure: LocalAzureProcess;
+    let config: string;
+    const target = (subscriptionId: string, resourceGroup: string, name: string, extra: Partial<ScenarioLab> = {}): ScenarioLab => ({
+      subscriptionId,
+      resourceGroup,
+      name,
+      location: REGION,
+      ...extra,
+    });
+    const labs: ScenarioLab[] = [
+      { ...FACTORY, vhds: IMAGES.map(storeVhd) },
+      target(SUB_A, 'dev-rg', 'Dev1', { storageAccount: 'dev1store' }),
+      target(SUB_A, 'dev-rg', 'Dev2', {
+        customImages: [
+          {
+            name: DC.imageName,
+            tags: { [Tags.ImagePath]: DC.imagePath, [Tags.ImageFactory]: FACTORY_ID, [Tags.ImageFactoryCreated]: DC.createdUtc },
+            osType: 'Windows',
+          },
+        ],
+      }),
+      target(SUB_A, 'dev-rg', 'Dev3'),
+      target(SUB_B, 'test-rg', 'Test1'),
+      target(SUB_B, 'test-rg', 'Test2'),
+      target(SUB_B, 'test3-rg', 'Test3'),
+      target(SUB_B, 'far-rg', 'Far', { location: 'eastus' }),
+    ];
+    // (lab, image) pairs labs.json asks for and Azure allows, Dev2's Datacenter image aside (it is there).
+    const expected: Record<string, string[]> = {
+      Factory: [UBUNTU.imageName],
+      Dev1: [DC.imageName, SQL.imageName],
+      Dev2: [SQL.imageName, UBUNTU.imageName],
+      Dev3: [UBUNTU.imageName],
+      Test1: [SQL.imageName, UBUNTU.imageName],
+      Test2: [DC.imageName, SQL.imageName],
+      Test3: [DC.imageName],
+    };
+    const jobCount = Object.values(expected).reduce((n, list) => n + list.length, 0);
+
+    before(async () => {
+      azure = await startLocalAzure({ scenario: { labs, settings: { copyRateMBps: 256, customImageDurationMs: 300, lroDurationMs: 100, lroRetryAfterSeconds: 0 } } });
+      config = writeDistributeConfiguration([
+        { SubscriptionId: SUB_A, LabName: 'Factory', ImagePaths: ['Linux'] },
+        { SubscriptionId: SUB_A, LabName: 'Dev1', ImagePaths: ['Windows'] },
+        { SubscriptionId: SUB_A, LabName: 'Dev2', ImagePaths: ['Windows', 'Linux\\Ubuntu.json'] },
+        { SubscriptionId: SUB_A, LabName: 'dev3', ImagePaths: ['Linux/Ubuntu.json'] },
+        { SubscriptionId: SUB_B, LabName: 'Test1', ImagePaths: ['Windows\\SQL.json', 'Linux'] },
+        { SubscriptionId: SUB_B, LabName: 'Test2', ImagePaths: ['Windows'] },
+        { SubscriptionId: SUB_B, LabName: 'Test3', ResourceGroup: 'test3-rg', ImagePaths: ['Windows/Datacenter.json'] },
+        { SubscriptionId: SUB_B, LabName: 'Missing', ImagePaths: ['Windows'] },
+        { SubscriptionId: SUB_B, LabName: 'Far', ImagePaths: ['Windows'] },
+      ]);
+    });
+    after(async () => {
+      await azure?.stop();
+      if (config) removeConfiguration(config);
+    });
+
+    it('dryRun prints the plan per lab and per image and changes nothing', async () => {
+      const before = await azure.state();
+      const run = await runDistribute(azure, { ConfigurationLocation: config, dryRun: 'true' }).finished;
+      assert.equal(run.result, 'Failed', describeRun(run)); // the missing and the far lab are errors in a dry run too
+      const text = run.lines.join('\n');
+      assert.match(text, new RegExp(`Plan: 3 images .*'Factory'.* 9 labs .*: ${jobCount} jobs to run, 1 already in place`));
+      assert.match(text, /Dev2 \(subscription .*\): to distribute Linux_Ubuntu-Nov-24-2026, Windows_SQL-Nov-24-2026; already has Windows_Datacenter-Nov-24-2026\./);
+      assert.match(text, /Windows_Datacenter-Nov-24-2026 \(Windows\/Datacenter.json, Windows, 64.0 MiB\): to Dev1, Test2, Test3; already in Dev2; blocked for Missing, Far\./);
+      assert.match(run.summary ?? '', /Dry run: 11 jobs planned, nothing changed\./);
+      assert.equal(run.outputs.CreatedImageIds, undefined);
+      const after = await azure.state();
+      assert.deepEqual(after.labs, before.labs);
+    });
+
+    it('creates every missing pair, skips the existing one, reports the missing and the far lab, and a copy failure and a failed custom image leave nothing behind', async () => {
+      await azure.resetMetrics();
+      await azure.setFaults([
+        { operation: 'Blob_StartCopy', kind: 'copyFailed', failAfterPercent: 40, count: 1, match: `dev1store/uploads/${stagingBlobName(SQL.imageName)}` },
+        { operation: 'CustomImages_CreateOrUpdate', kind: 'lroFailed', count: 1, match: `labs/Test2/customimages/${DC.imageName}` },
+      ]);
+      const run = await runDistribute(azure, { ConfigurationLocation: config, maxConcurrentJobs: '4' }).finished;
+      assert.equal(run.result, 'Failed', describeRun(run));
+      const errors = run.issues.filter((i) => i.type === 'error');
+      const byCode = (code: string) => errors.filter((i) => i.code === code).map((i) => i.message);
+      assert.equal(errors.length, 4, describeRun(run));
+      assert.match(byCode('IF2004')[0], /Lab 'Missing' \(subscription 9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c62, labs.json entry 8\)/);
+      assert.match(byCode('IF4001')[0], /Lab 'Far' .* region 'eastus' .* 'westus2'/);
+      assert.match(byCode('IF2007')[0], /Windows_SQL-Nov-24-2026' in lab 'Dev1'/);
+      assert.match(byCode('IF4002')[0], /custom image 'Windows_Datacenter-Nov-24-2026' in lab 'Test2'/);
+
+      const state = await azure.state();
+      const created = { ...expected, Dev1: [DC.imageName], Test2: [SQL.imageName] };
+      for (const [name, wanted] of Object.entries(created)) {
+        const images = imageNames(lab(state, name));
+        const before = name === 'Dev2' ? [DC.imageName] : [];
+        assert.deepEqual(images, [...before, ...wanted].sort(), `custom images of ${name}`);
+      }
+      assert.deepEqual(imageNames(lab(state, 'Far')), []);
+      assert.deepEqual(stagingBlobs(state), [], 'no staging blob is left');
+      assert.deepEqual(unfinishedImages(state), [], 'no custom image is left unfinished');
+      assert.deepEqual(lab(state, 'Factory').blobs.map((b) => b.name).sort(), IMAGES.map((i) => `${i.imageName}.vhd`).sort(), 'the store is untouched');
+
+      const test1Sql = lab(state, 'Test1').customImages.find((i) => i.name === SQL.imageName)!;
+      assert.deepEqual(test1Sql.tags, { ImagePath: 'Windows/SQL.json', ImageFactory: FACTORY_ID, ImageFactoryCreated: SQL.createdUtc });
+      assert.equal(test1Sql.author, 'Image factory Factory');
+      assert.equal(test1Sql.description, 'Golden image Windows/SQL.json');
+      assert.deepEqual(test1Sql.vhd, { imageName: `${azure.blobUrl.replace(/\/$/, '')}/${lab(state, 'Test1').storageAccount}/uploads/${stagingBlobName(SQL.imageName)}`, sysPrep: true, osType: 'Windows' });
+      const ubuntu = lab(state, 'Dev3').customImages[0];
+      assert.equal((ubuntu.vhd as { sysPrep?: boolean }).sysPrep, false);
+      assert.equal(ubuntu.osType, 'Linux');
+
+      const ids = run.outputs.CreatedImageIds.split(',').sort();
+      assert.equal(ids.length, jobCount - 2);
+      assert.ok(ids.includes(`${labId({ subscriptionId: SUB_B, resourceGroup: 'test-rg', name: 'Test1' })}/customimages/${SQL.imageName}`.toLowerCase()) || ids.some((id) => id.toLowerCase() === `${labId({ subscriptionId: SUB_B, resourceGroup: 'test-rg', name: 'Test1' })}/customimages/${SQL.imageName}`.toLowerCase()));
+
+      const summaryRows = (run.summary ?? '').split('\n').filter((l) => l.startsWith('| '));
+      assert.equal(summaryRows[0], `| Lab | Subscription | ${[UBUNTU, DC, SQL].map((i) => i.imageName).join(' | ')} |`);
+      assert.ok(summaryRows.includes(`| Dev1 | ${SUB_A} | — | ✅ created | ❌ failed |`), run.summary);
+      assert.ok(summaryRows.includes(`| Dev2 | ${SUB_A} | ✅ created | ☑️ already there | ✅ created |`), run.summary);
+      assert.ok(summaryRows.includes(`| Far | ${SUB_B} | — | ⛔ blocked | ⛔ blocked |`), run.summary);
+
+      // Resource Manager economy: each subscription's labs listed once, each lab read once, a small constant per job.
+      const metrics = await azure.metrics();
+      const labsRead = 8; // every lab but Missing
+      assert.equal(armCalls(metrics, 'Labs_ListBySubscription'), 2, JSON.stringify(metrics.byOperation));
+      assert.equal(armCalls(metrics, 'CustomImages_List'), labsRead, JSON.stringify(metrics.byOperation));
+      assert.equal(armCalls(metrics, 'CustomImages_CreateOrUpdate'), jobCount - 1, 'every job but the one whose copy failed');
+      assert.ok(armCalls(metrics, 'Labs_GenerateUploadUri') <= jobCount + labsRead + IMAGES.length + 1, JSON.stringify(metrics.byOperation));
+      const perJob = (armCalls(metrics) - 2 - 2 * labsRead - IMAGES.length - 1) / jobCount;
+      console.log(`      ${run.durationMs} ms, ${perJob.toFixed(2)} Resource Manager calls per job: ${JSON.stringify(metrics.byOperation)}`);
+      assert.ok(perJob <= 2.5, `${perJob} Resource Manager calls per job: ${JSON.stringify(metrics.byOperation)}`);
+    });
+
+    it('a second run only does what is missing, riding out transient faults', async () => {
+      await azure.resetMetrics();
+      await azure.setFaults([
+        { operation: 'CustomImages_CreateOrUpdate', kind: 'status', status: 500, code: 'InternalServerError', count: 1 },
+        { operation: 'Labs_GenerateUploadUri', kind: 'status', status: 429, code: 'TooManyRequests', retryAfterSeconds: 1, count: 2 },
+        { operation: 'Blob_GetProperties', kind: 'reset', count: 1 },
+      ]);
+      const run = await runDistribute(azure, { ConfigurationLocation: config }).finished;
+      assert.equal(run.result, 'Failed', describeRun(run));
+      assert.deepEqual(run.issues.filter((i) => i.type === 'error').map((i) => i.code).sort(), ['IF2004', 'IF4001'], describeRun(run));
+      const state = await azure.state();
+      for (const [name, wanted] of Object.entries(expected)) {
+        const before = name === 'Dev2' ? [DC.imageName] : [];
+        assert.deepEqual(imageNames(lab(state, name)), [...before, ...wanted].sort(), `custom images of ${name}`);
+      }
+      assert.deepEqual(stagingBlobs(state), []);
+      assert.deepEqual(unfinishedImages(state), []);
+      assert.equal(run.outputs.CreatedImageIds.split(',').length, 2);
+      const metrics = await azure.metrics();
+      assert.equal(armCalls(metrics, 'CustomImages_CreateOrUpdate'), 3, 'two creates, one of them retried after a 500');
+    });
+  });
+
+  describe('a run killed at any point', () => {
+    let azure: LocalAzureProcess;
+    let config: string;
+    const targets = ['K1', 'K2', 'K3', 'K4', 'K5', 'K6'];
+    before(async () => {
+      const images = [factoryImage(DC.imageName, DC.imagePath, 384 * 1024 * 1024), factoryImage(UBUNTU.imageName, UBUNTU.imagePath, 384 * 1024 * 1024)];
+      azure = await startLocalAzure({
+        scenario: {
+          labs: [
+            { ...FACTORY, vhds: images.map(storeVhd) },
+            ...targets.map((name, i) => ({ subscriptionId: i % 2 ? SUB_B : SUB_A, resourceGroup: 'kill-rg', name, location: REGION })),
+          ],
+          // A copy takes 1.5 s and a custom image 1.5 s, so that a kill can land in either.
+          settings: { copyRateMBps: 256, customImageDurationMs: 1500, lroDurationMs: 100, lroRetryAfterSeconds: 0 },
+        },
+      });
+      config = writeDistributeConfiguration(targets.map((name, i) => ({ SubscriptionId: i % 2 ? SUB_B : SUB_A, LabName: name, ImagePaths: ['Windows/Datacenter.json', 'Linux'] })));
+    });
+    after(async () => {
+      await azure?.stop();
+      if (config) removeConfiguration(config);
+    });
+
+    async function killWhen(condition: (state: StateSnapshot) => boolean, what: string): Promise<StateSnapshot> {
+      const task = runDistribute(azure, { ConfigurationLocation: config, maxConcurrentJobs: '4' });
+      try {
+        for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+          const state = await azure.state();
+          if (condition(state)) {
+            task.child.kill('SIGKILL');
+            const run = await task.finished;
+            assert.equal(run.killedBy, 'SIGKILL');
+            return azure.state();
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        task.child.kill('SIGKILL');
+      }
+      throw new Error(`never saw ${what}`);
+    }
+
+    it('converges when started again: no duplicates, no leftovers', async function () {
+      this.timeout(80_000);
+      // First kill: while copies are running.
+      const afterFirst = await killWhen((s) => stagingBlobs(s).filter((b) => b.endsWith('(pending)')).length >= 2, 'two pending copies');
+      assert.ok(stagingBlobs(afterFirst).length >= 2, 'the kill left half-copied VHDs');
+      // Second kill: while a custom image is being created.
+      const afterSecond = await killWhen((s) => unfinishedImages(s).some((i) => i.endsWith('Creating')), 'an image being created');
+      assert.ok(unfinishedImages(afterSecond).length >= 1 || stagingBlobs(afterSecond).length >= 1, 'the second kill left work half done');
+
+      await azure.resetMetrics();
+      const run = await runDistribute(azure, { ConfigurationLocation: config, maxConcurrentJobs: '4' }).finished;
+      assert.equal(run.result, 'Succeeded', describeRun(run));
+      const state = await azure.state();
+      for (const name of targets) assert.deepEqual(imageNames(lab(state, name)), [UBUNTU.imageName, DC.imageName].sort(), `custom images of ${name}`);
+      assert.deepEqual(stagingBlobs(state), [], 'no staging blob is left');
+      assert.deepEqual(unfinishedImages(state), []);
+      assert.deepEqual(state.operations.filter((o) => o.status !== 'Succeeded'), []);
+      const existedBefore = afterSecond.labs.reduce((n, l) => n + l.customImages.length, 0);
+      const metrics = await azure.metrics();
+      const creates = armCalls(metrics, 'CustomImages_CreateOrUpdate');
+      assert.ok(creates <= 12 - existedBefore, `${creates} creates after ${existedBefore} images were there`);
+    });
+  });
+
+  describe('cancel', () => {
+    let azure: LocalAzureProcess;
+    let config: string;
+    before(async () => {
+      const image = factoryImage(DC.imageName, DC.imagePath, 2048 * 1024 * 1024);
+      azure = await startLocalAzure({
+        scenario: {
+          labs: [
+            { ...FACTORY, vhds: [storeVhd(image)] },
+            ...['C1', 'C2', 'C3'].map((name) => ({ subscriptionId: SUB_A, resourceGroup: 'cancel-rg', name, location: REGION })),
+          ],
+          settings: { copyRateMBps: 64, lroDurationMs: 100, lroRetryAfterSeconds: 0 },
+        },
+      });
+      config = writeDistributeConfiguration(['C1', 'C2', 'C3'].map((name) => ({ SubscriptionId: SUB_A, LabName: name, ImagePaths: ['Windows'] })));
+    });
+    after(async () => {
+      await azure?.stop();
+      if (config) removeConfiguration(config);
+    });
+
+    it('aborts the copies, deletes the staging blobs and ends Cancelled within the grace period', async () => {
+      let copying = false;
+      const task = runDistribute(azure, { ConfigurationLocation: config }, (line) => {
+        if (/^Running 3 jobs/.test(line)) copying = true;
+      });
+      for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
+        const state = await azure.state();
+        if (copying && stagingBlobs(state).filter((b) => b.endsWith('(pending)')).length === 3) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const signalled = Date.now();
+      task.child.kill('SIGINT');
+      const run = await task.finished;
+      const tookMs = Date.now() - signalled;
+      assert.equal(run.result, 'Cancelled', describeRun(run));
+      assert.ok(tookMs < 7000, `cancelled in ${tookMs} ms`);
+      const state = await azure.state();
+      assert.deepEqual(stagingBlobs(state), []);
+      assert.deepEqual(state.labs.flatMap((l) => l.customImages), []);
+    });
+  });
+});
