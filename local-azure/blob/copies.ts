@@ -168,7 +168,10 @@ export class CopyTracker {
   async settle(record: CopyRecord): Promise<void> {
     const status = this.state(record).status;
     if (status !== 'failed' && status !== 'aborted') return;
-    record.emptied ??= this.emptyDestination(record.key);
+    record.emptied ??= this.emptyDestination(record.key).catch((error: unknown) => {
+      record.emptied = undefined; // the next observer tries again
+      throw error;
+    });
     await record.emptied;
   }
 

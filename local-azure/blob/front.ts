@@ -197,6 +197,13 @@ export class BlobFront {
         });
         return undefined;
       }
+      const expiresAtMs = Date.parse(target.query.get('se') ?? '');
+      if (expiresAtMs <= Date.now()) {
+        sendStorageError(req, res, 403, 'AuthenticationFailed', StorageMessages.AuthenticationFailed, {
+          authenticationErrorDetail: expiredDetail(expiresAtMs),
+        });
+        return undefined;
+      }
       return { kind: 'sas', grant };
     }
     // Lab storage has no public containers: Azure answers anonymous requests as if nothing were there.
@@ -223,7 +230,7 @@ export class BlobFront {
     if (existing) await this.o.tracker.settle(existing);
     const failure = this.o.faults.take('Blob_StartCopy', faultPath, ['copyFailed']);
     const answer = await this.forward(req, target, auth, { copySource: source.azuriteUrl });
-    if (answer.statusCode !== 202) return this.pipeAnswer(answer, res);
+    if (answer.statusCode !== 202) return this.pipeAnswer(req, answer, res);
     answer.resume();
     const copyId = String(answer.headers['x-ms-copy-id']);
     const record = this.o.tracker.start({
@@ -341,7 +348,7 @@ export class BlobFront {
     if (existing) await this.o.tracker.settle(existing);
     const answer = await this.forward(req, target, auth, { copySource: source.azuriteUrl });
     if (isSuccess(answer.statusCode)) this.o.tracker.forget(key);
-    this.pipeAnswer(answer, res);
+    this.pipeAnswer(req, answer, res);
   }
 
   /**
@@ -353,7 +360,7 @@ export class BlobFront {
     const record = key ? this.o.tracker.get(key) : undefined;
     const answer = await this.forward(req, target, auth);
     if (!record || answer.statusCode === 401 || answer.statusCode === 403 || answer.statusCode === 404) {
-      return this.pipeAnswer(answer, res);
+      return this.pipeAnswer(req, answer, res);
     }
     answer.resume();
     if (target.query.get('copyid') !== record.copyId) {
@@ -379,7 +386,7 @@ export class BlobFront {
     if (record) await this.o.tracker.settle(record);
     const answer = await this.forward(req, target, auth);
     const state = record && isSuccess(answer.statusCode) ? this.o.tracker.state(record) : undefined;
-    this.pipeAnswer(answer, res, (headers) => {
+    this.pipeAnswer(req, answer, res, (headers) => {
       if (state) setCopyHeaders(headers, state);
     });
   }
@@ -388,7 +395,7 @@ export class BlobFront {
     const prefix = target.container ? `${target.account}/${target.container}/` : undefined;
     if (prefix) await Promise.all(this.o.tracker.under(prefix).map((record) => this.o.tracker.settle(record)));
     const answer = await this.forward(req, target, auth);
-    if (answer.statusCode !== 200) return this.pipeAnswer(answer, res);
+    if (answer.statusCode !== 200) return this.pipeAnswer(req, answer, res);
     const body = (await readAll(answer)).toString('utf8');
     const include = (target.query.get('include') ?? '').toLowerCase().split(',');
     const xml = rewriteListXml(body, {
@@ -417,7 +424,7 @@ export class BlobFront {
         this.o.tracker.forgetUnder(`${target.account}/${target.container}/`);
       }
     }
-    this.pipeAnswer(answer, res);
+    this.pipeAnswer(req, answer, res);
   }
 
   private async write(req: http.IncomingMessage, res: http.ServerResponse, target: RequestTarget, auth: Auth): Promise<void> {
@@ -431,12 +438,12 @@ export class BlobFront {
     const comp = target.query.get('comp');
     // A new blob in its place ends the copy's story; page writes keep the copy properties, as in Azure.
     if (key && isSuccess(answer.statusCode) && (!comp || comp === 'blocklist')) this.o.tracker.forget(key);
-    this.pipeAnswer(answer, res);
+    this.pipeAnswer(req, answer, res);
   }
 
   private async passThrough(req: http.IncomingMessage, res: http.ServerResponse, target: RequestTarget, auth: Auth): Promise<void> {
     const answer = await this.forward(req, target, auth);
-    this.pipeAnswer(answer, res);
+    this.pipeAnswer(req, answer, res);
   }
 
   // ---- plumbing ----------------------------------------------------------------------------------
@@ -498,10 +505,18 @@ export class BlobFront {
 
   /** Streams Azurite's answer to the client: blobs are never held in memory. */
   private pipeAnswer(
+    req: http.IncomingMessage,
     answer: http.IncomingMessage,
     res: http.ServerResponse,
     adjust?: (headers: Record<string, string | string[]>) => void,
   ): void {
+    if (answer.statusCode === 403 && answer.headers['x-ms-error-code'] === 'AuthorizationFailure') {
+      // Azurite's one refusal for a SAS; expired SAS are refused earlier, so what remains is a SAS
+      // without the permission the operation needs, which Azure calls a permission mismatch.
+      answer.resume();
+      sendStorageError(req, res, 403, 'AuthorizationPermissionMismatch', StorageMessages.AuthorizationPermissionMismatch);
+      return;
+    }
     const headers = this.answerHeaders(answer);
     adjust?.(headers);
     res.writeHead(answer.statusCode ?? 500, headers);
@@ -521,7 +536,11 @@ function setCopyHeaders(headers: Record<string, string | string[]>, state: CopyS
 
 function grantRefusal(grant: GrantCheck): string {
   if (grant.revoked) return `Access to disk ${grant.diskName} has been revoked.`;
-  return `Signed expiry time [${new Date(grant.expiresAtMs).toUTCString()}] must be after signed start time and current time [${new Date().toUTCString()}]`;
+  return expiredDetail(grant.expiresAtMs);
+}
+
+function expiredDetail(expiresAtMs: number): string {
+  return `Signed expiry time [${new Date(expiresAtMs).toUTCString()}] must be after signed start time and current time [${new Date().toUTCString()}]`;
 }
 
 function copyFailureDescription(fault: FaultRule): string {

@@ -132,6 +132,24 @@ describe('blob storage (Azurite behind the HTTPS front)', function () {
     assert.deepEqual(item && { size: item.sizeBytes, metadata: item.metadata }, { size: 5, metadata: { purpose: 'test' } });
     assert.deepEqual(await service.blobExists(LAB, 'uploads', 'notes/hello.txt'), { sizeBytes: 5, copyStatus: undefined });
     assert.equal(await service.blobExists(LAB, 'uploads', 'absent.txt'), undefined);
+
+    const readOnly = sasClient(service.blobSasUrl(LAB, 'uploads', 'notes/hello.txt', 'r', new Date(Date.now() + 3600_000)));
+    assert.equal((await readOnly.downloadToBuffer()).toString(), 'hello');
+    await expectRestError(readOnly.getBlockBlobClient().upload('x', 1), 403, 'AuthorizationPermissionMismatch');
+    const expired = sasClient(service.blobSasUrl(LAB, 'uploads', 'notes/hello.txt', 'r', new Date(Date.now() - 1000)));
+    await expectRestError(expired.getProperties(), 403, 'AuthenticationFailed');
+  });
+
+  it('copies between lab accounts with an upload URI as the source, as distribution does', async () => {
+    const store = uploadClient('store-image.vhd');
+    await service.createPageBlob(LAB, 'uploads', 'store-image.vhd', DISK_BYTES / 4, { metadata: { imagename: 'store' } });
+    const target = uploadClient('staging-image.vhd', OTHER_LAB);
+    const poller = await target.beginCopyFromURL(store.url, { metadata: { staging: 'true' }, intervalInMs: 50 });
+    assert.equal((await target.getProperties()).copyStatus, 'pending');
+    assert.equal((await poller.pollUntilDone()).copyStatus, 'success');
+    const copied = await target.downloadToBuffer(0, 512);
+    assert.deepEqual(copied, pageBlobHeader(LAB, 'uploads', 'store-image.vhd', DISK_BYTES / 4));
+    assert.deepEqual((await target.getProperties()).metadata, { staging: 'true' });
   });
 
   it('copies a disk into a lab asynchronously: pending with growing progress, then success at the modelled time', async () => {
