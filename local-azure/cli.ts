@@ -34,6 +34,8 @@ export interface ReadyMessage {
   subscriptionId?: string;
   principal: { clientId: string; clientSecret?: string; objectId: string };
   env: Record<string, string>;
+  /** The same connection with workload identity federation. */
+  federatedEnv: Record<string, string>;
 }
 
 export interface ErrorMessage {
@@ -185,6 +187,7 @@ async function main(): Promise<void> {
       subscriptionId: azure.subscriptionId,
       principal: { clientId: azure.principal.clientId, clientSecret: azure.principal.clientSecret, objectId: azure.principal.objectId },
       env: azure.env(cli.connectionId),
+      federatedEnv: azure.env(cli.connectionId, { scheme: 'WorkloadIdentityFederation' }),
     };
     process.send!(ready);
     return;

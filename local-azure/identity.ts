@@ -4,7 +4,7 @@ import { certificateThumbprints, type KeyPairPem } from './certs';
 import { readBody, type Reply } from './http';
 import { decodeJwt, signJwt, verifyJwtSignature, type DecodedJwt, type JwtPayload } from './jwt';
 import type { AzureState, Principal } from './state';
-import { TOKEN_EXCHANGE_AUDIENCE } from './state';
+import { DEFAULT_FEDERATED_SUBJECT, TOKEN_EXCHANGE_AUDIENCE } from './state';
 
 /**
  * The OAuth2/OIDC authority of the local Azure, in the shape of Microsoft Entra ID's v2.0 endpoints, so
@@ -38,6 +38,8 @@ export interface IdentityOptions {
   signingKey: KeyPairPem;
   /** The server's base URL, known once it listens. */
   baseUrl: () => string;
+  /** The bearer token a job presents to ask for a federation token (System.AccessToken). */
+  jobAccessToken: string;
 }
 
 export class IdentityAuthority {
@@ -46,6 +48,7 @@ export class IdentityAuthority {
   private readonly publicKey: KeyObject;
   private readonly kid: string;
   private readonly baseUrl: () => string;
+  private readonly jobAccessToken: string;
 
   constructor(options: IdentityOptions) {
     this.state = options.state;
@@ -53,6 +56,7 @@ export class IdentityAuthority {
     this.publicKey = createPublicKey(options.signingKey.publicKeyPem);
     this.kid = createHash('sha256').update(this.publicKey.export({ type: 'spki', format: 'der' })).digest('base64url').slice(0, 27);
     this.baseUrl = options.baseUrl;
+    this.jobAccessToken = options.jobAccessToken;
   }
 
   /** Issuer of the access tokens of `tenant`, as its openid-configuration states it. */
@@ -93,10 +97,15 @@ export class IdentityAuthority {
     if (/^\/__local\/oidc\/keys$/i.test(pathname)) return json(200, this.jwks());
     if (/^\/__local\/oidctoken$/i.test(pathname)) {
       if (method !== 'POST') return json(405, { message: 'Use POST.' });
-      // Azure DevOps' oidctoken API: the service connection in the query, the token in `oidcToken`.
-      const connection = url.searchParams.get('serviceConnectionId') ?? 'LocalAzure';
+      // Azure DevOps' oidctoken API: the job's access token authorizes, the service connection is in the
+      // query, the token comes back in `oidcToken`.
+      if (req.headers.authorization !== `Bearer ${this.jobAccessToken}`) {
+        return json(401, { message: 'The job access token (System.AccessToken) is missing or wrong.', typeKey: 'UnauthorizedRequestException' });
+      }
+      const connection = url.searchParams.get('serviceConnectionId');
+      if (!connection) return json(400, { message: 'The query parameter serviceConnectionId is required.' });
       const body = (await readJson(req)) as { subject?: string; audience?: string } | undefined;
-      const subject = body?.subject ?? `sc://LocalOrg/ImageFactory/${connection}`;
+      const subject = body?.subject ?? `${DEFAULT_FEDERATED_SUBJECT.slice(0, DEFAULT_FEDERATED_SUBJECT.lastIndexOf('/') + 1)}${connection}`;
       return json(200, { oidcToken: this.issueFederationToken(subject, body?.audience ?? TOKEN_EXCHANGE_AUDIENCE) });
     }
 

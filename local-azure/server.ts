@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as https from 'node:https';
@@ -15,7 +16,7 @@ import { ArmError, writeReply, type Reply } from './http';
 import { IdentityAuthority, STORAGE_AUDIENCES } from './identity';
 import { Metrics } from './metrics';
 import type { Scenario } from './scenario';
-import { AzureState, loadScenarioFile, vhdSizeBytes, type Principal } from './state';
+import { AzureState, DEFAULT_FEDERATED_SUBJECT, loadScenarioFile, vhdSizeBytes, type Principal } from './state';
 
 /**
  * The local Azure: Resource Manager (DevTest Labs, Compute) and the identity authority on one HTTPS
@@ -49,14 +50,19 @@ export interface LocalAzure {
   readonly state: AzureState;
   readonly faults: FaultPlan;
   readonly metrics: Metrics;
-  /** ENDPOINT_* variables for an AzureRM service connection `connectionId` (default LocalAzure), plus NODE_EXTRA_CA_CERTS. */
-  env(connectionId?: string, options?: { clientId?: string; subscriptionId?: string }): ServiceConnectionEnv;
+  /**
+   * ENDPOINT_* variables for an AzureRM service connection `connectionId` (default LocalAzure), plus
+   * NODE_EXTRA_CA_CERTS; by default a service principal with its secret.
+   */
+  env(connectionId?: string, options?: { clientId?: string; subscriptionId?: string; scheme?: ConnectionScheme }): ServiceConnectionEnv;
   stop(): Promise<void>;
 }
 
 export const DEFAULT_CONNECTION_ID = 'LocalAzure';
 /** The environment name the service connection carries: not a public cloud, so its URLs are used as given. */
 export const ENVIRONMENT_NAME = 'LocalAzure';
+/** Federation token subjects name the service connection, as Azure DevOps' do: `sc://<org>/<project>/<connection>`. */
+const FEDERATED_SUBJECT_PREFIX = DEFAULT_FEDERATED_SUBJECT.slice(0, DEFAULT_FEDERATED_SUBJECT.lastIndexOf('/') + 1);
 
 export async function startLocalAzure(options: LocalAzureOptions): Promise<LocalAzure> {
   const scenario = typeof options.scenario === 'string' ? loadScenarioFile(options.scenario) : options.scenario;
@@ -76,7 +82,9 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
   const faults = new FaultPlan(state.faults);
   const metrics = new Metrics();
   let baseUrl = '';
-  const identity = new IdentityAuthority({ state, signingKey, baseUrl: () => baseUrl });
+  // The job access token a pipeline would have: it authorizes requests for federation tokens.
+  const jobAccessToken = randomBytes(24).toString('base64url');
+  const identity = new IdentityAuthority({ state, signingKey, baseUrl: () => baseUrl, jobAccessToken });
   const operations = new Operations(state.settings, faults, () => baseUrl);
 
   const server = https.createServer({ key: certificate.keyPem, cert: certificate.certPem, keepAlive: true });
@@ -184,6 +192,10 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
         principal,
         subscriptionId: envOptions.subscriptionId ?? subscriptionId,
         caCertPath: caCertPath!,
+        scheme: envOptions.scheme,
+        oidcRequestUri: `${baseUrl}/__local/oidctoken`,
+        jobAccessToken,
+        federationIssuer: identity.federationIssuer,
       });
     },
     async stop() {
@@ -245,32 +257,49 @@ const DEFAULT_FAULT_CODES: Record<number, string> = {
   504: 'GatewayTimeout',
 };
 
+export type ConnectionScheme = 'ServicePrincipal' | 'WorkloadIdentityFederation';
+
 export interface ServiceConnectionValues {
   connectionId: string;
+  scheme?: ConnectionScheme;
   armUrl: string;
   authorityUrl: string;
   tenantId: string;
   principal: Principal;
   subscriptionId?: string;
   caCertPath: string;
+  /** For workload identity federation: where the job asks for an OIDC token, and its access token. */
+  oidcRequestUri?: string;
+  jobAccessToken?: string;
+  federationIssuer?: string;
 }
 
 /**
- * The variables the agent sets for an AzureRM service connection with a service principal and secret:
- * URL, authorization (as JSON and as single parameters), data, plus the CA a Node task must trust.
+ * The variables the agent sets for an AzureRM service connection: URL, authorization (as JSON and as
+ * single parameters), data, plus the CA a Node task must trust. With a service principal and secret, or
+ * with workload identity federation (then also the job's OIDC request URL and access token).
  */
 export function serviceConnectionEnv(values: ServiceConnectionValues): ServiceConnectionEnv {
   const id = values.connectionId;
-  const parameters: Record<string, string> = {
-    authenticationType: 'spnKey',
-    serviceprincipalid: values.principal.clientId,
-    serviceprincipalkey: values.principal.clientSecret ?? '',
-    tenantid: values.tenantId,
-  };
+  const scheme = values.scheme ?? 'ServicePrincipal';
+  const parameters: Record<string, string> =
+    scheme === 'ServicePrincipal'
+      ? {
+          authenticationType: 'spnKey',
+          serviceprincipalid: values.principal.clientId,
+          serviceprincipalkey: values.principal.clientSecret ?? '',
+          tenantid: values.tenantId,
+        }
+      : {
+          serviceprincipalid: values.principal.clientId,
+          tenantid: values.tenantId,
+          workloadIdentityFederationIssuer: values.federationIssuer ?? '',
+          workloadIdentityFederationSubject: `${FEDERATED_SUBJECT_PREFIX}${id}`,
+        };
   const env: ServiceConnectionEnv = {
     [`ENDPOINT_URL_${id}`]: `${values.armUrl}/`,
-    [`ENDPOINT_AUTH_${id}`]: JSON.stringify({ scheme: 'ServicePrincipal', parameters }),
-    [`ENDPOINT_AUTH_SCHEME_${id}`]: 'ServicePrincipal',
+    [`ENDPOINT_AUTH_${id}`]: JSON.stringify({ scheme, parameters }),
+    [`ENDPOINT_AUTH_SCHEME_${id}`]: scheme,
     [`ENDPOINT_DATA_${id}_ENVIRONMENT`]: ENVIRONMENT_NAME,
     [`ENDPOINT_DATA_${id}_ENVIRONMENTAUTHORITYURL`]: `${values.authorityUrl}/`,
     [`ENDPOINT_DATA_${id}_ACTIVEDIRECTORYSERVICEENDPOINTRESOURCEID`]: 'https://management.core.windows.net/',
@@ -283,6 +312,10 @@ export function serviceConnectionEnv(values: ServiceConnectionValues): ServiceCo
   if (values.subscriptionId) {
     env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONID`] = values.subscriptionId;
     env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONNAME`] = `Subscription ${values.subscriptionId.slice(0, 8)}`;
+  }
+  if (scheme === 'WorkloadIdentityFederation') {
+    env.SYSTEM_OIDCREQUESTURI = values.oidcRequestUri ?? '';
+    env.ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN = values.jobAccessToken ?? '';
   }
   return env;
 }

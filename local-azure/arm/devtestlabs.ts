@@ -56,7 +56,7 @@ export const devTestLabsRoutes: RouteSpec[] = [
   route('POST', `${LAB}/virtualmachines/{name}/stop`, 'VirtualMachines_Stop', 'labs/virtualMachines/Stop/action', (r) => powerVm(r, 'stop')),
   route('POST', `${LAB}/virtualmachines/{name}/start`, 'VirtualMachines_Start', 'labs/virtualMachines/Start/action', (r) => powerVm(r, 'start')),
   route('GET', `${LAB}/customimages`, 'CustomImages_List', 'labs/customImages/read', listCustomImages),
-  route('GET', `${LAB}/customimages/{name}`, 'CustomImages_Get', 'labs/customImages/read', (r) => ok(customImageView(resolveLab(r), resolveImage(r)))),
+  route('GET', `${LAB}/customimages/{name}`, 'CustomImages_Get', 'labs/customImages/read', getCustomImage),
   route('PUT', `${LAB}/customimages/{name}`, 'CustomImages_CreateOrUpdate', 'labs/customImages/write', createOrUpdateCustomImage),
   route('PATCH', `${LAB}/customimages/{name}`, 'CustomImages_Update', 'labs/customImages/write', updateCustomImage),
   route('DELETE', `${LAB}/customimages/{name}`, 'CustomImages_Delete', 'labs/customImages/delete', deleteCustomImage),
@@ -265,11 +265,16 @@ function powerVm(request: ArmRequest, action: 'start' | 'stop'): Reply {
 
 // ---- custom images ------------------------------------------------------------------------------
 
-function resolveImage(request: ArmRequest): CustomImage {
+function resolveImage(request: ArmRequest): { lab: Lab; image: CustomImage } {
   const lab = resolveLab(request, { asParent: true });
   const image = findByName(lab.customImages, request.params.name);
   if (!image) throw resourceNotFound(`Microsoft.DevTestLab/labs/${lab.name}/customimages`, request.params.name, request.params.resourceGroupName);
-  return image;
+  return { lab, image };
+}
+
+function getCustomImage(request: ArmRequest): Reply {
+  const { lab, image } = resolveImage(request);
+  return ok(customImageView(lab, image));
 }
 
 function listCustomImages(request: ArmRequest): Reply {
@@ -408,8 +413,7 @@ function vhdNotFound(imageName: string, account: string): ArmError {
 }
 
 function updateCustomImage(request: ArmRequest): Reply {
-  const lab = resolveLab(request, { asParent: true });
-  const image = resolveImage(request);
+  const { lab, image } = resolveImage(request);
   const body = requiredObject(request.body, 'customImage');
   if (body.tags !== undefined) image.tags = checkTags(body.tags);
   return ok(customImageView(lab, image));

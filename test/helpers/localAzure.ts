@@ -1,3 +1,6 @@
+import { ComputeManagementClient } from '@azure/arm-compute';
+import { DevTestLabsClient } from '@azure/arm-devtestlabs';
+import { ClientSecretCredential } from '@azure/identity';
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
@@ -44,6 +47,8 @@ export interface VmChange {
 export interface LocalAzureProcess {
   /** ENDPOINT_* variables of service connection `LocalAzure`, NODE_EXTRA_CA_CERTS and INPUT_AZURESUBSCRIPTION. */
   readonly env: Record<string, string>;
+  /** The same service connection with workload identity federation, plus the job's OIDC request URL and access token. */
+  readonly federatedEnv: Record<string, string>;
   readonly endpoints: EndpointReader;
   readonly connectionId: string;
   readonly armUrl: string;
@@ -64,8 +69,11 @@ export interface LocalAzureProcess {
   addCustomImage(labName: string, image: ScenarioCustomImage): Promise<void>;
   addVhd(labName: string, vhd: ScenarioVhd): Promise<void>;
   /** A token of the local OIDC issuer, as a pipeline gets for a workload identity federation connection. */
-  federationToken(subject?: string): Promise<string>;
-  /** A control or Azure request with the test CA trusted, for status codes and headers the SDKs hide. */
+  federationToken(options?: { subject?: string; audience?: string }): Promise<string>;
+  /**
+   * A control or Azure request with the test CA trusted, for status codes and headers the SDKs hide; a
+   * string body is sent as it is, any other as JSON.
+   */
   request(method: string, pathAndQuery: string, options?: { body?: unknown; headers?: Record<string, string> }): Promise<RawResponse>;
   stop(): Promise<void>;
 }
@@ -115,7 +123,9 @@ export async function startLocalAzure(options: StartOptions): Promise<LocalAzure
 
   const request = (method: string, pathAndQuery: string, requestOptions: { body?: unknown; headers?: Record<string, string> } = {}) =>
     new Promise<RawResponse>((resolve, reject) => {
-      const payload = requestOptions.body === undefined ? undefined : Buffer.from(JSON.stringify(requestOptions.body));
+      const { body } = requestOptions;
+      // A string goes as it is (to send malformed JSON); anything else as JSON.
+      const payload = body === undefined ? undefined : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
       const req = https.request(
         new URL(pathAndQuery, ready.armUrl),
         {
@@ -152,6 +162,7 @@ export async function startLocalAzure(options: StartOptions): Promise<LocalAzure
   let stopped: Promise<void> | undefined;
   return {
     env: ready.env,
+    federatedEnv: ready.federatedEnv,
     endpoints: envEndpointReader(ready.env),
     connectionId: CONNECTION_ID,
     armUrl: ready.armUrl,
@@ -185,7 +196,14 @@ export async function startLocalAzure(options: StartOptions): Promise<LocalAzure
     addVhd: async (labName, vhd) => {
       await control('POST', `labs/${encodeURIComponent(labName)}/vhds`, vhd);
     },
-    federationToken: async (subject) => (await control<{ oidcToken: string }>('POST', `oidctoken?serviceConnectionId=${CONNECTION_ID}`, subject ? { subject } : {})).oidcToken,
+    federationToken: async (tokenOptions = {}) => {
+      const response = await request('POST', `/__local/oidctoken?api-version=7.1&serviceConnectionId=${CONNECTION_ID}`, {
+        body: tokenOptions,
+        headers: { authorization: `Bearer ${ready.federatedEnv.ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN}` },
+      });
+      if (response.status !== 200) throw new Error(`OIDC token request: HTTP ${response.status} ${response.text}`);
+      return (response.json as { oidcToken: string }).oidcToken;
+    },
     request,
     stop: () =>
       (stopped ??= new Promise<void>((resolve) => {
@@ -197,5 +215,32 @@ export async function startLocalAzure(options: StartOptions): Promise<LocalAzure
         });
         child.disconnect();
       })),
+  };
+}
+
+/** The Resource Manager audience's scope, as a task asks for it. */
+export const ARM_SCOPE = 'https://management.core.windows.net//.default';
+
+export interface SdkClients {
+  credential: ClientSecretCredential;
+  devTestLabs: DevTestLabsClient;
+  compute: ComputeManagementClient;
+}
+
+/**
+ * The SDK clients as a task makes them for a sovereign cloud: a secret credential with the local
+ * authority and no instance discovery, clients with the local Resource Manager endpoint. Retries are
+ * quick so fault tests stay fast.
+ */
+export function sdkClients(azure: LocalAzureProcess, subscriptionId = azure.subscriptionId!): SdkClients {
+  const credential = new ClientSecretCredential(azure.tenantId, azure.principal.clientId, azure.principal.clientSecret!, {
+    authorityHost: azure.authorityUrl,
+    disableInstanceDiscovery: true,
+  });
+  const retryOptions = { maxRetries: 3, retryDelayInMs: 20, maxRetryDelayInMs: 100 };
+  return {
+    credential,
+    devTestLabs: new DevTestLabsClient(credential, subscriptionId, { endpoint: azure.armUrl, credentialScopes: [ARM_SCOPE], retryOptions }),
+    compute: new ComputeManagementClient(credential, subscriptionId, { endpoint: azure.armUrl, credentials: { scopes: [ARM_SCOPE] }, retryOptions }),
   };
 }
