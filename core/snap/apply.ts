@@ -132,6 +132,8 @@ interface SaveState {
   accessRequested?: boolean;
   diskSizeBytes?: number;
   sourceUrl?: string;
+  /** The copy ended in success: the image is complete in the store. */
+  copied?: boolean;
   destination?: BlobClient;
 }
 
@@ -208,6 +210,7 @@ async function saveVm(
         const image: FactoryImage = { ...action.image, sizeBytes: s.diskSizeBytes ?? 0 };
         sizeBytes = (await copyBlob(s.destination, s.sourceUrl!, { ...copyOptions, metadata: toBlobMetadata(image) })).totalBytes;
       }
+      s.copied = true;
     },
     async cleanup(_s, outcome) {
       if (outcome === 'succeeded') return;
@@ -217,13 +220,24 @@ async function saveVm(
     },
   };
 
-  await runSteps([diskAccess, copy], state, {
-    signal,
-    onCleanupError: (step, error) => {
-      const what = step === 'disk access' ? `revoke read access to disk '${disk.name}'` : `delete the partial copy '${blobName}'`;
-      reportError(reporter, error, `VM '${vmName}': could not ${what}`);
-    },
-  });
+  const cleanupErrors: unknown[] = [];
+  try {
+    await runSteps([diskAccess, copy], state, {
+      signal,
+      onCleanupError: (step, error) => {
+        cleanupErrors.push(error);
+        const what =
+          step === 'disk access'
+            ? `revoke read access to its OS disk '${disk.name}', which stays readable through its SAS until that expires or 'az disk revoke-access --ids ${action.diskId}' revokes it`
+            : `delete the partial copy '${blobName}' from the image store; the next run deletes it`;
+        reportError(reporter, error, `VM '${vmName}': could not ${what}`);
+      },
+    });
+  } catch (error) {
+    // The image is complete and only its cleanup failed, which is reported already: it counts as saved.
+    if (state.copied && cleanupErrors.includes(error)) return sizeBytes;
+    throw error;
+  }
   return sizeBytes;
 }
 

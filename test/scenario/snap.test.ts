@@ -146,6 +146,20 @@ describe('SnapImagesFromVMs against the local Azure', function () {
       assert.equal(run.outputs.SavedImageNames, '');
       assert.ok(run.lines.some((l) => new RegExp(`done +VM '${VMS.windows.name}': .*already saved as image 'Win2016_Datacenter-${today}A'`).test(l)));
     });
+    it('counts an image whose disk access could not be revoked as saved, and fails the run saying how to revoke it', async () => {
+      await azure.addVm(LAB, { name: 'centos-8', tags: { ImagePath: 'Linux/CentOS.json' }, osType: 'Linux', diskSizeGB: 1 });
+      await azure.setFaults([{ operation: 'Disks_RevokeAccess', kind: 'status', status: 403, code: 'AuthorizationFailed', count: 1 }]);
+      const run = await runSnapTask(env, inputs);
+      assert.equal(run.result, 'Failed', run.stdout);
+      const errors = issues(run, 'error');
+      assert.equal(errors.length, 1, errors.join('\n'));
+      const state = await azure.state();
+      const disk = factory(state).vms.find((v) => v.name === 'centos-8')!;
+      assert.match(errors[0], new RegExp(`^IF2003 VM 'centos-8': could not revoke read access to its OS disk '${disk.diskName}'.*az disk revoke-access --ids`));
+      assert.equal(imageOf(state, `Linux_CentOS-${today}.vhd`).sourceDiskId, disk.diskId);
+      assert.equal(run.outputs.SavedImageNames, `Linux_CentOS-${today}`);
+      assert.deepEqual(state.diskGrants, [disk.diskName], 'the grant the task could not revoke, and no other');
+    });
   });
 
   describe('copies that fail or are stopped', () => {
