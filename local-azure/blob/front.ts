@@ -479,7 +479,7 @@ export class BlobFront {
       const outgoing = http.request(url, { method, headers, agent: this.agent }, resolve);
       outgoing.on('error', reject);
       if (body) {
-        body.on('aborted', () => outgoing.destroy());
+        // A client that goes away mid-upload takes the request to Azurite down with it.
         pipeline(body, outgoing, (error) => {
           if (error) outgoing.destroy(error);
         });
