@@ -163,10 +163,16 @@ export function describeSignInError(error: unknown, connection: ServiceConnectio
       cause: error,
     });
   }
-  if (connection.source.kind === 'managedIdentity' && (name === 'CredentialUnavailableError' || /unavailable|no managed identity|IMDS|ECONNREFUSED|EHOSTUNREACH|ETIMEDOUT/i.test(raw))) {
+  if (connection.source.kind === 'managedIdentity') {
+    const identity = connection.clientId ? `user-assigned managed identity with client id ${connection.clientId}` : 'managed identity';
+    const missing =
+      name === 'CredentialUnavailableError' ||
+      /unavailable|no managed identity|not found|IMDS|ECONNREFUSED|EHOSTUNREACH|ETIMEDOUT|unreachable/i.test(raw);
     return new FactoryError(
       ErrorCodes.AuthenticationFailed,
-      `Signing in with ${who} failed: the agent has no ${connection.clientId ? `user-assigned managed identity with client id ${connection.clientId}` : 'managed identity'}. ${detail}`,
+      missing
+        ? `Signing in with ${who} failed: the agent has no ${identity}. ${detail}`
+        : `Signing in with ${who} failed: the agent's ${identity} did not give a token. ${detail}`,
       {
         fix: connection.clientId
           ? 'Assign that user-assigned identity to the agent machine (VM or scale set), or correct the client id in the service connection.'
@@ -297,7 +303,7 @@ export function oidcTokenFetcher(
     if (status !== 200 || !token) {
       throw new FactoryError(
         ErrorCodes.AuthenticationFailed,
-        `Azure DevOps refused the OIDC token request for service connection '${connection.connectionId}' (HTTP ${status}${token ? '' : ', no token in the answer'}).`,
+        `Azure DevOps refused the OIDC token request for service connection '${connection.connectionId}' (${status === 200 ? 'HTTP 200 without a token' : `HTTP ${status}`}).`,
         {
           fix:
             status === 401 || status === 403

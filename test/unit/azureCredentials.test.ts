@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createDefaultHttpClient, type HttpClient } from '@azure/core-rest-pipeline';
@@ -106,7 +107,7 @@ describe('workload identity federation: OIDC token request', function () {
     const endpoint = await oidcEndpoint(() => ({ status: 200, body: '{"value":null}' }));
     try {
       const fetch = oidcTokenFetcher({ connectionId: 'c' }, { oidcRequestUri: endpoint.url, accessToken: 't' }, { httpClient: endpoint.httpClient });
-      await expectAuthFailure(fetch(), /no token/);
+      await expectAuthFailure(fetch(), /without a token/);
     } finally {
       await endpoint.close();
     }
@@ -174,5 +175,85 @@ describe('credential factory', () => {
     );
     const credential = createCredential(connection, { retry: { retryDelayInMs: 5, maxRetryDelayInMs: 10 } });
     await expectAuthFailure(credential.getToken('https://127.0.0.1:9/.default') as Promise<unknown>, /service connection 'x'/, /127\.0\.0\.1:9/);
+  });
+});
+
+/**
+ * A managed identity endpoint on loopback, in the shape hosts with a managed identity serve it
+ * (IDENTITY_ENDPOINT and IDENTITY_HEADER), so the managed identity credential runs for real.
+ */
+describe('managed identity', function () {
+  this.timeout(30_000);
+  let server: http.Server;
+  let requests: URL[];
+  let answer: (url: URL) => { status: number; body: unknown };
+  const saved: Record<string, string | undefined> = {};
+
+  before(async () => {
+    server = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      requests.push(url);
+      const reply = req.headers['x-identity-header'] === 'host-secret' ? answer(url) : { status: 401, body: { error: 'unauthorized' } };
+      res.writeHead(reply.status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(reply.body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    for (const name of ['IDENTITY_ENDPOINT', 'IDENTITY_HEADER']) saved[name] = process.env[name];
+    process.env.IDENTITY_ENDPOINT = `http://127.0.0.1:${(server.address() as AddressInfo).port}/msi/token`;
+    process.env.IDENTITY_HEADER = 'host-secret';
+  });
+  after(async () => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  beforeEach(() => {
+    requests = [];
+  });
+
+  const msiConnection = (clientId?: string) =>
+    readServiceConnection(
+      envEndpointReader({
+        ENDPOINT_URL_msi: 'https://management.chinacloudapi.cn/',
+        ENDPOINT_AUTH_msi: JSON.stringify({
+          scheme: 'ManagedServiceIdentity',
+          parameters: { tenantid: 'contoso.partner.onmschina.cn', ...(clientId ? { serviceprincipalid: clientId } : {}) },
+        }),
+        ENDPOINT_DATA_msi_ENVIRONMENT: 'AzureChinaCloud',
+      }),
+      'msi',
+    );
+
+  it("signs in as the user-assigned identity and fetches a new token when the old one expires", async () => {
+    answer = (url) => ({
+      status: 200,
+      body: {
+        access_token: `token-${requests.length}`,
+        expires_on: String(Math.floor(Date.now() / 1000) + 1),
+        resource: url.searchParams.get('resource'),
+        token_type: 'Bearer',
+      },
+    });
+    const credential = createCredential(msiConnection('5a6b7c8d-0000-4000-8000-000000000001'));
+    const first = await credential.getToken('https://management.core.chinacloudapi.cn/.default');
+    assert.equal(first?.token, 'token-1');
+    assert.equal(requests[0].searchParams.get('client_id'), '5a6b7c8d-0000-4000-8000-000000000001');
+    assert.equal(requests[0].searchParams.get('resource'), 'https://management.core.chinacloudapi.cn');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const second = await credential.getToken('https://management.core.chinacloudapi.cn/.default');
+    assert.equal(second?.token, 'token-2', 'an expired token is not reused');
+  });
+
+  it('says the agent lacks the identity when the host does not know it', async () => {
+    answer = () => ({ status: 400, body: { error: 'invalid_request', error_description: 'Identity not found' } });
+    const credential = createCredential(msiConnection('5a6b7c8d-0000-4000-8000-000000000002'), { retry: { retryDelayInMs: 5 } });
+    await expectAuthFailure(
+      credential.getToken('https://management.core.chinacloudapi.cn/.default') as Promise<unknown>,
+      /service connection 'msi'/,
+      /no user-assigned managed identity with client id 5a6b7c8d-0000-4000-8000-000000000002/,
+      /Assign that user-assigned identity/,
+    );
   });
 });
