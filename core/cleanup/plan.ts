@@ -63,11 +63,11 @@ export function planCleanup(input: CleanupPlanInput): CleanupPlan {
 }
 
 function decide(vm: CleanupVm, input: CleanupPlanInput): VmDecision {
-  const where = `VM '${vm.name}' in ${input.labLabel}`;
   if (getTag(vm.tags, Tags.FactoryIgnore) !== undefined) {
     return { action: 'keep', vm, reason: 'ignored', detail: `tagged ${Tags.FactoryIgnore}` };
   }
   const imagePath = getTag(vm.tags, Tags.ImagePath);
+  const where = `VM '${vm.name}'${imagePath ? ` (ImagePath '${imagePath}')` : ''} in ${input.labLabel}`;
   const state = vm.provisioningState?.toLowerCase();
   if (state === 'failed') {
     return {
@@ -78,7 +78,7 @@ function decide(vm: CleanupVm, input: CleanupPlanInput): VmDecision {
       issue: {
         severity: 'error',
         code: ErrorCodes.VmProvisioningFailed,
-        message: `${where}${imagePath ? ` (ImagePath '${imagePath}')` : ''} failed provisioning, so it is deleted.`,
+        message: `${where} failed provisioning, so it is deleted.`,
         fix: `Look at the lab's activity log for why '${vm.name}' failed (a template, an artifact or a quota), fix it, and create the VM again.`,
       },
     };
@@ -122,7 +122,7 @@ function decide(vm: CleanupVm, input: CleanupPlanInput): VmDecision {
     issue: {
       severity: 'warning',
       code: ErrorCodes.VmNotSnapped,
-      message: `${where} (ImagePath '${imagePath}') has no image in the factory store yet, so it was not deleted.`,
+      message: `${where} has no image in the factory store yet, so it was not deleted.`,
       fix: `Run SnapImagesFromVMs (after the VM has generalized and is deallocated) before CleanUpFactory, or delete '${vm.name}' yourself if its image is not wanted.`,
     },
   };

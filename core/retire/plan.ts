@@ -305,7 +305,8 @@ export function formatRetirementPlan(plan: RetirePlan): string[] {
   for (const scope of plan.scopes) {
     const title = scope.label.charAt(0).toUpperCase() + scope.label.slice(1);
     if (scope.unreadable) {
-      lines.push(`${title}: could not be read completely; left as it is. ${scope.unreadable}`);
+      // Why is reported as an error of its own (IF5001), with what to do.
+      lines.push(`${title}: could not be read completely; left as it is.`);
       continue;
     }
     const parts = [`${scope.delete.length} to delete`, `${scope.keep.length} to keep`];

@@ -53,6 +53,20 @@ describe('RetireImages against the local Azure', function () {
     assert.equal(r.outputs.DeletedImageCount, '0');
   });
 
+  it('plans nothing for a lab whose custom images cannot be listed, and goes on with the others', async () => {
+    await azure.setFaults([{ operation: 'CustomImages_List', kind: 'status', status: 403, code: 'AuthorizationFailed', match: '/labs/Test/', probability: 1 }]);
+    try {
+      const r = await run({ dryRun: 'true' });
+      const unreadable = r.issues.filter((i) => i.code === 'IF5001').map((i) => i.message);
+      assert.equal(unreadable.length, 2, describeRun(r));
+      assert.ok(unreadable.some((m) => m.includes("lab 'Test'")) && unreadable.some((m) => m.includes("lab 'Locked'")), describeRun(r));
+      // Test's 3 deletions are not planned; every other lab's are.
+      assert.ok(r.lines.includes(`Dry run: ${EXPECTED_DELETIONS - 3} image(s) would be deleted; nothing was changed.`), describeRun(r));
+    } finally {
+      await azure.setFaults([]);
+    }
+  });
+
   it('deletes exactly what retirement says, leaves foreign images and the unreadable lab alone', async () => {
     const r = await run();
     const state = await azure.state();
@@ -79,12 +93,20 @@ describe('RetireImages against the local Azure', function () {
   });
 });
 
-describe('RetireImages killed half-way', function () {
+describe('RetireImages cancelled, then killed half-way', function () {
   this.timeout(120_000);
   let azure: LocalAzureProcess;
+  const inputs = {
+    ConfigurationLocation: CONFIGURATION,
+    azureSubscription: 'LocalAzure',
+    SubscriptionId: FACTORY.subscriptionId,
+    DevTestLabName: FACTORY.name,
+    ImagesToSave: String(IMAGES_TO_SAVE),
+    maxConcurrentJobs: '3',
+  };
 
   before(async () => {
-    // Custom image deletions take 3 s, so a kill finds several in flight.
+    // Custom image deletions take 3 s, so a cancel or a kill finds some in flight.
     azure = await startLocalAzure({
       scenario: SCENARIO_FILE,
       faults: [{ operation: 'CustomImages_Delete', kind: 'slowLro', delayMs: 3000, probability: 1 }],
@@ -92,33 +114,45 @@ describe('RetireImages killed half-way', function () {
   });
   after(async () => azure?.stop());
 
-  it('ends, once run again, in the same state as an uninterrupted run', async () => {
-    const inputs = {
-      ConfigurationLocation: CONFIGURATION,
-      azureSubscription: 'LocalAzure',
-      SubscriptionId: FACTORY.subscriptionId,
-      DevTestLabName: FACTORY.name,
-      ImagesToSave: String(IMAGES_TO_SAVE),
-      maxConcurrentJobs: '3',
-    };
-    const first = startTask('RetireImages', inputs, azure.env);
-    // Wait until deletions are in flight, then kill the process outright.
+  async function untilDeleting(): Promise<number> {
     const deadline = Date.now() + 60_000;
-    let deleting = 0;
     while (Date.now() < deadline) {
       const state = await azure.state();
-      deleting = state.labs.flatMap((lab) => lab.customImages).filter((image) => image.provisioningState === 'Deleting').length;
-      if (deleting > 0) break;
+      const deleting = state.labs.flatMap((lab) => lab.customImages).filter((image) => image.provisioningState === 'Deleting').length;
+      if (deleting > 0) return deleting;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    assert.ok(deleting > 0, 'no deletion was seen in flight');
+    return 0;
+  }
+
+  it('stops promptly on cancel, starting no further deletion', async () => {
+    const images = (state: StateSnapshot) => state.labs.flatMap((lab) => lab.customImages.map((image) => ({ lab: lab.name, ...image })));
+    const initial = images(await azure.state());
+    const run = startTask('RetireImages', inputs, azure.env);
+    assert.ok((await untilDeleting()) > 0, 'no deletion was seen in flight');
+    const cancelledAt = Date.now();
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+    assert.equal(r.result, 'Cancelled', describeRun(r));
+    assert.ok(Date.now() - cancelledAt < 5000, `took ${Date.now() - cancelledAt} ms to stop`);
+    // Deletions already started go on in Azure; none starts after the cancel (at most maxConcurrentJobs were in flight).
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const after = images(await azure.state());
+    const touched = initial.filter((i) => !after.some((a) => a.lab === i.lab && a.name === i.name && a.provisioningState === 'Succeeded'));
+    assert.ok(touched.length > 0 && touched.length <= 3, `${touched.length} custom image deletions started`);
+    assert.notDeepEqual(holdings(await azure.state()), expectedSurvivors);
+  });
+
+  it('killed with deletions in flight, then run again, ends in the same state as an uninterrupted run', async () => {
+    const first = startTask('RetireImages', inputs, azure.env);
+    assert.ok((await untilDeleting()) > 0, 'no deletion was seen in flight');
+    // Let this run's own deletions start (those the cancelled run left are in flight already).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     first.child.kill('SIGKILL');
     const killed = await first.done;
     assert.equal(killed.killedBy, 'SIGKILL');
-    assert.equal(killed.result, undefined, 'the first run must not have finished');
-
-    const midway = holdings(await azure.state());
-    assert.notDeepEqual(midway, expectedSurvivors, 'the kill came too late to test anything');
+    assert.equal(killed.result, undefined, 'the run must not have finished');
+    assert.notDeepEqual(holdings(await azure.state()), expectedSurvivors, 'the kill came too late to test anything');
 
     await azure.setFaults([]);
     const second = await runTaskProcess('RetireImages', inputs, azure.env);

@@ -34,7 +34,7 @@ describe('planCleanup', () => {
     const issue = plan.decisions[0].issue!;
     assert.equal(issue.severity, 'warning');
     assert.equal(issue.code, 'IF5005');
-    assert.match(issue.message, /VM 'Ubuntu' in lab 'Factory' \(subscription s1\) \(ImagePath 'Linux\/Ubuntu.json'\)/);
+    assert.match(issue.message, /^VM 'Ubuntu' \(ImagePath 'Linux\/Ubuntu.json'\) in lab 'Factory' \(subscription s1\) has no image/);
   });
 
   it('does not take an image of an earlier VM of the same name for the image of a recreated one', () => {
