@@ -67,15 +67,18 @@ describe('RetireImages against the local Azure', function () {
     }
   });
 
-  it('deletes exactly what retirement says, leaves foreign images and the unreadable lab alone', async () => {
+  it('deletes exactly what retirement says, leaves foreign images and the unreadable lab alone; a failed deletion stops no other', async () => {
+    // Deleting Test's oldest SQL image fails for good; everything else goes on.
+    const failing = 'Windows_SQL-Nov-15-2026';
+    await azure.setFaults([{ operation: 'CustomImages_Delete', kind: 'lroFailed', match: `/labs/Test/customimages/${failing}`, count: 1 }]);
     const r = await run();
     const state = await azure.state();
-    assert.deepEqual(holdings(state), expectedSurvivors, describeRun(r));
-    assert.equal(r.outputs.DeletedImageCount, String(EXPECTED_DELETIONS), describeRun(r));
+    assert.deepEqual(holdings(state), { ...expectedSurvivors, Test: [...expectedSurvivors.Test, failing].sort() }, describeRun(r));
+    assert.equal(r.outputs.DeletedImageCount, String(EXPECTED_DELETIONS - 1), describeRun(r));
+    assert.deepEqual(errorCodes(r).sort(), ['IF5001', 'IF5002'], describeRun(r));
+    assert.match(r.issues.find((i) => i.code === 'IF5002')!.message, new RegExp(`custom image '${failing}' from lab 'Test'`));
     // The locked lab is an error naming it; the result is Failed, yet every other lab was retired.
-    assert.deepEqual(errorCodes(r), ['IF5001'], describeRun(r));
-    const locked = r.issues.find((i) => i.code === 'IF5001')!;
-    assert.match(locked.message, /lab 'Locked'/);
+    assert.match(r.issues.find((i) => i.code === 'IF5001')!.message, /lab 'Locked'/);
     assert.equal(r.result, 'Failed');
     // Once per lab, how many images were not the factory's.
     assert.ok(r.lines.some((l) => /^Lab 'Dev' .*3 custom image\(s\) not made by this factory left alone/.test(l)), describeRun(r));
@@ -84,7 +87,14 @@ describe('RetireImages against the local Azure', function () {
     for (const lab of state.labs) for (const image of lab.customImages) assert.equal(image.provisioningState, 'Succeeded', `${lab.name}/${image.name}`);
   });
 
-  it('a second run changes nothing more', async () => {
+  it('a second run deletes what failed, and nothing else', async () => {
+    const r = await run();
+    assert.deepEqual(holdings(await azure.state()), expectedSurvivors, describeRun(r));
+    assert.equal(r.outputs.DeletedImageCount, '1', describeRun(r));
+    assert.deepEqual(errorCodes(r), ['IF5001'], describeRun(r));
+  });
+
+  it('a third run changes nothing more', async () => {
     const before = touchable(await azure.state());
     const r = await run();
     assert.deepEqual(touchable(await azure.state()), before, describeRun(r));
