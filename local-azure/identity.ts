@@ -377,7 +377,7 @@ function resourceOfScope(scope: string | null): { resource: string } | { error: 
       ),
     };
   }
-  return { resource: defaults[0].slice(0, -'.default'.length) };
+  return { resource: defaults[0].slice(0, -'/.default'.length) };
 }
 
 function tenantNotFound(tenant: string): Reply {
