@@ -56,54 +56,46 @@ export function storageRetryOptions(options: Pick<AzureContextOptions, 'retryDel
 
 export function createAzureContext(connection: ServiceConnection, options: AzureContextOptions = {}): AzureContext {
   const reporter = options.reporter ?? silentReporter;
-  const credential = options.credential ?? createCredential(connection, { reporter, retry: retryOptions(options, reporter) });
+  const retry = retryOptions(options, reporter);
+  const credential = options.credential ?? createCredential(connection, { reporter, retry });
   const endpoint = connection.cloud.resourceManagerUrl;
   const scopes = [scopeFor(connection.cloud.resourceManagerAudience)];
-  const retry = retryOptions(options, reporter);
-  const dtlClients = new Map<string, DevTestLabsClient>();
-  const computeClients = new Map<string, ComputeManagementClient>();
-
   const context: AzureContext = {
     connection,
     credential,
     reporter,
     pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     storageRetryOptions: storageRetryOptions(options),
-    devTestLabs(subscriptionId) {
-      const key = subscriptionId.toLowerCase();
-      let client = dtlClients.get(key);
-      if (!client) {
-        // The DevTest Labs client builds request URLs from `$host` and signs for `credentialScopes`;
-        // both must come from the connection, or requests go to public Azure.
-        client = new DevTestLabsClient(credential, subscriptionId, {
-          endpoint,
-          $host: endpoint,
-          credentialScopes: scopes,
-          retryOptions: { maxRetries: retry.maxRetries },
-        });
-        useArmRetries(client.pipeline, retry);
-        dtlClients.set(key, client);
-      }
+    // The DevTest Labs client builds request URLs from `$host` and signs for `credentialScopes`; both
+    // must come from the connection, or requests go to public Azure.
+    devTestLabs: perSubscription((subscriptionId) => {
+      const client = new DevTestLabsClient(credential, subscriptionId, { endpoint, $host: endpoint, credentialScopes: scopes });
+      useArmRetries(client.pipeline, retry);
       return client;
-    },
-    compute(subscriptionId) {
-      const key = subscriptionId.toLowerCase();
-      let client = computeClients.get(key);
-      if (!client) {
-        client = new ComputeManagementClient(credential, subscriptionId, {
-          endpoint,
-          credentials: { scopes },
-          retryOptions: { maxRetries: retry.maxRetries },
-        });
-        useArmRetries(client.pipeline, retry);
-        computeClients.set(key, client);
-      }
+    }),
+    compute: perSubscription((subscriptionId) => {
+      const client = new ComputeManagementClient(credential, subscriptionId, { endpoint, credentials: { scopes } });
+      useArmRetries(client.pipeline, retry);
       return client;
-    },
+    }),
     labs: undefined as unknown as LabDirectory,
   };
   (context as { labs: LabDirectory }).labs = new LabDirectory(context);
   return context;
+}
+
+/** One client per subscription for the whole run (subscription ids compared without case). */
+function perSubscription<T>(make: (subscriptionId: string) => T): (subscriptionId: string) => T {
+  const clients = new Map<string, T>();
+  return (subscriptionId) => {
+    const key = subscriptionId.toLowerCase();
+    let client = clients.get(key);
+    if (!client) {
+      client = make(subscriptionId);
+      clients.set(key, client);
+    }
+    return client;
+  };
 }
 
 function retryOptions(options: AzureContextOptions, reporter: Reporter): ArmRetryOptions {
