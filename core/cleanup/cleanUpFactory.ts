@@ -5,7 +5,8 @@ import type { LabRef } from '../azure/labs';
 import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
 import { getTag, Tags } from '../factoryImages';
 import { ImageStore } from '../imageStore';
-import { runPool } from '../pool';
+import { causeFix, causeText, deleteUnlessGone, runDeletions } from '../retire/deletions';
+import { listLabVms } from '../snap/run';
 import { type CleanupPlan, type CleanupVm, deleteVmReasonText, formatCleanupPlan, planCleanup, type SavedImage, type VmDecision } from './plan';
 
 export interface CleanUpFactoryOptions {
@@ -49,12 +50,11 @@ export async function cleanUpFactory(azure: AzureContext, options: CleanUpFactor
 
   let vms: LabVirtualMachine[];
   try {
-    vms = await listVms(azure, lab, signal);
+    vms = await listLabVms(azure, lab, signal);
   } catch (error) {
     if (isAbortError(error) && signal.aborted) throw error;
-    const cause = isFactoryError(error) ? `[${error.code}] ${error.message}` : error instanceof Error ? error.message : String(error);
-    throw new FactoryError(ErrorCodes.LabNotFullyRead, `The VMs of ${labLabel} could not be read completely, so no VM was deleted: ${cause}`, {
-      fix: isFactoryError(error) && error.fix ? error.fix : 'Run again; if it keeps failing, check the lab in the Azure portal.',
+    throw new FactoryError(ErrorCodes.LabNotFullyRead, `The VMs of ${labLabel} could not be read completely, so no VM was deleted: ${causeText(error)}`, {
+      fix: causeFix(error) ?? 'Run again; if it keeps failing, check the lab in the Azure portal.',
       subject: lab.name,
       cause: error,
     });
@@ -68,10 +68,8 @@ export async function cleanUpFactory(azure: AzureContext, options: CleanUpFactor
     reporter.issue({
       severity: 'error',
       code: ErrorCodes.LabNotFullyRead,
-      message: `The factory image store of ${labLabel} could not be read, so no VM tagged ImagePath was deleted (whether it was saved is unknown): ${
-        isFactoryError(error) ? `[${error.code}] ${error.message}` : String(error)
-      }`,
-      fix: isFactoryError(error) && error.fix ? error.fix : 'Run again once the store can be read.',
+      message: `The factory image store of ${labLabel} could not be read, so no VM tagged ImagePath was deleted (whether it was saved is unknown): ${causeText(error)}`,
+      fix: causeFix(error) ?? 'Run again once the store can be read.',
     });
   }
 
@@ -88,41 +86,25 @@ export async function cleanUpFactory(azure: AzureContext, options: CleanUpFactor
   }
 
   const total = plan.deletions.length;
-  let done = 0;
-  if (total > 0) reporter.progress(0, `Deleting ${total} VM(s)`);
-  const results = await runPool(
-    plan.deletions,
-    options.maxConcurrentJobs,
-    async (decision, _index, jobSignal) => {
-      try {
-        await deleteVm(azure, lab, decision.vm.name, jobSignal);
-        reporter.info(`Deleted VM '${decision.vm.name}': ${decision.detail}.`);
-      } finally {
-        done++;
-        reporter.progress((done / total) * 100, `Deleted ${done} of ${total} VM(s)`);
-      }
-    },
-    { signal },
-  );
+  const results = await runDeletions(plan.deletions, { limit: options.maxConcurrentJobs, signal, reporter, noun: 'VM' }, async (decision, jobSignal) => {
+    await deleteVm(azure, lab, decision.vm.name, jobSignal);
+    reporter.info(`Deleted VM '${decision.vm.name}': ${decision.detail}.`);
+  });
   const byDecision = new Map<VmDecision, VmOutcome>();
   results.forEach((result, index) => {
     const decision = plan.deletions[index];
-    if (result.status === 'fulfilled') {
-      byDecision.set(decision, { decision, status: 'deleted' });
-    } else if (result.status === 'not-started' || (isAbortError(result.reason) && signal.aborted)) {
-      byDecision.set(decision, { decision, status: 'not-started' });
-    } else {
-      const reason = result.reason;
-      const detail = isFactoryError(reason) ? reason.message : reason instanceof Error ? reason.message : String(reason);
-      const message = `Could not delete VM '${decision.vm.name}' in ${labLabel}: ${detail}`;
-      reporter.issue({
-        severity: 'error',
-        code: ErrorCodes.DeleteFailed,
-        message,
-        fix: isFactoryError(reason) && reason.fix ? reason.fix : 'Run CleanUpFactory again; it deletes what is still due.',
-      });
-      byDecision.set(decision, { decision, status: 'failed', error: message });
+    if (result.status !== 'failed') {
+      byDecision.set(decision, { decision, status: result.status });
+      return;
     }
+    const message = `Could not delete VM '${decision.vm.name}' in ${labLabel}: ${causeText(result.reason)}`;
+    reporter.issue({
+      severity: 'error',
+      code: ErrorCodes.DeleteFailed,
+      message,
+      fix: causeFix(result.reason) ?? 'Run CleanUpFactory again; it deletes what is still due.',
+    });
+    byDecision.set(decision, { decision, status: 'failed', error: message });
   });
   const outcomes = plan.decisions.map((d) => byDecision.get(d) ?? kept(d));
   const deleted = outcomes.filter((o) => o.status === 'deleted').length;
@@ -130,23 +112,6 @@ export async function cleanUpFactory(azure: AzureContext, options: CleanUpFactor
   const message = `Deleted ${deleted} of ${total} VM(s)${failed ? `, ${failed} failed` : ''}; kept ${plan.decisions.length - total}.`;
   reporter.info(message);
   return { plan, outcomes, deleted, failed, summary: summaryMarkdown(plan, outcomes, false), message };
-}
-
-/** Every VM of the lab, through every page, with its compute VM for the OS disk. */
-async function listVms(azure: AzureContext, lab: LabRef, signal: AbortSignal): Promise<LabVirtualMachine[]> {
-  return callAzure(
-    `Listing the VMs of lab '${lab.name}'`,
-    async () => {
-      const vms: LabVirtualMachine[] = [];
-      const pages = azure.devTestLabs(lab.subscriptionId).virtualMachines.list(lab.resourceGroup, lab.name, {
-        expand: 'properties($expand=computeVm)',
-        abortSignal: signal,
-      });
-      for await (const vm of pages) vms.push(vm);
-      return vms;
-    },
-    { notFound: ErrorCodes.LabNotFound, subject: lab.name },
-  );
 }
 
 function toCleanupVm(vm: LabVirtualMachine): CleanupVm {
@@ -161,21 +126,16 @@ function toCleanupVm(vm: LabVirtualMachine): CleanupVm {
 }
 
 async function deleteVm(azure: AzureContext, lab: LabRef, name: string, signal: AbortSignal): Promise<void> {
-  try {
-    await callAzure(
+  await deleteUnlessGone(() =>
+    callAzure(
       `Deleting VM '${name}' from lab '${lab.name}'`,
       () =>
         azure
           .devTestLabs(lab.subscriptionId)
           .virtualMachines.beginDeleteAndWait(lab.resourceGroup, lab.name, name, { updateIntervalInMs: azure.pollIntervalMs, abortSignal: signal }),
       { subject: name },
-    );
-  } catch (error) {
-    // Gone already (another run finished it): what was wanted.
-    const cause = isFactoryError(error) ? error.cause : error;
-    if ((cause as { statusCode?: number } | undefined)?.statusCode === 404) return;
-    throw error;
-  }
+    ),
+  );
 }
 
 const STATUS_TEXT: Record<VmOutcomeStatus, string> = { deleted: 'deleted', failed: 'failed', 'not-started': 'not started', kept: 'kept' };

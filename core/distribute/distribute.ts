@@ -6,7 +6,8 @@ import { runPool } from '../pool';
 import type { Issue, Reporter } from '../report';
 import { type JobEnvironment, SasCache, deleteStagingBlob, runDistributionJob } from './job';
 import { observeLabs } from './observe';
-import { type JobResult, countOutcomes, describePlan, formatBytes, summaryMarkdown } from './outcome';
+import { formatBytes } from '../format';
+import { type JobResult, countOutcomes, describePlan, summaryMarkdown } from './outcome';
 import { type DistributionJob, type DistributionPlan, describeCount, labsToRead, planDistribution } from './plan';
 
 /**

@@ -1,4 +1,5 @@
 import type { Issue } from '../report';
+import { formatBytes, markdownCell as md } from '../format';
 import { type DistributionJob, type DistributionPlan, type JobStart, type PlannedCell, describeCount } from './plan';
 
 /**
@@ -175,20 +176,4 @@ export function summaryMarkdown(
     }
   }
   return `${out.join('\n')}\n`;
-}
-
-/** Text safe inside a markdown table cell. */
-function md(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }

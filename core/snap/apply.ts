@@ -5,6 +5,7 @@ import { type CopyProgress, copyBlob, followCopy, sasBlobClient } from '../azure
 import { type LabStorage, maskSas } from '../azure/labs';
 import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
 import { type FactoryImage, storeBlobName, toBlobMetadata } from '../factoryImages';
+import { formatBytes, formatDuration } from '../format';
 import type { ImageStore } from '../imageStore';
 import { runPool } from '../pool';
 import type { Reporter } from '../report';
@@ -307,24 +308,4 @@ class ProgressTracker {
       this.onProgress(percent);
     }
   }
-}
-
-export function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined) return '';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
-}
-
-export function formatDuration(ms: number | undefined): string {
-  if (ms === undefined) return '';
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.floor(seconds / 60);
-  return minutes < 60 ? `${minutes} min ${seconds % 60} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }

@@ -4,7 +4,8 @@ import { callAzure } from '../azure/azureErrors';
 import type { LabRef } from '../azure/labs';
 import { ErrorCodes, FactoryError } from '../errors';
 import { ImageStore } from '../imageStore';
-import { applySnap, formatBytes, formatDuration, plannedOutcomes, type SnapOutcome, type SnapStatus } from './apply';
+import { formatBytes, formatDuration, markdownCell as cell } from '../format';
+import { applySnap, plannedOutcomes, type SnapOutcome, type SnapStatus } from './apply';
 import { describeSnapPlan, planSnap, type SnapPlan } from './plan';
 
 /**
@@ -120,16 +121,11 @@ export function snapSummaryMarkdown(result: SnapRunResult): string {
     for (const o of rows) {
       const detail = o.status === 'skipped' || o.status === 'failed' || o.status === 'cancelled' ? `: ${o.message}` : '';
       lines.push(
-        `| ${cell(o.vm.name)} | ${cell(o.imagePath ?? '')} | ${cell(o.imageName ?? '')} | ${formatBytes(o.sizeBytes || undefined)} | ${formatDuration(o.durationMs)} | ${cell(STATUS_TEXT[o.status].cell + detail)} |`,
+        `| ${cell(o.vm.name)} | ${cell(o.imagePath ?? '')} | ${cell(o.imageName ?? '')} | ${o.sizeBytes ? formatBytes(o.sizeBytes) : ''} | ${o.durationMs === undefined ? '' : formatDuration(o.durationMs)} | ${cell(STATUS_TEXT[o.status].cell + detail)} |`,
       );
     }
   }
   const ignored = result.outcomes.filter((o) => o.status === 'ignored');
   if (ignored.length > 0) lines.push('', `VMs without an ImagePath tag, left alone: ${ignored.map((o) => cell(o.vm.name)).join(', ')}.`);
   return `${lines.join('\n')}\n`;
-}
-
-/** Text safe inside a markdown table cell. */
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }

@@ -1,5 +1,5 @@
 import { type FactoryImage, toBlobMetadata } from '../../../core/factoryImages';
-import type { Scenario, ScenarioVm } from '../../../local-azure/scenario';
+import type { Scenario, ScenarioLab, ScenarioVm } from '../../../local-azure/scenario';
 
 /**
  * A factory lab with one VM of every kind SnapImagesFromVMs meets, and an image saved earlier the same
@@ -42,41 +42,36 @@ export function earlierImage(now = new Date()): FactoryImage {
 /** A blob in the lab's uploads container that is not the factory's, to show it is never touched. */
 export const FOREIGN_BLOB = 'team-upload.vhd';
 
-export function mixedFactory(now = new Date(), settings: Scenario['settings'] = {}): Scenario {
-  const earlier = earlierImage(now);
+function factoryLab(lab: Omit<ScenarioLab, 'subscriptionId' | 'resourceGroup' | 'name'>, copyRateMBps: number): Scenario {
   return {
-    labs: [
-      {
-        subscriptionId: SUB,
-        resourceGroup: RESOURCE_GROUP,
-        name: LAB,
-        location: 'westus2',
-        vms: Object.values(VMS).map((vm) => ({ diskSizeGB: 1, ...vm })),
-        vhds: [
-          { name: `${earlier.imageName}.vhd`, sizeBytes: earlier.sizeBytes, metadata: toBlobMetadata(earlier) },
-          { name: FOREIGN_BLOB, sizeBytes: 512 * 1024 },
-        ],
-      },
-    ],
-    settings: { copyRateMBps: 2048, lroDurationMs: 100, lroRetryAfterSeconds: 1, ...settings },
+    labs: [{ subscriptionId: SUB, resourceGroup: RESOURCE_GROUP, name: LAB, location: 'westus2', ...lab }],
+    settings: { copyRateMBps, lroDurationMs: 100, lroRetryAfterSeconds: 1 },
   };
+}
+
+export function mixedFactory(now = new Date()): Scenario {
+  const earlier = earlierImage(now);
+  return factoryLab(
+    {
+      vms: Object.values(VMS).map((vm) => ({ diskSizeGB: 1, ...vm })),
+      vhds: [
+        { name: `${earlier.imageName}.vhd`, sizeBytes: earlier.sizeBytes, metadata: toBlobMetadata(earlier) },
+        { name: FOREIGN_BLOB, sizeBytes: 512 * 1024 },
+      ],
+    },
+    2048,
+  );
 }
 
 /** Two deallocated VMs with 1 GiB disks, for copies that must stay pending for a while. */
 export function slowFactory(copyRateMBps: number): Scenario {
-  return {
-    labs: [
-      {
-        subscriptionId: SUB,
-        resourceGroup: RESOURCE_GROUP,
-        name: LAB,
-        location: 'westus2',
-        vms: [
-          { name: 'win2016-dc', tags: { ImagePath: 'Win2016/Datacenter.json' }, osType: 'Windows', diskSizeGB: 1 },
-          { name: 'ubuntu-1804', tags: { ImagePath: 'Linux/Ubuntu.json' }, osType: 'Linux', diskSizeGB: 1 },
-        ],
-      },
-    ],
-    settings: { copyRateMBps, lroDurationMs: 100, lroRetryAfterSeconds: 1 },
-  };
+  return factoryLab(
+    {
+      vms: [
+        { name: 'win2016-dc', tags: { ImagePath: 'Win2016/Datacenter.json' }, osType: 'Windows', diskSizeGB: 1 },
+        { name: 'ubuntu-1804', tags: { ImagePath: 'Linux/Ubuntu.json' }, osType: 'Linux', diskSizeGB: 1 },
+      ],
+    },
+    copyRateMBps,
+  );
 }
