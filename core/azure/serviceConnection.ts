@@ -165,7 +165,8 @@ export function readServiceConnection(endpoints: EndpointReader, connectionId: s
       return withSource({ ...base, clientId }, { kind: 'workloadIdentity', oidcRequestUri, accessToken });
     }
     case 'ManagedServiceIdentity': {
-      const clientId = auth('serviceprincipalid');
+      // A user-assigned identity is named by its client id in the connection's data; none means system-assigned.
+      const clientId = data('msiclientId') ?? auth('serviceprincipalid');
       return withSource({ ...base, clientId }, { kind: 'managedIdentity' });
     }
   }

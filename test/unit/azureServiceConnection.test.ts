@@ -201,8 +201,9 @@ describe('service connection', () => {
     assert.equal(system.scheme, 'ManagedServiceIdentity');
     assert.equal(system.clientId, undefined);
     assert.deepEqual(system.source, { kind: 'managedIdentity' });
-    const user = readServiceConnection(envEndpointReader(msi({ serviceprincipalid: CLIENT })), 'msi');
+    const user = readServiceConnection(envEndpointReader({ ...msi({}), ENDPOINT_DATA_msi_MSICLIENTID: CLIENT }), 'msi');
     assert.equal(user.clientId, CLIENT);
+    assert.equal(readServiceConnection(envEndpointReader(msi({ serviceprincipalid: CLIENT })), 'msi').clientId, CLIENT);
   });
 
   it('maps dotted variable names to the agent environment names', () => {
