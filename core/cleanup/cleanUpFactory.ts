@@ -2,7 +2,7 @@ import type { LabVirtualMachine } from '@azure/arm-devtestlabs';
 import type { AzureContext } from '../azure/azureContext';
 import { callAzure } from '../azure/azureErrors';
 import type { LabRef } from '../azure/labs';
-import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
+import { ErrorCodes, FactoryError, isAbortError } from '../errors';
 import { getTag, Tags } from '../factoryImages';
 import { ImageStore } from '../imageStore';
 import { causeFix, causeText, deleteUnlessGone, runDeletions } from '../retire/deletions';

@@ -3,9 +3,10 @@ import type { AzureContext } from '../azure/azureContext';
 import { callAzure } from '../azure/azureErrors';
 import type { LabRef } from '../azure/labs';
 import { type Configuration, loadAndReportConfiguration } from '../config/labsConfig';
-import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
+import { ErrorCodes, FactoryError, isAbortError } from '../errors';
 import { ImageStore } from '../imageStore';
 import { runPool } from '../pool';
+import { causeFix, causeText, deleteUnlessGone, runDeletions } from './deletions';
 import {
   deleteReasonText,
   formatRetirementPlan,
@@ -107,29 +108,15 @@ export async function retireImages(azure: AzureContext, options: RetireImagesOpt
     return { plan, outcomes, deleted: 0, failed: 0, unreadable: unreadable.length, summary: summaryMarkdown(plan, outcomes, true), message };
   }
 
-  let done = 0;
   const total = plan.deletions.length;
-  if (total > 0) reporter.progress(0, `Deleting ${total} image(s)`);
-  const results = await runPool(
-    plan.deletions,
-    options.maxConcurrentJobs,
-    async (deletion, _index, jobSignal) => {
-      try {
-        await deleteImage(azure, deletion, where(deletion), observed.labRefs, store, jobSignal);
-        reporter.info(`Deleted ${describe(deletion, where(deletion))}: ${deletion.detail}.`);
-      } finally {
-        done++;
-        reporter.progress((done / total) * 100, `Deleted ${done} of ${total} image(s)`);
-      }
-    },
-    { signal },
-  );
-
+  const results = await runDeletions(plan.deletions, { limit: options.maxConcurrentJobs, signal, reporter, noun: 'image' }, async (deletion, jobSignal) => {
+    await deleteImage(azure, deletion, where(deletion), observed.labRefs, store, jobSignal);
+    reporter.info(`Deleted ${describe(deletion, where(deletion))}: ${deletion.detail}.`);
+  });
   const outcomes = results.map<DeletionOutcome>((result, index) => {
     const deletion = plan.deletions[index];
     const place = where(deletion);
-    if (result.status === 'fulfilled') return { deletion, where: place, status: 'deleted' };
-    if (result.status === 'not-started' || (isAbortError(result.reason) && signal.aborted)) return { deletion, where: place, status: 'not-started' };
+    if (result.status !== 'failed') return { deletion, where: place, status: result.status };
     const error = deleteError(result.reason, deletion, place);
     reporter.issue({ severity: 'error', code: error.code, message: error.message, fix: error.fix });
     return { deletion, where: place, status: 'failed', error: error.message };
@@ -165,9 +152,9 @@ async function observe(
   const labRefs = new Map<string, LabRef>();
   const failure = (key: string, error: unknown): { ok: false; reason: string } => {
     if (isAbortError(error) && signal.aborted) throw error;
-    const reason = isFactoryError(error) ? `[${error.code}] ${error.message}` : error instanceof Error ? error.message : String(error);
-    if (isFactoryError(error) && error.fix) fixes.set(key, error.fix);
-    return { ok: false, reason };
+    const fix = causeFix(error);
+    if (fix) fixes.set(key, fix);
+    return { ok: false, reason: causeText(error) };
   };
 
   const storeLabel = `factory image store of lab '${factory.name}' (subscription ${factory.subscriptionId})`;
@@ -267,31 +254,21 @@ async function deleteImage(
   }
   const lab = labRefs.get(deletion.scopeKey);
   if (!lab) throw new Error(`No lab is known for ${where}`);
-  try {
-    await callAzure(
+  await deleteUnlessGone(() =>
+    callAzure(
       `Deleting custom image '${target.name}' from lab '${lab.name}'`,
       () =>
         azure
           .devTestLabs(lab.subscriptionId)
           .customImages.beginDeleteAndWait(lab.resourceGroup, lab.name, target.name, { updateIntervalInMs: azure.pollIntervalMs, abortSignal: signal }),
       { subject: target.name },
-    );
-  } catch (error) {
-    // Gone already (another run finished it): what was wanted.
-    if (statusOf(error) === 404) return;
-    throw error;
-  }
-}
-
-function statusOf(error: unknown): number | undefined {
-  const cause = isFactoryError(error) ? error.cause : error;
-  return (cause as { statusCode?: number } | undefined)?.statusCode;
+    ),
+  );
 }
 
 function deleteError(reason: unknown, deletion: PlannedDeletion, where: string): FactoryError {
-  const detail = isFactoryError(reason) ? reason.message : reason instanceof Error ? reason.message : String(reason);
-  return new FactoryError(ErrorCodes.DeleteFailed, `Could not delete ${describe(deletion, where)}: ${detail}`, {
-    fix: isFactoryError(reason) && reason.fix ? reason.fix : 'Run RetireImages again; it deletes what is still due.',
+  return new FactoryError(ErrorCodes.DeleteFailed, `Could not delete ${describe(deletion, where)}: ${causeText(reason)}`, {
+    fix: causeFix(reason) ?? 'Run RetireImages again; it deletes what is still due.',
     subject: deletion.name,
     cause: reason,
   });
