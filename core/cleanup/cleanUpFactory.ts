@@ -4,6 +4,7 @@ import { callAzure } from '../azure/azureErrors';
 import type { LabRef } from '../azure/labs';
 import { ErrorCodes, FactoryError, isAbortError } from '../errors';
 import { getTag, Tags } from '../factoryImages';
+import { markdownCell } from '../format';
 import { ImageStore } from '../imageStore';
 import { causeFix, causeText, deleteUnlessGone, runDeletions } from '../retire/deletions';
 import { listLabVms } from '../snap/run';
@@ -141,7 +142,7 @@ async function deleteVm(azure: AzureContext, lab: LabRef, name: string, signal: 
 const STATUS_TEXT: Record<VmOutcomeStatus, string> = { deleted: 'deleted', failed: 'failed', 'not-started': 'not started', kept: 'kept' };
 
 export function summaryMarkdown(plan: CleanupPlan, outcomes: readonly VmOutcome[], dryRun: boolean): string {
-  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  const cell = markdownCell;
   const lines = [`### CleanUpFactory: ${plan.labLabel}${dryRun ? ' (dry run: nothing changed)' : ''}`, ''];
   if (outcomes.length === 0) {
     lines.push('The lab has no VMs.');

@@ -4,6 +4,7 @@ import { callAzure } from '../azure/azureErrors';
 import type { LabRef } from '../azure/labs';
 import { type Configuration, loadAndReportConfiguration } from '../config/labsConfig';
 import { ErrorCodes, FactoryError, isAbortError } from '../errors';
+import { markdownCell } from '../format';
 import { ImageStore } from '../imageStore';
 import { runPool } from '../pool';
 import { causeFix, causeText, deleteUnlessGone, runDeletions } from './deletions';
@@ -286,7 +287,7 @@ const STATUS_TEXT: Record<DeletionStatus, string> = { deleted: 'deleted', failed
 
 /** The run's summary: per scope what went and what stayed, then every deletion and its outcome. */
 export function summaryMarkdown(plan: RetirePlan, outcomes: readonly DeletionOutcome[], dryRun: boolean): string {
-  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  const cell = markdownCell;
   const lines = [
     `### RetireImages${dryRun ? ' (dry run: nothing changed)' : ''}`,
     '',
