@@ -166,15 +166,16 @@ describe('SnapImagesFromVMs against the local Azure', function () {
     let azure: LocalAzureProcess;
     const inputs = { DevTestLabName: LAB, maxConcurrentJobs: '2' };
 
-    beforeEach(async () => {
-      // 1 GiB at 256 MB/s: a copy stays pending for about 4 s.
-      azure = await startLocalAzure({ scenario: slowFactory(256) });
-    });
+    /** 1 GiB disks: at 256 MB/s a copy stays pending for about 4 s. */
+    const start = async (copyRateMBps: number) => {
+      azure = await startLocalAzure({ scenario: slowFactory(copyRateMBps) });
+    };
     afterEach(async () => {
       await azure?.stop();
     });
 
     it('fails the VM whose copy fails, leaving no partial VHD and no disk access, saves the other, and the next run completes', async () => {
+      await start(1024);
       await azure.setFaults([{ operation: 'Blob_StartCopy', kind: 'copyFailed', failAfterPercent: 20, count: 1, match: 'Linux_Ubuntu' }]);
       const run = await runSnapTask(azure.env, inputs);
       assert.equal(run.result, 'Failed', run.stdout);
@@ -197,6 +198,7 @@ describe('SnapImagesFromVMs against the local Azure', function () {
     });
 
     it('on SIGINT mid-copy aborts the copies, revokes access, deletes partial VHDs and ends Cancelled within 7 s', async () => {
+      await start(256);
       const task = startSnapTask(azure.env, inputs);
       const pending = await waitFor(async () => {
         const state = await azure.state();
@@ -217,6 +219,7 @@ describe('SnapImagesFromVMs against the local Azure', function () {
     });
 
     it('after a kill mid-copy, the next run follows the copy to its end instead of starting over', async () => {
+      await start(256);
       const task = startSnapTask(azure.env, { ...inputs, maxConcurrentJobs: '1' });
       await waitFor(async () => (factory(await azure.state()).blobs.some((b) => b.copyStatus === 'pending') ? true : undefined), 15_000);
       task.child.kill('SIGKILL');
