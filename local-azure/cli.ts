@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import type { FaultRule } from './faults';
 import type { Scenario, ScenarioSettings } from './scenario';
 import { DEFAULT_CONNECTION_ID, startLocalAzure, type LocalAzure, type LocalAzureOptions } from './server';
-import { ScenarioError } from './state';
+import { loadScenarioFile, ScenarioError } from './state';
 
 /**
  * `npm run local-azure -- --scenario <file>`: runs the local Azure in the foreground and prints the
@@ -14,7 +14,8 @@ import { ScenarioError } from './state';
 /** Sent by the parent over IPC to start. */
 export interface StartMessage {
   type: 'start';
-  scenario: Scenario;
+  /** The scenario; without it, the --scenario file. */
+  scenario?: Scenario;
   settings?: ScenarioSettings;
   faults?: FaultRule[];
   caDir?: string;
@@ -58,7 +59,8 @@ Options:
   --connection-id <id>     service connection id in the variable names (default ${DEFAULT_CONNECTION_ID})
   --env-file <file>        also write the export lines to this file
   --exit-on-stdin-close    stop when standard input closes
-  --ipc                    take the scenario from the parent process (test harness)
+  --ipc                    started by a test harness: report readiness to the parent process and
+                           exit when it goes away; the scenario may come from the parent
 `;
 
 interface CliOptions {
@@ -165,10 +167,11 @@ async function main(): Promise<void> {
       process.once('message', (message: StartMessage) => resolve(message));
     });
     try {
+      const base = start.scenario ?? loadScenarioFile(cli.scenario ?? fail('--ipc needs a scenario in the start message or --scenario <file>.'));
       const scenario: Scenario = {
-        ...start.scenario,
-        settings: { ...start.scenario.settings, ...start.settings },
-        faults: start.faults ?? start.scenario.faults,
+        ...base,
+        settings: { ...base.settings, ...start.settings },
+        faults: start.faults ?? base.faults,
       };
       const options: LocalAzureOptions = { scenario, caDir: start.caDir, port: start.port, blobPort: start.blobPort, host: start.host };
       azure = await startLocalAzure(options);

@@ -1,5 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
+import { closestMatch } from '../core/config/suggest';
 import type { FaultKind, FaultRule } from './faults';
 import type {
   Scenario,
@@ -442,7 +443,7 @@ class Checker {
     }
     for (const key of Object.keys(value)) {
       if (!allowed.includes(key)) {
-        const near = allowed.find((name) => name.toLowerCase() === key.toLowerCase());
+        const near = closestMatch(key, allowed);
         this.problem(`${path}.${key}`, near ? `unknown field; did you mean "${near}"?` : `unknown field (known: ${allowed.join(', ')})`);
       }
     }
@@ -610,24 +611,19 @@ export function validateScenario(raw: unknown, source = 'scenario'): Scenario {
     c.stringMap(lab.tags, `${path}.tags`);
     const vmNames = new Set<string>();
     c.array(lab.vms, `${path}.vms`)?.forEach((vm, j) => {
-      const checked = checkVm(c, vm, `${path}.vms[${j}]`);
-      if (!checked) return;
-      if (vmNames.has(checked.name.toLowerCase())) c.problem(`${path}.vms[${j}].name`, `VM ${checked.name} is listed twice`);
-      vmNames.add(checked.name.toLowerCase());
+      checkVm(c, vm, `${path}.vms[${j}]`);
+      checkUnique(c, vmNames, vm, `${path}.vms[${j}].name`, 'VM', (name) => name.toLowerCase());
     });
     const imageNames = new Set<string>();
     c.array(lab.customImages, `${path}.customImages`)?.forEach((image, j) => {
-      const checked = checkCustomImage(c, image, `${path}.customImages[${j}]`);
-      if (!checked) return;
-      if (imageNames.has(checked.name.toLowerCase())) c.problem(`${path}.customImages[${j}].name`, `custom image ${checked.name} is listed twice`);
-      imageNames.add(checked.name.toLowerCase());
+      checkCustomImage(c, image, `${path}.customImages[${j}]`);
+      checkUnique(c, imageNames, image, `${path}.customImages[${j}].name`, 'custom image', (name) => name.toLowerCase());
     });
     const vhdNames = new Set<string>();
     c.array(lab.vhds, `${path}.vhds`)?.forEach((vhd, j) => {
-      const checked = checkVhdEntry(c, vhd, `${path}.vhds[${j}]`);
-      if (!checked) return;
-      if (vhdNames.has(checked.name)) c.problem(`${path}.vhds[${j}].name`, `VHD ${checked.name} is listed twice`);
-      vhdNames.add(checked.name);
+      checkVhdEntry(c, vhd, `${path}.vhds[${j}]`);
+      // Blob names are case-sensitive.
+      checkUnique(c, vhdNames, vhd, `${path}.vhds[${j}].name`, 'VHD', (name) => name);
     });
   });
 
@@ -635,6 +631,14 @@ export function validateScenario(raw: unknown, source = 'scenario'): Scenario {
   if (root.faults !== undefined) checkFaults(c, root.faults, '$.faults');
   if (problems.length) throw new ScenarioError(source, problems);
   return root as unknown as Scenario;
+}
+
+/** Names in one list must differ (by `key`); checked on the raw entry, so a bad entry still counts. */
+function checkUnique(c: Checker, seen: Set<string>, entry: unknown, path: string, what: string, key: (name: string) => string): void {
+  const name = entry && typeof entry === 'object' ? (entry as { name?: unknown }).name : undefined;
+  if (typeof name !== 'string' || name === '') return;
+  if (seen.has(key(name))) c.problem(path, `${what} ${name} is listed twice`);
+  seen.add(key(name));
 }
 
 function checkVm(c: Checker, raw: unknown, path: string): ScenarioVm | undefined {

@@ -92,9 +92,10 @@ process.once('exit', () => {
 });
 
 export async function startLocalAzure(options: StartOptions): Promise<LocalAzureProcess> {
-  const scenario: Scenario =
-    typeof options.scenario === 'string' ? (JSON.parse(fs.readFileSync(options.scenario, 'utf8')) as Scenario) : options.scenario;
-  const child = fork(CLI, ['--ipc'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+  // A scenario file is read by the command itself, exactly as `npm run local-azure -- --scenario <file>` does.
+  const file = typeof options.scenario === 'string' ? path.resolve(options.scenario) : undefined;
+  const scenario = typeof options.scenario === 'string' ? undefined : options.scenario;
+  const child = fork(CLI, ['--ipc', ...(file ? ['--scenario', file] : [])], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
   running.add(child);
   child.once('exit', () => running.delete(child));
 

@@ -1,0 +1,276 @@
+import * as assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Scenario } from '../../local-azure/scenario';
+import { AzureState, DEFAULT_SETTINGS, ScenarioError, validateScenario } from '../../local-azure/state';
+import { startLocalAzure } from '../helpers/localAzure';
+
+/**
+ * The local Azure as a tool: scenario checking and defaults, the command line, and a lifecycle in which
+ * no process outlives the one that started it.
+ */
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+const CLI = path.join(REPO, 'out', 'local-azure', 'cli.js');
+const HELPER = path.join(REPO, 'out', 'test', 'helpers', 'localAzure.js');
+const SUB = 'e1f2a3b4-0000-4000-8000-000000000001';
+
+function problemsOf(raw: unknown): string[] {
+  try {
+    validateScenario(raw, 'test.json');
+  } catch (error) {
+    assert.ok(error instanceof ScenarioError, String(error));
+    assert.match(error.message, /^test\.json is not a valid scenario:/);
+    return error.problems;
+  }
+  assert.fail('expected the scenario to be refused');
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) assert.fail(`${what} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Reads a child's stdout until `marker` appears. */
+function outputUntil(child: ChildProcess, marker: RegExp, timeoutMs = 20_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`no ${marker} in: ${text}`)), timeoutMs);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (marker.test(text)) {
+        clearTimeout(timer);
+        resolve(text);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before ${marker}: ${text}`));
+    });
+  });
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+}
+
+function getJson(url: string, caPath: string): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(url, { ca: fs.readFileSync(caPath) }, (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('local Azure scenarios and lifecycle', function () {
+  this.timeout(60_000);
+  let tmp: string;
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'local-azure-test-'));
+  });
+  after(() => {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  describe('scenario files', () => {
+    it('reports every problem at once, each with its JSON path and what is expected', () => {
+      const problems = problemsOf({
+        labs: [
+          {
+            subscriptionId: 'not-a-guid',
+            resourceGroup: 'RG',
+            name: 'Lab',
+            vms: [{ name: 'vm1', powerState: 'paused', diskSizeGB: 1.5 }, { name: 'VM1' }],
+            vhds: [{ name: 'a.vhd', sizeBytes: 1000, metadata: { 'bad-name': 'x' } }],
+          },
+          { subscriptionId: SUB, resourceGroup: 'RG', name: 'Twin', storageAccount: 'shared' },
+          { subscriptionId: SUB, resourceGroup: 'RG', name: 'twin', storageAccount: 'shared', locaton: 'westus' },
+        ],
+        settings: { pageSize: 0, copyRateMBps: -1 },
+        faults: [{ operation: 'Labs_Get', kind: 'explode' }],
+      });
+      const expected = [
+        /^\$\.labs\[0\]\.subscriptionId: must be a GUID \(got "not-a-guid"\)$/,
+        /^\$\.labs\[0\]\.vms\[0\]\.powerState: must be one of deallocated, stopped, running, starting, deallocating, stopping \(got "paused"\)$/,
+        /^\$\.labs\[0\]\.vms\[0\]\.diskSizeGB: must be a whole number$/,
+        /^\$\.labs\[0\]\.vms\[1\]\.name: VM VM1 is listed twice$/,
+        /^\$\.labs\[0\]\.vhds\[0\]\.sizeBytes: must be a multiple of 512/,
+        /^\$\.labs\[0\]\.vhds\[0\]\.metadata\.bad-name: metadata names must be/,
+        /^\$\.labs\[2\]\.locaton: unknown field; did you mean "location"\?$/,
+        /^\$\.labs\[2\]\.name: lab twin in resource group RG is listed twice$/,
+        /^\$\.labs\[2\]\.storageAccount: storage account shared is used by two labs$/,
+        /^\$\.settings\.pageSize: must be at least 1$/,
+        /^\$\.settings\.copyRateMBps: must be more than 0$/,
+        /^\$\.faults\[0\]\.kind: must be one of status, reset, slowLro, lroFailed, copyFailed/,
+        /^\$\.faults\[0\]: needs count or probability$/,
+      ];
+      for (const pattern of expected) assert.ok(problems.some((p) => pattern.test(p)), `${pattern} in:\n${problems.join('\n')}`);
+      assert.equal(problems.length, expected.length, problems.join('\n'));
+      assert.deepEqual(problemsOf({}), ['$.labs: is required (an empty list is fine)']);
+    });
+
+    it('gives every field a default', () => {
+      const state = new AzureState({ labs: [{ subscriptionId: SUB, resourceGroup: 'RG', name: 'My_Lab-1', vms: [{ name: 'vm' }], customImages: [{ name: 'img' }] }] });
+      assert.match(state.tenantId, /^[0-9a-f-]{36}$/);
+      assert.equal(state.principals.length, 1);
+      assert.ok(state.defaultPrincipal.clientSecret);
+      assert.equal(state.defaultPrincipal.federatedCredentials[0].subject, 'sc://LocalOrg/ImageFactory/LocalAzure');
+      assert.deepEqual(state.settings, DEFAULT_SETTINGS);
+      assert.deepEqual(state.subscriptions.map((s) => s.subscriptionId), [SUB]);
+      const lab = state.labs[0];
+      assert.equal(lab.location, 'westus2');
+      assert.match(lab.storageAccount, /^amylab1\d{10}$/);
+      assert.equal(lab.denyAccess, false);
+      const vm = lab.vms[0];
+      assert.deepEqual([vm.osType, vm.powerState, vm.provisioningState, vm.diskSizeGB], ['Windows', 'deallocated', 'Succeeded', 1]);
+      assert.match(vm.computeResourceGroup, /^My_Lab-1-vm-\d{6}$/);
+      assert.deepEqual([lab.customImages[0].osType, lab.customImages[0].provisioningState], ['Windows', 'Succeeded']);
+      // The same scenario gives the same ids on every start.
+      const again = new AzureState({ labs: [{ subscriptionId: SUB, resourceGroup: 'RG', name: 'My_Lab-1', vms: [{ name: 'vm' }] }] });
+      assert.equal(again.labs[0].vms[0].diskName, vm.diskName);
+      assert.equal(again.labs[0].storageAccount, lab.storageAccount);
+    });
+
+    it('refuses a bad VM added through the control endpoint with the same messages', async () => {
+      const azure = await startLocalAzure({ scenario: { labs: [{ subscriptionId: SUB, resourceGroup: 'RG', name: 'Lab' }] } });
+      try {
+        const response = await azure.request('POST', '/__local/labs/Lab/vms', { body: { name: 'x', powerState: 'paused' } });
+        assert.equal(response.status, 400);
+        assert.match(response.text, /vm\.powerState: must be one of/);
+        const missing = await azure.request('POST', '/__local/labs/NoLab/vms', { body: { name: 'x' } });
+        assert.equal(missing.status, 404);
+        await azure.addVm('Lab', { name: 'added', powerState: 'running', osType: 'Linux' });
+        await azure.updateVm('Lab', 'added', { powerState: 'deallocated', tags: { a: 'b' } });
+        const vm = (await azure.state()).labs[0].vms[0];
+        assert.deepEqual([vm.name, vm.powerState, vm.diskState, vm.tags], ['added', 'deallocated', 'Reserved', { a: 'b' }]);
+      } finally {
+        await azure.stop();
+      }
+    });
+  });
+
+  describe('command line', () => {
+    const scenarioFile = () => {
+      const file = path.join(tmp, 'scenario.json');
+      fs.writeFileSync(file, JSON.stringify({ labs: [{ subscriptionId: SUB, resourceGroup: 'RG', name: 'Lab', vms: [{ name: 'vm' }] }] } satisfies Scenario));
+      return file;
+    };
+
+    it('runs in the foreground, prints the service connection environment, and stops when stdin closes', async () => {
+      const child = spawn(process.execPath, [CLI, '--scenario', scenarioFile(), '--ca-dir', path.join(tmp, 'ca'), '--exit-on-stdin-close'], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
+      try {
+        const output = await outputUntil(child, /# Running/);
+        const env: Record<string, string> = {};
+        for (const match of output.matchAll(/^export (\w+)='([^']*)'$/gm)) env[match[1]] = match[2];
+        assert.deepEqual(
+          [
+            'ENDPOINT_URL_LocalAzure',
+            'ENDPOINT_AUTH_LocalAzure',
+            'ENDPOINT_DATA_LocalAzure_SUBSCRIPTIONID',
+            'ENDPOINT_DATA_LocalAzure_ENVIRONMENT',
+            'ENDPOINT_DATA_LocalAzure_ENVIRONMENTAUTHORITYURL',
+            'ENDPOINT_DATA_LocalAzure_ACTIVEDIRECTORYSERVICEENDPOINTRESOURCEID',
+            'NODE_EXTRA_CA_CERTS',
+            'INPUT_AZURESUBSCRIPTION',
+          ].filter((key) => !env[key]),
+          [],
+        );
+        const auth = JSON.parse(env.ENDPOINT_AUTH_LocalAzure);
+        assert.equal(auth.scheme, 'ServicePrincipal');
+        assert.deepEqual(Object.keys(auth.parameters).sort(), ['authenticationType', 'serviceprincipalid', 'serviceprincipalkey', 'tenantid']);
+        assert.equal(auth.parameters.authenticationType, 'spnKey');
+        assert.equal(env.ENDPOINT_DATA_LocalAzure_SUBSCRIPTIONID, SUB);
+        assert.equal(env.ENDPOINT_DATA_LocalAzure_ENVIRONMENT, 'LocalAzure');
+        assert.equal(env.ENDPOINT_DATA_LocalAzure_ACTIVEDIRECTORYSERVICEENDPOINTRESOURCEID, 'https://management.core.windows.net/');
+        assert.equal(env.INPUT_AZURESUBSCRIPTION, 'LocalAzure');
+        assert.equal(env.NODE_EXTRA_CA_CERTS, path.join(tmp, 'ca', 'ca.pem'));
+        const info = await getJson(`${env.ENDPOINT_URL_LocalAzure}__local/info`, env.NODE_EXTRA_CA_CERTS);
+        assert.equal(info.status, 200);
+        assert.equal(info.body.tenantId, auth.parameters.tenantid);
+
+        child.stdin!.end();
+        assert.equal(await exitOf(child), 0);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    });
+
+    it('stops on SIGTERM, and refuses a bad scenario with its problems and exit code 2', async () => {
+      const child = spawn(process.execPath, [CLI, '--scenario', scenarioFile(), '--ca-dir', path.join(tmp, 'ca')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await outputUntil(child, /# Running/);
+      child.kill('SIGTERM');
+      assert.equal(await exitOf(child), 0);
+
+      const bad = path.join(tmp, 'bad.json');
+      fs.writeFileSync(bad, JSON.stringify({ labs: [{ subscriptionId: SUB, resourceGroup: 'RG' }] }));
+      const refused = spawn(process.execPath, [CLI, '--scenario', bad, '--ca-dir', path.join(tmp, 'ca')], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      refused.stderr!.on('data', (chunk) => (stderr += chunk));
+      assert.equal(await exitOf(refused), 2);
+      assert.match(stderr, /bad\.json is not a valid scenario:\n {2}- \$\.labs\[0\]\.name: is required/);
+    });
+  });
+
+  describe('lifecycle', () => {
+    it('starts quickly and stops', async () => {
+      const scenario: Scenario = {
+        labs: Array.from({ length: 3 }, (_, i) => ({
+          subscriptionId: SUB,
+          resourceGroup: `RG${i}`,
+          name: `Lab${i}`,
+          vms: Array.from({ length: 4 }, (_, j) => ({ name: `vm${j}`, diskSizeGB: 127 })),
+          vhds: [{ name: 'image.vhd' }],
+        })),
+      };
+      const started = Date.now();
+      const azure = await startLocalAzure({ scenario });
+      const elapsed = Date.now() - started;
+      try {
+        assert.ok(elapsed < 5000, `started in ${elapsed} ms`);
+        const state = await azure.state();
+        assert.equal(state.labs.flatMap((l) => l.vms).length, 12);
+        assert.equal(state.labs[0].blobs[0].sizeBytes, 1024 ** 3);
+      } finally {
+        await azure.stop();
+      }
+      await waitUntil(() => !isAlive(azure.pid), 5000, 'the process ends on stop');
+    });
+
+    it('never outlives a test process that dies without stopping it', async () => {
+      const script = `
+        require(${JSON.stringify(HELPER)})
+          .startLocalAzure({ scenario: { labs: [] } })
+          .then((azure) => { process.stdout.write('pid ' + azure.pid + '\\n'); setInterval(() => {}, 1000); });`;
+      const runner = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const output = await outputUntil(runner, /pid \d+\n/);
+      const pid = Number(/pid (\d+)/.exec(output)![1]);
+      assert.ok(isAlive(pid));
+      runner.kill('SIGKILL');
+      await waitUntil(() => !isAlive(pid), 5000, 'the local Azure exits once its parent is gone');
+    });
+  });
+});
