@@ -92,38 +92,37 @@ export async function applySnap(plan: SnapPlan, options: ApplySnapOptions): Prom
     .filter((job): job is { action: Extract<SnapAction, { kind: 'save' | 'resume' }>; index: number } => job.action.kind === 'save' || job.action.kind === 'resume');
 
   const progress = new ProgressTracker(jobs.length, options.onProgress);
+  // Each job reports its own end as it happens: in a run of hours, a failure is seen when it occurs.
   const results = await runPool(
     jobs,
     options.maxConcurrentJobs,
-    async (job, jobIndex, poolSignal) => {
+    async ({ action, index }, jobIndex, poolSignal) => {
+      const outcome = outcomes[index];
+      const label = `VM '${action.vm.name}' (image '${action.image.imageName}')`;
       const started = clock();
-      const name = job.action.image.imageName;
-      reporter.info(`VM '${job.action.vm.name}': ${job.action.kind === 'save' ? `saving its OS disk as '${name}'` : `following the copy into '${job.action.blobName}'`}.`);
-      const sizeBytes = await saveVm(job.action, options, poolSignal, (p) => progress.update(jobIndex, p));
-      progress.finish(jobIndex);
-      return { sizeBytes, durationMs: clock() - started };
+      reporter.info(
+        `VM '${action.vm.name}': ${action.kind === 'save' ? `saving its OS disk as '${action.image.imageName}'` : `following the copy into '${action.blobName}'`}.`,
+      );
+      try {
+        const sizeBytes = await saveVm(action, options, poolSignal, (p) => progress.update(jobIndex, p));
+        const durationMs = clock() - started;
+        Object.assign(outcome, { status: 'saved', sizeBytes, durationMs, message: `saved as '${action.image.imageName}'` });
+        reporter.info(`${label}: saved, ${formatBytes(sizeBytes)} in ${formatDuration(durationMs)}.`);
+      } catch (error) {
+        if (isAbortError(error) || (poolSignal.aborted && !isFactoryError(error))) {
+          Object.assign(outcome, { status: 'cancelled', message: 'cancelled before it was saved' });
+        } else {
+          const issue = reportError(reporter, error, `${label} was not saved`);
+          Object.assign(outcome, { status: 'failed', message: `[${issue.code}] ${issue.message}` });
+        }
+      } finally {
+        progress.finish(jobIndex);
+      }
     },
     { signal },
   );
-
   results.forEach((result, jobIndex) => {
-    const { action, index } = jobs[jobIndex];
-    const outcome = outcomes[index];
-    const label = `VM '${action.vm.name}' (image '${action.image.imageName}')`;
-    if (result.status === 'fulfilled') {
-      Object.assign(outcome, {
-        status: 'saved',
-        sizeBytes: result.value.sizeBytes,
-        durationMs: result.value.durationMs,
-        message: `saved as '${action.image.imageName}'`,
-      });
-      reporter.info(`${label}: saved, ${formatBytes(result.value.sizeBytes)} in ${formatDuration(result.value.durationMs)}.`);
-    } else if (result.status === 'not-started' || isAbortError(result.reason) || (signal.aborted && !isFactoryError(result.reason))) {
-      Object.assign(outcome, { status: 'cancelled', message: 'cancelled; nothing of it is left behind' });
-    } else {
-      const issue = reportError(reporter, result.reason, `${label} was not saved`);
-      Object.assign(outcome, { status: 'failed', message: `[${issue.code}] ${issue.message}` });
-    }
+    if (result.status === 'not-started') Object.assign(outcomes[jobs[jobIndex].index], { status: 'cancelled', message: 'cancelled before it started' });
   });
   return outcomes;
 }
@@ -201,7 +200,6 @@ async function saveVm(
   const copy: Step<SaveState> = {
     name: 'copy',
     async run(s, stepSignal) {
-      if (action.kind === 'save' && action.replaces) await store.delete(action.replaces.blobName, { signal: stepSignal });
       const uploadUri = await storage.uploadUri(blobName, { signal: stepSignal });
       s.destination = sasBlobClient(uploadUri, azure.storageRetryOptions);
       const copyOptions = { signal: stepSignal, onProgress, reporter };

@@ -20,7 +20,7 @@ export interface SnapVm {
 }
 
 export type SnapAction =
-  /** Grant read access to the disk, copy it into the store as `image`, revoke access. */
+  /** Grant read access to the disk, copy it into the store as `image`, revoke access; `replaces` is this disk's failed earlier copy. */
   | { kind: 'save'; vm: SnapVm; image: FactoryImage; diskId: string; nameNote?: string; replaces?: IncompleteImage }
   /** Follow the copy into `blobName` that an earlier run started, then revoke access. */
   | { kind: 'resume'; vm: SnapVm; image: FactoryImage; diskId: string; blobName: string }
@@ -34,7 +34,7 @@ export interface SnapPlan {
   createdUtc: string;
   /** One per VM, in VM name order. */
   actions: SnapAction[];
-  /** Copies earlier runs left failed or aborted that no VM will redo; deleted before saving. */
+  /** Copies earlier runs left failed or aborted; deleted before any copy starts. */
   discard: IncompleteImage[];
   /** Copies still pending that no VM of the lab accounts for; left alone, as another run may own them. */
   foreignPending: IncompleteImage[];
@@ -149,7 +149,9 @@ export function planSnap(vms: readonly LabVirtualMachine[], store: StoreListing,
     toName.push({ facts: f, diskId, osType: f.osType, replaces: failed });
   }
 
-  const discard = store.incomplete.filter((b) => b.copyStatus !== 'pending' && !usedIncomplete.has(b));
+  // Every failed copy is deleted before any copy starts, including those a VM redoes: a redone VM may
+  // get another name, and its old one may go to another VM.
+  const discard = store.incomplete.filter((b) => b.copyStatus !== 'pending');
   const foreignPending = store.incomplete.filter((b) => b.copyStatus === 'pending' && !usedIncomplete.has(b));
 
   for (const { facts: f, diskId, osType, replaces } of toName) {
@@ -159,7 +161,6 @@ export function planSnap(vms: readonly LabVirtualMachine[], store: StoreListing,
       named = imageNameFor(vm.imagePath!, now, taken);
     } catch (error) {
       actions.push(skipFromError(vm, error));
-      if (replaces) discard.push(replaces);
       continue;
     }
     taken.add(named.imageName.toLowerCase());

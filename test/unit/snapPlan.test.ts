@@ -208,8 +208,18 @@ describe('snap plan', () => {
       if (action.kind !== 'save') return;
       assert.equal(action.replaces, failed);
       assert.equal(action.image.imageName, 'Win2016_Datacenter-Nov-24-2026', 'the failed copy gives its name back');
-      assert.deepEqual(plan.discard, []);
+      assert.deepEqual(plan.discard, [failed], 'deleted before any copy starts');
     }
+  });
+
+  it('deletes every failed copy before saving, also one whose name goes to another VM', () => {
+    const store = emptyStore();
+    const failed = { blobName: 'Win2016_Datacenter-Nov-24-2026.vhd', copyStatus: 'failed' as const, image: image('Win2016_Datacenter-Nov-24-2026', 'dc-b') };
+    store.incomplete.push(failed);
+    const plan = planSnap([vm('dc-a', { imagePath: 'Win2016/Datacenter.json' }), vm('dc-b', { imagePath: 'Win2016/Datacenter.json' })], store, now);
+    const names = plan.actions.map((a) => (a.kind === 'save' ? `${a.vm.name}:${a.image.imageName}:${a.replaces?.blobName ?? ''}` : a.kind));
+    assert.deepEqual(names, ['dc-a:Win2016_Datacenter-Nov-24-2026:', 'dc-b:Win2016_Datacenter-Nov-24-2026A:Win2016_Datacenter-Nov-24-2026.vhd']);
+    assert.deepEqual(plan.discard, [failed]);
   });
 
   it('deletes failed copies no VM redoes, and leaves pending copies of unknown disks alone', () => {
