@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { type FactoryImage, toBlobMetadata } from '../../core/factoryImages';
 import type { StateSnapshot } from '../../local-azure/control';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
-import { describeRun, runTaskProcess, startTask, type TaskRun } from '../scenarios/retire/taskProcess';
+import { describeRun, runTaskProcess, startTask, type TaskRun } from '../helpers/taskProcess';
 
 const LAB = 'Factory';
 /**
@@ -72,6 +72,9 @@ describe('CleanUpFactory against the local Azure', function () {
     assert.ok(r.issues.some((i) => i.code === 'IF5004' && /VM 'stranger'/.test(i.message) && /add the FactoryIgnore tag if it belongs here/i.test(i.message)));
     assert.ok(r.issues.some((i) => i.code === 'IF5005' && /VM 'sql-unsaved'/.test(i.message)));
     assert.equal(r.result, 'Failed');
+    assert.match(r.summary ?? '', /\| broken-tagged \| Windows\/SQL\.json \| delete \| provisioning failed \(IF5003\) \| deleted \|/, r.summary);
+    assert.match(r.summary ?? '', /\| stranger \|  \| keep \| has neither the ImagePath nor the FactoryIgnore tag \(IF5004\) \| kept \|/, r.summary);
+    assert.deepEqual(r.progress.at(-1), 100);
   });
 
   it('a second run changes nothing more', async () => {

@@ -5,7 +5,7 @@ import type { LabSnapshot, StateSnapshot } from '../../local-azure/control';
 import type { ScenarioLab } from '../../local-azure/scenario';
 import { removeConfiguration } from '../fixtures/config/configurationFolder';
 import { type LocalAzureProcess, type MetricsSnapshot, startLocalAzure } from '../helpers/localAzure';
-import { type StartedTask, type TaskRun, describeRun, startTask } from '../scenarios/retire/taskProcess';
+import { type StartedTask, type TaskRun, describeRun, startTask } from '../helpers/taskProcess';
 import {
   FACTORY,
   FACTORY_ID,

@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import type { StateSnapshot } from '../../local-azure/control';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
 import { CONFIGURATION, EXPECTED_DELETIONS, expectedSurvivors, FACTORY, IMAGES_TO_SAVE, SCENARIO_FILE } from '../scenarios/retire/expected';
-import { describeRun, runTaskProcess, startTask, type TaskRun } from '../scenarios/retire/taskProcess';
+import { describeRun, runTaskProcess, startTask, type TaskRun } from '../helpers/taskProcess';
 
 /** What every lab holds: custom image names per lab, and the factory store's blob names. */
 function holdings(state: StateSnapshot): Record<string, string[]> {
@@ -85,6 +85,15 @@ describe('RetireImages against the local Azure', function () {
     assert.ok(r.lines.some((l) => /^Factory image store .*1 blob\(s\) that are not factory images left alone/.test(l)), describeRun(r));
     // No custom image is left half-deleted.
     for (const lab of state.labs) for (const image of lab.customImages) assert.equal(image.provisioningState, 'Succeeded', `${lab.name}/${image.name}`);
+  });
+
+  it('the summary lists every place and every deletion with its outcome', async () => {
+    // The run above left the failed deletion; this dry run's summary shows it as still to delete.
+    const r = await run({ dryRun: 'true' });
+    const summary = r.summary ?? '';
+    assert.match(summary, /\| lab 'Test' \(subscription [^)]+\) \| 0 \| 4 \| 1 \| 1 to delete \|/, summary);
+    assert.match(summary, /\| lab 'Locked' \(subscription [^)]+\) \| - \| - \| - \| not read completely: left as it was \|/, summary);
+    assert.match(summary, /\| Windows_SQL-Nov-15-2026 \| Windows\/SQL\.json \| lab 'Test' [^|]+\| older \| would be deleted \|/, summary);
   });
 
   it('a second run deletes what failed, and nothing else', async () => {

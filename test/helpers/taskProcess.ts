@@ -6,7 +6,7 @@ import * as path from 'node:path';
 /**
  * Runs a built task (tasks/<Task>/index.js) as the agent does: a Node process with INPUT_* variables,
  * the service connection's ENDPOINT_* variables and AGENT_TEMPDIRECTORY, and reads back its logging
- * commands: result, issues, output variables.
+ * commands: result, issues, output variables, the summary, progress.
  */
 export interface TaskIssue {
   type: string;
@@ -22,6 +22,9 @@ export interface TaskRun {
   resultMessage?: string;
   issues: TaskIssue[];
   outputs: Record<string, string>;
+  /** The markdown the task uploaded as its summary. */
+  summary?: string;
+  progress: number[];
   /** Lines that are not logging commands. */
   lines: string[];
   stdout: string;
@@ -33,7 +36,7 @@ export interface StartedTask {
   done: Promise<TaskRun>;
 }
 
-const root = path.resolve(__dirname, '../../../..');
+const root = path.resolve(__dirname, '../../..');
 
 export function startTask(
   task: string,
@@ -44,7 +47,9 @@ export function startTask(
   const script = path.join(root, 'tasks', task, 'index.js');
   if (!fs.existsSync(script)) throw new Error(`${script} is not built; run npm run build first`);
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), `${task}-agent-`));
-  const childEnv: Record<string, string | undefined> = { ...process.env, ...env, AGENT_TEMPDIRECTORY: temp };
+  // Inputs and service connections come only from the arguments, never from the test's own environment.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(INPUT_|ENDPOINT_|SECRET_)/i.test(key)));
+  const childEnv: Record<string, string | undefined> = { ...inherited, ...env, AGENT_TEMPDIRECTORY: temp };
   for (const [name, value] of Object.entries(inputs)) childEnv[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   const child = spawn(process.execPath, [script], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -63,8 +68,11 @@ export function startTask(
   const done = new Promise<TaskRun>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (exitCode, killedBy) => {
-      fs.rmSync(temp, { recursive: true, force: true });
-      resolve({ exitCode, killedBy, stdout, stderr, ...parseLog(stdout) });
+      try {
+        resolve({ exitCode, killedBy, stdout, stderr, ...parseLog(stdout) });
+      } finally {
+        fs.rmSync(temp, { recursive: true, force: true });
+      }
     });
   });
   return { child, done };
@@ -74,8 +82,10 @@ export function runTaskProcess(task: string, inputs: Record<string, string>, env
   return startTask(task, inputs, env).done;
 }
 
-function parseLog(stdout: string): Pick<TaskRun, 'result' | 'resultMessage' | 'issues' | 'outputs' | 'lines'> {
-  const run: Pick<TaskRun, 'result' | 'resultMessage' | 'issues' | 'outputs' | 'lines'> = { issues: [], outputs: {}, lines: [] };
+type Log = Pick<TaskRun, 'result' | 'resultMessage' | 'issues' | 'outputs' | 'summary' | 'progress' | 'lines'>;
+
+function parseLog(stdout: string): Log {
+  const run: Log = { issues: [], outputs: {}, progress: [], lines: [] };
   for (const line of stdout.split(/\r?\n/)) {
     const match = /^##vso\[([^\s\]]+)(?:\s([^\]]*))?\](.*)$/.exec(line);
     if (!match) {
@@ -95,6 +105,10 @@ function parseLog(stdout: string): Pick<TaskRun, 'result' | 'resultMessage' | 'i
       run.issues.push({ type: properties.type, code: properties.code, message: data });
     } else if (match[1] === 'task.setvariable' && properties.variable) {
       run.outputs[properties.variable] = data;
+    } else if (match[1] === 'task.uploadsummary') {
+      run.summary = fs.readFileSync(data, 'utf8');
+    } else if (match[1] === 'task.setprogress') {
+      run.progress.push(Number(properties.value));
     }
   }
   return run;
