@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { FaultRule } from './faults';
 import type { Scenario, ScenarioSettings } from './scenario';
 import { DEFAULT_CONNECTION_ID, startLocalAzure, type LocalAzure, type LocalAzureOptions } from './server';
@@ -197,7 +198,7 @@ async function main(): Promise<void> {
   }
 
   try {
-    azure = await startLocalAzure({ scenario: cli.scenario!, port: cli.port, blobPort: cli.blobPort, host: cli.host, caDir: cli.caDir });
+    azure = await startLocalAzure({ scenario: cli.scenario!, port: cli.port, blobPort: cli.blobPort, host: cli.host, caDir: path.resolve(cli.caDir) });
   } catch (error) {
     if (error instanceof ScenarioError) {
       process.stderr.write(`local-azure: ${error.message}\n`);
