@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { type FactoryImage, fromBlobMetadata } from '../../core/factoryImages';
 import type { StateSnapshot } from '../../local-azure/control';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
@@ -160,6 +161,20 @@ describe('SnapImagesFromVMs against the local Azure', function () {
       assert.equal(run.outputs.SavedImageNames, `Linux_CentOS-${today}`);
       assert.deepEqual(state.diskGrants, [disk.diskName], 'the grant the task could not revoke, and no other');
     });
+  });
+
+  it('runs end to end from the scenario file of the README and demo', async () => {
+    const azure = await startLocalAzure({ scenario: path.join(__dirname, '..', '..', '..', 'test', 'scenarios', 'snap', 'factory.json') });
+    try {
+      const run = await runSnapTask(azure.env, { DevTestLabName: LAB });
+      assert.equal(run.result, 'SucceededWithIssues', run.stdout);
+      assert.match(run.outputs.SavedImageNames ?? '', new RegExp(`^Linux_Ubuntu-18_04-${stamp()},Win2016_Datacenter-${stamp()}A?$`));
+      const state = await azure.state();
+      assert.equal(factory(state).blobs.length, 4);
+      assert.deepEqual(state.diskGrants, []);
+    } finally {
+      await azure.stop();
+    }
   });
 
   describe('copies that fail or are stopped', () => {
