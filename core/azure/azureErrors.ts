@@ -108,7 +108,7 @@ export function describeAzureError(error: unknown, what: string, options: Descri
   }
 
   const record = retryRecordOf(e.request as never);
-  const attempts = record && record.attempts > 1 ? ` after ${record.attempts} attempts` : '';
+  const attempts = record && record.attempts > 1 && record.lastStatus === status ? ` after ${record.attempts} attempts` : '';
   if (status === 429) {
     return new FactoryError(ErrorCodes.AzureRequestFailed, `${what} failed: Azure kept throttling the requests${attempts}.`, {
       fix: 'Lower maxConcurrentJobs, or run when the subscription is less busy; the next run picks up where this one stopped.',

@@ -44,6 +44,8 @@ export const armRetryPolicyName = 'imageFactoryArmRetryPolicy';
 export interface RetryRecord {
   attempts: number;
   throttledWaitMs: number;
+  /** HTTP status of the last answer, to tell a retried failure from one made up later (a failed long-running operation). */
+  lastStatus?: number;
 }
 
 const records = new WeakMap<PipelineRequest, RetryRecord>();
@@ -74,6 +76,7 @@ export function armRetryPolicy(options: ArmRetryOptions = {}): PipelinePolicy {
           error = e;
           response = e.response;
         }
+        record.lastStatus = response?.status;
         if (request.abortSignal?.aborted) throw new AbortError('The operation was aborted.');
 
         const throttleWait = throttlingDelay(response, retryDelayInMs, maxRetryDelayInMs, record.attempts);
