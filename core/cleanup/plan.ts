@@ -78,7 +78,7 @@ function decide(vm: CleanupVm, input: CleanupPlanInput): VmDecision {
       issue: {
         severity: 'error',
         code: ErrorCodes.VmProvisioningFailed,
-        message: `${where} failed provisioning, so it is deleted.`,
+        message: `${where} failed provisioning; CleanUpFactory deletes it so the next factory run starts clean.`,
         fix: `Look at the lab's activity log for why '${vm.name}' failed (a template, an artifact or a quota), fix it, and create the VM again.`,
       },
     };
