@@ -151,15 +151,8 @@ async function snapshot(options: ControlOptions): Promise<StateSnapshot> {
   };
 }
 
-export interface LabSnapshot {
+export interface LabSnapshot extends Pick<Lab, 'subscriptionId' | 'resourceGroup' | 'name' | 'location' | 'storageAccount' | 'denyAccess' | 'tags'> {
   id: string;
-  subscriptionId: string;
-  resourceGroup: string;
-  name: string;
-  location: string;
-  storageAccount: string;
-  denyAccess: boolean;
-  tags: Record<string, string>;
   vms: {
     name: string;
     id: string;

@@ -86,6 +86,11 @@ export interface DiskGrant {
   expiresAt: number;
 }
 
+/** Whether the VM's OS disk has a read SAS that has not ended. */
+export function diskGrantActive(vm: LabVm): boolean {
+  return !!vm.diskGrant && vm.diskGrant.expiresAt > Date.now();
+}
+
 export interface LabVm {
   name: string;
   tags: Record<string, string>;

@@ -89,13 +89,7 @@ function grantAccess(request: ArmRequest): Reply {
     );
   }
   const { context } = request;
-  const op = context.operations.start({
-    provider: 'Microsoft.Compute',
-    subscriptionId: lab.subscriptionId,
-    location: lab.location,
-    operationId: request.operationId,
-    path: request.url.pathname,
-    apiVersion: request.apiVersion,
+  const op = context.operations.startFor(request, lab, 'Microsoft.Compute', {
     durationMs: context.state.settings.lroDurationMs,
     failure: { code: 'InternalOperationError', message: `Granting access to disk '${vm.diskName}' failed.` },
     complete: async () => {
@@ -110,13 +104,7 @@ function grantAccess(request: ArmRequest): Reply {
 function revokeAccess(request: ArmRequest): Reply {
   const { lab, vm } = resolveCompute(request, 'disk');
   const { context } = request;
-  const op = context.operations.start({
-    provider: 'Microsoft.Compute',
-    subscriptionId: lab.subscriptionId,
-    location: lab.location,
-    operationId: request.operationId,
-    path: request.url.pathname,
-    apiVersion: request.apiVersion,
+  const op = context.operations.startFor(request, lab, 'Microsoft.Compute', {
     durationMs: context.state.settings.lroDurationMs,
     failure: { code: 'InternalOperationError', message: `Revoking access to disk '${vm.diskName}' failed.` },
     complete: () => {

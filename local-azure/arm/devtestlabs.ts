@@ -3,6 +3,7 @@ import { ArmError, type Reply } from '../http';
 import {
   CUSTOM_IMAGE_NAME,
   CUSTOM_IMAGE_NAME_HINT,
+  diskGrantActive,
   findByName,
   labVmId,
   same,
@@ -200,7 +201,7 @@ function deleteVm(request: ArmRequest): Reply {
   const lab = resolveLab(request, { asParent: true });
   const vm = findByName(lab.vms, request.params.name);
   if (!vm) return { status: 204 };
-  if (vm.diskGrant && vm.diskGrant.expiresAt > Date.now()) {
+  if (diskGrantActive(vm)) {
     throw conflict(
       `The virtual machine '${vm.name}' cannot be deleted while its OS disk '${vm.diskName}' has an active SAS (disk state ActiveSAS). Revoke the disk access (endGetAccess) first.`,
       'OperationNotAllowed',
@@ -209,13 +210,7 @@ function deleteVm(request: ArmRequest): Reply {
   const { context } = request;
   const previous = vm.provisioningState;
   vm.provisioningState = 'Deleting';
-  const op = context.operations.start({
-    provider: 'Microsoft.DevTestLab',
-    subscriptionId: lab.subscriptionId,
-    location: lab.location,
-    operationId: request.operationId,
-    path: request.url.pathname,
-    apiVersion: request.apiVersion,
+  const op = context.operations.startFor(request, lab, 'Microsoft.DevTestLab', {
     durationMs: context.state.settings.lroDurationMs,
     failure: { code: 'VmDeletionFailed', message: `Deleting virtual machine '${vm.name}' in lab '${lab.name}' failed.` },
     complete: () => {
@@ -237,20 +232,14 @@ function powerVm(request: ArmRequest, action: 'start' | 'stop'): Reply {
   if (vm.provisioningState !== 'Succeeded') {
     throw conflict(`The virtual machine '${vm.name}' is in provisioning state ${vm.provisioningState}; it can be started or stopped only when it is Succeeded.`);
   }
-  if (action === 'start' && vm.diskGrant && vm.diskGrant.expiresAt > Date.now()) {
+  if (action === 'start' && diskGrantActive(vm)) {
     throw conflict(`The virtual machine '${vm.name}' cannot start while its OS disk '${vm.diskName}' has an active SAS. Revoke the disk access first.`, 'OperationNotAllowed');
   }
   const [transition, final] = action === 'start' ? (['starting', 'running'] as const) : (['deallocating', 'deallocated'] as const);
   if (vm.powerState === final) return { status: 200 };
   const previous = vm.powerState;
   vm.powerState = transition;
-  const op = context.operations.start({
-    provider: 'Microsoft.DevTestLab',
-    subscriptionId: lab.subscriptionId,
-    location: lab.location,
-    operationId: request.operationId,
-    path: request.url.pathname,
-    apiVersion: request.apiVersion,
+  const op = context.operations.startFor(request, lab, 'Microsoft.DevTestLab', {
     durationMs: context.state.settings.lroDurationMs,
     complete: () => {
       vm.powerState = final;
@@ -329,13 +318,7 @@ async function createOrUpdateCustomImage(request: ArmRequest): Promise<Reply> {
   if (!existing) lab.customImages.push(image);
 
   const { context } = request;
-  const op = context.operations.start({
-    provider: 'Microsoft.DevTestLab',
-    subscriptionId: lab.subscriptionId,
-    location: lab.location,
-    operationId: request.operationId,
-    path: request.url.pathname,
-    apiVersion: request.apiVersion,
+  const op = context.operations.startFor(request, lab, 'Microsoft.DevTestLab', {
     durationMs: context.state.settings.customImageDurationMs,
     failure: {
       code: 'ResourceDeploymentFailure',
@@ -431,13 +414,7 @@ function deleteCustomImage(request: ArmRequest): Reply {
   const { context } = request;
   const previous = image.provisioningState;
   image.provisioningState = 'Deleting';
-  const op = context.operations.start({
-    provider: 'Microsoft.DevTestLab',
-    subscriptionId: lab.subscriptionId,
-    location: lab.location,
-    operationId: request.operationId,
-    path: request.url.pathname,
-    apiVersion: request.apiVersion,
+  const op = context.operations.startFor(request, lab, 'Microsoft.DevTestLab', {
     durationMs: context.state.settings.lroDurationMs,
     failure: { code: 'InternalServerError', message: `Deleting custom image '${image.name}' in lab '${lab.name}' failed.` },
     complete: () => {

@@ -61,6 +61,24 @@ export class Operations {
     private readonly baseUrl: () => string,
   ) {}
 
+  /** Starts an operation for an ARM request on a resource of `lab` (its subscription and location). */
+  startFor(
+    request: { operationId: string; url: URL; apiVersion: string },
+    lab: { subscriptionId: string; location: string },
+    provider: Provider,
+    spec: Pick<OperationSpec, 'durationMs' | 'complete' | 'onFailure' | 'failure'>,
+  ): AsyncOperation {
+    return this.start({
+      provider,
+      subscriptionId: lab.subscriptionId,
+      location: lab.location,
+      operationId: request.operationId,
+      path: request.url.pathname,
+      apiVersion: request.apiVersion,
+      ...spec,
+    });
+  }
+
   start(spec: OperationSpec): AsyncOperation {
     let durationMs = spec.durationMs;
     const slow = this.faults.take(spec.operationId, spec.path, ['slowLro']);

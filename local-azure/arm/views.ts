@@ -1,6 +1,7 @@
 import {
   computeVmId,
   customImageId,
+  diskGrantActive,
   diskId,
   labId,
   labVmId,
@@ -180,7 +181,7 @@ export function instanceView(vm: LabVm): Record<string, unknown> {
 
 /** Disk states as Compute reports them: a disk of an allocated VM is Attached, of a deallocated one Reserved. */
 export function diskState(vm: LabVm): string {
-  if (vm.diskGrant && vm.diskGrant.expiresAt > Date.now()) return 'ActiveSAS';
+  if (diskGrantActive(vm)) return 'ActiveSAS';
   return vm.powerState === 'deallocated' ? 'Reserved' : 'Attached';
 }
 
