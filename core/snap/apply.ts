@@ -108,21 +108,21 @@ export async function applySnap(plan: SnapPlan, options: ApplySnapOptions): Prom
         const durationMs = clock() - started;
         Object.assign(outcome, { status: 'saved', sizeBytes, durationMs, message: `saved as '${action.image.imageName}'` });
         reporter.info(`${label}: saved, ${formatBytes(sizeBytes)} in ${formatDuration(durationMs)}.`);
+        progress.finish(jobIndex);
       } catch (error) {
         if (isAbortError(error) || (poolSignal.aborted && !isFactoryError(error))) {
-          Object.assign(outcome, { status: 'cancelled', message: 'cancelled before it was saved' });
+          Object.assign(outcome, { status: 'cancelled', message: 'stopped before it was saved' });
         } else {
           const issue = reportError(reporter, error, `${label} was not saved`);
           Object.assign(outcome, { status: 'failed', message: `[${issue.code}] ${issue.message}` });
+          progress.finish(jobIndex);
         }
-      } finally {
-        progress.finish(jobIndex);
       }
     },
     { signal },
   );
   results.forEach((result, jobIndex) => {
-    if (result.status === 'not-started') Object.assign(outcomes[jobs[jobIndex].index], { status: 'cancelled', message: 'cancelled before it started' });
+    if (result.status === 'not-started') Object.assign(outcomes[jobs[jobIndex].index], { status: 'cancelled', message: 'not started' });
   });
   return outcomes;
 }
