@@ -163,10 +163,16 @@ describe('RetireImages cancelled, then killed half-way', function () {
   });
 
   it('killed with deletions in flight, then run again, ends in the same state as an uninterrupted run', async () => {
-    const first = startTask('RetireImages', inputs, azure.env);
-    assert.ok((await untilDeleting()) > 0, 'no deletion was seen in flight');
-    // Let this run's own deletions start (those the cancelled run left are in flight already).
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    let planned!: () => void;
+    const planPrinted = new Promise<void>((resolve) => (planned = resolve));
+    const first = startTask('RetireImages', inputs, azure.env, {
+      onLine: (line) => {
+        if (line.startsWith('Retirement plan')) planned();
+      },
+    });
+    await Promise.race([planPrinted, first.done.then((r) => assert.fail(`ended before its plan was printed: ${describeRun(r)}`))]);
+    // The plan is printed and deletions begin: each custom image deletion takes 3 s, so they are in flight.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     first.child.kill('SIGKILL');
     const killed = await first.done;
     assert.equal(killed.killedBy, 'SIGKILL');
