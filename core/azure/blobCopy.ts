@@ -186,7 +186,9 @@ export function nextPollDelay(state: PollState, bounds: { minMs?: number; maxMs?
   let delay: number;
   if (state.bytesPerMs && state.bytesPerMs > 0 && state.totalBytes > 0) {
     const remainingMs = Math.max(0, state.totalBytes - state.copiedBytes) / state.bytesPerMs;
-    delay = remainingMs * 1.05 + minMs;
+    // Far from the end, look a little early and correct the estimate; close to it, look just after. The last look
+    // then lands about minMs after the end, where looking at 105 % of the estimate would be 5 % of the copy late.
+    delay = remainingMs > 10 * minMs ? remainingMs * 0.9 : remainingMs + minMs;
     if (state.observedMs !== undefined) delay = Math.min(delay, Math.max(FIRST_POLL_MS, 2 * state.observedMs));
   } else {
     delay = state.previousDelayMs ? state.previousDelayMs * 2 : FIRST_POLL_MS;
