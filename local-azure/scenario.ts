@@ -1,7 +1,7 @@
 import type { FaultRule } from './faults';
 
 /**
- * The starting state of the local Azure. Documented in README ("Scenario files"); every field but
+ * The starting state of the local Azure. Documented in docs/local-azure.md ("Scenario files"); every field but
  * `labs` has a default, so a scenario says only what matters to it.
  */
 export interface Scenario {
