@@ -106,33 +106,37 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
     faults,
     metrics,
   });
-  // Starting the blob service must not leave an unhandled rejection if listening fails first.
-  blobStarting.catch(() => undefined);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  baseUrl = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
-
-  let blob: BlobService;
+  let blob: BlobService | undefined;
   try {
-    blob = await blobStarting;
-    await seedBlobs(state, blob);
+    await Promise.all([
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port ?? 0, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      }),
+      blobStarting.then((started) => {
+        blob = started;
+      }),
+    ]);
+    baseUrl = `https://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`;
+    await seedBlobs(state, blob!);
   } catch (error) {
+    // Whatever did start is stopped again, so a failed start leaves nothing listening.
     server.close();
+    await blobStarting.then((started) => started.stop()).catch(() => undefined);
+    if (temporaryDir) fs.rmSync(temporaryDir, { recursive: true, force: true });
     throw error;
   }
+  const blobService = blob!;
 
-  const resourceManager = new ResourceManager({ state, blob, operations, faults, baseUrl: () => baseUrl }, identity);
+  const resourceManager = new ResourceManager({ state, blob: blobService, operations, faults, baseUrl: () => baseUrl }, identity);
   const subscriptionId = state.subscriptions[0]?.subscriptionId;
   const info = () => ({
     armUrl: baseUrl,
     authorityUrl: baseUrl,
-    blobUrl: blob.url,
+    blobUrl: blobService.url,
     tenantId: state.tenantId,
     subscriptionId,
     caCertPath,
@@ -151,7 +155,7 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
     const url = new URL(req.url ?? '/', baseUrl);
     await operations.settleDue();
     if (/^\/__local\//i.test(url.pathname) && !identity.operationOf(req.method ?? 'GET', url.pathname)) {
-      writeReply(res, await handleControl(req, url, { state, blob, faults, metrics, operations, info }));
+      writeReply(res, await handleControl(req, url, { state, blob: blobService, faults, metrics, operations, info }));
       return;
     }
     const identityOperation = identity.operationOf(req.method ?? 'GET', url.pathname);
@@ -173,7 +177,7 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
   return {
     armUrl: baseUrl,
     authorityUrl: baseUrl,
-    blobUrl: blob.url,
+    blobUrl: blobService.url,
     caCertPath,
     tenantId: state.tenantId,
     principal: state.defaultPrincipal,
@@ -202,7 +206,7 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
       if (stopped) return;
       stopped = true;
       server.closeAllConnections();
-      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), blob.stop()]);
+      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), blobService.stop()]);
       if (temporaryDir) fs.rmSync(temporaryDir, { recursive: true, force: true });
     },
   };
