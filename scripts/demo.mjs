@@ -1,24 +1,63 @@
-// The quick start: runs the factory's stages on the sample configuration, each through the same runner and
-// log rendering as `npm run task`, and stops at the first stage that fails.
+// The quick start: runs the whole image factory on the sample configuration against the embedded local Azure
+// (local-azure/scenarios/demo.json: a factory lab with golden-image VMs and three target labs in two
+// subscriptions). Each stage runs as the agent runs it, through the same runner and log rendering as
+// `npm run task`; the demo stops at the first stage that fails and always stops the local Azure.
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runTask } from './run-task.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
+const require = createRequire(import.meta.url);
+const { startLocalAzure } = require(join(root, 'out', 'test', 'helpers', 'localAzure.js'));
+
 const configuration = join(root, 'Configuration');
+const scenario = join(root, 'local-azure', 'scenarios', 'demo.json');
+const factory = { DevTestLabName: 'ImageFactory' };
 
 const stages = [
   { title: 'Validate the configuration', task: 'ValidateLabsJson', inputs: { ConfigurationLocation: configuration } },
+  { title: 'Save the factory VMs as generalized VHDs', task: 'SnapImagesFromVMs', inputs: { ...factory } },
+  { title: 'Distribute the images to the target labs', task: 'DistributeImages', inputs: { ConfigurationLocation: configuration, ...factory } },
+  { title: 'Clean up the factory VMs', task: 'CleanUpFactory', inputs: { ...factory } },
+  { title: 'Retire old images (keep 2 per image path)', task: 'RetireImages', inputs: { ConfigurationLocation: configuration, ImagesToSave: '2', ...factory } },
 ];
 
+console.log('Starting the local Azure (Resource Manager, identity and blob storage on loopback)...');
+const azure = await startLocalAzure({ scenario });
+console.log(`  Resource Manager: ${azure.armUrl}\n  Blob storage:     ${azure.blobUrl}`);
+
+const outcomes = [];
 let exitCode = 0;
-for (const [index, stage] of stages.entries()) {
-  console.log(`\n== ${index + 1}/${stages.length} ${stage.title} (${stage.task}) ==`);
-  const { result, exitCode: stageExit } = await runTask(stage.task, stage.inputs);
-  if (stageExit !== 0) {
-    console.log(`\nThe demo stopped: ${stage.task} ended ${result ?? 'without a result'}.`);
-    exitCode = stageExit;
-    break;
+try {
+  for (const [index, stage] of stages.entries()) {
+    console.log(`\n== ${index + 1}/${stages.length} ${stage.title} (${stage.task}) ==`);
+    const started = Date.now();
+    const { result, exitCode: stageExit } = await runTask(stage.task, stage.inputs, { env: azure.env });
+    outcomes.push({ stage: stage.task, result: result ?? 'no result', seconds: (Date.now() - started) / 1000 });
+    if (stageExit !== 0) {
+      console.log(`\nThe demo stopped: ${stage.task} ended ${result ?? 'without a result'}.`);
+      exitCode = stageExit;
+      break;
+    }
   }
+  printSummary(outcomes, await azure.state());
+} finally {
+  await azure.stop();
 }
 process.exitCode = exitCode;
+
+function printSummary(outcomes, state) {
+  console.log('\n== Summary ==');
+  for (const { stage, result, seconds } of outcomes) console.log(`  ${stage.padEnd(20)} ${result.padEnd(20)} ${seconds.toFixed(1)} s`);
+  console.log('\nWhat the labs hold now:');
+  for (const lab of state.labs) {
+    const images = lab.customImages.map((image) => image.name).sort();
+    const vhds = lab.blobs.map((blob) => blob.name).sort();
+    console.log(`  ${lab.name} (${lab.subscriptionId.slice(0, 8)}…)`);
+    if (lab.vms.length) console.log(`    VMs:           ${lab.vms.map((vm) => vm.name).join(', ')}`);
+    console.log(`    custom images: ${images.length ? images.join(', ') : '(none)'}`);
+    if (vhds.length) console.log(`    stored VHDs:   ${vhds.join(', ')}`);
+  }
+  console.log(`  Disk access still granted: ${state.diskGrants.length ? state.diskGrants.join(', ') : 'none'}`);
+}
