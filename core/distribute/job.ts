@@ -257,32 +257,9 @@ function createCustomImage(env: JobEnvironment): Step<JobState> {
     async run(state, signal) {
       const { job } = state;
       if (state.alreadyCreated) return;
-      const client = env.azure.devTestLabs(job.lab.subscriptionId).customImages;
       const vhdUrl = state.container!.getBlobClient(state.blobName).url;
-      const body: CustomImage = {
-        vhd: {
-          imageName: vhdUrl,
-          sysPrep: job.image.generalized && job.image.osType === 'Windows',
-          osType: job.image.osType,
-        },
-        description: job.image.description || `${job.image.imagePath}, made by the image factory.`,
-        author: `Image factory ${env.factory.name}`,
-        tags: customImageTags(job.image, env.factory.id),
-      };
       state.createSent = true;
-      let result: CustomImage;
-      try {
-        result = await client.beginCreateOrUpdateAndWait(job.lab.resourceGroup, job.lab.name, job.image.imageName, body, {
-          updateIntervalInMs: env.azure.pollIntervalMs,
-          abortSignal: signal,
-        });
-      } catch (error) {
-        if (isAbortError(error) || signal.aborted) throw error;
-        throw customImageFailed(job, error);
-      }
-      if (result.provisioningState && result.provisioningState !== 'Succeeded') {
-        throw customImageFailed(job, new Error(`it ended ${result.provisioningState}`));
-      }
+      const result = await putCustomImage(env, job, vhdUrl, signal);
       state.customImageId = result.id;
     },
     async cleanup(state, outcome) {
@@ -290,6 +267,39 @@ function createCustomImage(env: JobEnvironment): Step<JobState> {
       await deleteCustomImage(env, state.job);
     },
   };
+}
+
+/**
+ * Creates the custom image of `job` from the VHD at `vhdUrl` (a blob of the lab's storage, no SAS) and
+ * waits for it; throws CustomImageFailed when Azure refuses it or it ends in any state but Succeeded.
+ */
+export async function putCustomImage(env: Pick<JobEnvironment, 'azure' | 'factory'>, job: DistributionJob, vhdUrl: string, signal: AbortSignal): Promise<CustomImage> {
+  const body: CustomImage = {
+    vhd: {
+      imageName: vhdUrl,
+      sysPrep: job.image.generalized && job.image.osType === 'Windows',
+      osType: job.image.osType,
+    },
+    description: job.image.description || `${job.image.imagePath}, made by the image factory.`,
+    author: `Image factory ${env.factory.name}`,
+    tags: customImageTags(job.image, env.factory.id),
+  };
+  let result: CustomImage;
+  try {
+    result = await env.azure
+      .devTestLabs(job.lab.subscriptionId)
+      .customImages.beginCreateOrUpdateAndWait(job.lab.resourceGroup, job.lab.name, job.image.imageName, body, {
+        updateIntervalInMs: env.azure.pollIntervalMs,
+        abortSignal: signal,
+      });
+  } catch (error) {
+    if (isAbortError(error) || signal.aborted) throw error;
+    throw customImageFailed(job, error);
+  }
+  if (result.provisioningState && result.provisioningState !== 'Succeeded') {
+    throw customImageFailed(job, new Error(`it ended ${result.provisioningState}`));
+  }
+  return result;
 }
 
 function customImageFailed(job: DistributionJob, error: unknown): FactoryError {
