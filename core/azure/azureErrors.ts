@@ -35,6 +35,19 @@ export function describeAzureError(error: unknown, what: string, options: Descri
     return new FactoryError(ErrorCodes.AzureRequestFailed, `${what} was cancelled.`, { subject, cause: error });
   }
 
+  const failedOperation = failedOperationOf(e);
+  if (failedOperation) {
+    return new FactoryError(
+      ErrorCodes.AzureRequestFailed,
+      `${what} failed: Azure reports the operation Failed (${failedOperation.code}). ${redactUrls(failedOperation.message)}`,
+      {
+        fix: "Read Azure's message above: it names what went wrong. Run again once it is resolved; the next run picks up where this one stopped.",
+        subject,
+        cause: error,
+      },
+    );
+  }
+
   if (e.name === 'AuthenticationError' || e.name === 'CredentialUnavailableError' || /AADSTS\d+/.test(detail)) {
     return new FactoryError(ErrorCodes.AuthenticationFailed, `${what} failed: signing in to Microsoft Entra ID failed. ${detail}`, {
       fix: 'Check the service connection: its secret or certificate may be wrong or expired, or its tenant may be wrong.',
@@ -174,6 +187,7 @@ export function isAzureError(error: unknown): boolean {
     e.name === 'CredentialUnavailableError' ||
     e.name === 'AggregateAuthenticationError' ||
     typeof e.statusCode === 'number' ||
+    failedOperationOf(e) !== undefined ||
     networkProblem(e) !== undefined
   );
 }
@@ -206,6 +220,16 @@ function azureCodeAndMessage(e: ErrorShape): { code?: string; message?: string }
   }
   if (!code && e.response?.headers?.get('x-ms-error-code')) code = e.response.headers.get('x-ms-error-code');
   return { code, message };
+}
+
+/**
+ * A long-running operation that ended Failed: the SDK's poller reports it as a plain Error whose message
+ * carries the operation's error code and message, with no status code (the status answer was a 200).
+ */
+function failedOperationOf(e: ErrorShape): { code: string; message: string } | undefined {
+  const match = /^The long-running operation has failed\. ([^\s.]+)\. ([\s\S]*)$/.exec(e.message ?? '');
+  if (!match || e.statusCode !== undefined) return undefined;
+  return { code: match[1], message: match[2].trim() };
 }
 
 /** Action and scope from Resource Manager's AuthorizationFailed message. */

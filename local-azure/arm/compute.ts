@@ -98,7 +98,7 @@ function grantAccess(request: ArmRequest): Reply {
       return { accessSAS };
     },
   });
-  return { status: 202, headers: context.operations.startHeaders(op, { asyncOperation: false }) };
+  return { status: 202, headers: context.operations.startHeaders(op) };
 }
 
 function revokeAccess(request: ArmRequest): Reply {
@@ -113,5 +113,5 @@ function revokeAccess(request: ArmRequest): Reply {
       return undefined;
     },
   });
-  return { status: 202, headers: context.operations.startHeaders(op, { asyncOperation: false }) };
+  return { status: 202, headers: context.operations.startHeaders(op) };
 }

@@ -223,7 +223,7 @@ function deleteVm(request: ArmRequest): Reply {
       vm.provisioningState = previous === 'Deleting' ? 'Failed' : previous;
     },
   });
-  return { status: 202, headers: context.operations.startHeaders(op, { asyncOperation: true }) };
+  return { status: 202, headers: context.operations.startHeaders(op) };
 }
 
 function powerVm(request: ArmRequest, action: 'start' | 'stop'): Reply {
@@ -249,7 +249,7 @@ function powerVm(request: ArmRequest, action: 'start' | 'stop'): Reply {
       vm.powerState = previous;
     },
   });
-  return { status: 202, headers: context.operations.startHeaders(op, { asyncOperation: true }) };
+  return { status: 202, headers: context.operations.startHeaders(op) };
 }
 
 // ---- custom images ------------------------------------------------------------------------------
@@ -339,7 +339,7 @@ async function createOrUpdateCustomImage(request: ArmRequest): Promise<Reply> {
   });
   return {
     status: existing ? 200 : 201,
-    headers: context.operations.startHeaders(op, { asyncOperation: true }),
+    headers: context.operations.startHeaders(op),
     body: customImageView(lab, image),
   };
 }
@@ -426,7 +426,7 @@ function deleteCustomImage(request: ArmRequest): Reply {
       image.provisioningState = previous === 'Deleting' ? 'Failed' : previous;
     },
   });
-  return { status: 202, headers: context.operations.startHeaders(op, { asyncOperation: true }) };
+  return { status: 202, headers: context.operations.startHeaders(op) };
 }
 
 // ---- body checks --------------------------------------------------------------------------------

@@ -159,11 +159,14 @@ export class Operations {
       : `${this.locationUrl(op)}/operationResults/${op.id}?api-version=${op.spec.apiVersion}`;
   }
 
-  /** Headers of the 201/202 answer that starts `op`. */
-  startHeaders(op: AsyncOperation, options: { asyncOperation: boolean }): Record<string, string> {
-    const headers: Record<string, string> = { Location: this.resultUrl(op), ...this.retryAfter() };
-    if (options.asyncOperation) headers['Azure-AsyncOperation'] = this.statusUrl(op);
-    return headers;
+  /**
+   * Headers of the 201/202 answer that starts `op`. DevTest Labs and Compute both name the status resource
+   * (Azure-AsyncOperation) as well as the Location: clients follow the status, which answers 200 with
+   * `Failed` and the error when the operation fails, where the Location would answer the error's own
+   * status (a 500 that clients retry for a minute before they report it).
+   */
+  startHeaders(op: AsyncOperation): Record<string, string> {
+    return { 'Azure-AsyncOperation': this.statusUrl(op), Location: this.resultUrl(op), ...this.retryAfter() };
   }
 
   retryAfter(): Record<string, string> {

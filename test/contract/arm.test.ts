@@ -518,7 +518,7 @@ describe('local Resource Manager: DevTest Labs and Compute contract', function (
       assert.match(disk.managedBy, /\/providers\/Microsoft\.Compute\/virtualMachines\/Win2016-Base$/);
     });
 
-    it('grants read access (202 + Location, then accessSAS) that reads the disk bytes, and revokes it', async () => {
+    it('grants read access (202 + Location and Azure-AsyncOperation; the Location then gives accessSAS) that reads the disk bytes, and revokes it', async () => {
       const diskPath = `/subscriptions/${SUB}/resourceGroups/${base.rg}/providers/Microsoft.Compute/disks/${base.disk}`;
       const started = await arm('POST', `${diskPath}/beginGetAccess?api-version=${DISKS}`, { body: { access: 'Read', durationInSeconds: 300, fileFormat: 'VHD' } });
       assert.equal(started.status, 202, started.text);
@@ -545,6 +545,35 @@ describe('local Resource Manager: DevTest Labs and Compute contract', function (
       assert.equal((await clients.compute.disks.get(base.rg, base.disk)).diskState, 'Reserved');
       assert.deepEqual((await azure.state()).diskGrants, []);
       await assert.rejects(reader.getProperties(), (e: { statusCode?: number }) => e.statusCode === 403, 'a revoked SAS reads nothing');
+    });
+
+    it('names the operation status (Azure-AsyncOperation), which answers 200 InProgress, then 200 Failed with the error', async () => {
+      await azure.setFaults([{ operation: 'Disks_GrantAccess', kind: 'lroFailed', code: 'DiskServiceInternalError', count: 1 }]);
+      const diskPath = `/subscriptions/${SUB}/resourceGroups/${base.rg}/providers/Microsoft.Compute/disks/${base.disk}`;
+      const started = await arm('POST', `${diskPath}/beginGetAccess?api-version=${DISKS}`, { body: { access: 'Read', durationInSeconds: 300 } });
+      assert.equal(started.status, 202, started.text);
+      const statusUrl = started.headers['azure-asyncoperation'] as string;
+      assert.match(statusUrl, new RegExp(`^${azure.armUrl}/subscriptions/${SUB}/providers/Microsoft\\.Compute/locations/westus2/operations/[0-9a-f-]{36}\\?api-version=${DISKS}$`));
+      assert.equal(new URL(started.headers.location as string).searchParams.get('monitor'), 'true');
+
+      const running = await arm('GET', statusUrl);
+      assert.equal(running.status, 200);
+      assert.equal((running.json as { status: string }).status, 'InProgress');
+      let status: RawResponse = running;
+      for (let i = 0; i < 100 && (status.json as { status: string }).status === 'InProgress'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        status = await arm('GET', statusUrl);
+      }
+      assert.equal(status.status, 200, 'a failed operation is an answer, not a server error');
+      const body = status.json as { name: string; status: string; startTime: string; endTime: string; error: { code: string; message: string } };
+      assert.equal(body.status, 'Failed');
+      assert.equal(body.error.code, 'DiskServiceInternalError');
+      assert.match(body.error.message, new RegExp(base.disk));
+      assert.ok(body.startTime && body.endTime && body.name);
+      // The Location, read once the operation has ended, is the error itself.
+      const result = await arm('GET', started.headers.location as string);
+      assert.equal(armError(result).code, 'DiskServiceInternalError');
+      assert.deepEqual((await azure.state()).diskGrants, []);
     });
 
     it('grants and revokes through the SDK LROs, and refuses a disk of a running VM with 409', async () => {

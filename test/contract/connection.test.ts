@@ -271,6 +271,73 @@ describe('connection layer against the local Azure', function () {
     assert.equal((await azure.metrics()).byOperation.Labs_GenerateUploadUri, 3);
   });
 
+  describe('long-running operations that end Failed', () => {
+    // Each fails at once with Azure's error: an operation status of Failed is an answer, not something to retry.
+    const FAST_MS = 3000;
+
+    async function expectFailedOperation(what: string, run: () => Promise<unknown>, code: string): Promise<FactoryError> {
+      const started = Date.now();
+      const error = await expectFactoryError(callAzure(what, run), ErrorCodes.AzureRequestFailed);
+      const took = Date.now() - started;
+      assert.ok(took < FAST_MS, `failed after ${took} ms`);
+      assert.match(error.message, new RegExp(code));
+      assert.match(error.message, new RegExp(`^${what} failed`));
+      assert.doesNotMatch(error.message, /HTTP 5\d\d|attempts/, error.message);
+      assert.ok(!reporter.debugLines.some((line) => /retry \d+ of/.test(line)), `nothing was retried: ${reporter.debugLines.join('\n')}`);
+      return error;
+    }
+
+    async function factoryDisk(): Promise<{ resourceGroup: string; name: string }> {
+      const lab = await context.labs.find(SUB, 'ImageFactory');
+      const vm = await context.devTestLabs(SUB).virtualMachines.get(lab.resourceGroup, lab.name, 'Win2016-Base', { expand: 'properties($expand=computeVm)' });
+      return parseId(vm.computeVm!.osDiskId!);
+    }
+
+    it('a disk access grant or revoke', async () => {
+      const disk = await factoryDisk();
+      const compute = context.compute(SUB);
+      await azure.setFaults([{ operation: 'Disks_GrantAccess', kind: 'lroFailed', code: 'DiskServiceInternalError', count: 1 }]);
+      const grant = () =>
+        compute.disks.beginGrantAccessAndWait(disk.resourceGroup, disk.name, { access: 'Read', durationInSeconds: 600 }, { updateIntervalInMs: context.pollIntervalMs });
+      const error = await expectFailedOperation(`Granting read access to disk '${disk.name}'`, grant, 'DiskServiceInternalError');
+      assert.match(error.message, /Granting access to disk .* failed/, 'quotes the message Azure gave');
+      assert.equal((await compute.disks.get(disk.resourceGroup, disk.name)).diskState, 'Reserved', 'a failed grant grants nothing');
+
+      await grant();
+      await azure.setFaults([{ operation: 'Disks_RevokeAccess', kind: 'lroFailed', count: 1 }]);
+      const revoke = () => compute.disks.beginRevokeAccessAndWait(disk.resourceGroup, disk.name, { updateIntervalInMs: context.pollIntervalMs });
+      await expectFailedOperation(`Revoking read access to disk '${disk.name}'`, revoke, 'InternalOperationError');
+      await revoke();
+      assert.equal((await compute.disks.get(disk.resourceGroup, disk.name)).diskState, 'Reserved');
+    });
+
+    it('a custom image creation or deletion, and a VM deletion', async () => {
+      const lab = await context.labs.find(SUB, 'TeamLab');
+      const dtl = context.devTestLabs(SUB);
+      const uploadUri = await context.labs.storage(lab).uploadUri('failing-image.vhd');
+      await sasBlobClient(uploadUri).getPageBlobClient().create(1024 * 1024);
+      const image = { vhd: { imageName: withoutQuery(uploadUri), osType: 'Windows' as const } };
+      const options = { updateIntervalInMs: context.pollIntervalMs };
+
+      await azure.setFaults([{ operation: 'CustomImages_CreateOrUpdate', kind: 'lroFailed', code: 'ImageCreationFailed', count: 1 }]);
+      const create = () => dtl.customImages.beginCreateOrUpdateAndWait(lab.resourceGroup, lab.name, 'failing-image', image, options);
+      await expectFailedOperation(`Creating custom image 'failing-image'`, create, 'ImageCreationFailed');
+      assert.equal((await dtl.customImages.get(lab.resourceGroup, lab.name, 'failing-image')).provisioningState, 'Failed');
+
+      await azure.setFaults([{ operation: 'CustomImages_Delete', kind: 'lroFailed', count: 1 }]);
+      const remove = () => dtl.customImages.beginDeleteAndWait(lab.resourceGroup, lab.name, 'failing-image', options);
+      await expectFailedOperation(`Deleting custom image 'failing-image'`, remove, 'InternalServerError');
+      await remove();
+
+      await azure.addVm('TeamLab', { name: 'Doomed', powerState: 'deallocated' });
+      await azure.setFaults([{ operation: 'VirtualMachines_Delete', kind: 'lroFailed', count: 1 }]);
+      const deleteVm = () => dtl.virtualMachines.beginDeleteAndWait(lab.resourceGroup, lab.name, 'Doomed', options);
+      await expectFailedOperation(`Deleting VM 'Doomed'`, deleteVm, 'VmDeletionFailed');
+      await deleteVm();
+      await (await context.labs.storage(lab).containerClient()).deleteBlob('failing-image.vhd');
+    });
+  });
+
   it('says the secret is wrong when it is', async () => {
     const env = { ...azure.env };
     for (const key of Object.keys(env)) {

@@ -8,7 +8,7 @@ import {
   type PipelineResponse,
   RestError,
 } from '@azure/core-rest-pipeline';
-import { describeAzureError, parseAuthorizationFailure, redactUrls } from '../../core/azure/azureErrors';
+import { describeAzureError, isAzureError, parseAuthorizationFailure, redactUrls } from '../../core/azure/azureErrors';
 import { MAX_POLL_MS, MIN_POLL_MS, nextPollDelay, parseCopyProgress } from '../../core/azure/blobCopy';
 import { describeSignInError } from '../../core/azure/credentials';
 import { containerUrlFromUploadUri, maskSas, withoutQuery } from '../../core/azure/labs';
@@ -227,6 +227,19 @@ describe('Azure errors for users', () => {
     );
     assert.equal(error.code, ErrorCodes.AuthenticationFailed);
     assert.match(error.fix!, /tenant/);
+  });
+
+  it("quotes the error of a long-running operation that ended Failed, which the SDK's poller reports without a status", () => {
+    const failed = new Error(
+      "The long-running operation has failed. ResourceDeploymentFailure. The resource operation completed with terminal provisioning state 'Failed'. Image from https://a.blob.core.windows.net/uploads/x.vhd?sig=SECRET.",
+    );
+    assert.ok(isAzureError(failed));
+    const error = describeAzureError(failed, "Creating custom image 'img' in lab 'Lab1'");
+    assert.equal(error.code, ErrorCodes.AzureRequestFailed);
+    assert.match(error.message, /^Creating custom image 'img' in lab 'Lab1' failed: Azure reports the operation Failed \(ResourceDeploymentFailure\)\. The resource operation completed/);
+    assert.doesNotMatch(error.message, /SECRET/);
+    assert.equal(error.cause, failed);
+    assert.ok(!isAzureError(new Error('The long-running operation has failed to be written in our own code')), 'a defect keeps its stack');
   });
 
   it('keeps SAS queries out of messages', () => {
