@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { FaultRule } from './faults';
 import type { Scenario, ScenarioSettings } from './scenario';
-import { DEFAULT_CONNECTION_ID, startLocalAzure, type LocalAzure, type LocalAzureOptions } from './server';
+import { startLocalAzure, type LocalAzure, type LocalAzureOptions } from './server';
+import { CONNECTION_SCHEMES, type ConnectionScheme, DEFAULT_CONNECTION_ID } from './serviceConnection';
 import { loadScenarioFile, ScenarioError } from './state';
 
 /**
@@ -58,6 +59,10 @@ Options:
   --host <address>         address to listen on (default 127.0.0.1)
   --ca-dir <dir>           keep and reuse the CA here (default .local-azure/ca)
   --connection-id <id>     service connection id in the variable names (default ${DEFAULT_CONNECTION_ID})
+  --scheme <scheme>        how the service connection signs in: ${CONNECTION_SCHEMES.join(', ')}
+                           (default ServicePrincipal, with a secret)
+  --client-id <id>         the scenario principal to sign in as (default: the first), or with
+                           ManagedServiceIdentity a user-assigned identity (default: system-assigned)
   --env-file <file>        also write the export lines to this file
   --exit-on-stdin-close    stop when standard input closes
   --ipc                    started by a test harness: report readiness to the parent process and
@@ -71,13 +76,15 @@ interface CliOptions {
   host?: string;
   caDir: string;
   connectionId: string;
+  scheme: ConnectionScheme;
+  clientId?: string;
   envFile?: string;
   exitOnStdinClose: boolean;
   ipc: boolean;
 }
 
 function parseArgs(argv: string[]): CliOptions {
-  const options: CliOptions = { caDir: '.local-azure/ca', connectionId: DEFAULT_CONNECTION_ID, exitOnStdinClose: false, ipc: false };
+  const options: CliOptions = { caDir: '.local-azure/ca', connectionId: DEFAULT_CONNECTION_ID, scheme: 'ServicePrincipal', exitOnStdinClose: false, ipc: false };
   const value = (i: number, name: string): string => {
     const v = argv[i + 1];
     if (v === undefined || v.startsWith('--')) fail(`${name} needs a value.`);
@@ -109,6 +116,16 @@ function parseArgs(argv: string[]): CliOptions {
       case '--connection-id':
         options.connectionId = value(i++, arg);
         break;
+      case '--scheme': {
+        const scheme = value(i++, arg);
+        const known = CONNECTION_SCHEMES.find((s) => s.toLowerCase() === scheme.toLowerCase());
+        if (!known) fail(`--scheme must be one of ${CONNECTION_SCHEMES.join(', ')}, not '${scheme}'.`);
+        options.scheme = known;
+        break;
+      }
+      case '--client-id':
+        options.clientId = value(i++, arg);
+        break;
       case '--env-file':
         options.envFile = value(i++, arg);
         break;
@@ -138,6 +155,19 @@ function fail(message: string): never {
 
 function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function describeScheme(scheme: ConnectionScheme, clientId: string | undefined): string {
+  switch (scheme) {
+    case 'ServicePrincipal':
+      return 'service principal with a secret';
+    case 'ServicePrincipalCertificate':
+      return 'service principal with a certificate made for this run';
+    case 'WorkloadIdentityFederation':
+      return 'workload identity federation';
+    case 'ManagedServiceIdentity':
+      return clientId ? `user-assigned managed identity ${clientId}` : 'system-assigned managed identity';
+  }
 }
 
 async function main(): Promise<void> {
@@ -206,7 +236,15 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const lines = Object.entries(azure.env(cli.connectionId)).map(([key, value]) => `export ${key}=${shellQuote(value)}`);
+  let env: Record<string, string>;
+  try {
+    env = await azure.connectionEnv({ connectionId: cli.connectionId, scheme: cli.scheme, clientId: cli.clientId });
+  } catch (error) {
+    process.stderr.write(`local-azure: ${(error as Error).message}\n`);
+    await azure.stop();
+    process.exit(2);
+  }
+  const lines = Object.entries(env).map(([key, value]) => `export ${key}=${shellQuote(value)}`);
   const subscriptions = azure.state.subscriptions.map((s) => s.subscriptionId).join(', ');
   const text = [
     `# Local Azure for scenario ${cli.scenario}`,
@@ -214,7 +252,7 @@ async function main(): Promise<void> {
     `#   Blob storage:                   ${azure.blobUrl}`,
     `#   Tenant ${azure.tenantId}; subscriptions ${subscriptions}`,
     `#   State: curl --cacert ${azure.caCertPath} ${azure.armUrl}/__local/state`,
-    '# Environment for a task (service connection ' + cli.connectionId + '):',
+    `# Environment for a task (service connection ${cli.connectionId}, ${describeScheme(cli.scheme, cli.clientId)}):`,
     ...lines,
     '# Running; Ctrl+C stops it.',
     '',

@@ -5,6 +5,7 @@ import { diskState } from './arm/views';
 import type { FaultPlan, FaultRule } from './faults';
 import { ArmError, parseJsonBody, readBody, type Reply } from './http';
 import type { Metrics } from './metrics';
+import { CONNECTION_SCHEMES, type ConnectionOptions, type ConnectionScheme } from './serviceConnection';
 import type { ScenarioCustomImage, ScenarioVhd, ScenarioVm } from './scenario';
 import {
   checkVhd,
@@ -36,6 +37,8 @@ export interface ControlOptions {
   metrics: Metrics;
   operations: Operations;
   info: () => Record<string, unknown>;
+  /** The environment of a service connection with the given scheme (see LocalAzure.connectionEnv). */
+  connectionEnv: (options: ConnectionOptions & { connectionId?: string }) => Promise<Record<string, string>>;
 }
 
 export async function handleControl(req: IncomingMessage, url: URL, options: ControlOptions): Promise<Reply> {
@@ -57,6 +60,25 @@ async function dispatch(req: IncomingMessage, url: URL, options: ControlOptions)
 
   if (path === '/__local/info' && method === 'GET') return ok(options.info());
   if (path === '/__local/state' && method === 'GET') return ok(await snapshot(options));
+  if (path === '/__local/env' && method === 'GET') {
+    const scheme = url.searchParams.get('scheme') ?? 'ServicePrincipal';
+    if (!(CONNECTION_SCHEMES as readonly string[]).includes(scheme)) {
+      throw new ArmError(400, 'InvalidScheme', `scheme must be one of ${CONNECTION_SCHEMES.join(', ')}.`);
+    }
+    const param = (name: string) => url.searchParams.get(name) ?? undefined;
+    try {
+      return ok(
+        await options.connectionEnv({
+          scheme: scheme as ConnectionScheme,
+          clientId: param('clientId'),
+          connectionId: param('connectionId'),
+          subscriptionId: param('subscriptionId'),
+        }),
+      );
+    } catch (error) {
+      throw new ArmError(400, 'InvalidConnection', (error as Error).message);
+    }
+  }
   if (path === '/__local/metrics' && method === 'GET') return ok(metrics.snapshot());
   if (path === '/__local/metrics/reset' && method === 'POST') {
     metrics.reset();
@@ -123,6 +145,8 @@ export interface StateSnapshot {
   settings: Settings;
   subscriptions: { subscriptionId: string; displayName: string }[];
   principals: { clientId: string; objectId: string; displayName: string }[];
+  /** The machine's managed identities. */
+  managedIdentities: { type: string; clientId: string; objectId: string; displayName: string }[];
   labs: LabSnapshot[];
   /** Disks with a live read SAS. */
   diskGrants: string[];
@@ -138,6 +162,7 @@ async function snapshot(options: ControlOptions): Promise<StateSnapshot> {
     settings: state.settings,
     subscriptions: state.subscriptions,
     principals: state.principals.map(({ clientId, objectId, displayName }) => ({ clientId, objectId, displayName })),
+    managedIdentities: state.managedIdentities.map(({ managedIdentity, clientId, objectId, displayName }) => ({ type: managedIdentity!, clientId, objectId, displayName })),
     labs: await Promise.all(state.labs.map((lab) => snapshotLab(options, lab))),
     diskGrants: blob.activeDiskGrants(),
     operations: operations.running().map((op) => ({

@@ -30,6 +30,11 @@ export type TokenCheck =
 export const ARM_AUDIENCES = ['https://management.core.windows.net/', 'https://management.azure.com/'];
 export const STORAGE_AUDIENCES = ['https://storage.azure.com/'];
 
+/** The App Service identity endpoint's API version, the one ManagedIdentityCredential sends. */
+export const MANAGED_IDENTITY_API_VERSION = '2019-08-01';
+/** Path of the machine's identity endpoint (IDENTITY_ENDPOINT). */
+export const MANAGED_IDENTITY_PATH = '/__local/identity/token';
+
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const FEDERATION_TOKEN_LIFETIME_SECONDS = 600;
 
@@ -40,6 +45,8 @@ export interface IdentityOptions {
   baseUrl: () => string;
   /** The bearer token a job presents to ask for a federation token (System.AccessToken). */
   jobAccessToken: string;
+  /** The secret the machine's identity endpoint expects in X-IDENTITY-HEADER (IDENTITY_HEADER). */
+  identityHeader: string;
 }
 
 export class IdentityAuthority {
@@ -49,6 +56,7 @@ export class IdentityAuthority {
   private readonly kid: string;
   private readonly baseUrl: () => string;
   private readonly jobAccessToken: string;
+  private readonly identityHeader: string;
 
   constructor(options: IdentityOptions) {
     this.state = options.state;
@@ -57,6 +65,7 @@ export class IdentityAuthority {
     this.kid = createHash('sha256').update(this.publicKey.export({ type: 'spki', format: 'der' })).digest('base64url').slice(0, 27);
     this.baseUrl = options.baseUrl;
     this.jobAccessToken = options.jobAccessToken;
+    this.identityHeader = options.identityHeader;
   }
 
   /** Issuer of the access tokens of `tenant`, as its openid-configuration states it. */
@@ -72,6 +81,7 @@ export class IdentityAuthority {
   /** The identity operation a path names, for metrics and faults; undefined when it is not an identity path. */
   operationOf(method: string, pathname: string): string | undefined {
     if (/^\/__local\/oidc\//i.test(pathname) || /^\/__local\/oidctoken$/i.test(pathname)) return 'Federation';
+    if (pathname.toLowerCase() === MANAGED_IDENTITY_PATH) return 'ManagedIdentity';
     if (/^\/[^/]+\/(v2\.0\/)?\.well-known\/openid-configuration$/i.test(pathname)) return 'OpenIdConfiguration';
     if (/^\/[^/]+\/discovery\/(v2\.0\/)?keys$/i.test(pathname)) return 'Jwks';
     if (/^\/[^/]+\/oauth2\/(v2\.0\/)?token$/i.test(pathname)) return 'Token';
@@ -95,6 +105,10 @@ export class IdentityAuthority {
       });
     }
     if (/^\/__local\/oidc\/keys$/i.test(pathname)) return json(200, this.jwks());
+    if (pathname.toLowerCase() === MANAGED_IDENTITY_PATH) {
+      if (method !== 'GET') return json(405, { statusCode: 405, message: 'Use GET.' });
+      return this.managedIdentityToken(req, url);
+    }
     if (/^\/__local\/oidctoken$/i.test(pathname)) {
       if (method !== 'POST') return json(405, { message: 'Use POST.' });
       // Azure DevOps' oidctoken API: the job's access token authorizes, the service connection is in the
@@ -216,11 +230,21 @@ export class IdentityAuthority {
       return aadError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
     }
 
+    const { accessToken, lifetime } = this.accessToken(principal, resource.resource, method === 'secret' ? '1' : '2');
+    return {
+      status: 200,
+      headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
+      body: { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken },
+    };
+  }
+
+  /** An access token of `principal` for `resource`, living `tokenLifetimeSeconds`. */
+  private accessToken(principal: Principal, resource: string, appidacr: '0' | '1' | '2'): { accessToken: string; lifetime: number; expiresOn: number } {
     const lifetime = this.state.settings.tokenLifetimeSeconds;
     const now = Math.floor(Date.now() / 1000);
     const claims: AccessTokenClaims = {
-      aud: resource.resource,
-      iss: this.issuer(tenant),
+      aud: resource,
+      iss: this.issuer(),
       iat: now,
       nbf: now,
       exp: now + lifetime,
@@ -229,16 +253,51 @@ export class IdentityAuthority {
       sub: principal.objectId,
       appid: principal.clientId,
       azp: principal.clientId,
-      appidacr: method === 'secret' ? '1' : '2',
+      appidacr,
       idtyp: 'app',
       uti: randomUUID().replace(/-/g, '').slice(0, 22),
       ver: '2.0',
     };
-    const accessToken = signJwt(claims, this.privateKey, { kid: this.kid });
+    return { accessToken: signJwt(claims, this.privateKey, { kid: this.kid }), lifetime, expiresOn: now + lifetime };
+  }
+
+  /**
+   * The machine's identity endpoint in the shape of App Service's (API 2019-08-01), which
+   * `ManagedIdentityCredential` uses when IDENTITY_ENDPOINT and IDENTITY_HEADER are set:
+   * GET ?api-version=2019-08-01&resource=<resource id>[&client_id=<user-assigned>] with the header
+   * X-IDENTITY-HEADER. Errors are App Service's: `{statusCode, message, correlationId}`.
+   */
+  private managedIdentityToken(req: IncomingMessage, url: URL): Reply {
+    const fail = (status: number, message: string): Reply => ({ status, body: { statusCode: status, message, correlationId: randomUUID() } });
+    if (req.headers['x-identity-header'] !== this.identityHeader) return fail(401, 'The X-IDENTITY-HEADER header is missing or does not match IDENTITY_HEADER.');
+    const version = url.searchParams.get('api-version');
+    if (version !== MANAGED_IDENTITY_API_VERSION) {
+      return fail(400, `The api-version '${version ?? ''}' is not supported; use ${MANAGED_IDENTITY_API_VERSION}.`);
+    }
+    const resource = url.searchParams.get('resource');
+    if (!resource) return fail(400, "The query parameter 'resource' is required.");
+    if (!this.knownResource(resource)) {
+      return fail(
+        400,
+        `AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${this.state.tenantId}. You might have sent your authentication request to the wrong tenant.`,
+      );
+    }
+    if (url.searchParams.has('mi_res_id')) return fail(400, 'Only client_id and object_id name a user-assigned identity here.');
+    const clientId = url.searchParams.get('client_id') ?? undefined;
+    const objectId = url.searchParams.get('object_id') ?? url.searchParams.get('principal_id') ?? undefined;
+    const identity = this.state.findManagedIdentity({ clientId, objectId });
+    if (!identity) {
+      return fail(
+        400,
+        clientId || objectId
+          ? 'No User Assigned or Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId.'
+          : 'No system-assigned managed identity is enabled for this resource.',
+      );
+    }
+    const { accessToken, expiresOn } = this.accessToken(identity, resource, '2');
     return {
       status: 200,
-      headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
-      body: { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken },
+      body: { access_token: accessToken, expires_on: String(expiresOn), resource, token_type: 'Bearer', client_id: identity.clientId },
     };
   }
 
@@ -266,12 +325,14 @@ export class IdentityAuthority {
       700027,
       `The certificate with identifier used to sign the client assertion is not registered on application ${principal.clientId}.`,
     );
-    if (!principal.certificatePem) return { error: notRegistered };
-    const thumbprints = certificateThumbprints(principal.certificatePem);
     const sha1 = jwt.header.x5t;
     const sha256 = jwt.header['x5t#S256'];
-    if (sha1 !== thumbprints.sha1 && sha256 !== thumbprints.sha256) return { error: notRegistered };
-    if (!verifyJwtSignature(jwt, new X509Certificate(principal.certificatePem).publicKey)) {
+    const certificate = principal.certificates.find((pem) => {
+      const thumbprints = certificateThumbprints(pem);
+      return sha1 === thumbprints.sha1 || sha256 === thumbprints.sha256;
+    });
+    if (!certificate) return { error: notRegistered };
+    if (!verifyJwtSignature(jwt, new X509Certificate(certificate).publicKey)) {
       return { error: aadError(401, 'invalid_client', 700027, 'Client assertion failed signature validation.') };
     }
     const audiences = Array.isArray(jwt.payload.aud) ? jwt.payload.aud : [jwt.payload.aud];

@@ -9,6 +9,11 @@ export interface Scenario {
   tenantId?: string;
   /** Service principals that may sign in. Default: one, `factory`, with a fixed id and secret. */
   principals?: ScenarioPrincipal[];
+  /**
+   * The managed identities of the machine a task runs on, served by its identity endpoint. Default: a
+   * system-assigned and a user-assigned identity, both with fixed ids; `[]` for a machine without any.
+   */
+  managedIdentities?: ScenarioManagedIdentity[];
   /** Subscriptions that exist. Default: those the labs name. */
   subscriptions?: { subscriptionId: string; displayName?: string }[];
   labs: ScenarioLab[];
@@ -29,6 +34,15 @@ export interface ScenarioPrincipal {
    * Default: the local OIDC issuer with subject `sc://LocalOrg/ImageFactory/LocalAzure`.
    */
   federatedCredentials?: ScenarioFederatedCredential[];
+}
+
+export interface ScenarioManagedIdentity {
+  type: 'SystemAssigned' | 'UserAssigned';
+  /** Its client id: how a service connection names a user-assigned identity. Default: derived from the type. */
+  clientId?: string;
+  /** Object id (`oid` in its tokens). Default: derived from clientId. */
+  objectId?: string;
+  displayName?: string;
 }
 
 export interface ScenarioFederatedCredential {

@@ -9,14 +9,20 @@ import { Operations } from './arm/operations';
 import { ResourceManager } from './arm/resourceManager';
 import { UPLOADS_CONTAINER } from './arm/devtestlabs';
 import { DISKS_ACCOUNT, DISKS_CONTAINER, startBlobService, type BlobService } from './blob/blobService';
-import { createRsaKeyPair, issueServerCertificate, loadOrCreateCa } from './certs';
+import { createClientCertificate, createRsaKeyPair, issueServerCertificate, loadOrCreateCa } from './certs';
 import { handleControl } from './control';
 import { FaultPlan, type FaultRule } from './faults';
 import { ArmError, writeReply, type Reply } from './http';
-import { IdentityAuthority, STORAGE_AUDIENCES } from './identity';
+import { IdentityAuthority, MANAGED_IDENTITY_PATH, STORAGE_AUDIENCES } from './identity';
 import { Metrics } from './metrics';
 import type { Scenario } from './scenario';
-import { AzureState, DEFAULT_FEDERATED_SUBJECT, loadScenarioFile, vhdSizeBytes, type Principal } from './state';
+import {
+  type ConnectionOptions,
+  DEFAULT_CONNECTION_ID,
+  serviceConnectionEnv,
+  type ServiceConnectionEnv,
+} from './serviceConnection';
+import { AzureState, loadScenarioFile, vhdSizeBytes, type Principal } from './state';
 
 /**
  * The local Azure: Resource Manager (DevTest Labs, Compute) and the identity authority on one HTTPS
@@ -36,9 +42,6 @@ export interface LocalAzureOptions {
   host?: string;
 }
 
-/** The service connection variables a task reads, as the Azure Pipelines agent sets them. */
-export type ServiceConnectionEnv = Record<string, string>;
-
 export interface LocalAzure {
   readonly armUrl: string;
   readonly authorityUrl: string;
@@ -52,17 +55,20 @@ export interface LocalAzure {
   readonly metrics: Metrics;
   /**
    * ENDPOINT_* variables for an AzureRM service connection `connectionId` (default LocalAzure), plus
-   * NODE_EXTRA_CA_CERTS; by default a service principal with its secret.
+   * NODE_EXTRA_CA_CERTS and what the scheme needs from the machine and the job; by default a service
+   * principal with its secret.
    */
-  env(connectionId?: string, options?: { clientId?: string; subscriptionId?: string; scheme?: ConnectionScheme }): ServiceConnectionEnv;
+  env(connectionId?: string, options?: ConnectionOptions): ServiceConnectionEnv;
+  /**
+   * A certificate credential for the principal `clientId` (default: the first): registers a new
+   * certificate on it and returns the PEM of its private key and certificate, as the connection holds it.
+   */
+  createCertificateCredential(clientId?: string): Promise<string>;
+  /** `env`, with a certificate credential made for ServicePrincipalCertificate when none is given. */
+  connectionEnv(options?: ConnectionOptions & { connectionId?: string }): Promise<ServiceConnectionEnv>;
   stop(): Promise<void>;
 }
 
-export const DEFAULT_CONNECTION_ID = 'LocalAzure';
-/** The environment name the service connection carries: not a public cloud, so its URLs are used as given. */
-export const ENVIRONMENT_NAME = 'LocalAzure';
-/** Federation token subjects name the service connection, as Azure DevOps' do: `sc://<org>/<project>/<connection>`. */
-const FEDERATED_SUBJECT_PREFIX = DEFAULT_FEDERATED_SUBJECT.slice(0, DEFAULT_FEDERATED_SUBJECT.lastIndexOf('/') + 1);
 
 export async function startLocalAzure(options: LocalAzureOptions): Promise<LocalAzure> {
   const scenario = typeof options.scenario === 'string' ? loadScenarioFile(options.scenario) : options.scenario;
@@ -84,7 +90,9 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
   let baseUrl = '';
   // The job access token a pipeline would have: it authorizes requests for federation tokens.
   const jobAccessToken = randomBytes(24).toString('base64url');
-  const identity = new IdentityAuthority({ state, signingKey, baseUrl: () => baseUrl, jobAccessToken });
+  // The machine's secret for its identity endpoint (IDENTITY_HEADER), new at each start as on a host.
+  const identityHeader = randomBytes(24).toString('base64url');
+  const identity = new IdentityAuthority({ state, signingKey, baseUrl: () => baseUrl, jobAccessToken, identityHeader });
   const operations = new Operations(state.settings, faults, () => baseUrl);
 
   const server = https.createServer({ key: certificate.keyPem, cert: certificate.certPem, keepAlive: true });
@@ -141,6 +149,7 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
     subscriptionId,
     caCertPath,
     principals: state.principals.map(({ clientId, objectId, displayName }) => ({ clientId, objectId, displayName })),
+    managedIdentities: state.managedIdentities.map(({ managedIdentity, clientId, objectId, displayName }) => ({ type: managedIdentity, clientId, objectId, displayName })),
   });
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -155,7 +164,7 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
     const url = new URL(req.url ?? '/', baseUrl);
     await operations.settleDue();
     if (/^\/__local\//i.test(url.pathname) && !identity.operationOf(req.method ?? 'GET', url.pathname)) {
-      writeReply(res, await handleControl(req, url, { state, blob: blobService, faults, metrics, operations, info }));
+      writeReply(res, await handleControl(req, url, { state, blob: blobService, faults, metrics, operations, info, connectionEnv }));
       return;
     }
     const identityOperation = identity.operationOf(req.method ?? 'GET', url.pathname);
@@ -173,6 +182,57 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
     writeReply(res, identityOperation ? await identity.handle(req, url) : await resourceManager.handle(req, url));
   }
 
+  function env(connectionId = DEFAULT_CONNECTION_ID, envOptions: ConnectionOptions = {}): ServiceConnectionEnv {
+    const scheme = envOptions.scheme ?? 'ServicePrincipal';
+    const common = {
+      connectionId,
+      armUrl: baseUrl,
+      authorityUrl: baseUrl,
+      tenantId: state.tenantId,
+      subscriptionId: envOptions.subscriptionId ?? subscriptionId,
+      caCertPath: caCertPath!,
+    };
+    if (scheme === 'ManagedServiceIdentity') {
+      if (envOptions.clientId && !state.findManagedIdentity({ clientId: envOptions.clientId })) {
+        throw new Error(`The machine has no user-assigned identity ${envOptions.clientId}.`);
+      }
+      return serviceConnectionEnv({
+        ...common,
+        scheme,
+        userAssignedClientId: envOptions.clientId,
+        identityEndpoint: `${baseUrl}${MANAGED_IDENTITY_PATH}`,
+        identityHeader,
+      });
+    }
+    const principal = envOptions.clientId ? state.findPrincipal(envOptions.clientId) : state.defaultPrincipal;
+    if (!principal) throw new Error(`The scenario has no principal ${envOptions.clientId}.`);
+    return serviceConnectionEnv({
+      ...common,
+      scheme,
+      principal,
+      certificatePem: envOptions.certificatePem,
+      oidcRequestUri: `${baseUrl}/__local/oidctoken`,
+      jobAccessToken,
+      federationIssuer: identity.federationIssuer,
+    });
+  }
+
+  async function createCertificateCredential(clientId = state.defaultPrincipal.clientId): Promise<string> {
+    const principal = state.findPrincipal(clientId);
+    if (!principal) throw new Error(`The scenario has no principal ${clientId}.`);
+    const certificate = await createClientCertificate(principal.displayName);
+    state.addCertificate(principal.clientId, certificate.certPem);
+    return `${certificate.keyPem}\n${certificate.certPem}`;
+  }
+
+  async function connectionEnv(options: ConnectionOptions & { connectionId?: string } = {}): Promise<ServiceConnectionEnv> {
+    const { connectionId, ...connection } = options;
+    if (connection.scheme === 'ServicePrincipalCertificate' && !connection.certificatePem) {
+      connection.certificatePem = await createCertificateCredential(connection.clientId);
+    }
+    return env(connectionId, connection);
+  }
+
   let stopped = false;
   return {
     armUrl: baseUrl,
@@ -185,23 +245,9 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
     state,
     faults,
     metrics,
-    env(connectionId = DEFAULT_CONNECTION_ID, envOptions = {}) {
-      const principal = envOptions.clientId ? state.findPrincipal(envOptions.clientId) : state.defaultPrincipal;
-      if (!principal) throw new Error(`The scenario has no principal ${envOptions.clientId}.`);
-      return serviceConnectionEnv({
-        connectionId,
-        armUrl: baseUrl,
-        authorityUrl: baseUrl,
-        tenantId: state.tenantId,
-        principal,
-        subscriptionId: envOptions.subscriptionId ?? subscriptionId,
-        caCertPath: caCertPath!,
-        scheme: envOptions.scheme,
-        oidcRequestUri: `${baseUrl}/__local/oidctoken`,
-        jobAccessToken,
-        federationIssuer: identity.federationIssuer,
-      });
-    },
+    env,
+    createCertificateCredential,
+    connectionEnv,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -260,66 +306,3 @@ const DEFAULT_FAULT_CODES: Record<number, string> = {
   503: 'ServiceUnavailable',
   504: 'GatewayTimeout',
 };
-
-export type ConnectionScheme = 'ServicePrincipal' | 'WorkloadIdentityFederation';
-
-export interface ServiceConnectionValues {
-  connectionId: string;
-  scheme?: ConnectionScheme;
-  armUrl: string;
-  authorityUrl: string;
-  tenantId: string;
-  principal: Principal;
-  subscriptionId?: string;
-  caCertPath: string;
-  /** For workload identity federation: where the job asks for an OIDC token, and its access token. */
-  oidcRequestUri?: string;
-  jobAccessToken?: string;
-  federationIssuer?: string;
-}
-
-/**
- * The variables the agent sets for an AzureRM service connection: URL, authorization (as JSON and as
- * single parameters), data, plus the CA a Node task must trust. With a service principal and secret, or
- * with workload identity federation (then also the job's OIDC request URL and access token).
- */
-export function serviceConnectionEnv(values: ServiceConnectionValues): ServiceConnectionEnv {
-  const id = values.connectionId;
-  const scheme = values.scheme ?? 'ServicePrincipal';
-  const parameters: Record<string, string> =
-    scheme === 'ServicePrincipal'
-      ? {
-          authenticationType: 'spnKey',
-          serviceprincipalid: values.principal.clientId,
-          serviceprincipalkey: values.principal.clientSecret ?? '',
-          tenantid: values.tenantId,
-        }
-      : {
-          serviceprincipalid: values.principal.clientId,
-          tenantid: values.tenantId,
-          workloadIdentityFederationIssuer: values.federationIssuer ?? '',
-          workloadIdentityFederationSubject: `${FEDERATED_SUBJECT_PREFIX}${id}`,
-        };
-  const env: ServiceConnectionEnv = {
-    [`ENDPOINT_URL_${id}`]: `${values.armUrl}/`,
-    [`ENDPOINT_AUTH_${id}`]: JSON.stringify({ scheme, parameters }),
-    [`ENDPOINT_AUTH_SCHEME_${id}`]: scheme,
-    [`ENDPOINT_DATA_${id}_ENVIRONMENT`]: ENVIRONMENT_NAME,
-    [`ENDPOINT_DATA_${id}_ENVIRONMENTAUTHORITYURL`]: `${values.authorityUrl}/`,
-    [`ENDPOINT_DATA_${id}_ACTIVEDIRECTORYSERVICEENDPOINTRESOURCEID`]: 'https://management.core.windows.net/',
-    [`ENDPOINT_DATA_${id}_RESOURCEMANAGERURL`]: `${values.armUrl}/`,
-    [`ENDPOINT_DATA_${id}_SCOPELEVEL`]: 'Subscription',
-    NODE_EXTRA_CA_CERTS: values.caCertPath,
-    INPUT_AZURESUBSCRIPTION: id,
-  };
-  for (const [key, value] of Object.entries(parameters)) env[`ENDPOINT_AUTH_PARAMETER_${id}_${key.toUpperCase()}`] = value;
-  if (values.subscriptionId) {
-    env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONID`] = values.subscriptionId;
-    env[`ENDPOINT_DATA_${id}_SUBSCRIPTIONNAME`] = `Subscription ${values.subscriptionId.slice(0, 8)}`;
-  }
-  if (scheme === 'WorkloadIdentityFederation') {
-    env.SYSTEM_OIDCREQUESTURI = values.oidcRequestUri ?? '';
-    env.ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN = values.jobAccessToken ?? '';
-  }
-  return env;
-}

@@ -7,6 +7,7 @@ import type {
   ScenarioCustomImage,
   ScenarioFederatedCredential,
   ScenarioLab,
+  ScenarioManagedIdentity,
   ScenarioPrincipal,
   ScenarioSettings,
   ScenarioVhd,
@@ -39,6 +40,12 @@ export const DEFAULT_CLIENT_SECRET = 'local-azure-factory-secret';
 /** Subject of the default federated credential: an Azure DevOps service connection `LocalAzure`. */
 export const DEFAULT_FEDERATED_SUBJECT = 'sc://LocalOrg/ImageFactory/LocalAzure';
 export const TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
+/** The managed identities of a machine whose scenario names none. */
+export const DEFAULT_MANAGED_IDENTITIES: readonly ScenarioManagedIdentity[] = [
+  { type: 'SystemAssigned', clientId: '7d4e2a91-3c5b-4f60-9a18-2b6c4d8e0f13', displayName: 'agent (system-assigned)' },
+  { type: 'UserAssigned', clientId: '1f8b3c6d-9e2a-4d75-8c41-5a0e7b2d9f64', displayName: 'image-factory-identity' },
+];
+export const MANAGED_IDENTITY_TYPES = ['SystemAssigned', 'UserAssigned'] as const;
 
 export type PowerState = 'deallocated' | 'stopped' | 'running' | 'starting' | 'deallocating' | 'stopping';
 export const POWER_STATES: readonly PowerState[] = ['deallocated', 'stopped', 'running', 'starting', 'deallocating', 'stopping'];
@@ -57,10 +64,13 @@ export interface FederatedCredential {
 export interface Principal {
   clientId: string;
   clientSecret?: string;
-  certificatePem?: string;
+  /** PEM certificates whose keys sign its client assertions. */
+  certificates: string[];
   displayName: string;
   objectId: string;
   federatedCredentials: FederatedCredential[];
+  /** Set for a managed identity of the machine: it gets tokens only from the identity endpoint. */
+  managedIdentity?: ScenarioManagedIdentity['type'];
 }
 
 export interface Subscription {
@@ -154,6 +164,7 @@ export function loadScenarioFile(file: string): Scenario {
 export class AzureState {
   readonly tenantId: string;
   readonly principals: Principal[];
+  readonly managedIdentities: Principal[];
   readonly subscriptions: Subscription[];
   readonly labs: Lab[];
   readonly settings: Settings;
@@ -166,6 +177,7 @@ export class AzureState {
     this.principals = (checked.principals ?? [{ clientId: DEFAULT_CLIENT_ID, clientSecret: DEFAULT_CLIENT_SECRET, displayName: 'factory' }]).map(
       toPrincipal,
     );
+    this.managedIdentities = (checked.managedIdentities ?? DEFAULT_MANAGED_IDENTITIES).map(toManagedIdentity);
     this.settings = { ...DEFAULT_SETTINGS, ...checked.settings };
     this.faults = checked.faults ?? [];
     this.labs = checked.labs.map((scenarioLab) => {
@@ -195,12 +207,29 @@ export class AzureState {
     return this.principals[0];
   }
 
+  /** A service principal that signs in at the token endpoint. */
   findPrincipal(clientId: string): Principal | undefined {
     return this.principals.find((p) => p.clientId.toLowerCase() === clientId.toLowerCase());
   }
 
+  /** Whoever a token is for: a service principal or a managed identity. */
   findPrincipalByObjectId(objectId: string): Principal | undefined {
-    return this.principals.find((p) => p.objectId.toLowerCase() === objectId.toLowerCase());
+    return [...this.principals, ...this.managedIdentities].find((p) => p.objectId.toLowerCase() === objectId.toLowerCase());
+  }
+
+  /** The machine's system-assigned identity, or its user-assigned identity with `clientId` (or `objectId`). */
+  findManagedIdentity(id: { clientId?: string; objectId?: string }): Principal | undefined {
+    const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+    if (id.clientId) return this.managedIdentities.find((p) => p.managedIdentity === 'UserAssigned' && same(p.clientId, id.clientId!));
+    if (id.objectId) return this.managedIdentities.find((p) => p.managedIdentity === 'UserAssigned' && same(p.objectId, id.objectId!));
+    return this.managedIdentities.find((p) => p.managedIdentity === 'SystemAssigned');
+  }
+
+  /** Registers one more certificate on a service principal (a certificate credential made at start). */
+  addCertificate(clientId: string, certificatePem: string): void {
+    const principal = this.findPrincipal(clientId);
+    if (!principal) throw new Error(`The scenario has no principal ${clientId}.`);
+    principal.certificates.push(certificatePem);
   }
 
   findSubscription(subscriptionId: string): Subscription | undefined {
@@ -360,7 +389,7 @@ function toPrincipal(principal: ScenarioPrincipal): Principal {
   return {
     clientId: principal.clientId,
     clientSecret: principal.clientSecret,
-    certificatePem: principal.certificatePem,
+    certificates: principal.certificatePem ? [principal.certificatePem] : [],
     displayName: principal.displayName ?? principal.clientId,
     objectId: principal.objectId ?? stableGuid(`oid:${principal.clientId.toLowerCase()}`),
     federatedCredentials: (principal.federatedCredentials ?? [{ subject: DEFAULT_FEDERATED_SUBJECT }]).map((fc: ScenarioFederatedCredential) => ({
@@ -368,6 +397,18 @@ function toPrincipal(principal: ScenarioPrincipal): Principal {
       subject: fc.subject,
       audiences: fc.audiences ?? [TOKEN_EXCHANGE_AUDIENCE],
     })),
+  };
+}
+
+function toManagedIdentity(identity: ScenarioManagedIdentity): Principal {
+  const clientId = identity.clientId ?? DEFAULT_MANAGED_IDENTITIES.find((d) => d.type === identity.type)!.clientId!;
+  return {
+    clientId,
+    certificates: [],
+    displayName: identity.displayName ?? `${identity.type === 'SystemAssigned' ? 'system' : 'user'}-assigned identity ${clientId}`,
+    objectId: identity.objectId ?? stableGuid(`oid:${clientId.toLowerCase()}`),
+    federatedCredentials: [],
+    managedIdentity: identity.type,
   };
 }
 
@@ -534,7 +575,7 @@ class Checker {
 export function validateScenario(raw: unknown, source = 'scenario'): Scenario {
   const problems: string[] = [];
   const c = new Checker(problems);
-  const root = c.object(raw, '$', ['$schema', 'description', 'tenantId', 'principals', 'subscriptions', 'labs', 'settings', 'faults']);
+  const root = c.object(raw, '$', ['$schema', 'description', 'tenantId', 'principals', 'managedIdentities', 'subscriptions', 'labs', 'settings', 'faults']);
   if (!root) throw new ScenarioError(source, problems);
   c.string(root.tenantId, '$.tenantId', { pattern: GUID, hint: 'must be a GUID' });
 
@@ -570,6 +611,22 @@ export function validateScenario(raw: unknown, source = 'scenario'): Scenario {
       c.string(f.subject, `${fpath}.subject`, { required: true });
       c.array(f.audiences, `${fpath}.audiences`)?.forEach((a, k) => c.string(a, `${fpath}.audiences[${k}]`, { required: true }));
     });
+  });
+
+  let systemAssigned = 0;
+  c.array(root.managedIdentities, '$.managedIdentities')?.forEach((item, i) => {
+    const path = `$.managedIdentities[${i}]`;
+    const m = c.object(item, path, ['type', 'clientId', 'objectId', 'displayName']);
+    if (!m) return;
+    const type = c.string(m.type, `${path}.type`, { required: true, oneOf: MANAGED_IDENTITY_TYPES });
+    if (type === 'SystemAssigned' && ++systemAssigned === 2) c.problem(`${path}.type`, 'a machine has at most one system-assigned identity');
+    const clientId = c.string(m.clientId, `${path}.clientId`, { required: type === 'UserAssigned', pattern: GUID, hint: 'must be a GUID' });
+    if (clientId) {
+      if (clientIds.has(clientId.toLowerCase())) c.problem(`${path}.clientId`, `${clientId} is listed twice`);
+      clientIds.add(clientId.toLowerCase());
+    }
+    c.string(m.objectId, `${path}.objectId`, { pattern: GUID, hint: 'must be a GUID' });
+    c.string(m.displayName, `${path}.displayName`);
   });
 
   const subscriptionIds = new Set<string>();

@@ -143,7 +143,6 @@ export function describeSignInError(error: unknown, connection: ServiceConnectio
   const who = `service connection '${connection.connectionId}'${connection.clientId ? ` (client id ${connection.clientId})` : ''}`;
   const where = `tenant ${connection.tenantId} at ${connection.cloud.authorityHost}`;
   const reason = aadsts ? signInReasons[aadsts] : undefined;
-  const name = (error as { name?: string } | undefined)?.name;
 
   if (!reason && /endpoints_resolution_error/i.test(raw)) {
     return new FactoryError(
@@ -163,30 +162,51 @@ export function describeSignInError(error: unknown, connection: ServiceConnectio
       cause: error,
     });
   }
-  if (connection.source.kind === 'managedIdentity') {
-    const identity = connection.clientId ? `user-assigned managed identity with client id ${connection.clientId}` : 'managed identity';
-    const missing =
-      name === 'CredentialUnavailableError' ||
-      /unavailable|no managed identity|not found|IMDS|ECONNREFUSED|EHOSTUNREACH|ETIMEDOUT|unreachable/i.test(raw);
-    return new FactoryError(
-      ErrorCodes.AuthenticationFailed,
-      missing
-        ? `Signing in with ${who} failed: the agent has no ${identity}. ${detail}`
-        : `Signing in with ${who} failed: the agent's ${identity} did not give a token. ${detail}`,
-      {
-        fix: connection.clientId
-          ? 'Assign that user-assigned identity to the agent machine (VM or scale set), or correct the client id in the service connection.'
-          : 'Enable the system-assigned identity on the agent machine (VM or scale set), or use a service connection with another scheme.',
-        subject: connection.connectionId,
-        cause: error,
-      },
-    );
-  }
+  if (connection.source.kind === 'managedIdentity') return managedIdentityError(error, raw, connection);
   return new FactoryError(ErrorCodes.AuthenticationFailed, `Signing in with ${who} to ${where} failed: ${detail}`, {
     fix: "Check the service connection's tenant id, client id and credential, and that the agent can reach the authority.",
     subject: connection.connectionId,
     cause: error,
   });
+}
+
+/**
+ * Why the agent machine's managed identity gave no token. The identity library wraps the endpoint's
+ * answer in layers of its own ("Authentication failed. Message : Error(s): ... - Description: ..."); only
+ * the endpoint's description is worth reading.
+ */
+function managedIdentityError(error: unknown, raw: string, connection: ServiceConnection): FactoryError {
+  const identity = connection.clientId ? `user-assigned managed identity with client id ${connection.clientId}` : 'managed identity';
+  const said = /Description: ([\s\S]*?)(?: - Correlation ID:| - Trace ID:|$)/.exec(raw)?.[1]?.trim().replace(/\.$/, '');
+  const detail = said ?? firstLines(redactUrls(raw)).replace(/^(ManagedIdentityCredential: )+/, '');
+  const who = `service connection '${connection.connectionId}'`;
+  const unreachable = /Network unreachable|network_error|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND/i.test(raw);
+  if (unreachable) {
+    return new FactoryError(
+      ErrorCodes.AuthenticationFailed,
+      `Signing in with ${who} failed: the agent machine has no managed identity: its identity endpoint could not be reached.`,
+      {
+        fix: 'Run the job on an agent that is an Azure VM or scale set with a managed identity, or use a service connection with another scheme.',
+        subject: connection.connectionId,
+        cause: error,
+      },
+    );
+  }
+  // The identity library calls every failure "unavailable"; only the endpoint's own words tell a missing identity.
+  const missing = /identity not found|no (user assigned|system-assigned|managed)\b|not found|not enabled|not assigned/i.test(detail);
+  return new FactoryError(
+    ErrorCodes.AuthenticationFailed,
+    missing
+      ? `Signing in with ${who} failed: the agent has no ${identity} (the machine's identity endpoint says: ${detail}).`
+      : `Signing in with ${who} failed: the agent's ${identity} gave no token (${detail}).`,
+    {
+      fix: connection.clientId
+        ? 'Assign that user-assigned identity to the agent machine (VM or scale set), or correct the client id in the service connection.'
+        : 'Enable the system-assigned identity on the agent machine (VM or scale set), or use a service connection with another scheme.',
+      subject: connection.connectionId,
+      cause: error,
+    },
+  );
 }
 
 interface SignInReason {

@@ -5,7 +5,8 @@ import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Scenario } from '../../local-azure/scenario';
-import { AzureState, DEFAULT_SETTINGS, ScenarioError, validateScenario } from '../../local-azure/state';
+import { AzureState, DEFAULT_MANAGED_IDENTITIES, DEFAULT_SETTINGS, ScenarioError, validateScenario } from '../../local-azure/state';
+import { runConnection } from '../helpers/connectionRun';
 import { startLocalAzure } from '../helpers/localAzure';
 
 /**
@@ -129,6 +130,18 @@ describe('local Azure scenarios and lifecycle', function () {
       for (const pattern of expected) assert.ok(problems.some((p) => pattern.test(p)), `${pattern} in:\n${problems.join('\n')}`);
       assert.equal(problems.length, expected.length, problems.join('\n'));
       assert.deepEqual(problemsOf({}), ['$.labs: is required (an empty list is fine)']);
+      assert.deepEqual(
+        problemsOf({
+          labs: [],
+          managedIdentities: [{ type: 'SystemAssigned' }, { type: 'SystemAssigned' }, { type: 'UserAssigned' }, { type: 'Shared', clientId: 'x' }],
+        }),
+        [
+          '$.managedIdentities[1].type: a machine has at most one system-assigned identity',
+          '$.managedIdentities[2].clientId: is required',
+          '$.managedIdentities[3].type: must be one of SystemAssigned, UserAssigned (got "Shared")',
+          '$.managedIdentities[3].clientId: must be a GUID (got "x")',
+        ],
+      );
     });
 
     it('gives every field a default', () => {
@@ -138,6 +151,12 @@ describe('local Azure scenarios and lifecycle', function () {
       assert.ok(state.defaultPrincipal.clientSecret);
       assert.equal(state.defaultPrincipal.federatedCredentials[0].subject, 'sc://LocalOrg/ImageFactory/LocalAzure');
       assert.deepEqual(state.settings, DEFAULT_SETTINGS);
+      assert.deepEqual(
+        state.managedIdentities.map((m) => [m.managedIdentity, m.clientId]),
+        DEFAULT_MANAGED_IDENTITIES.map((m) => [m.type, m.clientId]),
+        'the machine has a system-assigned and a user-assigned identity',
+      );
+      assert.equal(new AzureState({ labs: [], managedIdentities: [] }).findManagedIdentity({}), undefined);
       assert.deepEqual(state.subscriptions.map((s) => s.subscriptionId), [SUB]);
       const lab = state.labs[0];
       assert.equal(lab.location, 'westus2');
@@ -217,6 +236,65 @@ describe('local Azure scenarios and lifecycle', function () {
       } finally {
         child.kill('SIGKILL');
       }
+    });
+
+    it('prints a working environment for each scheme: --scheme ServicePrincipalCertificate, WorkloadIdentityFederation, ManagedServiceIdentity', async () => {
+      const file = scenarioFile();
+      const userAssigned = DEFAULT_MANAGED_IDENTITIES.find((m) => m.type === 'UserAssigned')!.clientId!;
+      const cases: { args: string[]; scheme: string; expect: (env: Record<string, string>) => void }[] = [
+        {
+          args: ['--scheme', 'ServicePrincipalCertificate'],
+          scheme: 'ServicePrincipal',
+          expect: (env) => {
+            assert.equal(env.ENDPOINT_AUTH_PARAMETER_LocalAzure_AUTHENTICATIONTYPE, 'spnCertificate');
+            assert.match(env.ENDPOINT_AUTH_PARAMETER_LocalAzure_SERVICEPRINCIPALCERTIFICATE, /-----BEGIN PRIVATE KEY-----[\s\S]+-----BEGIN CERTIFICATE-----/);
+            assert.equal(env.ENDPOINT_AUTH_PARAMETER_LocalAzure_SERVICEPRINCIPALKEY, undefined);
+          },
+        },
+        {
+          args: ['--scheme', 'workloadidentityfederation'],
+          scheme: 'WorkloadIdentityFederation',
+          expect: (env) => {
+            assert.ok(env.SYSTEM_OIDCREQUESTURI && env.ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN);
+            assert.equal(env.ENDPOINT_AUTH_PARAMETER_LocalAzure_SERVICEPRINCIPALKEY, undefined);
+          },
+        },
+        {
+          args: ['--scheme', 'ManagedServiceIdentity', '--client-id', userAssigned],
+          scheme: 'ManagedServiceIdentity',
+          expect: (env) => {
+            assert.equal(env.ENDPOINT_DATA_LocalAzure_MSICLIENTID, userAssigned);
+            assert.match(env.IDENTITY_ENDPOINT, /^https:\/\/127\.0\.0\.1:\d+\//);
+            assert.ok(env.IDENTITY_HEADER);
+          },
+        },
+      ];
+      for (const { args, scheme, expect } of cases) {
+        const child = spawn(process.execPath, [CLI, '--scenario', file, '--ca-dir', path.join(tmp, 'ca'), '--exit-on-stdin-close', ...args], {
+          stdio: ['pipe', 'pipe', 'inherit'],
+        });
+        try {
+          const output = await outputUntil(child, /# Running/);
+          const env: Record<string, string> = {};
+          for (const match of output.matchAll(/^export (\w+)='([^']*)'$/gm)) env[match[1]] = match[2];
+          assert.equal(env.ENDPOINT_AUTH_SCHEME_LocalAzure, scheme, output);
+          assert.equal(JSON.parse(env.ENDPOINT_AUTH_LocalAzure).scheme, scheme);
+          expect(env);
+          // The printed environment is all a task needs to sign in.
+          const run = await runConnection('findLab', { connectionId: 'LocalAzure', subscriptionId: SUB, lab: 'Lab' }, env);
+          assert.ok(run.ok, `${args.join(' ')}: ${JSON.stringify(run)}`);
+          child.stdin!.end();
+          assert.equal(await exitOf(child), 0);
+        } finally {
+          child.kill('SIGKILL');
+        }
+      }
+
+      const unknown = spawn(process.execPath, [CLI, '--scenario', file, '--scheme', 'Password'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      unknown.stderr!.on('data', (chunk) => (stderr += chunk));
+      assert.equal(await exitOf(unknown), 2);
+      assert.match(stderr, /--scheme must be one of ServicePrincipal, ServicePrincipalCertificate, WorkloadIdentityFederation, ManagedServiceIdentity, not 'Password'/);
     });
 
     it('stops on SIGTERM, and refuses a bad scenario with its problems and exit code 2', async () => {

@@ -1,25 +1,34 @@
 import * as assert from 'node:assert/strict';
 import { createAzureContext } from '../../core/azure/azureContext';
-import { copyBlob, sasBlobClient } from '../../core/azure/blobCopy';
 import { envEndpointReader } from '../../core/azure/endpoint';
 import { readServiceConnection } from '../../core/azure/serviceConnection';
 import { ErrorCodes, FactoryError } from '../../core/errors';
 import { MemoryReporter } from '../../core/report';
 import { createClientCertificate } from '../../local-azure/certs';
 import type { Scenario } from '../../local-azure/scenario';
+import { runConnection } from '../helpers/connectionRun';
 import { startLocalAzure } from '../helpers/localAzure';
 
 /**
  * Every service connection scheme the local Azure can serve, through a run longer than its tokens
  * live: a copy takes about four seconds while access tokens expire every two, and Resource Manager
- * and storage calls go on during and after it.
+ * and storage calls go on during and after it. Each run is a process of its own that knows only its
+ * environment, as a task does.
  */
 const SUB = '6d2f1c3b-8a4e-4b7f-9c1d-2e3f4a5b6c7d';
 const SECRET_CLIENT = '8e1c2d3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
 const CERT_CLIENT = '9f2d3e4a-5b6c-4d7e-8f90-a1b2c3d4e5f6';
+const USER_ASSIGNED = '2c7e9a14-6b3d-4f58-a0e2-8d1f5c9b3a76';
 const ID = 'LocalAzure';
 
 type LocalAzure = Awaited<ReturnType<typeof startLocalAzure>>;
+
+/** A run that ended with one IF2002 whose message and fix say what the pattern says. */
+function assertAuthFailure(run: Awaited<ReturnType<typeof runConnection>>, ...mentions: RegExp[]): void {
+  assert.ok(!run.ok, 'the run should fail');
+  assert.equal(run.error.code, ErrorCodes.AuthenticationFailed, run.error.message);
+  for (const mention of mentions) assert.match(`${run.error.message} Fix: ${run.error.fix}`, mention);
+}
 
 async function expectAuthFailure(promise: Promise<unknown>, ...mentions: RegExp[]): Promise<FactoryError> {
   try {
@@ -65,8 +74,9 @@ describe('every service connection scheme against the local Azure', function () 
         { clientId: SECRET_CLIENT, clientSecret: 'factory-secret-value', displayName: 'factory' },
         { clientId: CERT_CLIENT, certificatePem: certificate.certPem, displayName: 'factory-cert' },
       ],
+      managedIdentities: [{ type: 'SystemAssigned' }, { type: 'UserAssigned', clientId: USER_ASSIGNED, displayName: 'factory-identity' }],
       labs: [{ subscriptionId: SUB, resourceGroup: 'FactoryRG', name: 'Factory', vms: [{ name: 'Golden', diskSizeGB: 2 }] }],
-      settings: { copyRateMBps: 512, tokenLifetimeSeconds: 2, lroDurationMs: 100, lroRetryAfterSeconds: 1 },
+      settings: { copyRateMBps: 512, tokenLifetimeSeconds: 2, lroDurationMs: 100, lroRetryAfterSeconds: 0 },
     };
     azure = await startLocalAzure({ scenario });
   });
@@ -74,77 +84,80 @@ describe('every service connection scheme against the local Azure', function () 
     await azure?.stop();
   });
 
-  const schemes: { name: string; env: () => Record<string, string>; extraOperation?: string }[] = [
-    { name: 'service principal with a secret', env: () => azure.env },
+  const schemes: { name: string; env: () => Promise<Record<string, string>>; signIn: string; extraOperation?: string }[] = [
+    { name: 'service principal with a secret', env: async () => azure.env, signIn: 'Token' },
     {
       name: 'service principal with a certificate',
-      env: () =>
+      env: async () =>
         withAuth(azure.env, ID, 'ServicePrincipal', {
           authenticationType: 'spnCertificate',
           serviceprincipalid: CERT_CLIENT,
           servicePrincipalCertificate: certificatePem,
           tenantid: azure.tenantId,
         }),
+      signIn: 'Token',
     },
-    { name: 'workload identity federation', env: () => azure.federatedEnv, extraOperation: 'Federation' },
+    { name: 'workload identity federation', env: async () => azure.federatedEnv, signIn: 'Token', extraOperation: 'Federation' },
+    {
+      name: 'user-assigned managed identity',
+      env: () => azure.connectionEnv({ scheme: 'ManagedServiceIdentity', clientId: USER_ASSIGNED }),
+      signIn: 'ManagedIdentity',
+    },
   ];
 
   for (const scheme of schemes) {
     it(`${scheme.name}: keeps working through a copy longer than a token lives`, async () => {
-      const reporter = new MemoryReporter();
-      const context = createAzureContext(readServiceConnection(envEndpointReader(scheme.env()), ID), { reporter, pollIntervalMs: 100 });
       await azure.resetMetrics();
-
-      const lab = await context.labs.find(SUB, 'Factory');
-      const dtl = context.devTestLabs(SUB);
-      const vm = await dtl.virtualMachines.get(lab.resourceGroup, lab.name, 'Golden', { expand: 'properties($expand=computeVm)' });
-      const diskId = vm.computeVm!.osDiskId!;
-      const diskGroup = /\/resourceGroups\/([^/]+)/i.exec(diskId)![1];
-      const diskName = diskId.split('/').pop()!;
-      const compute = context.compute(SUB);
-      const access = await compute.disks.beginGrantAccessAndWait(diskGroup, diskName, { access: 'Read', durationInSeconds: 600 }, { updateIntervalInMs: 100 });
       const blobName = `schemes-${scheme.name.replace(/\W+/g, '-')}.vhd`;
-      try {
-        const uploadUri = await context.labs.storage(lab).uploadUri(blobName);
-        const started = Date.now();
-        let copying = true;
-        // Other jobs keep using Resource Manager while a copy runs.
-        const busy = (async () => {
-          let calls = 0;
-          while (copying) {
-            await dtl.labs.get(lab.resourceGroup, lab.name);
-            calls++;
-            await new Promise((resolve) => setTimeout(resolve, 400));
-          }
-          return calls;
-        })();
-        let copied;
-        try {
-          copied = await copyBlob(sasBlobClient(uploadUri), access.accessSAS!, { reporter });
-        } finally {
-          copying = false;
-        }
-        assert.ok((await busy) >= 5, 'Resource Manager calls went on during the copy');
-        assert.ok(Date.now() - started > 3000, 'the copy outlived a token');
-        assert.equal(copied.totalBytes, 2 * 1024 ** 3);
-
-        // Storage with Azure AD after the tokens of the start have expired.
-        const container = await context.labs.storage(lab).containerClient();
-        const names: string[] = [];
-        for await (const blob of container.listBlobsFlat()) names.push(blob.name);
-        assert.ok(names.includes(blobName));
-        await container.deleteBlob(blobName);
-      } finally {
-        await compute.disks.beginRevokeAccessAndWait(diskGroup, diskName, { updateIntervalInMs: 100 });
-      }
+      const run = await runConnection('copy', { connectionId: ID, subscriptionId: SUB, lab: 'Factory', vm: 'Golden', blobName }, await scheme.env());
+      assert.ok(run.ok, JSON.stringify(run));
+      const copy = run.value;
+      assert.equal(copy.totalBytes, 2 * 1024 ** 3);
+      assert.ok(copy.copyMs > 3000, `the copy outlived a token: ${copy.copyMs} ms`);
+      assert.ok(copy.armCallsDuringCopy >= 5, `Resource Manager calls went on during the copy: ${copy.armCallsDuringCopy}`);
+      assert.ok(copy.listedAfterCopy, 'storage with Azure AD works after the tokens of the start have expired');
 
       const metrics = await azure.metrics();
-      assert.ok(metrics.byOperation.Token >= 3, `tokens were fetched again as they expired: ${JSON.stringify(metrics.byOperation)}`);
+      assert.ok(metrics.byOperation[scheme.signIn] >= 3, `tokens were fetched again as they expired: ${JSON.stringify(metrics.byOperation)}`);
+      for (const other of ['Token', 'ManagedIdentity'].filter((name) => name !== scheme.signIn)) {
+        assert.equal(metrics.byOperation[other], undefined, `signs in through ${scheme.signIn} only: ${JSON.stringify(metrics.byOperation)}`);
+      }
       if (scheme.extraOperation) {
         assert.ok(metrics.byOperation[scheme.extraOperation] >= 2, `a fresh OIDC token for each new access token: ${JSON.stringify(metrics.byOperation)}`);
       }
+      assert.deepEqual((await azure.state()).diskGrants, [], 'disk access was revoked');
     });
   }
+
+  it('system-assigned managed identity: signs in as the machine', async () => {
+    await azure.resetMetrics();
+    const run = await runConnection('findLab', { connectionId: ID, subscriptionId: SUB, lab: 'Factory' }, await azure.connectionEnv({ scheme: 'ManagedServiceIdentity' }));
+    assert.ok(run.ok, JSON.stringify(run));
+    assert.match(run.value.id, /\/labs\/Factory$/i);
+    assert.ok((await azure.metrics()).byOperation.ManagedIdentity >= 1);
+  });
+
+  it('says the agent lacks the user-assigned identity the connection names, and what to do', async () => {
+    const env = await azure.connectionEnv({ scheme: 'ManagedServiceIdentity', clientId: USER_ASSIGNED });
+    const other = '4b1d7e3a-8c2f-4a69-b5d0-3e7a9c1f6b28';
+    const run = await runConnection('findLab', { connectionId: ID, subscriptionId: SUB, lab: 'Factory' }, { ...env, [`ENDPOINT_DATA_${ID}_MSICLIENTID`]: other });
+    assertAuthFailure(run, new RegExp(`service connection '${ID}'`), new RegExp(`agent has no user-assigned managed identity with client id ${other}`), /Fix: Assign that user-assigned identity to the agent machine/);
+  });
+
+  it('says the agent has no managed identity at all, and what to do', async () => {
+    const bare = await startLocalAzure({
+      scenario: { managedIdentities: [], labs: [{ subscriptionId: SUB, resourceGroup: 'FactoryRG', name: 'Factory' }], settings: { lroRetryAfterSeconds: 0 } },
+    });
+    try {
+      const started = Date.now();
+      const run = await runConnection('findLab', { connectionId: ID, subscriptionId: SUB, lab: 'Factory' }, await bare.connectionEnv({ scheme: 'ManagedServiceIdentity' }));
+      assertAuthFailure(run, new RegExp(`service connection '${ID}'`), /the agent has no managed identity/, /Fix: Enable the system-assigned identity on the agent machine/);
+      assert.ok(Date.now() - started < 15_000, 'fails without retrying for long');
+      assert.equal((await bare.metrics()).byOperation.ManagedIdentity, 1, 'asks once: a missing identity does not appear by asking again');
+    } finally {
+      await bare.stop();
+    }
+  });
 
   it('names the wrong tenant', async () => {
     const env = withAuth(azure.env, ID, 'ServicePrincipal', {

@@ -119,6 +119,51 @@ describe('local identity authority', function () {
     assert.equal(storage.payload.aud, 'https://storage.azure.com');
   });
 
+  it("serves the machine's managed identities at an App Service-shaped identity endpoint (2019-08-01)", async () => {
+    const env = await azure.connectionEnv({ scheme: 'ManagedServiceIdentity' });
+    const endpoint = new URL(env.IDENTITY_ENDPOINT);
+    assert.ok(['127.0.0.1', 'localhost'].includes(endpoint.hostname), `on loopback: ${endpoint}`);
+    const ask = (query: Record<string, string>, header: string | undefined = env.IDENTITY_HEADER) =>
+      azure.request('GET', `${endpoint.href}?${new URLSearchParams(query)}`, { headers: header ? { 'x-identity-header': header } : {} });
+    const { managedIdentities } = await azure.state();
+    const system = managedIdentities.find((m) => m.type === 'SystemAssigned')!;
+    const user = managedIdentities.find((m) => m.type === 'UserAssigned')!;
+
+    const answer = await ask({ 'api-version': '2019-08-01', resource: 'https://management.core.windows.net/' });
+    assert.equal(answer.status, 200, answer.text);
+    const body = answer.json as { access_token: string; expires_on: string; resource: string; token_type: string; client_id: string };
+    assert.deepEqual(Object.keys(body).sort(), ['access_token', 'client_id', 'expires_on', 'resource', 'token_type']);
+    assert.equal(body.token_type, 'Bearer');
+    assert.equal(body.resource, 'https://management.core.windows.net/');
+    assert.equal(body.client_id, system.clientId);
+    assert.match(body.expires_on, /^\d+$/, 'seconds since the epoch, as a string');
+    const jwt = decode(body.access_token);
+    assert.equal(jwt.payload.oid, system.objectId);
+    assert.equal(Number(body.expires_on), jwt.payload.exp);
+    assert.equal(jwt.payload.iss, `${azure.authorityUrl}/${TENANT}/v2.0`);
+    assert.equal((await armGet(body.access_token)).status, 200, 'Resource Manager accepts a managed identity token');
+
+    const userAnswer = await ask({ 'api-version': '2019-08-01', resource: 'https://storage.azure.com', client_id: user.clientId });
+    assert.equal(userAnswer.status, 200, userAnswer.text);
+    assert.equal(decode((userAnswer.json as { access_token: string }).access_token).payload.oid, user.objectId);
+    assert.equal(decode((userAnswer.json as { access_token: string }).access_token).payload.aud, 'https://storage.azure.com');
+
+    const notAssigned = await ask({ 'api-version': '2019-08-01', resource: 'https://management.core.windows.net/', client_id: SECRET_CLIENT });
+    assert.equal(notAssigned.status, 400);
+    const refusal = notAssigned.json as { statusCode: number; message: string; correlationId: string };
+    assert.equal(refusal.statusCode, 400);
+    assert.equal(refusal.message, 'No User Assigned or Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId.');
+    assert.match(refusal.correlationId, /^[0-9a-f-]{36}$/);
+
+    assert.equal((await ask({ 'api-version': '2019-08-01', resource: 'https://management.core.windows.net/' }, 'not-the-header')).status, 401);
+    assert.equal((await ask({ 'api-version': '2019-08-01', resource: 'https://management.core.windows.net/' }, '')).status, 401);
+    assert.equal((await ask({ 'api-version': '2017-09-01', resource: 'https://management.core.windows.net/' })).status, 400);
+    assert.match(((await ask({ 'api-version': '2019-08-01', resource: 'https://vault.azure.net' })).json as { message: string }).message, /^AADSTS500011/);
+    // A managed identity has no credential of its own to sign in with at the token endpoint.
+    const direct = await tokenRequest({ grant_type: 'client_credentials', client_id: system.clientId, client_secret: 'x', scope: ARM_SCOPE });
+    assert.match((direct.json as { error_description: string }).error_description, /^AADSTS700016/);
+  });
+
   it('refuses a wrong secret with 401 AADSTS7000215, an unknown client with AADSTS700016', async () => {
     const error = await rejection(secretCredential('wrong').getToken(ARM_SCOPE));
     assert.match(error.message, /AADSTS7000215: Invalid client secret provided/);

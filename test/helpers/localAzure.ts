@@ -10,6 +10,7 @@ import type { ErrorMessage, ReadyMessage, StartMessage } from '../../local-azure
 import type { StateSnapshot } from '../../local-azure/control';
 import type { FaultRule } from '../../local-azure/faults';
 import type { Scenario, ScenarioCustomImage, ScenarioSettings, ScenarioVhd, ScenarioVm } from '../../local-azure/scenario';
+import type { ConnectionScheme } from '../../local-azure/serviceConnection';
 
 /**
  * Starts the local Azure in a child process for a test and talks to its control endpoints. The child
@@ -49,6 +50,12 @@ export interface LocalAzureProcess {
   readonly env: Record<string, string>;
   /** The same service connection with workload identity federation, plus the job's OIDC request URL and access token. */
   readonly federatedEnv: Record<string, string>;
+  /**
+   * The variables of service connection `LocalAzure` with any scheme: a certificate credential is made
+   * for ServicePrincipalCertificate; ManagedServiceIdentity adds the machine's IDENTITY_ENDPOINT and
+   * IDENTITY_HEADER and, with `clientId`, names that user-assigned identity.
+   */
+  connectionEnv(options: { scheme: ConnectionScheme; clientId?: string }): Promise<Record<string, string>>;
   readonly endpoints: EndpointReader;
   readonly connectionId: string;
   readonly armUrl: string;
@@ -164,6 +171,8 @@ export async function startLocalAzure(options: StartOptions): Promise<LocalAzure
   return {
     env: ready.env,
     federatedEnv: ready.federatedEnv,
+    connectionEnv: ({ scheme, clientId }) =>
+      control<Record<string, string>>('GET', `env?${new URLSearchParams({ scheme, ...(clientId ? { clientId } : {}) })}`),
     endpoints: envEndpointReader(ready.env),
     connectionId: CONNECTION_ID,
     armUrl: ready.armUrl,

@@ -284,4 +284,29 @@ describe('sign-in errors', () => {
     assert.match(error.message, /agent has no managed identity/);
     assert.match(error.fix!, /system-assigned/);
   });
+
+  it("quotes only the identity endpoint's own words, and tells a missing identity from an unreachable endpoint and a failing one", () => {
+    const msi = { ...connection, scheme: 'ManagedServiceIdentity' } as unknown as ServiceConnection;
+    Object.defineProperty(msi, 'source', { value: { kind: 'managedIdentity' } });
+    const unavailable = (message: string) => Object.assign(new Error(message), { name: 'CredentialUnavailableError' });
+
+    const missing = describeSignInError(
+      unavailable(
+        'ManagedIdentityCredential: Authentication failed. Message : Error(s): Not Available - Timestamp: Not Available - Description: No User Assigned or Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId. - Correlation ID: 1a74 - Trace ID: Not Available',
+      ),
+      msi,
+    );
+    assert.equal(
+      missing.message,
+      "Signing in with service connection 'prod-conn' failed: the agent has no user-assigned managed identity with client id client-1 (the machine's identity endpoint says: No User Assigned or Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId).",
+    );
+    assert.match(missing.fix!, /Assign that user-assigned identity to the agent machine/);
+
+    const unreachable = describeSignInError(unavailable('ManagedIdentityCredential: Network unreachable. Message: network_error: See https://aka.ms/msal.js.errors#network_error for details'), msi);
+    assert.match(unreachable.message, /agent machine has no managed identity: its identity endpoint could not be reached\.$/);
+    assert.match(unreachable.fix!, /Azure VM or scale set with a managed identity/);
+
+    const failing = describeSignInError(unavailable('ManagedIdentityCredential: Authentication failed. Message : Error(s): Not Available - Description: The service is busy. - Correlation ID: 9'), msi);
+    assert.match(failing.message, /the agent's user-assigned managed identity with client id client-1 gave no token \(The service is busy\)\.$/);
+  });
 });
