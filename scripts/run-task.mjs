@@ -10,6 +10,7 @@
 // The exit code follows the task's result: 0 for Succeeded and SucceededWithIssues, 1 otherwise.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -25,21 +26,10 @@ const green = paint('32');
 const dim = paint('2');
 const bold = paint('1');
 
-const unescapeProperty = (s) =>
-  s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%5D/g, ']').replace(/%3B/g, ';').replace(/%AZP25/g, '%');
-const unescapeData = (s) => s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%AZP25/g, '%');
-
-/** `##vso[area.action key=value;...]data` -> { command, properties, data }, or undefined for other lines. */
-export function parseLoggingCommand(line) {
-  const match = /^##vso\[([^\s\]]+)(?:\s([^\]]*))?\](.*)$/.exec(line);
-  if (!match) return undefined;
-  const properties = {};
-  for (const pair of (match[2] ?? '').split(';')) {
-    const at = pair.indexOf('=');
-    if (at > 0) properties[pair.slice(0, at).trim()] = unescapeProperty(pair.slice(at + 1));
-  }
-  return { command: match[1], properties, data: unescapeData(match[3]) };
-}
+// Logging commands are read as the tests read them (test/helpers/loggingCommands.ts, compiled into out/ by
+// `npm run build`), so what this shows is what the tests assert on.
+const loggingCommandsJs = join(root, 'out', 'test', 'helpers', 'loggingCommands.js');
+const require = createRequire(import.meta.url);
 
 export function taskFolder(taskName, taskRoot = join(root, 'tasks')) {
   return join(taskRoot, taskName);
@@ -79,6 +69,7 @@ export function inputEnvironment(manifest, given) {
  */
 export class LogRenderer {
   constructor({ write = (text) => process.stdout.write(`${text}\n`), debug = false, raw = false } = {}) {
+    this.parse = require(loggingCommandsJs).parseLoggingCommand;
     this.write = write;
     this.debug = debug;
     this.raw = raw;
@@ -102,7 +93,7 @@ export class LogRenderer {
   }
 
   line(text) {
-    const command = parseLoggingCommand(text);
+    const command = this.parse(text);
     if (this.raw) {
       this.write(text);
       if (command?.command === 'task.complete') this.result = command.properties.result ?? 'Succeeded';
@@ -191,7 +182,9 @@ export async function runTask(taskName, inputs = {}, { debug = false, raw = fals
     throw new Error(`There is no task '${taskName}'. Tasks: ${known.join(', ')}.`);
   }
   const entry = join(taskFolder(taskName, taskRoot), 'index.js');
-  if (!existsSync(entry)) throw new Error(`${entry} does not exist; run \`npm run build\` first.`);
+  for (const built of [entry, loggingCommandsJs]) {
+    if (!existsSync(built)) throw new Error(`${built} does not exist; run \`npm run build\` first.`);
+  }
 
   const tempDir = mkdtempSync(join(tmpdir(), `${taskName}-`));
   const renderer = new LogRenderer({ debug, raw, write });

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parseLoggingCommand } from './loggingCommands';
 
 /**
  * Runs a built task (tasks/<Task>/index.js) as the agent does: a Node process with INPUT_* variables,
@@ -25,6 +26,8 @@ export interface TaskRun {
   /** The markdown the task uploaded as its summary. */
   summary?: string;
   progress: number[];
+  /** Values registered with task.setsecret, which the agent masks in the log. */
+  secrets: string[];
   /** Lines that are not logging commands. */
   lines: string[];
   stdout: string;
@@ -82,40 +85,33 @@ export function runTaskProcess(task: string, inputs: Record<string, string>, env
   return startTask(task, inputs, env).done;
 }
 
-type Log = Pick<TaskRun, 'result' | 'resultMessage' | 'issues' | 'outputs' | 'summary' | 'progress' | 'lines'>;
+type Log = Pick<TaskRun, 'result' | 'resultMessage' | 'issues' | 'outputs' | 'summary' | 'progress' | 'secrets' | 'lines'>;
 
 function parseLog(stdout: string): Log {
-  const run: Log = { issues: [], outputs: {}, progress: [], lines: [] };
+  const run: Log = { issues: [], outputs: {}, progress: [], secrets: [], lines: [] };
   for (const line of stdout.split(/\r?\n/)) {
-    const match = /^##vso\[([^\s\]]+)(?:\s([^\]]*))?\](.*)$/.exec(line);
-    if (!match) {
+    const command = parseLoggingCommand(line);
+    if (!command) {
       if (line) run.lines.push(line);
       continue;
     }
-    const properties: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').split(';')) {
-      const at = pair.indexOf('=');
-      if (at > 0) properties[pair.slice(0, at).trim()] = unescape(pair.slice(at + 1));
-    }
-    const data = unescape(match[3]);
-    if (match[1] === 'task.complete') {
+    const { properties, data } = command;
+    if (command.command === 'task.complete') {
       run.result = properties.result;
       run.resultMessage = data;
-    } else if (match[1] === 'task.logissue') {
+    } else if (command.command === 'task.logissue') {
       run.issues.push({ type: properties.type, code: properties.code, message: data });
-    } else if (match[1] === 'task.setvariable' && properties.variable) {
+    } else if (command.command === 'task.setvariable' && properties.variable) {
       run.outputs[properties.variable] = data;
-    } else if (match[1] === 'task.uploadsummary') {
+    } else if (command.command === 'task.uploadsummary') {
       run.summary = fs.readFileSync(data, 'utf8');
-    } else if (match[1] === 'task.setprogress') {
+    } else if (command.command === 'task.setprogress') {
       run.progress.push(Number(properties.value));
+    } else if (command.command === 'task.setsecret') {
+      run.secrets.push(data);
     }
   }
   return run;
-}
-
-function unescape(text: string): string {
-  return text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%5D/g, ']').replace(/%3B/g, ';').replace(/%AZP25/g, '%');
 }
 
 /** A failure message that shows what the task printed. */

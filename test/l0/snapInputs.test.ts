@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
+import { loggingCommands } from '../helpers/loggingCommands';
 
 /** Runs the task with `inputs` and returns whether it failed and its error issues (`[code] message`). */
 async function run(inputs: Record<string, string>): Promise<{ failed: boolean; errors: string[]; stdout: string }> {
@@ -9,10 +10,9 @@ async function run(inputs: Record<string, string>): Promise<{ failed: boolean; e
     const runner = new MockTestRunner(path.join(__dirname, 'snapInputs.run.js'));
     runner.nodePath = process.execPath;
     await runner.runAsync();
-    const errors = runner.stdout
-      .split(/\r?\n/)
-      .filter((line) => /^##vso\[task\.logissue [^\]]*type=error/.test(line))
-      .map((line) => line.slice(line.indexOf(']') + 1));
+    const errors = loggingCommands(runner.stdout)
+      .filter((c) => c.command === 'task.logissue' && c.properties.type === 'error')
+      .map((c) => c.data);
     return { failed: runner.failed, errors, stdout: runner.stdout };
   } finally {
     delete process.env.SNAP_INPUTS;

@@ -4,36 +4,20 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MockTestRunner } from 'azure-pipelines-task-lib/mock-test';
 import { labVmTemplate, removeConfiguration, writeConfiguration } from '../fixtures/config/configurationFolder';
+import { type LoggingCommand, loggingCommands } from '../helpers/loggingCommands';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const bundle = path.join(repoRoot, 'tasks', 'ValidateLabsJson', 'index.js');
 const SUB = '7d2f5b8a-3c41-4e0f-9a6b-21c8d4e7f310';
 
-interface Command {
-  command: string;
-  properties: Record<string, string>;
-  data: string;
-}
-
 interface Run {
   result?: string;
   stdout: string;
-  commands: Command[];
-  errors: Command[];
-  warnings: Command[];
+  commands: LoggingCommand[];
+  errors: LoggingCommand[];
+  warnings: LoggingCommand[];
   outputs: Record<string, string>;
   summary?: string;
-}
-
-function parseCommand(line: string): Command | undefined {
-  const match = /^##vso\[([^\s\]]+)(?:\s([^\]]*))?\](.*)$/.exec(line);
-  if (!match) return undefined;
-  const properties: Record<string, string> = {};
-  for (const pair of (match[2] ?? '').split(';')) {
-    const at = pair.indexOf('=');
-    if (at > 0) properties[pair.slice(0, at)] = pair.slice(at + 1).replace(/%3B/g, ';').replace(/%5D/g, ']').replace(/%AZP25/g, '%');
-  }
-  return { command: match[1], properties, data: match[3] };
 }
 
 const TEMPLATES = {
@@ -74,7 +58,7 @@ describe('ValidateLabsJson (L0, the bundled task)', function () {
       const runner = new MockTestRunner(path.join(__dirname, 'validateLabsJson.run.js'));
       runner.nodePath = process.execPath;
       await runner.runAsync();
-      const commands = runner.stdout.split(/\r?\n/).map(parseCommand).filter((c): c is Command => c !== undefined);
+      const commands = loggingCommands(runner.stdout);
       const outputs: Record<string, string> = {};
       for (const c of commands) if (c.command === 'task.setvariable' && c.properties.isOutput === 'true') outputs[c.properties.variable] = c.data;
       const summaryFile = commands.find((c) => c.command === 'task.uploadsummary')?.data;
@@ -93,7 +77,7 @@ describe('ValidateLabsJson (L0, the bundled task)', function () {
   }
 
   /** Asserts a failed run whose only error has `code`, names `file`, and shows no stack trace. */
-  function assertFailedWith(run: Run, code: string, file: string, position?: { line: number; column: number }): Command {
+  function assertFailedWith(run: Run, code: string, file: string, position?: { line: number; column: number }): LoggingCommand {
     assert.equal(run.result, 'Failed', run.stdout);
     assert.equal(run.errors.length, 1, run.stdout);
     const [error] = run.errors;

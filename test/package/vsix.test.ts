@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { type LoggingCommand, loggingCommands } from '../helpers/loggingCommands';
 import { repoRoot, taskFolders } from './taskFolders';
 import { readZip } from './zipReader';
 
@@ -15,7 +16,6 @@ const distDir = path.join(repoRoot, 'dist');
 const MAX_VSIX_BYTES = 3 * 1024 * 1024;
 
 interface Manifest { id: string; publisher: string; version: string }
-interface LoggingCommand { command: string; properties: Record<string, string>; data: string }
 
 const readJson = <T>(file: string): T => JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 const manifest = readJson<Manifest>(path.join(repoRoot, 'vss-extension.json'));
@@ -40,17 +40,6 @@ function freshVsix(): string {
   }
   assert.ok(fs.existsSync(vsix), `${vsix} was not written`);
   return vsix;
-}
-
-function parseLoggingCommand(line: string): LoggingCommand | undefined {
-  const match = /^##vso\[([^\s\]]+)(?:\s([^\]]*))?\](.*)$/.exec(line);
-  if (!match) return undefined;
-  const properties: Record<string, string> = {};
-  for (const pair of (match[2] ?? '').split(';')) {
-    const at = pair.indexOf('=');
-    if (at > 0) properties[pair.slice(0, at)] = pair.slice(at + 1).replace(/%3B/g, ';').replace(/%5D/g, ']');
-  }
-  return { command: match[1], properties, data: match[3] };
 }
 
 interface TaskRun { stdout: string; result?: string; errors: LoggingCommand[]; warnings: LoggingCommand[]; outputs: Record<string, string> }
@@ -129,7 +118,7 @@ describe('the packaged extension (.vsix)', function () {
         encoding: 'utf8',
         timeout: 60_000,
       });
-      const commands = run.stdout.split(/\r?\n/).map(parseLoggingCommand).filter((c): c is LoggingCommand => !!c);
+      const commands = loggingCommands(run.stdout);
       const issues = commands.filter((c) => c.command === 'task.logissue' || c.command === 'task.issue');
       const outputs: Record<string, string> = {};
       for (const c of commands) if (c.command === 'task.setvariable' && c.properties.isOutput === 'true') outputs[c.properties.variable] = c.data;
