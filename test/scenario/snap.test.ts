@@ -4,7 +4,7 @@ import { type FactoryImage, fromBlobMetadata } from '../../core/factoryImages';
 import type { StateSnapshot } from '../../local-azure/control';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
 import { earlierImage, FOREIGN_BLOB, LAB, LAB_ID, mixedFactory, slowFactory, stamp, VMS } from '../scenarios/snap/factory';
-import { runSnapTask, startSnapTask, type TaskRun } from './snapTask';
+import { runTaskProcess, startTask, type TaskRun } from '../helpers/taskProcess';
 
 /**
  * The built SnapImagesFromVMs task against the local Azure, run as the agent runs it. Assertions are
@@ -41,8 +41,13 @@ function imageOf(state: StateSnapshot, blobName: string): FactoryImage {
   return image;
 }
 
+const TASK = 'SnapImagesFromVMs';
+const runSnapTask = (env: Record<string, string>, inputs: Record<string, string>) => runTaskProcess(TASK, inputs, env);
+const startSnapTask = (env: Record<string, string>, inputs: Record<string, string>) => startTask(TASK, inputs, env);
+
+/** `<code> <message>` of each issue of `type`, the message without the `[<code>] ` the task puts in front. */
 function issues(run: TaskRun, type: 'error' | 'warning'): string[] {
-  return run.issues.filter((i) => i.type === type).map((i) => `${i.code} ${i.message}`);
+  return run.issues.filter((i) => i.type === type).map((i) => `${i.code} ${i.message.replace(`[${i.code}] `, '')}`);
 }
 
 function assertNoSasInLog(run: TaskRun): void {
