@@ -4,6 +4,7 @@ import { type FactoryImage, toBlobMetadata } from '../../core/factoryImages';
 import type { StateSnapshot } from '../../local-azure/control';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
 import { describeRun, runTaskProcess, startTask, type TaskRun } from '../helpers/taskProcess';
+import { waitFor } from '../helpers/waitFor';
 
 const LAB = 'Factory';
 /**
@@ -111,14 +112,12 @@ describe('CleanUpFactory killed half-way', function () {
   it('ends, once run again, with the same VMs as an uninterrupted run', async () => {
     const inputs = { azureSubscription: 'LocalAzure', DevTestLabName: LAB };
     const first = startTask('CleanUpFactory', inputs, azure.env);
-    const deadline = Date.now() + 60_000;
-    let deleting = 0;
-    while (Date.now() < deadline) {
-      const lab = (await azure.state()).labs.find((l) => l.name === LAB)!;
-      deleting = lab.vms.filter((vm) => vm.provisioningState === 'Deleting').length;
-      if (deleting > 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const deleting =
+      (await waitFor(async () => {
+        const lab = (await azure.state()).labs.find((l) => l.name === LAB)!;
+        const count = lab.vms.filter((vm) => vm.provisioningState === 'Deleting').length;
+        return count > 0 ? count : undefined;
+      }, 60_000)) ?? 0;
     assert.ok(deleting > 0, 'no deletion was seen in flight');
     first.child.kill('SIGKILL');
     const killed = await first.done;

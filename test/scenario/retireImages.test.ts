@@ -3,6 +3,7 @@ import type { StateSnapshot } from '../../local-azure/control';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
 import { CONFIGURATION, EXPECTED_DELETIONS, expectedSurvivors, FACTORY, IMAGES_TO_SAVE, SCENARIO_FILE } from '../scenarios/retire/expected';
 import { describeRun, runTaskProcess, startTask, type TaskRun } from '../helpers/taskProcess';
+import { waitFor } from '../helpers/waitFor';
 
 /** What every lab holds: custom image names per lab, and the factory store's blob names. */
 function holdings(state: StateSnapshot): Record<string, string[]> {
@@ -22,20 +23,21 @@ function touchable(state: StateSnapshot): unknown {
   }));
 }
 
+/** RetireImages inputs for the retire scenario's factory and configuration. */
+const retireInputs = (extra: Record<string, string> = {}) => ({
+  ConfigurationLocation: CONFIGURATION,
+  azureSubscription: 'LocalAzure',
+  SubscriptionId: FACTORY.subscriptionId,
+  DevTestLabName: FACTORY.name,
+  ImagesToSave: String(IMAGES_TO_SAVE),
+  ...extra,
+});
+
 describe('RetireImages against the local Azure', function () {
   this.timeout(120_000);
   let azure: LocalAzureProcess;
 
-  const inputs = (extra: Record<string, string> = {}) => ({
-    ConfigurationLocation: CONFIGURATION,
-    azureSubscription: 'LocalAzure',
-    SubscriptionId: FACTORY.subscriptionId,
-    DevTestLabName: FACTORY.name,
-    ImagesToSave: String(IMAGES_TO_SAVE),
-    maxConcurrentJobs: '20',
-    ...extra,
-  });
-  const run = (extra: Record<string, string> = {}) => runTaskProcess('RetireImages', inputs(extra), azure.env);
+  const run = (extra: Record<string, string> = {}) => runTaskProcess('RetireImages', retireInputs({ maxConcurrentJobs: '20', ...extra }), azure.env);
   const errorCodes = (r: TaskRun) => r.issues.filter((i) => i.type === 'error').map((i) => i.code);
 
   before(async () => {
@@ -115,14 +117,7 @@ describe('RetireImages against the local Azure', function () {
 describe('RetireImages cancelled, then killed half-way', function () {
   this.timeout(120_000);
   let azure: LocalAzureProcess;
-  const inputs = {
-    ConfigurationLocation: CONFIGURATION,
-    azureSubscription: 'LocalAzure',
-    SubscriptionId: FACTORY.subscriptionId,
-    DevTestLabName: FACTORY.name,
-    ImagesToSave: String(IMAGES_TO_SAVE),
-    maxConcurrentJobs: '3',
-  };
+  const inputs = retireInputs({ maxConcurrentJobs: '3' });
 
   before(async () => {
     // Custom image deletions take 3 s, so a cancel or a kill finds some in flight.
@@ -134,14 +129,12 @@ describe('RetireImages cancelled, then killed half-way', function () {
   after(async () => azure?.stop());
 
   async function untilDeleting(): Promise<number> {
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
+    const deleting = await waitFor(async () => {
       const state = await azure.state();
-      const deleting = state.labs.flatMap((lab) => lab.customImages).filter((image) => image.provisioningState === 'Deleting').length;
-      if (deleting > 0) return deleting;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return 0;
+      const count = state.labs.flatMap((lab) => lab.customImages).filter((image) => image.provisioningState === 'Deleting').length;
+      return count > 0 ? count : undefined;
+    }, 60_000);
+    return deleting ?? 0;
   }
 
   it('stops promptly on cancel, starting no further deletion', async () => {

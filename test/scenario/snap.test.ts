@@ -5,6 +5,7 @@ import type { StateSnapshot } from '../../local-azure/control';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
 import { earlierImage, FOREIGN_BLOB, LAB, LAB_ID, mixedFactory, slowFactory, stamp, VMS } from '../scenarios/snap/factory';
 import { runTaskProcess, startTask, type TaskRun } from '../helpers/taskProcess';
+import { waitFor } from '../helpers/waitFor';
 
 /**
  * The built SnapImagesFromVMs task against the local Azure, run as the agent runs it. Assertions are
@@ -224,6 +225,7 @@ describe('SnapImagesFromVMs against the local Azure', function () {
         const state = await azure.state();
         return factory(state).blobs.some((b) => b.copyStatus === 'pending') && state.diskGrants.length > 0 ? state : undefined;
       }, 15_000);
+      assert.ok(pending, 'a copy pending with its disk access granted');
       assert.ok(pending.diskGrants.length > 0);
       const signalledAt = Date.now();
       task.child.kill('SIGINT');
@@ -262,13 +264,3 @@ describe('SnapImagesFromVMs against the local Azure', function () {
     });
   });
 });
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
