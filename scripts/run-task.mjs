@@ -40,6 +40,11 @@ export function taskManifest(taskName, taskRoot) {
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
 }
 
+/** The names of the tasks: the folders that hold a task.json. */
+function taskNames(taskRoot) {
+  return readdirSync(taskRoot ?? join(root, 'tasks')).filter((name) => taskManifest(name, taskRoot));
+}
+
 const sourcesDirectory = () => process.env.BUILD_SOURCESDIRECTORY || process.cwd();
 
 /**
@@ -178,8 +183,7 @@ export const resultExitCode = (result) => (result === 'Succeeded' || result === 
 export async function runTask(taskName, inputs = {}, { debug = false, raw = false, env = {}, taskRoot, write } = {}) {
   const manifest = taskManifest(taskName, taskRoot);
   if (!manifest) {
-    const known = readdirSync(taskRoot ?? join(root, 'tasks')).filter((name) => taskManifest(name, taskRoot));
-    throw new Error(`There is no task '${taskName}'. Tasks: ${known.join(', ')}.`);
+    throw new Error(`There is no task '${taskName}'. Tasks: ${taskNames(taskRoot).join(', ')}.`);
   }
   const entry = join(taskFolder(taskName, taskRoot), 'index.js');
   for (const built of [entry, loggingCommandsJs]) {
@@ -225,8 +229,7 @@ export async function runTask(taskName, inputs = {}, { debug = false, raw = fals
 function usage(taskName) {
   const manifest = taskName && taskManifest(taskName);
   if (!manifest) {
-    const tasks = readdirSync(join(root, 'tasks')).filter((name) => taskManifest(name));
-    return `Usage: npm run task -- <TaskName> [--<Input> <value>]... [--debug] [--raw]\nTasks: ${tasks.join(', ')}`;
+    return `Usage: npm run task -- <TaskName> [--<Input> <value>]... [--debug] [--raw]\nTasks: ${taskNames().join(', ')}`;
   }
   const lines = [`${manifest.name}: ${manifest.description}`, 'Inputs:'];
   for (const input of manifest.inputs ?? []) {
