@@ -2,12 +2,12 @@ import { ComputeManagementClient } from '@azure/arm-compute';
 import { DevTestLabsClient } from '@azure/arm-devtestlabs';
 import type { TokenCredential } from '@azure/core-auth';
 import { bearerTokenAuthenticationPolicyName, type Pipeline } from '@azure/core-rest-pipeline';
-import type { StorageRetryOptions } from '@azure/storage-blob';
 import { type Reporter, silentReporter } from '../report';
 import { createCredential } from './credentials';
 import { LabDirectory } from './labs';
 import { armRetryPolicy, type ArmRetryOptions } from './retryPolicy';
 import { scopeFor, type ServiceConnection } from './serviceConnection';
+import type { StorageRetrySettings } from './storageClients';
 
 /**
  * Everything a task needs to talk to Azure for one service connection: one credential, one client per
@@ -39,19 +39,28 @@ export interface AzureContext {
   devTestLabs(subscriptionId: string): DevTestLabsClient;
   compute(subscriptionId: string): ComputeManagementClient;
   readonly labs: LabDirectory;
-  /** Retry options for blob clients made from SAS URLs (upload URIs, disk access). */
-  readonly storageRetryOptions: StorageRetryOptions;
+  /** Retries of the run's blob clients: pass to `sasBlobClient` for SAS URLs (upload URIs, disk access). */
+  readonly storageRetryOptions: StorageRetrySettings;
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 2000;
 
 /**
  * Storage retries: the blob SDK retries 500 and 503 (Azure Storage's "server busy") with exponential
- * back-off. Five tries from 1 s capped at 30 s ride out a busy account for about 15 s; data-plane calls
- * are short, and a copy's progress is polled by our own loop, which honours Retry-After.
+ * back-off; five tries from 1 s capped at 30 s ride out a busy account for about 15 s, as data-plane
+ * calls are short. Throttling is waited out as the account asks, within the same total wait as
+ * Resource Manager's (storageClients.ts).
  */
-export function storageRetryOptions(options: Pick<AzureContextOptions, 'retryDelayInMs' | 'maxRetryDelayInMs'> = {}): StorageRetryOptions {
-  return { maxTries: 5, retryDelayInMs: options.retryDelayInMs ?? 1000, maxRetryDelayInMs: options.maxRetryDelayInMs ?? 30_000 };
+export function storageRetryOptions(
+  options: Pick<AzureContextOptions, 'retryDelayInMs' | 'maxRetryDelayInMs' | 'maxThrottleWaitMs' | 'reporter'> = {},
+): StorageRetrySettings {
+  return {
+    maxTries: 5,
+    retryDelayInMs: options.retryDelayInMs ?? 1000,
+    maxRetryDelayInMs: options.maxRetryDelayInMs ?? 30_000,
+    maxThrottleWaitMs: options.maxThrottleWaitMs,
+    reporter: options.reporter,
+  };
 }
 
 export function createAzureContext(connection: ServiceConnection, options: AzureContextOptions = {}): AzureContext {
@@ -65,7 +74,7 @@ export function createAzureContext(connection: ServiceConnection, options: Azure
     credential,
     reporter,
     pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
-    storageRetryOptions: storageRetryOptions(options),
+    storageRetryOptions: storageRetryOptions({ ...options, reporter }),
     // The DevTest Labs client builds request URLs from `$host` and signs for `credentialScopes`; both
     // must come from the connection, or requests go to public Azure.
     devTestLabs: perSubscription((subscriptionId) => {

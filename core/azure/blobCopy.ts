@@ -1,16 +1,11 @@
 import { AbortError } from '@azure/abort-controller';
-import {
-  AnonymousCredential,
-  type BlobBeginCopyFromUrlPollState,
-  BlobClient,
-  type BlobGetPropertiesResponse,
-  type StorageRetryOptions,
-} from '@azure/storage-blob';
+import { AnonymousCredential, type BlobBeginCopyFromUrlPollState, BlobClient, type BlobGetPropertiesResponse } from '@azure/storage-blob';
 import { ErrorCodes, FactoryError, isAbortError } from '../errors';
 import { type Reporter, silentReporter } from '../report';
 import { isAzureError, toFactoryErrorOrRethrow } from './azureErrors';
 import { maskSas, withoutQuery } from './labs';
 import { retryAfterMs, sleep } from './retryPolicy';
+import { storagePipeline, type StorageRetrySettings } from './storageClients';
 
 /**
  * Server-side blob copies. A VHD is a page blob of tens or hundreds of GB; Copy Blob is the only copy
@@ -39,12 +34,12 @@ export const MIN_POLL_MS = 100;
 export const MAX_POLL_MS = 30_000;
 /** First wait when nothing is known about the copy's rate yet. */
 const FIRST_POLL_MS = 250;
-/** Consecutive throttled or busy answers while following one copy before giving up. */
+/** Consecutive busy answers while following one copy before giving up. */
 const MAX_THROTTLED_POLLS = 30;
 
-/** A blob client for a SAS URL (an upload URI), with the run's storage retries. */
-export function sasBlobClient(url: string, retryOptions?: StorageRetryOptions): BlobClient {
-  return new BlobClient(url, new AnonymousCredential(), { retryOptions });
+/** A blob client for a SAS URL (an upload URI), with the run's storage retries (`AzureContext.storageRetryOptions`). */
+export function sasBlobClient(url: string, retryOptions?: StorageRetrySettings): BlobClient {
+  return new BlobClient(url, storagePipeline(new AnonymousCredential(), retryOptions));
 }
 
 export async function copyBlob(destination: BlobClient, sourceUrl: string, options: CopyBlobOptions = {}): Promise<{ copyId: string; totalBytes: number }> {
@@ -215,12 +210,16 @@ export function parseCopyProgress(value: string | undefined): CopyProgress | und
   return { copiedBytes: Number(match[1]), totalBytes: Number(match[2]) };
 }
 
-/** For a throttled (429) or busy (503) answer: how long to wait; undefined for any other failure. */
+/**
+ * For a busy answer (503 without Retry-After, which the storage SDK has already retried a few times):
+ * how long to wait before looking at the copy again, which goes on meanwhile. Undefined for any other
+ * failure: throttling (429, 503 with Retry-After) was waited out in the client's pipeline, within its
+ * bound, so an answer like that here means the bound was reached.
+ */
 function busyWait(error: unknown, currentDelayMs: number, maxMs: number): number | undefined {
   const e = error as { statusCode?: number; response?: { headers?: { get(name: string): string | undefined } } };
-  if (e?.statusCode !== 429 && e?.statusCode !== 503) return undefined;
-  const asked = e.response?.headers ? retryAfterMs(e.response.headers) : undefined;
-  return Math.max(MIN_POLL_MS, asked ?? Math.min(maxMs, currentDelayMs * 2));
+  if (e?.statusCode !== 503 || (e.response?.headers && retryAfterMs(e.response.headers) !== undefined)) return undefined;
+  return Math.max(MIN_POLL_MS, Math.min(maxMs, currentDelayMs * 2));
 }
 
 function toCopyError(error: unknown, what: string, signal: AbortSignal | undefined): unknown {

@@ -1,11 +1,12 @@
 import type { DevTestLabsClient, Lab } from '@azure/arm-devtestlabs';
 import type { TokenCredential } from '@azure/core-auth';
-import { ContainerClient, type StorageRetryOptions } from '@azure/storage-blob';
+import { ContainerClient } from '@azure/storage-blob';
 import { AbortError } from '@azure/abort-controller';
 import { ErrorCodes, FactoryError } from '../errors';
 import type { Reporter } from '../report';
 import { callAzure } from './azureErrors';
 import { STORAGE_SCOPE } from './serviceConnection';
+import { storagePipeline, type StorageRetrySettings } from './storageClients';
 
 export interface LabRef {
   id: string;
@@ -20,7 +21,7 @@ export interface LabDirectoryContext {
   devTestLabs(subscriptionId: string): DevTestLabsClient;
   readonly credential: TokenCredential;
   readonly reporter: Reporter;
-  readonly storageRetryOptions?: StorageRetryOptions;
+  readonly storageRetryOptions?: StorageRetrySettings;
 }
 
 /**
@@ -147,10 +148,7 @@ export class LabStorage {
       const made = (async () => {
         // Any upload URI names the container; one made earlier in the run saves a request.
         const uri = this.lastUploadUri ?? (await this.uploadUri('imagefactory-container-probe.vhd', options));
-        return new ContainerClient(containerUrlFromUploadUri(uri), this.context.credential, {
-          audience: STORAGE_SCOPE,
-          retryOptions: this.context.storageRetryOptions,
-        });
+        return new ContainerClient(containerUrlFromUploadUri(uri), storagePipeline(this.context.credential, this.context.storageRetryOptions, STORAGE_SCOPE));
       })();
       this.container = made;
       made.catch(() => {

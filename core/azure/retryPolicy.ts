@@ -1,5 +1,5 @@
 import { AbortError } from '@azure/abort-controller';
-import { isRestError, type PipelinePolicy, type PipelineRequest, type PipelineResponse, RestError } from '@azure/core-rest-pipeline';
+import { isRestError, type PipelinePolicy, type PipelineRequest, RestError } from '@azure/core-rest-pipeline';
 import type { AbortSignalLike } from '@azure/abort-controller';
 import type { Reporter } from '../report';
 
@@ -48,71 +48,91 @@ export interface RetryRecord {
   lastStatus?: number;
 }
 
-const records = new WeakMap<PipelineRequest, RetryRecord>();
+const records = new WeakMap<object, RetryRecord>();
 
 export function retryRecordOf(request: PipelineRequest | undefined): RetryRecord | undefined {
   return request ? records.get(request) : undefined;
 }
 
 export function armRetryPolicy(options: ArmRetryOptions = {}): PipelinePolicy {
+  return {
+    name: armRetryPolicyName,
+    sendRequest: (request, next) => sendWithRetries(request, () => next(request), options),
+  };
+}
+
+/** What the retry loop needs of a request: where it goes, for messages, and its cancellation. */
+interface RetriedRequest {
+  method: string;
+  url: string;
+  abortSignal?: AbortSignalLike;
+}
+
+interface Answer {
+  status: number;
+  headers: { get(name: string): string | undefined };
+}
+
+/**
+ * Sends a request with `send` until it gets an answer that is not throttling or a transient failure,
+ * within the two budgets. A failure the pipeline throws (a RestError) is judged by its response.
+ */
+export async function sendWithRetries<T extends Answer>(request: RetriedRequest, send: () => Promise<T>, options: ArmRetryOptions): Promise<T> {
   const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
   const retryDelayInMs = options.retryDelayInMs ?? DEFAULT_RETRY_DELAY_MS;
   const maxRetryDelayInMs = options.maxRetryDelayInMs ?? DEFAULT_MAX_RETRY_DELAY_MS;
   const maxThrottleWaitMs = options.maxThrottleWaitMs ?? DEFAULT_MAX_THROTTLE_WAIT_MS;
-  return {
-    name: armRetryPolicyName,
-    async sendRequest(request, next) {
-      const record: RetryRecord = { attempts: 0, throttledWaitMs: 0 };
-      records.set(request, record);
-      let transientRetries = 0;
-      for (;;) {
-        record.attempts++;
-        let response: PipelineResponse | undefined;
-        let error: RestError | undefined;
-        try {
-          response = await next(request);
-        } catch (e) {
-          if (!isRestError(e)) throw e;
-          error = e;
-          response = e.response;
-        }
-        record.lastStatus = response?.status;
-        if (request.abortSignal?.aborted) throw new AbortError('The operation was aborted.');
+  const record: RetryRecord = { attempts: 0, throttledWaitMs: 0 };
+  records.set(request, record);
+  let transientRetries = 0;
+  for (;;) {
+    record.attempts++;
+    let answer: T | undefined;
+    let error: RestError | undefined;
+    try {
+      answer = await send();
+    } catch (e) {
+      if (!isRestError(e)) throw e;
+      error = e;
+      // The request the error names is the one callers hold; the retries are told under it too.
+      if (e.request && e.request !== request) records.set(e.request, record);
+    }
+    const response: Answer | undefined = answer ?? error?.response;
+    record.lastStatus = response?.status;
+    if (request.abortSignal?.aborted) throw new AbortError('The operation was aborted.');
 
-        const throttleWait = throttlingDelay(response, retryDelayInMs, maxRetryDelayInMs, record.attempts);
-        if (throttleWait !== undefined) {
-          if (record.throttledWaitMs + throttleWait > maxThrottleWaitMs) return finish(response, error);
-          record.throttledWaitMs += throttleWait;
-          options.reporter?.debug(
-            `Azure throttled ${describeRequest(request)} (HTTP ${response!.status}); waiting ${formatMs(throttleWait)} before trying again.`,
-          );
-          await sleep(throttleWait, request.abortSignal);
-          continue;
-        }
-        if (isTransient(response, error) && transientRetries < maxRetries) {
-          const wait = backoffDelay(transientRetries, retryDelayInMs, maxRetryDelayInMs);
-          transientRetries++;
-          options.reporter?.debug(
-            `${describeRequest(request)} failed (${response ? `HTTP ${response.status}` : error?.code ?? error?.message}); ` +
-              `retry ${transientRetries} of ${maxRetries} in ${formatMs(wait)}.`,
-          );
-          await sleep(wait, request.abortSignal);
-          continue;
-        }
-        return finish(response, error);
-      }
-    },
-  };
+    const throttleWait = throttlingDelay(response, retryDelayInMs, maxRetryDelayInMs, record.attempts);
+    if (throttleWait !== undefined) {
+      if (record.throttledWaitMs + throttleWait > maxThrottleWaitMs) return finish(answer, error);
+      record.throttledWaitMs += throttleWait;
+      options.reporter?.debug(
+        `Azure throttled ${describeRequest(request)} (HTTP ${response!.status}); waiting ${formatMs(throttleWait)} before trying again.`,
+      );
+      await sleep(throttleWait, request.abortSignal);
+      continue;
+    }
+    if (isTransient(response, error) && transientRetries < maxRetries) {
+      const wait = backoffDelay(transientRetries, retryDelayInMs, maxRetryDelayInMs);
+      transientRetries++;
+      options.reporter?.debug(
+        `${describeRequest(request)} failed (${response ? `HTTP ${response.status}` : error?.code ?? error?.message}); ` +
+          `retry ${transientRetries} of ${maxRetries} in ${formatMs(wait)}.`,
+      );
+      await sleep(wait, request.abortSignal);
+      continue;
+    }
+    return finish(answer, error);
+  }
 }
 
-function finish(response: PipelineResponse | undefined, error: RestError | undefined): PipelineResponse {
+function finish<T>(answer: T | undefined, error: RestError | undefined): T {
   if (error) throw error;
-  return response!;
+  return answer!;
 }
 
 /** How long Azure asks us to wait, for a throttled answer; undefined when the answer is not throttling. */
 export function throttlingDelay(
-  response: Pick<PipelineResponse, 'status' | 'headers'> | undefined,
+  response: Answer | undefined,
   retryDelayInMs = DEFAULT_RETRY_DELAY_MS,
   maxRetryDelayInMs = DEFAULT_MAX_RETRY_DELAY_MS,
   attempt = 1,
@@ -140,7 +160,7 @@ export function retryAfterMs(headers: { get(name: string): string | undefined })
 
 const TRANSIENT_NETWORK_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EAI_AGAIN', 'REQUEST_SEND_ERROR']);
 
-function isTransient(response: PipelineResponse | undefined, error: RestError | undefined): boolean {
+function isTransient(response: Answer | undefined, error: RestError | undefined): boolean {
   if (response) return response.status === 408 || (response.status >= 500 && response.status !== 501 && response.status !== 505);
   return error?.code !== undefined && TRANSIENT_NETWORK_CODES.has(error.code);
 }
@@ -151,7 +171,7 @@ export function backoffDelay(retry: number, retryDelayInMs: number, maxRetryDela
   return Math.round(nominal * (0.8 + 0.2 * random()));
 }
 
-function describeRequest(request: PipelineRequest): string {
+function describeRequest(request: RetriedRequest): string {
   try {
     const url = new URL(request.url);
     return `${request.method} ${url.pathname}`;

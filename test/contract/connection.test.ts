@@ -271,6 +271,95 @@ describe('connection layer against the local Azure', function () {
     assert.equal((await azure.metrics()).byOperation.Labs_GenerateUploadUri, 3);
   });
 
+  describe('storage throttling', () => {
+    const MIB = 1024 * 1024;
+
+    /** Throttles the next `count` calls of `operation` with 429 (or `status`) and Retry-After 1 s. */
+    const throttle = (operation: string, count = 1, status = 429) =>
+      azure.setFaults([{ operation, kind: 'status', status, code: 'ServerBusy', retryAfterSeconds: 1, count }]);
+
+    async function waitsOut(operation: string, call: () => Promise<unknown>): Promise<void> {
+      await throttle(operation);
+      await azure.resetMetrics();
+      const started = Date.now();
+      await call();
+      const took = Date.now() - started;
+      assert.ok(took >= 950, `${operation} waited as Retry-After asked: ${took} ms`);
+      assert.equal((await azure.metrics()).byOperation[operation], 2, `${operation}: one throttled answer, then the real one`);
+    }
+
+    it('slows down on 429 in every blob call the core makes (start copy, follow, abort, list, delete) instead of failing', async () => {
+      // Quick transient retries, so only the waits for throttling take time.
+      const fast = connect({ retryDelayInMs: 10, maxRetryDelayInMs: 20 });
+      const lab = await fast.labs.find(SUB, 'ImageFactory');
+      const storage = fast.labs.storage(lab);
+      const source = await storage.uploadUri('throttled-source.vhd');
+      // 1 GiB copies for 2.5 s, long enough to be aborted while pending.
+      await sasBlobClient(source, fast.storageRetryOptions).getPageBlobClient().create(1024 * MIB);
+      const destination = sasBlobClient(await storage.uploadUri('throttled-copy.vhd'), fast.storageRetryOptions);
+
+      const controller = new AbortController();
+      await waitsOut('Blob_StartCopy', () =>
+        copyBlob(destination, source, { signal: controller.signal, onProgress: () => controller.abort(), reporter }).catch((error) => {
+          if (!isAbortError(error)) throw error;
+        }),
+      );
+      assert.equal((await destination.getProperties()).copyStatus, 'aborted', 'the cancel aborted the copy server-side');
+
+      await waitsOut('Blob_AbortCopy', async () => {
+        const copying = copyBlob(destination, source, { signal: AbortSignal.timeout(200), reporter });
+        await assert.rejects(copying, (error) => isAbortError(error));
+      });
+      assert.equal((await destination.getProperties()).copyStatus, 'aborted', 'the abort went through after the wait');
+
+      await waitsOut('Blob_GetProperties', () => destination.getProperties());
+      const container = await storage.containerClient();
+      await waitsOut('Blob_List', async () => {
+        const names: string[] = [];
+        for await (const blob of container.listBlobsFlat({ includeMetadata: true, includeCopy: true })) names.push(blob.name);
+        assert.ok(names.includes('throttled-copy.vhd'));
+      });
+      await waitsOut('Blob_Delete', () => container.deleteBlob('throttled-copy.vhd'));
+      await waitsOut('Blob_Delete', () => container.getBlobClient('throttled-source.vhd').delete());
+      assert.ok(reporter.debugLines.some((line) => /throttled .*uploads\/throttled-copy\.vhd \(HTTP 429\); waiting 1\.0 s/.test(line)), reporter.debugLines.join('\n'));
+      assert.ok(!reporter.debugLines.some((line) => /sig=/.test(line)), 'no SAS in the log');
+    });
+
+    it('waits out a 503 that names Retry-After once the storage SDK has spent its own retries', async () => {
+      const fast = connect({ retryDelayInMs: 10, maxRetryDelayInMs: 20 });
+      const lab = await fast.labs.find(SUB, 'ImageFactory');
+      const blob = sasBlobClient(await fast.labs.storage(lab).uploadUri('busy.vhd'), fast.storageRetryOptions);
+      await blob.getPageBlobClient().create(MIB);
+      // The SDK tries five times; the sixth try, after Retry-After, gets through.
+      await throttle('Blob_GetProperties', 5, 503);
+      await azure.resetMetrics();
+      const started = Date.now();
+      assert.equal((await blob.getProperties()).contentLength, MIB);
+      assert.ok(Date.now() - started >= 950, 'waited as Retry-After asked');
+      assert.equal((await azure.metrics()).byOperation.Blob_GetProperties, 6);
+      await (await fast.labs.storage(lab).containerClient()).deleteBlob('busy.vhd');
+    });
+
+    it('gives one clear error when throttling outlasts the longest wait', async () => {
+      const patient = connect({ retryDelayInMs: 10, maxRetryDelayInMs: 20, maxThrottleWaitMs: 1500 });
+      const lab = await patient.labs.find(SUB, 'ImageFactory');
+      const container = await patient.labs.storage(lab).containerClient();
+      await throttle('Blob_List', 10);
+      await azure.resetMetrics();
+      const started = Date.now();
+      const error = await expectFactoryError(
+        callAzure(`Listing the factory image store of lab '${lab.name}'`, async () => {
+          for await (const blob of container.listBlobsFlat()) assert.fail(`listed ${blob.name}`);
+        }),
+        ErrorCodes.AzureRequestFailed,
+      );
+      assert.ok(Date.now() - started < 2500, 'stops once the next wait would pass the limit');
+      assert.match(error.message, /^Listing the factory image store of lab 'ImageFactory' failed: Azure kept throttling the requests after 2 attempts\.$/);
+      assert.match(error.fix!, /maxConcurrentJobs/);
+      assert.equal((await azure.metrics()).byOperation.Blob_List, 2);
+    });
+  });
+
   describe('long-running operations that end Failed', () => {
     // Each fails at once with Azure's error: an operation status of Failed is an answer, not something to retry.
     const FAST_MS = 3000;
