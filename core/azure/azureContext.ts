@@ -75,8 +75,8 @@ export function createAzureContext(connection: ServiceConnection, options: Azure
     reporter,
     pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     storageRetryOptions: storageRetryOptions({ ...options, reporter }),
-    // The DevTest Labs client builds request URLs from `$host` and signs for `credentialScopes`; both
-    // must come from the connection, or requests go to public Azure.
+    // Both clients default to public Azure: request URLs from `endpoint` (and `$host`, the DevTest Labs
+    // client's own name for it) and token scopes must come from the connection.
     devTestLabs: perSubscription((subscriptionId) => {
       const client = new DevTestLabsClient(credential, subscriptionId, { endpoint, $host: endpoint, credentialScopes: scopes });
       useArmRetries(client.pipeline, retry);

@@ -1,5 +1,8 @@
 import * as assert from 'node:assert/strict';
 import * as util from 'node:util';
+import type { TokenCredential } from '@azure/core-auth';
+import { createHttpHeaders, type PipelinePolicy } from '@azure/core-rest-pipeline';
+import { createAzureContext } from '../../core/azure/azureContext';
 import { envEndpointReader, variableEnvironmentName } from '../../core/azure/endpoint';
 import { KnownClouds, readServiceConnection, scopeFor } from '../../core/azure/serviceConnection';
 import { ErrorCodes, FactoryError } from '../../core/errors';
@@ -220,4 +223,69 @@ describe('credential scope', () => {
     assert.equal(scopeFor('https://management.chinacloudapi.cn/.default'), 'https://management.chinacloudapi.cn/.default');
     assert.equal(scopeFor(' https://127.0.0.1:7443/ '), 'https://127.0.0.1:7443/.default');
   });
+});
+
+/**
+ * What the clients do with a connection's cloud: every Resource Manager request goes to the
+ * connection's URL and is signed for its audience, whichever cloud; nothing falls back to public Azure.
+ */
+describe('clients of each cloud', () => {
+  const clouds: { name: string; overrides: Record<string, string | undefined>; arm: string; scope: string }[] = [
+    ...Object.entries(KnownClouds).map(([name, cloud]) => ({
+      name,
+      // Only the cloud's name: every URL comes from the known cloud.
+      overrides: { ENDPOINT_URL_c: undefined, ENDPOINT_DATA_c_ENVIRONMENT: name, ENDPOINT_DATA_c_ENVIRONMENTAUTHORITYURL: undefined, ENDPOINT_DATA_c_ACTIVEDIRECTORYSERVICEENDPOINTRESOURCEID: undefined },
+      arm: cloud.resourceManagerUrl,
+      scope: scopeFor(cloud.resourceManagerAudience),
+    })),
+    {
+      name: 'a custom cloud',
+      overrides: {
+        ENDPOINT_URL_c: 'https://management.contoso.test:8443/',
+        ENDPOINT_DATA_c_ENVIRONMENT: 'AzureStack',
+        ENDPOINT_DATA_c_ENVIRONMENTAUTHORITYURL: 'https://login.contoso.test/adfs/',
+        ENDPOINT_DATA_c_ACTIVEDIRECTORYSERVICEENDPOINTRESOURCEID: 'https://management.contoso.test/71fb7c2f-2f80-4f7f-8a4a-3f1c2d3e4f50',
+      },
+      arm: 'https://management.contoso.test:8443',
+      scope: 'https://management.contoso.test/71fb7c2f-2f80-4f7f-8a4a-3f1c2d3e4f50/.default',
+    },
+  ];
+
+  for (const cloud of clouds) {
+    it(`${cloud.name}: DevTest Labs and Compute requests go to its Resource Manager, signed for its audience`, async () => {
+      const connection = readServiceConnection(envEndpointReader(spnKeyEnv('c', cloud.overrides)), 'c');
+      const scopes: string[] = [];
+      const credential: TokenCredential = {
+        getToken: async (scope) => {
+          scopes.push(...[scope].flat());
+          return { token: 'token', expiresOnTimestamp: Date.now() + 3600_000 };
+        },
+      };
+      const context = createAzureContext(connection, { credential, maxRetries: 0 });
+      const sent: { url: string; authorization?: string }[] = [];
+      // In place of the network, once the request is signed: what was sent, and a 404 answer.
+      const network: PipelinePolicy = {
+        name: 'network',
+        sendRequest: async (request) => {
+          sent.push({ url: request.url, authorization: request.headers.get('authorization') });
+          return {
+            request,
+            status: 404,
+            headers: createHttpHeaders({ 'content-type': 'application/json' }),
+            bodyAsText: '{"error":{"code":"ResourceNotFound","message":"not here"}}',
+          };
+        },
+      };
+      context.devTestLabs(SUB).pipeline.addPolicy(network, { afterPhase: 'Sign' });
+      context.compute(SUB).pipeline.addPolicy(network, { afterPhase: 'Sign' });
+      await assert.rejects(context.devTestLabs(SUB).labs.get('rg', 'lab'), (e: { statusCode?: number }) => e.statusCode === 404);
+      await assert.rejects(context.compute(SUB).disks.get('rg', 'disk'), (e: { statusCode?: number }) => e.statusCode === 404);
+      assert.equal(sent.length, 2);
+      for (const request of sent) {
+        assert.ok(request.url.startsWith(`${cloud.arm}/subscriptions/${SUB}/resourceGroups/rg/providers/`), request.url);
+        assert.equal(request.authorization, 'Bearer token');
+      }
+      assert.deepEqual([...new Set(scopes)], [cloud.scope]);
+    });
+  }
 });
