@@ -63,7 +63,7 @@ Options:
                            (default ServicePrincipal, with a secret)
   --client-id <id>         the scenario principal to sign in as (default: the first), or with
                            ManagedServiceIdentity a user-assigned identity (default: system-assigned)
-  --env-file <file>        also write the export lines to this file
+  --write-env <file>       also write the export lines to this file
   --exit-on-stdin-close    stop when standard input closes
   --ipc                    started by a test harness: report readiness to the parent process and
                            exit when it goes away; the scenario may come from the parent
@@ -126,7 +126,7 @@ function parseArgs(argv: string[]): CliOptions {
       case '--client-id':
         options.clientId = value(i++, arg);
         break;
-      case '--env-file':
+      case '--write-env':
         options.envFile = value(i++, arg);
         break;
       case '--exit-on-stdin-close':
