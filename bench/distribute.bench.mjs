@@ -116,7 +116,7 @@ function armCalls(metrics) {
 
 async function withAzure(spec, body) {
   const { scenarioLabs, configLabs } = workload(spec);
-  const azure = await startLocalAzure({ scenario: { labs: scenarioLabs, settings: SETTINGS }, faults: spec.faults });
+  const azure = await startLocalAzure({ scenario: { labs: scenarioLabs, settings: { ...SETTINGS, ...spec.settings } }, faults: spec.faults });
   const config = fx.writeDistributeConfiguration(configLabs);
   try {
     return await body(azure, config);
@@ -162,10 +162,10 @@ const RSS_IMAGES = 5;
 const RSS_LABS = 8;
 const rssBySize = [];
 for (const factor of [1, 32]) {
-  const run = await withAzure({ images: RSS_IMAGES, labs: RSS_LABS, vhdBytes: vhdBytes * factor }, async (azure, config) => {
-    await azure.setSettings({ copyRateMBps: COPY_RATE_MBPS * factor });
-    return runTask(azure, config);
-  });
+  const run = await withAzure(
+    { images: RSS_IMAGES, labs: RSS_LABS, vhdBytes: vhdBytes * factor, settings: { copyRateMBps: COPY_RATE_MBPS * factor } },
+    (azure, config) => runTask(azure, config),
+  );
   rssBySize.push({ gib: VHD_GIB * factor, run });
   console.log(`  ${RSS_IMAGES * RSS_LABS} jobs with ${VHD_GIB * factor} GiB VHDs: ${run.result}, peak RSS ${run.peakRssMb.toFixed(0)} MB`);
 }
