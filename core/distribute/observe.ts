@@ -29,18 +29,16 @@ export async function observeLabs(
 ): Promise<Map<string, LabObservation>> {
   const observations = new Map<string, LabObservation>();
   const stagingNames = new Map(images.map((image) => [stagingBlobName(image.imageName).toLowerCase(), image.imageName]));
-  // The first lab of each subscription goes alone, so that one list of the subscription's labs serves the rest.
-  const firstOfSubscription = new Map<string, ConfiguredLab>();
-  for (const lab of labs) if (!firstOfSubscription.has(lab.subscriptionId.toLowerCase())) firstOfSubscription.set(lab.subscriptionId.toLowerCase(), lab);
-  const first = [...firstOfSubscription.values()];
-  const rest = labs.filter((lab) => !first.includes(lab));
-  const observe = async (lab: ConfiguredLab, _index: number, signal: AbortSignal) => {
-    observations.set(configuredLabKey(lab), await observeLab(azure, lab, images, stagingNames, options.sas, signal));
-  };
-  for (const group of [first, rest]) {
-    const results = await runPool(group, options.concurrency, observe, { signal: options.signal });
-    for (const result of results) if (result.status === 'rejected') throw result.reason;
-  }
+  // Labs of one subscription share its lab list: the directory asks for it once, whoever asks first.
+  const results = await runPool(
+    labs,
+    options.concurrency,
+    async (lab, _index, signal) => {
+      observations.set(configuredLabKey(lab), await observeLab(azure, lab, images, stagingNames, options.sas, signal));
+    },
+    { signal: options.signal },
+  );
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
   options.signal?.throwIfAborted();
   return observations;
 }

@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { stagingBlobName, Tags } from '../../core/factoryImages';
+import * as path from 'node:path';
+import { stagingBlobName } from '../../core/factoryImages';
 import type { LabSnapshot, StateSnapshot } from '../../local-azure/control';
 import type { ScenarioLab } from '../../local-azure/scenario';
 import { removeConfiguration } from '../fixtures/config/configurationFolder';
@@ -26,6 +27,7 @@ const DC = factoryImage('Windows_Datacenter-Nov-24-2026', 'Windows/Datacenter.js
 const SQL = factoryImage('Windows_SQL-Nov-24-2026', 'Windows/SQL.json');
 const UBUNTU = factoryImage('Linux_Ubuntu-Nov-24-2026', 'Linux/Ubuntu.json');
 const IMAGES = [DC, SQL, UBUNTU];
+const FIXTURES = path.join(__dirname, '..', '..', '..', 'test', 'scenarios', 'distribute');
 
 interface Finished extends TaskRun {
   summary?: string;
@@ -72,32 +74,8 @@ describe('DistributeImages against the local Azure', function () {
 
   describe('several images to many labs across two subscriptions', () => {
     let azure: LocalAzureProcess;
-    let config: string;
-    const target = (subscriptionId: string, resourceGroup: string, name: string, extra: Partial<ScenarioLab> = {}): ScenarioLab => ({
-      subscriptionId,
-      resourceGroup,
-      name,
-      location: REGION,
-      ...extra,
-    });
-    const labs: ScenarioLab[] = [
-      { ...FACTORY, vhds: IMAGES.map(storeVhd) },
-      target(SUB_A, 'dev-rg', 'Dev1', { storageAccount: 'dev1store' }),
-      target(SUB_A, 'dev-rg', 'Dev2', {
-        customImages: [
-          {
-            name: DC.imageName,
-            tags: { [Tags.ImagePath]: DC.imagePath, [Tags.ImageFactory]: FACTORY_ID, [Tags.ImageFactoryCreated]: DC.createdUtc },
-            osType: 'Windows',
-          },
-        ],
-      }),
-      target(SUB_A, 'dev-rg', 'Dev3'),
-      target(SUB_B, 'test-rg', 'Test1'),
-      target(SUB_B, 'test-rg', 'Test2'),
-      target(SUB_B, 'test3-rg', 'Test3'),
-      target(SUB_B, 'far-rg', 'Far', { location: 'eastus' }),
-    ];
+    // The scenario and configuration the README's local run uses.
+    const config = path.join(FIXTURES, 'Configuration');
     // (lab, image) pairs labs.json asks for and Azure allows, Dev2's Datacenter image aside (it is there).
     const expected: Record<string, string[]> = {
       Factory: [UBUNTU.imageName],
@@ -111,22 +89,10 @@ describe('DistributeImages against the local Azure', function () {
     const jobCount = Object.values(expected).reduce((n, list) => n + list.length, 0);
 
     before(async () => {
-      azure = await startLocalAzure({ scenario: { labs, settings: { copyRateMBps: 256, customImageDurationMs: 300, lroDurationMs: 100, lroRetryAfterSeconds: 0 } } });
-      config = writeDistributeConfiguration([
-        { SubscriptionId: SUB_A, LabName: 'Factory', ImagePaths: ['Linux'] },
-        { SubscriptionId: SUB_A, LabName: 'Dev1', ImagePaths: ['Windows'] },
-        { SubscriptionId: SUB_A, LabName: 'Dev2', ImagePaths: ['Windows', 'Linux\\Ubuntu.json'] },
-        { SubscriptionId: SUB_A, LabName: 'dev3', ImagePaths: ['Linux/Ubuntu.json'] },
-        { SubscriptionId: SUB_B, LabName: 'Test1', ImagePaths: ['Windows\\SQL.json', 'Linux'] },
-        { SubscriptionId: SUB_B, LabName: 'Test2', ImagePaths: ['Windows'] },
-        { SubscriptionId: SUB_B, LabName: 'Test3', ResourceGroup: 'test3-rg', ImagePaths: ['Windows/Datacenter.json'] },
-        { SubscriptionId: SUB_B, LabName: 'Missing', ImagePaths: ['Windows'] },
-        { SubscriptionId: SUB_B, LabName: 'Far', ImagePaths: ['Windows'] },
-      ]);
+      azure = await startLocalAzure({ scenario: path.join(FIXTURES, 'factory.json') });
     });
     after(async () => {
       await azure?.stop();
-      if (config) removeConfiguration(config);
     });
 
     it('dryRun prints the plan per lab and per image and changes nothing', async () => {
@@ -134,7 +100,7 @@ describe('DistributeImages against the local Azure', function () {
       const run = await runDistribute(azure, { ConfigurationLocation: config, dryRun: 'true' }).finished;
       assert.equal(run.result, 'Failed', describeRun(run)); // the missing and the far lab are errors in a dry run too
       const text = run.lines.join('\n');
-      assert.match(text, new RegExp(`Plan: 3 images .*'Factory'.* 9 labs .*: ${jobCount} jobs to run, 1 already in place`));
+      assert.match(text, new RegExp(`Plan: 3 images .*'Factory'.* 10 labs .*: ${jobCount} jobs to run, 1 already in place`));
       assert.match(text, /Dev2 \(subscription .*\): to distribute Linux_Ubuntu-Nov-24-2026, Windows_SQL-Nov-24-2026; already has Windows_Datacenter-Nov-24-2026\./);
       assert.match(text, /Windows_Datacenter-Nov-24-2026 \(Windows\/Datacenter.json, Windows, 64.0 MiB\): to Dev1, Test2, Test3; already in Dev2; blocked for Missing, Far\./);
       assert.match(run.summary ?? '', /Dry run: 11 jobs planned, nothing changed\./);
@@ -153,8 +119,10 @@ describe('DistributeImages against the local Azure', function () {
       assert.equal(run.result, 'Failed', describeRun(run));
       const errors = run.issues.filter((i) => i.type === 'error');
       const byCode = (code: string) => errors.filter((i) => i.code === code).map((i) => i.message);
-      assert.equal(errors.length, 4, describeRun(run));
+      assert.equal(errors.length, 5, describeRun(run));
       assert.match(byCode('IF2004')[0], /Lab 'Missing' \(subscription 9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c62, labs.json entry 8\)/);
+      // A lab the identity may not read is not in its subscription's list, as in Azure.
+      assert.match(byCode('IF2004')[1], /Lab 'Locked' \(subscription 3c5e7a90-1b2d-4f6e-8a0b-1c2d3e4f5a61, labs.json entry 10\).*Reader/);
       assert.match(byCode('IF4001')[0], /Lab 'Far' .* region 'eastus' .* 'westus2'/);
       assert.match(byCode('IF2007')[0], /Windows_SQL-Nov-24-2026' in lab 'Dev1'/);
       assert.match(byCode('IF4002')[0], /custom image 'Windows_Datacenter-Nov-24-2026' in lab 'Test2'/);
@@ -211,7 +179,7 @@ describe('DistributeImages against the local Azure', function () {
       ]);
       const run = await runDistribute(azure, { ConfigurationLocation: config }).finished;
       assert.equal(run.result, 'Failed', describeRun(run));
-      assert.deepEqual(run.issues.filter((i) => i.type === 'error').map((i) => i.code).sort(), ['IF2004', 'IF4001'], describeRun(run));
+      assert.deepEqual(run.issues.filter((i) => i.type === 'error').map((i) => i.code).sort(), ['IF2004', 'IF2004', 'IF4001'], describeRun(run));
       const state = await azure.state();
       for (const [name, wanted] of Object.entries(expected)) {
         const before = name === 'Dev2' ? [DC.imageName] : [];
