@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { AzureContext } from '../azure/azureContext';
 import { loadAndReportConfiguration } from '../config/labsConfig';
 import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
@@ -38,7 +39,7 @@ export interface DistributionRun {
 }
 
 export async function distributeImages(azure: AzureContext, options: DistributeOptions): Promise<DistributionRun> {
-  const signal = options.signal ?? new AbortController().signal;
+  const signal = runSignal(options.signal);
   const issues: Issue[] = [];
   const reporter = collectingIssues(azure.reporter, issues);
   const run: DistributionRun = { createdImageIds: [], issues, message: '' };
@@ -252,6 +253,19 @@ async function deleteLeftovers(
       fix: 'Nothing is missing; the next run tries again. If it persists, check the Storage Blob Data Contributor role on the lab.',
     });
   });
+}
+
+/**
+ * The run's own signal, following the caller's. Every request and wait of every job in flight listens on
+ * it, so its listeners number a few per running job: up to hundreds, which is not a leak, and Node would
+ * otherwise warn past ten.
+ */
+function runSignal(outer: AbortSignal | undefined): AbortSignal {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  if (outer?.aborted) controller.abort(outer.reason);
+  else outer?.addEventListener('abort', () => controller.abort(outer.reason), { once: true });
+  return controller.signal;
 }
 
 /** A reporter that also keeps every issue, for the summary. */

@@ -117,6 +117,7 @@ describe('DistributeImages against the local Azure', function () {
       ]);
       const run = await runDistribute(azure, { ConfigurationLocation: config, maxConcurrentJobs: '4' }).finished;
       assert.equal(run.result, 'Failed', describeRun(run));
+      assert.equal(run.stderr, '', 'no warnings from Node or the SDKs');
       const errors = run.issues.filter((i) => i.type === 'error');
       const byCode = (code: string) => errors.filter((i) => i.code === code).map((i) => i.message);
       assert.equal(errors.length, 5, describeRun(run));
