@@ -5,6 +5,7 @@ import { SasCache } from '../../core/distribute/job';
 import { type JobResult, countOutcomes, describePlan, summaryMarkdown } from '../../core/distribute/outcome';
 import { type DistributionJob, type LabObservation, configuredLabKey, planDistribution } from '../../core/distribute/plan';
 import { ErrorCodes, FactoryError } from '../../core/errors';
+import { factoryImage } from '../scenarios/distribute/factory';
 import { type FactoryImage, customImageTags } from '../../core/factoryImages';
 
 const SUB = '11111111-1111-1111-1111-111111111111';
@@ -19,23 +20,10 @@ function labRef(name: string, location = 'westus2'): LabRef {
   };
 }
 
-function image(imageName: string, imagePath: string): FactoryImage {
-  return {
-    imageName,
-    imagePath,
-    description: '',
-    osType: 'Windows',
-    generalized: true,
-    sourceVmId: '',
-    sourceDiskId: '',
-    createdUtc: '2026-11-24T10:00:00.000Z',
-    sizeBytes: 2 * 1024 ** 3,
-  };
-}
 
 const factory = labRef('Factory');
-const win = image('Win-Nov-24-2026', 'Win/Datacenter.json');
-const sql = image('Sql-Nov-24-2026', 'Win/SQL.json');
+const win = factoryImage('Win-Nov-24-2026', 'Win/Datacenter.json', 2 * 1024 ** 3);
+const sql = factoryImage('Sql-Nov-24-2026', 'Win/SQL.json', 2 * 1024 ** 3);
 
 function samplePlan() {
   const labs = [
@@ -96,7 +84,7 @@ describe('distribution outcome', () => {
 
 describe('job order', () => {
   it('starts jobs together that copy different images into different labs', () => {
-    const images = ['a', 'b', 'c'].map((n) => image(n, `P/${n}.json`));
+    const images = ['a', 'b', 'c'].map((n) => factoryImage(n, `P/${n}.json`));
     const jobs: DistributionJob[] = [];
     for (const lab of ['L0', 'L1', 'L2', 'L3']) {
       for (const img of images) jobs.push({ key: `${lab}|${img.imageName}`, image: img, lab: labRef(lab), start: 'copy' });

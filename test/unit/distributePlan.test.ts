@@ -9,6 +9,7 @@ import {
   sameRegion,
 } from '../../core/distribute/plan';
 import { ErrorCodes, FactoryError } from '../../core/errors';
+import { factoryImage } from '../scenarios/distribute/factory';
 import { type FactoryImage, customImageTags, stagingBlobName } from '../../core/factoryImages';
 
 const SUB_A = '11111111-1111-1111-1111-111111111111';
@@ -26,23 +27,10 @@ function labRef(subscriptionId: string, name: string, location = 'westus2'): Lab
 
 const factory = labRef(SUB_A, 'Factory');
 
-function image(imageName: string, imagePath: string, osType: 'Windows' | 'Linux' = 'Windows'): FactoryImage {
-  return {
-    imageName,
-    imagePath,
-    description: `${imageName} description`,
-    osType,
-    generalized: true,
-    sourceVmId: `${factory.id}/virtualmachines/${imageName}`,
-    sourceDiskId: `/subscriptions/${SUB_A}/resourceGroups/rg/providers/Microsoft.Compute/disks/${imageName}`,
-    createdUtc: '2026-11-24T10:00:00.000Z',
-    sizeBytes: 1024,
-  };
-}
 
-const win = image('Win2016_Datacenter-Nov-24-2026', 'Win2016/Datacenter.json');
-const sql = image('Win2016_SQL-Nov-24-2026', 'Win2016/SQL.json');
-const ubuntu = image('Ubuntu_Server-Nov-24-2026', 'Linux/Ubuntu/Server.json', 'Linux');
+const win = factoryImage('Win2016_Datacenter-Nov-24-2026', 'Win2016/Datacenter.json');
+const sql = factoryImage('Win2016_SQL-Nov-24-2026', 'Win2016/SQL.json');
+const ubuntu = factoryImage('Ubuntu_Server-Nov-24-2026', 'Linux/Ubuntu/Server.json');
 const images = [win, sql, ubuntu];
 
 function configured(index: number, subscriptionId: string, labName: string, imagePaths: string[]): ConfiguredLab {
@@ -55,6 +43,14 @@ function observed(lab: LabRef, extra: Partial<Extract<LabObservation, { lab: Lab
 
 function observations(entries: [ConfiguredLab, LabObservation][]): Map<string, LabObservation> {
   return new Map(entries.map(([config, observation]) => [configuredLabKey(config), observation]));
+}
+
+
+/** The plan for one lab, LabA in subscription A, that holds what `holds` says. */
+function planOneLab(imagePaths: string[], holds: Partial<Extract<LabObservation, { lab: LabRef }>> = {}) {
+  const config = configured(0, SUB_A, 'LabA', imagePaths);
+  const lab = labRef(SUB_A, 'LabA');
+  return { lab, plan: planDistribution({ factory, images, labs: [config], observations: observations([[config, observed(lab, holds)]]) }) };
 }
 
 describe('distribution plan', () => {
@@ -107,28 +103,17 @@ describe('distribution plan', () => {
   });
 
   it('skips an image the lab already holds and says whether the factory made it', () => {
-    const a = configured(0, SUB_A, 'LabA', ['Win2016']);
     const lab = labRef(SUB_A, 'LabA');
-    const plan = planDistribution({
-      factory,
-      images,
-      labs: [a],
-      observations: observations([
-        [
-          a,
-          observed(lab, {
-            customImages: [
-              {
-                name: win.imageName.toUpperCase(),
-                id: `${lab.id}/customimages/${win.imageName}`,
-                provisioningState: 'Succeeded',
-                tags: customImageTags(win, factory.id),
-              },
-              { name: sql.imageName, provisioningState: 'Succeeded' },
-            ],
-          }),
-        ],
-      ]),
+    const { plan } = planOneLab(['Win2016'], {
+      customImages: [
+        {
+          name: win.imageName.toUpperCase(),
+          id: `${lab.id}/customimages/${win.imageName}`,
+          provisioningState: 'Succeeded',
+          tags: customImageTags(win, factory.id),
+        },
+        { name: sql.imageName, provisioningState: 'Succeeded' },
+      ],
     });
     assert.equal(plan.jobs.length, 0);
     assert.deepEqual(plan.labs[0].cells.get(win.imageName), {
@@ -140,24 +125,12 @@ describe('distribution plan', () => {
   });
 
   it('waits for an image an earlier run left Creating and redoes one it left Failed', () => {
-    const a = configured(0, SUB_A, 'LabA', ['Win2016']);
-    const lab = labRef(SUB_A, 'LabA');
     const tags = (i: FactoryImage) => customImageTags(i, factory.id);
-    const plan = planDistribution({
-      factory,
-      images,
-      labs: [a],
-      observations: observations([
-        [
-          a,
-          observed(lab, {
-            customImages: [
-              { name: win.imageName, provisioningState: 'Creating', tags: tags(win) },
-              { name: sql.imageName, provisioningState: 'Failed', tags: tags(sql) },
-            ],
-          }),
-        ],
-      ]),
+    const { plan } = planOneLab(['Win2016'], {
+      customImages: [
+        { name: win.imageName, provisioningState: 'Creating', tags: tags(win) },
+        { name: sql.imageName, provisioningState: 'Failed', tags: tags(sql) },
+      ],
     });
     assert.deepEqual(
       plan.jobs.map((j) => `${j.image.imageName}:${j.start}`).sort(),
@@ -166,15 +139,7 @@ describe('distribution plan', () => {
   });
 
   it('never touches a failed or creating image of that name that the factory did not make', () => {
-    const a = configured(0, SUB_A, 'LabA', ['Win2016/SQL.json']);
-    const plan = planDistribution({
-      factory,
-      images,
-      labs: [a],
-      observations: observations([
-        [a, observed(labRef(SUB_A, 'LabA'), { customImages: [{ name: sql.imageName, provisioningState: 'Failed', tags: {} }] })],
-      ]),
-    });
+    const { plan } = planOneLab(['Win2016/SQL.json'], { customImages: [{ name: sql.imageName, provisioningState: 'Failed', tags: {} }] });
     assert.equal(plan.jobs.length, 0);
     assert.equal(plan.issues.length, 1);
     assert.equal(plan.issues[0].code, ErrorCodes.CustomImageNameTaken);
@@ -183,30 +148,18 @@ describe('distribution plan', () => {
   });
 
   it('resumes from staging blobs an earlier run left and deletes those no job needs', () => {
-    const a = configured(0, SUB_A, 'LabA', ['Win2016', 'Linux']);
-    const lab = labRef(SUB_A, 'LabA');
     const blob = (i: FactoryImage | string, copyStatus?: string) => {
       const name = typeof i === 'string' ? i : i.imageName;
       return { blobName: stagingBlobName(name), imageName: name, copyStatus, copyId: copyStatus ? `copy-${name}` : undefined };
     };
-    const plan = planDistribution({
-      factory,
-      images,
-      labs: [a],
-      observations: observations([
-        [
-          a,
-          observed(lab, {
-            customImages: [{ name: ubuntu.imageName, provisioningState: 'Succeeded', tags: customImageTags(ubuntu, factory.id) }],
-            stagingBlobs: [
-              blob(win, 'pending'),
-              blob(sql, 'success'),
-              blob(ubuntu, 'success'), // image made, staging blob not yet deleted when the run stopped
-              blob('Retired-Jan-01-2026', 'failed'), // no longer in the store
-            ],
-          }),
-        ],
-      ]),
+    const { plan } = planOneLab(['Win2016', 'Linux'], {
+      customImages: [{ name: ubuntu.imageName, provisioningState: 'Succeeded', tags: customImageTags(ubuntu, factory.id) }],
+      stagingBlobs: [
+        blob(win, 'pending'),
+        blob(sql, 'success'),
+        blob(ubuntu, 'success'), // image made, staging blob not yet deleted when the run stopped
+        blob('Retired-Jan-01-2026', 'failed'), // no longer in the store
+      ],
     });
     assert.deepEqual(
       plan.jobs.map((j) => `${j.image.imageName}:${j.start}:${j.staging?.blobName}`).sort(),
@@ -216,19 +169,8 @@ describe('distribution plan', () => {
   });
 
   it('copies again over a staging blob whose copy failed', () => {
-    const a = configured(0, SUB_A, 'LabA', ['Win2016/Datacenter.json']);
-    const plan = planDistribution({
-      factory,
-      images,
-      labs: [a],
-      observations: observations([
-        [
-          a,
-          observed(labRef(SUB_A, 'LabA'), {
-            stagingBlobs: [{ blobName: stagingBlobName(win.imageName), imageName: win.imageName, copyStatus: 'aborted' }],
-          }),
-        ],
-      ]),
+    const { plan } = planOneLab(['Win2016/Datacenter.json'], {
+      stagingBlobs: [{ blobName: stagingBlobName(win.imageName), imageName: win.imageName, copyStatus: 'aborted' }],
     });
     assert.deepEqual(plan.jobs.map((j) => j.start), ['recopy']);
     assert.equal(plan.leftovers.length, 0);
