@@ -3,7 +3,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stagingBlobName } from '../../core/factoryImages';
 import type { LabSnapshot, StateSnapshot } from '../../local-azure/control';
-import type { ScenarioLab } from '../../local-azure/scenario';
 import { removeConfiguration } from '../fixtures/config/configurationFolder';
 import { type LocalAzureProcess, type MetricsSnapshot, startLocalAzure } from '../helpers/localAzure';
 import { type StartedTask, type TaskRun, describeRun, startTask } from '../helpers/taskProcess';

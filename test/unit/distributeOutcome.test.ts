@@ -6,7 +6,7 @@ import { type JobResult, countOutcomes, describePlan, summaryMarkdown } from '..
 import { type DistributionJob, type LabObservation, configuredLabKey, planDistribution } from '../../core/distribute/plan';
 import { ErrorCodes, FactoryError } from '../../core/errors';
 import { factoryImage } from '../scenarios/distribute/factory';
-import { type FactoryImage, customImageTags } from '../../core/factoryImages';
+import { customImageTags } from '../../core/factoryImages';
 
 const SUB = '11111111-1111-1111-1111-111111111111';
 
