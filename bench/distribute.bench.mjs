@@ -14,7 +14,7 @@ import { isQuick, writeResult } from './run.mjs';
 
 const require = createRequire(import.meta.url);
 const { startLocalAzure } = require('../out/test/helpers/localAzure.js');
-const { startTask } = require('../out/test/scenarios/retire/taskProcess.js');
+const { startTask } = require('../out/test/helpers/taskProcess.js');
 const fx = require('../out/test/scenarios/distribute/factory.js');
 const { removeConfiguration } = require('../out/test/fixtures/config/configurationFolder.js');
 

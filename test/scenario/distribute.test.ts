@@ -1,5 +1,4 @@
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stagingBlobName } from '../../core/factoryImages';
 import type { LabSnapshot, StateSnapshot } from '../../local-azure/control';
@@ -29,12 +28,13 @@ const IMAGES = [DC, SQL, UBUNTU];
 const FIXTURES = path.join(__dirname, '..', '..', '..', 'test', 'scenarios', 'distribute');
 
 interface Finished extends TaskRun {
-  summary?: string;
+  /** task.setprogress: percent and activity. */
+  steps: { percent: number; activity: string }[];
   durationMs: number;
 }
 
 function runDistribute(azure: LocalAzureProcess, inputs: Record<string, string>, onLine?: (line: string) => void): StartedTask & { finished: Promise<Finished> } {
-  let summary: string | undefined;
+  const steps: Finished['steps'] = [];
   const started = Date.now();
   const task = startTask(
     'DistributeImages',
@@ -42,14 +42,13 @@ function runDistribute(azure: LocalAzureProcess, inputs: Record<string, string>,
     azure.env,
     {
       onLine: (line) => {
-        // The summary file goes with the agent's temporary folder once the task ends: read it now.
-        const upload = /^##vso\[task\.uploadsummary\](.*)$/.exec(line);
-        if (upload) summary = fs.readFileSync(upload[1], 'utf8');
+        const step = /^##vso\[task\.setprogress value=(\d+);?\](.*)$/.exec(line);
+        if (step) steps.push({ percent: Number(step[1]), activity: step[2] });
         onLine?.(line);
       },
     },
   );
-  return { ...task, finished: task.done.then((run) => ({ ...run, summary, durationMs: Date.now() - started })) };
+  return { ...task, finished: task.done.then((run) => ({ ...run, steps, durationMs: Date.now() - started })) };
 }
 
 const lab = (state: StateSnapshot, name: string): LabSnapshot => {
@@ -147,6 +146,11 @@ describe('DistributeImages against the local Azure', function () {
       const ubuntu = lab(state, 'Dev3').customImages[0];
       assert.equal((ubuntu.vhd as { sysPrep?: boolean }).sysPrep, false);
       assert.equal(ubuntu.osType, 'Linux');
+
+      const last = run.steps[run.steps.length - 1];
+      assert.equal(last.percent, 100);
+      assert.match(last.activity, new RegExp(`^${jobCount} of ${jobCount} jobs done, [0-9.]+ MiB of 704.0 MiB copied$`), JSON.stringify(run.steps));
+      assert.ok(run.steps.length >= jobCount, 'progress after every job');
 
       const ids = run.outputs.CreatedImageIds.split(',').sort();
       assert.equal(ids.length, jobCount - 2);
