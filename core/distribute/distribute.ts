@@ -169,7 +169,7 @@ async function applyPlan(
         reporter.info(`[${done}/${jobs.length}] Failed: ${where}.`);
         reporter.issue(result.issue);
       } else {
-        reporter.info(`[${done}/${jobs.length}] Cancelled ${where}; what it had started was removed.`);
+        reporter.info(`[${done}/${jobs.length}] Cancelled ${where}.`);
       }
       progress(true);
     },

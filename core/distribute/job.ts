@@ -82,6 +82,8 @@ interface JobState {
   copiedBytes: number;
   /** Set when the staging blob could not be deleted after the image was created. */
   tidyWarning?: Issue;
+  /** A cancel found the custom image still being created, which Azure does not let anyone delete. */
+  leftCreating?: boolean;
 }
 
 const IN_PROGRESS = new Set(['Creating', 'Updating', 'Running', 'Accepted', 'InProgress']);
@@ -244,6 +246,8 @@ function copyToLab(env: JobEnvironment): Step<JobState> {
       onProgress({ copiedBytes: totalBytes });
     },
     async cleanup(state) {
+      // The image being created still reads the VHD; the next run waits for the image, then deletes the VHD.
+      if (state.leftCreating) return;
       const container = state.container ?? (await state.storage.containerClient());
       await deleteStagingBlob(container, state.blobName);
     },
@@ -264,7 +268,15 @@ function createCustomImage(env: JobEnvironment): Step<JobState> {
     },
     async cleanup(state, outcome) {
       if (outcome === 'succeeded' || !state.createSent) return;
-      await deleteCustomImage(env, state.job);
+      // A cancel must end within the agent's grace period, so it does not wait for a creation to finish.
+      const deleted = await deleteCustomImage(env, state.job, { waitWhileCreating: outcome !== 'cancelled' });
+      if (!deleted) {
+        state.leftCreating = true;
+        env.reporter.info(
+          `Custom image '${state.job.image.imageName}' in lab '${state.job.lab.name}' is still being created and cannot be deleted yet; ` +
+            'the next run waits for it and removes its copied VHD.',
+        );
+      }
     },
   };
 }
@@ -316,8 +328,11 @@ function customImageFailed(job: DistributionJob, error: unknown): FactoryError {
   );
 }
 
-/** Deletes the job's custom image; one still being created is waited for first, as Azure refuses to delete it. */
-async function deleteCustomImage(env: JobEnvironment, job: DistributionJob): Promise<void> {
+/**
+ * Deletes the job's custom image. Azure refuses (409) to delete one still being created: that is waited
+ * out when `waitWhileCreating`, else left as it is. Resolves false when the image was left.
+ */
+async function deleteCustomImage(env: JobEnvironment, job: DistributionJob, options: { waitWhileCreating: boolean }): Promise<boolean> {
   const client = env.azure.devTestLabs(job.lab.subscriptionId).customImages;
   const what = `Deleting the unfinished custom image '${job.image.imageName}' in lab '${job.lab.name}'`;
   for (let attempt = 0; ; attempt++) {
@@ -325,11 +340,12 @@ async function deleteCustomImage(env: JobEnvironment, job: DistributionJob): Pro
       await client.beginDeleteAndWait(job.lab.resourceGroup, job.lab.name, job.image.imageName, {
         updateIntervalInMs: env.azure.pollIntervalMs,
       });
-      return;
+      return true;
     } catch (error) {
       const status = (error as { statusCode?: number }).statusCode;
-      if (status === 404) return;
-      if (status === 409 && attempt < 20) {
+      if (status === 404) return true;
+      if (status === 409 && !options.waitWhileCreating) return false;
+      if (status === 409 && attempt < 30) {
         await sleep(env.azure.pollIntervalMs);
         continue;
       }

@@ -263,6 +263,52 @@ describe('DistributeImages against the local Azure', function () {
     });
   });
 
+  describe('cancel while custom images are being created', () => {
+    let azure: LocalAzureProcess;
+    let config: string;
+    const targets = ['M1', 'M2'];
+    before(async () => {
+      azure = await startLocalAzure({
+        scenario: {
+          labs: [
+            { ...FACTORY, vhds: [storeVhd(DC)] },
+            ...targets.map((name) => ({ subscriptionId: SUB_A, resourceGroup: 'cancel-rg', name, location: REGION })),
+          ],
+          settings: { copyRateMBps: 1024, customImageDurationMs: 6000, lroDurationMs: 100, lroRetryAfterSeconds: 1 },
+        },
+      });
+      config = writeDistributeConfiguration(targets.map((name) => ({ SubscriptionId: SUB_A, LabName: name, ImagePaths: ['Windows'] })));
+    });
+    after(async () => {
+      await azure?.stop();
+      if (config) removeConfiguration(config);
+    });
+
+    it('ends Cancelled at once, leaves the images Azure will not delete to finish, and the next run tidies up', async function () {
+      this.timeout(40_000);
+      const task = runDistribute(azure, { ConfigurationLocation: config });
+      for (let deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+        if (unfinishedImages(await azure.state()).length === targets.length) break;
+      }
+      const signalled = Date.now();
+      task.child.kill('SIGINT');
+      const run = await task.finished;
+      const tookMs = Date.now() - signalled;
+      assert.equal(run.result, 'Cancelled', describeRun(run));
+      assert.ok(tookMs < 7000, `cancelled in ${tookMs} ms`);
+      const state = await azure.state();
+      assert.deepEqual(unfinishedImages(state).sort(), targets.map((name) => `${name}/${DC.imageName} Creating`));
+      assert.match(run.lines.join('\n'), /is still being created and cannot be deleted yet; the next run waits for it/);
+
+      const again = await runDistribute(azure, { ConfigurationLocation: config }).finished;
+      assert.equal(again.result, 'Succeeded', describeRun(again));
+      const after = await azure.state();
+      for (const name of targets) assert.deepEqual(imageNames(lab(after, name)), [DC.imageName]);
+      assert.deepEqual(unfinishedImages(after), []);
+      assert.deepEqual(stagingBlobs(after), []);
+    });
+  });
+
   describe('cancel', () => {
     let azure: LocalAzureProcess;
     let config: string;
