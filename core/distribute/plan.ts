@@ -184,8 +184,8 @@ function labError(
       severity: 'error',
       code: observation.error.code,
       message:
-        `Lab '${config.labName}' (subscription ${config.subscriptionId}, labs.json entry ${config.index + 1}) gets none of ` +
-        `its ${describeCount(wanted.length, 'image')}: ${observation.error.message}`,
+        `Lab '${config.labName}' (subscription ${config.subscriptionId}, labs.json entry ${config.index + 1}) cannot receive ` +
+        `its ${wanted.length === 1 ? 'image' : `${wanted.length} images`}: ${observation.error.message}`,
       fix: observation.error.fix,
     };
   }
