@@ -86,7 +86,7 @@ interface JobState {
   leftCreating?: boolean;
 }
 
-const IN_PROGRESS = new Set(['Creating', 'Updating', 'Running', 'Accepted', 'InProgress']);
+const IN_PROGRESS = new Set(['Creating', 'Updating', 'Deleting', 'Running', 'Accepted', 'InProgress']);
 
 export async function runDistributionJob(env: JobEnvironment, job: DistributionJob, signal: AbortSignal): Promise<JobResult> {
   const started = Date.now();
