@@ -7,6 +7,7 @@
 //                                        slotCheckMs, copyPollMs, pollIntervalMs>'
 // with the service connection's ENDPOINT_* variables and NODE_EXTRA_CA_CERTS in the environment. Prints one
 // JSON line: { makespanMs, jobs, failed }.
+import { setMaxListeners } from 'node:events';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -32,11 +33,13 @@ const store = new ImageStore(azure.labs.storage(factory), azure.reporter);
 const { images } = await store.list();
 const sas = new SasCache();
 const toRead = labsToRead(configuration.labs, images);
-const observations = await observeLabs(azure, toRead, images, { concurrency: 20, sas });
+// As in the product, a signal shared by every lab read in flight.
+const signal = new AbortController().signal;
+setMaxListeners(0, signal);
+const observations = await observeLabs(azure, toRead, images, { concurrency: 20, sas, signal });
 const plan = planDistribution({ factory, images, labs: configuration.labs, observations });
 
 async function job(job) {
-  const signal = new AbortController().signal;
   const storage = azure.labs.storage(job.lab);
   const blobName = stagingBlobName(job.image.imageName);
   const container = await storage.containerClient();

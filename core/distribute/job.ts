@@ -80,8 +80,6 @@ interface JobState {
   createSent: boolean;
   customImageId?: string;
   copiedBytes: number;
-  /** Set when the staging blob could not be deleted after the image was created. */
-  tidyWarning?: Issue;
   /** A cancel found the custom image still being created, which Azure does not let anyone delete. */
   leftCreating?: boolean;
 }
@@ -108,23 +106,20 @@ export async function runDistributionJob(env: JobEnvironment, job: DistributionJ
     });
   } catch (error) {
     if (signal.aborted || isAbortError(error)) return { status: 'cancelled' };
-    if (state.customImageId && !state.tidyWarning) {
-      // Only tidying up failed after the image was made: the image stands, the next run deletes the blob.
-      state.tidyWarning = warningFor(error, where, state.blobName);
-    }
-    if (state.tidyWarning) return created(state, started);
+    // Only tidying up failed once the image was made: the image stands, and the next run deletes the blob.
+    if (state.customImageId || state.alreadyCreated) return created(state, started, warningFor(error, where, state.blobName));
     return { status: 'failed', issue: failureIssue(error, where) };
   }
   return created(state, started);
 }
 
-function created(state: JobState, started: number): JobResult {
+function created(state: JobState, started: number, warning?: Issue): JobResult {
   return {
     status: 'created',
     customImageId: state.customImageId ?? '',
     copiedBytes: state.copiedBytes,
     durationMs: Date.now() - started,
-    warning: state.tidyWarning,
+    warning,
   };
 }
 
