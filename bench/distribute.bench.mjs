@@ -297,5 +297,7 @@ writeResult('distribute', {
     'Per job the task asks Resource Manager for one upload URI and creates one custom image; per lab it lists the custom images once and asks for one ' +
     'upload URI (kept for the lab\'s first job); per subscription it lists the labs once; per image it asks for one source URI. ' +
     'A subscription\'s lab list comes in pages of 100, so 1,000 labs over 2 subscriptions take 11 list requests. ' +
-    'Bytes never pass through the agent: the copies are server-side, so the task\'s memory does not grow with VHD size.',
+    'Bytes never pass through the agent: the copies are server-side, so the task\'s memory does not grow with VHD size. ' +
+    'The scripts\' scheduling loses, on average, half a slot check before a job starts and half a copy poll after its copy ends: ' +
+    'about 37 s of a 10-minute job in Azure, so its makespan grows by some 6 % here, and by more the shorter the copies.',
 });
