@@ -67,6 +67,26 @@ const armCalls = (m: MetricsSnapshot, operation?: string) =>
     .filter(([op]) => (operation ? op === operation : /^(Labs|CustomImages|VirtualMachines|Disks)_/.test(op)))
     .reduce((sum, [, n]) => sum + n, 0);
 
+/** Sends `signal` to a running task once the local Azure's state meets `condition`. */
+async function interruptWhen(
+  azure: LocalAzureProcess,
+  task: ReturnType<typeof runDistribute>,
+  condition: (state: StateSnapshot) => boolean,
+  signal: NodeJS.Signals,
+  what: string,
+): Promise<{ run: Finished; tookMs: number }> {
+  for (const deadline = Date.now() + 20_000; !condition(await azure.state()); await new Promise((r) => setTimeout(r, 50))) {
+    if (Date.now() > deadline) {
+      task.child.kill('SIGKILL');
+      throw new Error(`never saw ${what}`);
+    }
+  }
+  const signalled = Date.now();
+  task.child.kill(signal);
+  const run = await task.finished;
+  return { run, tookMs: Date.now() - signalled };
+}
+
 describe('DistributeImages against the local Azure', function () {
   this.timeout(60_000);
 
@@ -222,21 +242,9 @@ describe('DistributeImages against the local Azure', function () {
 
     async function killWhen(condition: (state: StateSnapshot) => boolean, what: string): Promise<StateSnapshot> {
       const task = runDistribute(azure, { ConfigurationLocation: config, maxConcurrentJobs: '4' });
-      try {
-        for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
-          const state = await azure.state();
-          if (condition(state)) {
-            task.child.kill('SIGKILL');
-            const run = await task.finished;
-            assert.equal(run.killedBy, 'SIGKILL');
-            return azure.state();
-          }
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      } finally {
-        task.child.kill('SIGKILL');
-      }
-      throw new Error(`never saw ${what}`);
+      const { run } = await interruptWhen(azure, task, condition, 'SIGKILL', what);
+      assert.equal(run.killedBy, 'SIGKILL');
+      return azure.state();
     }
 
     it('converges when started again: no duplicates, no leftovers', async function () {
@@ -287,13 +295,7 @@ describe('DistributeImages against the local Azure', function () {
     it('ends Cancelled at once, leaves the images Azure will not delete to finish, and the next run tidies up', async function () {
       this.timeout(40_000);
       const task = runDistribute(azure, { ConfigurationLocation: config });
-      for (let deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
-        if (unfinishedImages(await azure.state()).length === targets.length) break;
-      }
-      const signalled = Date.now();
-      task.child.kill('SIGINT');
-      const run = await task.finished;
-      const tookMs = Date.now() - signalled;
+      const { run, tookMs } = await interruptWhen(azure, task, (s) => unfinishedImages(s).length === targets.length, 'SIGINT', 'every image being created');
       assert.equal(run.result, 'Cancelled', describeRun(run));
       assert.ok(tookMs < 7000, `cancelled in ${tookMs} ms`);
       const state = await azure.state();
@@ -335,15 +337,8 @@ describe('DistributeImages against the local Azure', function () {
       const task = runDistribute(azure, { ConfigurationLocation: config }, (line) => {
         if (/^Running 3 jobs/.test(line)) copying = true;
       });
-      for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
-        const state = await azure.state();
-        if (copying && stagingBlobs(state).filter((b) => b.endsWith('(pending)')).length === 3) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      const signalled = Date.now();
-      task.child.kill('SIGINT');
-      const run = await task.finished;
-      const tookMs = Date.now() - signalled;
+      const copies = (s: StateSnapshot) => copying && stagingBlobs(s).filter((b) => b.endsWith('(pending)')).length === 3;
+      const { run, tookMs } = await interruptWhen(azure, task, copies, 'SIGINT', 'three copies running');
       assert.equal(run.result, 'Cancelled', describeRun(run));
       assert.ok(tookMs < 7000, `cancelled in ${tookMs} ms`);
       const state = await azure.state();
