@@ -126,7 +126,7 @@ async function main() {
   }
   const selected = names.length > 0 ? names : all;
   mkdirSync(resultDir, { recursive: true });
-  const sections = existingSections();
+  const rendered = new Map();
   const stamp = { date: new Date().toISOString().slice(0, 10), machine: machine() };
   const failed = [];
   const missed = [];
@@ -146,10 +146,13 @@ async function main() {
     }
     const result = JSON.parse(readFileSync(resultFile, 'utf8'));
     for (const f of result.figures ?? []) if (f.met === false) missed.push(`${name}: ${f.name} ${formatValue(f)} (target ${f.target})`);
-    sections.set(name, renderSection(name, result, stamp));
+    rendered.set(name, renderSection(name, result, stamp));
   }
 
-  // Keep the document's order; benchmarks new to it go at the end, by name.
+  // Read the document only now: a long run must not drop a section written meanwhile. Keep the document's
+  // order; benchmarks new to it go at the end, by name.
+  const sections = existingSections();
+  for (const [name, section] of rendered) sections.set(name, section);
   const body = [...sections.values()].join('\n\n');
   mkdirSync(join(root, 'docs'), { recursive: true });
   writeFileSync(docFile, `${HEADER}\n${body}\n`);
