@@ -1,4 +1,5 @@
 import { labsPerTemplate, loadConfiguration, type ConfigurationResult } from '../../core/config/labsConfig';
+import { markdownCell as cell } from '../../core/format';
 import type { Issue } from '../../core/report';
 import { runTask } from '../common/taskContext';
 
@@ -39,7 +40,7 @@ function plural(count: number, noun: string): string {
 }
 
 function summaryMarkdown(location: string, result: ConfigurationResult, errors: number, warnings: number): string {
-  const lines = [`### Image factory configuration`, '', `\`${location}\`: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}.`, ''];
+  const lines = [`### Image factory configuration`, '', `${cell(location)}: ${plural(errors, 'error')}, ${plural(warnings, 'warning')}.`, ''];
   const configuration = result.configuration;
   if (configuration) {
     const perTemplate = labsPerTemplate(configuration);
@@ -64,8 +65,4 @@ function summaryMarkdown(location: string, result: ConfigurationResult, errors: 
 
 function issueRow(issue: Issue): string {
   return `| ${issue.severity} | ${issue.code} | ${cell(issue.message)}${issue.fix ? `<br>${cell(issue.fix)}` : ''} |`;
-}
-
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/\r?\n/g, ' ');
 }

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { ErrorCodes, FactoryError, formatIssueText, isAbortError, isFactoryError } from '../../core/errors';
+import { logSafe } from '../../core/format';
 import type { Issue, Reporter } from '../../core/report';
 import type { EndpointReader } from '../../core/azure/endpoint';
 
@@ -26,27 +27,38 @@ export interface TaskContext {
   setOutput(name: string, value: string): void;
 }
 
+/**
+ * Every line it writes is log-safe (core/format.ts): messages carry names, tags, paths and Azure's own
+ * words, and printing them here, in one place, is what keeps any of them from starting a logging command.
+ */
 export class TaskReporter implements Reporter {
   errorCount = 0;
   warningCount = 0;
 
   info(message: string): void {
-    console.log(message);
+    console.log(logSafe(message));
   }
   debug(message: string): void {
-    tl.debug(message);
+    tl.debug(logSafe(message));
   }
   issue(issue: Issue): void {
     if (issue.severity === 'error') this.errorCount++;
     else this.warningCount++;
     const properties: Record<string, string> = { type: issue.severity, code: issue.code };
-    if (issue.file) properties.sourcepath = issue.file;
+    if (issue.file) properties.sourcepath = logSafe(issue.file);
     if (issue.line !== undefined) properties.linenumber = String(issue.line);
     if (issue.column !== undefined) properties.columnnumber = String(issue.column);
-    tl.command('task.logissue', properties, formatIssueText(issue.code, issue.message, issue.fix));
+    tl.command('task.logissue', properties, logSafe(formatIssueText(issue.code, issue.message, issue.fix)));
   }
   progress(percent: number, activity: string): void {
-    tl.command('task.setprogress', { value: String(Math.max(0, Math.min(100, Math.round(percent)))) }, activity);
+    tl.command('task.setprogress', { value: String(Math.max(0, Math.min(100, Math.round(percent)))) }, logSafe(activity));
+  }
+  /** An output variable: its value is printed, and read by later steps, so it is log-safe too. */
+  output(name: string, value: string): void {
+    tl.setVariable(name, logSafe(value), false, true);
+  }
+  result(result: tl.TaskResult, message: string): void {
+    tl.setResult(result, logSafe(message));
   }
   maskSecret(value: string): void {
     if (value) tl.setSecret(value);
@@ -132,9 +144,9 @@ export async function runTask(taskName: string, body: (context: TaskContext) => 
       const file = path.join(folder, `${taskName}-summary-${process.pid}-${Date.now()}.md`);
       fs.writeFileSync(file, markdown, 'utf8');
       tl.command('task.uploadsummary', null, file);
-      tl.debug(`${title}: summary written to ${file}`);
+      reporter.debug(`${title}: summary written to ${file}`);
     },
-    setOutput: (name, value) => tl.setVariable(name, value, false, true),
+    setOutput: (name, value) => reporter.output(name, value),
   };
 
   let message: string | void = undefined;
@@ -145,7 +157,7 @@ export async function runTask(taskName: string, body: (context: TaskContext) => 
       reporter.issue({ severity: 'error', code: error.code, message: error.message, fix: error.fix });
     } else if (!(isAbortError(error) && signal.aborted)) {
       const e = error instanceof Error ? error : new Error(String(error));
-      tl.debug(e.stack ?? e.message);
+      for (const line of (e.stack ?? e.message).split(/\r?\n/)) reporter.debug(line);
       reporter.issue({
         severity: 'error',
         code: ErrorCodes.Internal,
@@ -167,12 +179,12 @@ export async function runTask(taskName: string, body: (context: TaskContext) => 
   }
   const counts = `${reporter.errorCount} error(s), ${reporter.warningCount} warning(s)`;
   if (cancel.signal.aborted && !timedOut) {
-    tl.setResult(tl.TaskResult.Cancelled, `${taskName} was cancelled. ${counts}.`);
+    reporter.result(tl.TaskResult.Cancelled, `${taskName} was cancelled. ${counts}.`);
   } else if (reporter.errorCount > 0) {
-    tl.setResult(tl.TaskResult.Failed, `${message ? `${message} ` : ''}${counts}.`);
+    reporter.result(tl.TaskResult.Failed, `${message ? `${message} ` : ''}${counts}.`);
   } else if (reporter.warningCount > 0) {
-    tl.setResult(tl.TaskResult.SucceededWithIssues, `${message ? `${message} ` : ''}${counts}.`);
+    reporter.result(tl.TaskResult.SucceededWithIssues, `${message ? `${message} ` : ''}${counts}.`);
   } else {
-    tl.setResult(tl.TaskResult.Succeeded, message || `${taskName} succeeded.`);
+    reporter.result(tl.TaskResult.Succeeded, message || `${taskName} succeeded.`);
   }
 }

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseLoggingCommand } from './loggingCommands';
+import { outputLines, parseLoggingCommand } from './loggingCommands';
 
 /**
  * Runs a built task (tasks/<Task>/index.js) as the agent does: a Node process with INPUT_* variables,
@@ -63,7 +63,7 @@ export function startTask(
   child.stdout!.on('data', (chunk: string) => {
     stdout += chunk;
     pending += chunk;
-    const parts = pending.split(/\r?\n/);
+    const parts = outputLines(pending);
     pending = parts.pop() ?? '';
     for (const line of parts) options.onLine?.(line);
   });
@@ -89,7 +89,7 @@ type Log = Pick<TaskRun, 'result' | 'resultMessage' | 'issues' | 'outputs' | 'su
 
 function parseLog(stdout: string): Log {
   const run: Log = { issues: [], outputs: {}, progress: [], secrets: [], lines: [] };
-  for (const line of stdout.split(/\r?\n/)) {
+  for (const line of outputLines(stdout)) {
     const command = parseLoggingCommand(line);
     if (!command) {
       if (line) run.lines.push(line);

@@ -20,7 +20,12 @@ describe('logging commands read from a task output', () => {
   it('passes over lines that are not logging commands', () => {
     assert.equal(parseLoggingCommand('Checking the image factory configuration'), undefined);
     assert.equal(parseLoggingCommand('##[debug]task result: Succeeded'), undefined);
-    assert.equal(parseLoggingCommand('  ##vso[task.complete result=Failed;]indented'), undefined);
+  });
+
+  it('finds a command anywhere in a line, as the agent does', () => {
+    assert.deepEqual(parseLoggingCommand('  ##vso[task.complete result=Failed;]indented'), { command: 'task.complete', properties: { result: 'Failed' }, data: 'indented' });
+    assert.deepEqual(parseLoggingCommand("VM 'x' (ImagePath 'a ##vso[task.setvariable variable=X]y')")?.properties, { variable: 'X' });
+    assert.equal(parseLoggingCommand('##VSO[task.complete result=Failed;]'), undefined, 'the prefix is case-sensitive');
   });
 
   it('lists the commands of an output in order, CRLF or LF', () => {
