@@ -25,7 +25,10 @@ export interface Reporter {
   issue(issue: Issue): void;
   /** Overall progress of long work, 0..100. */
   progress(percent: number, activity: string): void;
-  /** A value that must never appear in logs: a secret, a SAS URL or its signature. */
+  /**
+   * A value that must never appear in logs: a secret, a SAS URL or its signature. One line: the agent masks
+   * line by line and task-lib refuses a multi-line secret, so multi-line material is masked line by line.
+   */
   maskSecret(value: string): void;
 }
 

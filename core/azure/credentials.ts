@@ -104,9 +104,10 @@ function maskSource(source: CredentialSource, reporter: Reporter): void {
       reporter.maskSecret(source.clientSecret);
       break;
     case 'clientCertificate':
+      // Masked line by line, as the agent masks and as task-lib accepts secrets: each base64 line of the
+      // private key. The armor lines and the certificate are not secret.
       for (const block of source.certificatePem.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g) ?? []) {
-        reporter.maskSecret(block);
-        for (const line of block.split(/\r?\n/)) if (line.length >= 16 && !line.startsWith('-----')) reporter.maskSecret(line);
+        for (const line of block.split(/\r?\n/)) if (line.trim() && !line.startsWith('-----')) reporter.maskSecret(line.trim());
       }
       break;
     case 'workloadIdentity':

@@ -6,6 +6,7 @@ import { ErrorCodes, FactoryError, formatIssueText, isAbortError, isFactoryError
 import { logSafe } from '../../core/format';
 import type { Issue, Reporter } from '../../core/report';
 import type { EndpointReader } from '../../core/azure/endpoint';
+import { taskEndpointReader } from './endpoints';
 
 /**
  * The thin layer between task-lib and the core: inputs, a Reporter writing logging commands, a
@@ -34,6 +35,7 @@ export interface TaskContext {
 export class TaskReporter implements Reporter {
   errorCount = 0;
   warningCount = 0;
+  private readonly masked = new Set<string>();
 
   info(message: string): void {
     console.log(logSafe(message));
@@ -60,17 +62,19 @@ export class TaskReporter implements Reporter {
   result(result: tl.TaskResult, message: string): void {
     tl.setResult(result, logSafe(message));
   }
+  /**
+   * Registers a secret for the agent to mask. task-lib refuses a multi-line secret (and the agent masks
+   * line by line), so a multi-line value is registered line by line, PEM armor lines aside.
+   */
   maskSecret(value: string): void {
-    if (value) tl.setSecret(value);
+    for (const line of value.split(/\r\n|\r|\n/)) {
+      const secret = line.trim();
+      if (!secret || /^-----(BEGIN|END) [A-Z ]+-----$/.test(secret) || this.masked.has(secret)) continue;
+      this.masked.add(secret);
+      tl.setSecret(secret);
+    }
   }
 }
-
-const tlEndpoints: EndpointReader = {
-  url: (id) => tl.getEndpointUrl(id, true),
-  authScheme: (id) => tl.getEndpointAuthorizationScheme(id, true),
-  authParameter: (id, key) => tl.getEndpointAuthorizationParameter(id, key, true),
-  data: (id, key) => tl.getEndpointDataParameter(id, key, true),
-};
 
 /**
  * Runs a task body and sets the result: Cancelled when the agent cancelled, Failed on any error
@@ -96,7 +100,7 @@ export async function runTask(taskName: string, body: (context: TaskContext) => 
   const context: TaskContext = {
     reporter,
     signal,
-    endpoints: tlEndpoints,
+    endpoints: taskEndpointReader(reporter),
     input: ((name: string, required?: boolean) => {
       const value = tl.getInput(name, false)?.trim();
       if (required && !value) {
