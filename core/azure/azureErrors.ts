@@ -253,23 +253,34 @@ export function redactUrls(text: string): string {
   return text.replace(/(https?:\/\/[^\s?'"<>]+)\?[^\s'"<>]*/gi, '$1');
 }
 
-function networkProblem(e: ErrorShape): { message: string; fix: string } | undefined {
+/**
+ * A request that got no answer, in words: a host that could not be found, a connection that failed, or a
+ * TLS certificate the agent does not trust, with the certificate problem Node names. `endpoint` names
+ * what was called (`the authority 127.0.0.1:443`); by default its host.
+ */
+export function networkProblem(
+  e: Pick<ErrorShape, 'code' | 'message' | 'request'>,
+  endpoint?: string,
+): { message: string; fix: string } | undefined {
   const code = e.code ?? '';
   const host = hostOf(e.request?.url);
-  const at = host ? ` ${host}` : ' Azure';
+  const name = endpoint ?? (host ? `the host ${host}` : 'Azure');
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return { message: `the host${at} could not be found (${code}).`, fix: "Check the service connection's URLs and the agent's DNS and proxy settings." };
+    return { message: `${name} could not be found (${code}).`, fix: "Check the service connection's URLs and the agent's DNS and proxy settings." };
   }
   if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT' || code === 'EPIPE' || code === 'REQUEST_SEND_ERROR') {
     return {
-      message: `the connection to${at} failed (${code}), also after retries.`,
+      message: `${name} could not be reached (${code}), also after retries.`,
       fix: "Check the agent's network and proxy settings and the service connection's URLs, then run again.",
     };
   }
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/i.test(code) || /certificate/i.test(e.message ?? '')) {
+    const problem = [code, e.message].filter(Boolean).join(': ');
     return {
-      message: `the TLS certificate of${at} is not trusted (${code || e.message}).`,
-      fix: "Install the certificate authority of that endpoint on the agent, or point NODE_EXTRA_CA_CERTS at its PEM file.",
+      message: `the TLS certificate of ${name} is not trusted (${problem}).`,
+      fix:
+        'Trust the certificate authority that issued it on the agent (a TLS-inspecting proxy presents its own): install it in the ' +
+        "machine's store, or point NODE_EXTRA_CA_CERTS at its PEM file.",
     };
   }
   return undefined;

@@ -5,13 +5,17 @@ import {
   createPipelineFromOptions,
   createPipelineRequest,
   type HttpClient,
+  isRestError,
   type Pipeline,
+  type PipelinePolicy,
+  type PipelineRequest,
+  type RestError,
 } from '@azure/core-rest-pipeline';
 import { ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } from '@azure/identity';
 import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
 import { type Reporter, silentReporter } from '../report';
-import { redactUrls } from './azureErrors';
-import { armRetryPolicy, type ArmRetryOptions } from './retryPolicy';
+import { networkProblem, redactUrls } from './azureErrors';
+import { armRetryPolicy, type ArmRetryOptions, retryRecordOf } from './retryPolicy';
 import type { CredentialSource, ServiceConnection } from './serviceConnection';
 
 /**
@@ -35,6 +39,41 @@ export interface CredentialOptions {
 interface MadeCredential {
   credential: TokenCredential;
   lastFailure?: () => FactoryError | undefined;
+  /** What the authority last answered, for credentials that sign in at the connection's authority. */
+  authority?: AuthorityWatch;
+}
+
+/**
+ * The authority's last answer to a credential's request (its status, or the error of a request that got
+ * none), kept because the identity library reports every failure as a sign-in failure: a sign-in is only
+ * the credential's fault when Microsoft Entra ID says so (an AADSTS code in a refusal).
+ */
+export interface AuthorityAnswer {
+  request: PipelineRequest;
+  status?: number;
+  error?: RestError;
+}
+
+class AuthorityWatch {
+  last?: AuthorityAnswer;
+
+  /** Resource Manager's retries for the authority, recording what its last answer was. */
+  policy(retry: ArmRetryOptions): PipelinePolicy {
+    const retries = armRetryPolicy(retry);
+    return {
+      name: 'imageFactoryAuthorityPolicy',
+      sendRequest: async (request, next) => {
+        try {
+          const response = await retries.sendRequest(request, next);
+          this.last = { request, status: response.status };
+          return response;
+        } catch (error) {
+          if (isRestError(error)) this.last = { request, status: error.response?.status, error };
+          throw error;
+        }
+      },
+    };
+  }
 }
 
 type CredentialFactory<K extends CredentialSource['kind']> = (
@@ -44,17 +83,25 @@ type CredentialFactory<K extends CredentialSource['kind']> = (
 ) => MadeCredential;
 
 const factories: { [K in CredentialSource['kind']]: CredentialFactory<K> } = {
-  clientSecret: (connection, source, options) => ({
-    credential: new ClientSecretCredential(connection.tenantId, connection.clientId!, source.clientSecret, identityOptions(connection, options)),
-  }),
-  clientCertificate: (connection, source, options) => ({
-    credential: new ClientCertificateCredential(
-      connection.tenantId,
-      connection.clientId!,
-      { certificate: source.certificatePem },
-      identityOptions(connection, options),
-    ),
-  }),
+  clientSecret: (connection, source, options) => {
+    const authority = new AuthorityWatch();
+    return {
+      credential: new ClientSecretCredential(connection.tenantId, connection.clientId!, source.clientSecret, identityOptions(connection, options, authority)),
+      authority,
+    };
+  },
+  clientCertificate: (connection, source, options) => {
+    const authority = new AuthorityWatch();
+    return {
+      credential: new ClientCertificateCredential(
+        connection.tenantId,
+        connection.clientId!,
+        { certificate: source.certificatePem },
+        identityOptions(connection, options, authority),
+      ),
+      authority,
+    };
+  },
   workloadIdentity: (connection, source, options) => {
     const fetchOidcToken = oidcTokenFetcher(connection, source, options);
     let failure: FactoryError | undefined;
@@ -68,9 +115,11 @@ const factories: { [K in CredentialSource['kind']]: CredentialFactory<K> } = {
         throw error;
       }
     };
+    const authority = new AuthorityWatch();
     return {
-      credential: new ClientAssertionCredential(connection.tenantId, connection.clientId!, getAssertion, identityOptions(connection, options)),
+      credential: new ClientAssertionCredential(connection.tenantId, connection.clientId!, getAssertion, identityOptions(connection, options, authority)),
       lastFailure: () => failure,
+      authority,
     };
   },
   managedIdentity: (connection, _source, options) => ({
@@ -86,13 +135,22 @@ export function createCredential(connection: ServiceConnection, options: Credent
   return new ConnectionCredential(factory(connection, connection.source, options), connection);
 }
 
-function identityOptions(connection: ServiceConnection, options: CredentialOptions) {
+/**
+ * The authority gets Resource Manager's retries (retryPolicy.ts): the same transient budget, throttling
+ * waited out as asked. The identity library's own policy (3 retries) is switched off for it.
+ */
+function identityOptions(connection: ServiceConnection, options: CredentialOptions, authority: AuthorityWatch) {
   // Instance discovery asks login.microsoftonline.com about the authority, which neither a sovereign
   // cloud's nor a private authority's clients can count on; the connection names its authority itself.
-  return { authorityHost: connection.cloud.authorityHost, disableInstanceDiscovery: true, retryOptions: identityRetries(options) };
+  return {
+    authorityHost: connection.cloud.authorityHost,
+    disableInstanceDiscovery: true,
+    retryOptions: { maxRetries: 0 },
+    additionalPolicies: [{ policy: authority.policy({ ...options.retry, reporter: options.reporter ?? options.retry?.reporter }), position: 'perCall' as const }],
+  };
 }
 
-/** The authority gets the same transient-failure budget as Resource Manager. */
+/** The machine's identity endpoint keeps the identity library's policy for it, with our transient budget. */
 function identityRetries(options: CredentialOptions) {
   const retry = options.retry ?? {};
   return { maxRetries: retry.maxRetries, retryDelayInMs: retry.retryDelayInMs, maxRetryDelayInMs: retry.maxRetryDelayInMs };
@@ -131,13 +189,17 @@ class ConnectionCredential implements TokenCredential {
       return token;
     } catch (error) {
       if (isAbortError(error) || isFactoryError(error)) throw error;
-      throw this.made.lastFailure?.() ?? describeSignInError(error, this.connection);
+      throw this.made.lastFailure?.() ?? describeSignInError(error, this.connection, this.made.authority?.last);
     }
   }
 }
 
-/** Why signing in failed, in terms of the service connection, with what to change. */
-export function describeSignInError(error: unknown, connection: ServiceConnection): FactoryError {
+/**
+ * Why signing in failed, in terms of the service connection, with what to change. `authority` is the
+ * authority's last answer: a failure the authority had (no answer, a server error through every retry)
+ * is said as what it was, and blames nothing in the connection; Entra's own refusals name the field.
+ */
+export function describeSignInError(error: unknown, connection: ServiceConnection, authority?: AuthorityAnswer): FactoryError {
   const raw = error instanceof Error ? error.message : String(error);
   const detail = firstLines(redactUrls(raw));
   const aadsts = /AADSTS(\d+)/.exec(raw)?.[1];
@@ -145,7 +207,10 @@ export function describeSignInError(error: unknown, connection: ServiceConnectio
   const where = `tenant ${connection.tenantId} at ${connection.cloud.authorityHost}`;
   const reason = aadsts ? signInReasons[aadsts] : undefined;
 
-  if (!reason && /endpoints_resolution_error/i.test(raw)) {
+  const failed = !reason && authority ? authorityFailure(authority, who, connection.connectionId, error) : undefined;
+  if (failed) return failed;
+  const answered = authority?.status !== undefined;
+  if (!reason && /endpoints_resolution_error/i.test(raw) && (answered || !authority)) {
     return new FactoryError(
       ErrorCodes.AuthenticationFailed,
       `Signing in with ${who} failed: the authority ${connection.cloud.authorityHost} does not know tenant '${connection.tenantId}' (the tenant id is wrong, or the authority is not this cloud's).`,
@@ -169,6 +234,40 @@ export function describeSignInError(error: unknown, connection: ServiceConnectio
     subject: connection.connectionId,
     cause: error,
   });
+}
+
+/** A sign-in that failed because the authority did, not the connection: no answer, or a server error. */
+function authorityFailure(authority: AuthorityAnswer, who: string, subject: string, cause: unknown): FactoryError | undefined {
+  const host = hostOf(authority.request.url);
+  const endpoint = `the authority ${host}`;
+  const network = authority.error && authority.status === undefined ? networkProblem(authority.error, endpoint) : undefined;
+  if (network) {
+    return new FactoryError(ErrorCodes.AzureRequestFailed, `Signing in with ${who} failed: ${network.message}`, { fix: network.fix, subject, cause });
+  }
+  const status = authority.status;
+  if (status === undefined || !(status >= 500 || status === 429 || status === 408)) return undefined;
+  const attempts = retryRecordOf(authority.request)?.attempts ?? 1;
+  const said = firstLines(redactUrls(cause instanceof Error ? cause.message : String(cause)));
+  return new FactoryError(
+    ErrorCodes.AzureRequestFailed,
+    `Signing in with ${who} failed: ${endpoint} answered HTTP ${status}${attempts > 1 ? ` in ${attempts} tries` : ''} (${said}).`,
+    {
+      fix:
+        status === 429
+          ? 'The authority kept throttling the sign-in: run again later; the next run picks up where this one stopped.'
+          : "The authority failed, not the service connection: run again later (the next run picks up where this one stopped), and check Microsoft Entra ID's status for the connection's cloud if it persists.",
+      subject,
+      cause,
+    },
+  );
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }
 
 /**

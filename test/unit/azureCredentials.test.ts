@@ -161,8 +161,8 @@ describe('credential factory', () => {
     assert.deepEqual(certReporter.secrets, [key], 'each line of the private key, never the block: task-lib refuses multi-line secrets');
   });
 
-  it('turns a failed sign-in into IF2002 naming the connection and the authority', async () => {
-    // A closed port: the authority cannot be reached at all.
+  it('says an authority that cannot be reached is a network failure (IF2006), naming the connection and the authority', async () => {
+    // A closed port: the authority cannot be reached at all, which says nothing about the credential.
     const connection = readServiceConnection(
       envEndpointReader({
         ENDPOINT_URL_x: 'https://127.0.0.1:9/',
@@ -173,7 +173,15 @@ describe('credential factory', () => {
       'x',
     );
     const credential = createCredential(connection, { retry: { retryDelayInMs: 5, maxRetryDelayInMs: 10 } });
-    await expectAuthFailure(credential.getToken('https://127.0.0.1:9/.default') as Promise<unknown>, /service connection 'x'/, /127\.0\.0\.1:9/);
+    try {
+      await credential.getToken('https://127.0.0.1:9/.default');
+      assert.fail('expected the sign-in to fail');
+    } catch (error) {
+      assert.ok(error instanceof FactoryError, String(error));
+      assert.equal(error.code, ErrorCodes.AzureRequestFailed, error.message);
+      assert.match(error.message, /service connection 'x'/);
+      assert.match(error.message, /the authority 127\.0\.0\.1:9 could not be reached \(ECONNREFUSED\)/);
+    }
   });
 });
 
