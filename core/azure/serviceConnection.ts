@@ -79,6 +79,11 @@ export function scopeFor(audience: string): string {
   return `${trimmed}/.default`;
 }
 
+/** An Azure id that is a GUID (subscriptions, tenants, clients): 8-4-4-4-12 hexadecimal digits. */
+export function isGuid(text: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text);
+}
+
 /** The scope of Azure Storage data-plane tokens; the same resource in every cloud. */
 export const STORAGE_SCOPE = 'https://storage.azure.com/.default';
 
@@ -111,6 +116,13 @@ export function readServiceConnection(endpoints: EndpointReader, connectionId: s
   checkGuidLike(id, 'tenant id', tenantId);
 
   const subscriptionId = data('subscriptionid');
+  if (subscriptionId && !isGuid(subscriptionId)) {
+    throw invalid(
+      id,
+      `The subscription id of service connection '${id}' is '${subscriptionId}', which is not a GUID.`,
+      `Edit the service connection and choose its subscription again, or give the subscription id (a GUID) from the subscription's overview.`,
+    );
+  }
   const base = { connectionId: id, scheme, tenantId, subscriptionId, cloud };
 
   switch (scheme) {

@@ -5,7 +5,7 @@ import { runTask } from '../common/taskContext';
 void runTask('DistributeImages', async (ctx) => {
   const configurationLocation = ctx.input('ConfigurationLocation', true);
   const factoryLabName = ctx.input('DevTestLabName', true);
-  const factorySubscriptionId = ctx.input('SubscriptionId');
+  const factorySubscriptionId = ctx.guidInput('SubscriptionId');
   const maxConcurrentJobs = ctx.intInput('maxConcurrentJobs', { default: 20, min: 1, max: 200 });
   ctx.setTimeoutMinutes(ctx.intInput('TimeoutMinutes', { default: 480, min: 1, max: 10_080 }));
   const dryRun = ctx.boolInput('dryRun', false);

@@ -9,9 +9,10 @@ void runTask('RetireImages', async (ctx) => {
   const imagesToSave = ctx.intInput('ImagesToSave', { default: 2, min: 1, max: 1000 });
   const maxConcurrentJobs = ctx.intInput('maxConcurrentJobs', { default: 20, min: 1, max: 200 });
   const dryRun = ctx.boolInput('dryRun', false);
+  const inputSubscriptionId = ctx.guidInput('SubscriptionId');
 
   const azure = connectAzure(ctx);
-  const subscriptionId = ctx.input('SubscriptionId') ?? azure.connection.subscriptionId;
+  const subscriptionId = inputSubscriptionId ?? azure.connection.subscriptionId;
   if (!subscriptionId) {
     throw new FactoryError(ErrorCodes.InputInvalid, `The factory lab's subscription is not known: 'SubscriptionId' is empty and the service connection names none.`, {
       fix: "Set 'SubscriptionId' to the id of the subscription that holds the factory lab.",

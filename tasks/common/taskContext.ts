@@ -6,6 +6,7 @@ import { ErrorCodes, FactoryError, formatIssueText, isAbortError, isFactoryError
 import { logSafe } from '../../core/format';
 import type { Issue, Reporter } from '../../core/report';
 import type { EndpointReader } from '../../core/azure/endpoint';
+import { isGuid } from '../../core/azure/serviceConnection';
 import { taskEndpointReader } from './endpoints';
 
 /**
@@ -22,6 +23,8 @@ export interface TaskContext {
   input(name: string, required?: boolean): string | undefined;
   boolInput(name: string, defaultValue: boolean): boolean;
   intInput(name: string, options: { default: number; min: number; max: number }): number;
+  /** An optional input that names an Azure id (a subscription): refused unless it is a GUID. */
+  guidInput(name: string): string | undefined;
   /** Starts the timeout clock: after `minutes` the signal aborts and the task ends Failed. */
   setTimeoutMinutes(minutes: number): void;
   uploadSummary(title: string, markdown: string): void;
@@ -132,6 +135,17 @@ export async function runTask(taskName: string, body: (context: TaskContext) => 
         );
       }
       return parsed;
+    },
+    guidInput: (name) => {
+      const value = tl.getInput(name, false)?.trim();
+      if (!value) return undefined;
+      if (!isGuid(value)) {
+        throw new FactoryError(ErrorCodes.InputInvalid, `The input '${name}' is '${value}', which is not a GUID (8-4-4-4-12 hexadecimal digits).`, {
+          fix: `Set '${name}' to the subscription id from the subscription's overview in the Azure portal, or leave it empty for the service connection's.`,
+          subject: name,
+        });
+      }
+      return value;
     },
     setTimeoutMinutes: (minutes) => {
       if (timer) clearTimeout(timer);
