@@ -60,13 +60,20 @@ export function stagingBlobName(imageName: string): string {
   return `staging-${imageName}.vhd`;
 }
 
-/** Blob metadata values must be ASCII header text; free text is percent-encoded. */
+/** Azure's limit on a blob's metadata: 8 KB, names and values together. */
+export const BLOB_METADATA_MAX_BYTES = 8 * 1024;
+
+/**
+ * Blob metadata values must be ASCII header text; free text is percent-encoded. The whole fits Azure's
+ * 8 KB: every field but the description is short and needed whole (RetireImages and CleanUpFactory
+ * know an image by them), so the description (the VM's notes, which can be long) gets what is left,
+ * counted encoded, and a cut one ends with a marker saying so.
+ */
 export function toBlobMetadata(image: FactoryImage): Record<string, string> {
-  return {
+  const fields: Record<string, string> = {
     [MARKER]: FORMAT_VERSION,
     imagename: image.imageName,
     imagepath: encodeURIComponent(normalizeImagePath(image.imagePath)),
-    description: encodeURIComponent(image.description),
     ostype: image.osType,
     generalized: String(image.generalized),
     sourcevmid: encodeURIComponent(image.sourceVmId),
@@ -74,6 +81,28 @@ export function toBlobMetadata(image: FactoryImage): Record<string, string> {
     createdutc: image.createdUtc,
     sizebytes: String(image.sizeBytes),
   };
+  const used = Object.entries(fields).reduce((sum, [name, value]) => sum + name.length + value.length, 0);
+  const description = fitDescription(image.description, BLOB_METADATA_MAX_BYTES - used - 'description'.length);
+  return { ...fields, description };
+}
+
+/** `text` percent-encoded in at most `budget` characters: whole, or cut at a character with a marker. */
+function fitDescription(text: string, budget: number): string {
+  const whole = encodeURIComponent(text);
+  if (whole.length <= budget) return whole;
+  const characters = [...text];
+  const marker = (kept: number) => `… (notes cut from ${characters.length} to ${kept} characters)`;
+  // The marker with the longest count it can hold bounds its encoded length.
+  const room = budget - encodeURIComponent(marker(characters.length)).length;
+  let kept = 0;
+  let length = 0;
+  for (const character of characters) {
+    const encoded = encodeURIComponent(character).length;
+    if (length + encoded > room) break;
+    length += encoded;
+    kept++;
+  }
+  return encodeURIComponent(`${characters.slice(0, kept).join('')}${marker(kept)}`);
 }
 
 /** The image a blob's metadata describes, or undefined when the blob is not a factory image. */

@@ -156,7 +156,8 @@ export async function startBlobService(options: BlobServiceOptions): Promise<Blo
     verifyBearer: options.verifyBearer,
     canAccessData: options.canAccessData,
   });
-  const server = https.createServer({ key: options.tls.key, cert: options.tls.cert }, front.handle);
+  // Headers up to 64 KiB, as Azure takes them, so that oversized metadata meets Azure's own answer.
+  const server = https.createServer({ key: options.tls.key, cert: options.tls.cert, maxHeaderSize: 64 * 1024 }, front.handle);
   try {
     await Promise.all(
       [...keys.keys()].map((account) =>

@@ -18,6 +18,8 @@ import { defaultErrorCode, sendStorageError, StorageMessages } from './storageEr
 const STORAGE_AUDIENCES = new Set(['https://storage.azure.com', 'https://storage.azure.com/']);
 /** The first service version that accepts bearer tokens. */
 const BEARER_MIN_VERSION = '2017-11-09';
+/** Blob (and container) metadata: at most 8 KB, names (without `x-ms-meta-`) and values together. */
+const MAX_METADATA_BYTES = 8 * 1024;
 /** Copy Blob From URL copies block blobs of at most 256 MiB. */
 const SYNC_COPY_MAX_BYTES = 256 * 1024 * 1024;
 const HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'te', 'trailer'];
@@ -100,6 +102,9 @@ export class BlobFront {
     }
     const auth = this.authenticate(req, res, target);
     if (!auth) return;
+    if (metadataBytes(req.headers) > MAX_METADATA_BYTES) {
+      return sendStorageError(req, res, 400, 'MetadataTooLarge', StorageMessages.MetadataTooLarge);
+    }
     switch (op) {
       case 'StartCopy':
         return this.startCopy(req, res, target, auth, faultPath);
@@ -547,6 +552,15 @@ function copyFailureDescription(fault: FaultRule): string {
   const status = fault.status ?? 500;
   const code = fault.code ?? 'InternalError';
   return `${status} ${code} "Copy failed while reading the source."`;
+}
+
+function metadataBytes(headers: http.IncomingHttpHeaders): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!name.startsWith('x-ms-meta-')) continue;
+    bytes += Buffer.byteLength(name.slice('x-ms-meta-'.length)) + Buffer.byteLength([value ?? ''].flat().join(','));
+  }
+  return bytes;
 }
 
 function appendQuery(query: string, extra: string): string {

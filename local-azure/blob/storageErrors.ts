@@ -22,6 +22,7 @@ export const StorageMessages = {
   CopyIdMismatch: 'The specified copy ID did not match the copy ID for the pending copy operation.',
   InvalidSourceBlobType: 'The source blob type is invalid.',
   RequestBodyTooLarge: 'The request body is too large and exceeds the maximum permissible limit.',
+  MetadataTooLarge: 'The size of the specified metadata exceeds the maximum size permitted.',
   InvalidUri: 'The requested URI does not represent any resource on the server.',
   ServerBusy: 'The server is busy.',
   InternalError: 'Server encountered an internal error. Please try again after some time.',

@@ -336,4 +336,22 @@ describe('blob storage (Azurite behind the HTTPS front)', function () {
     assert.equal(throttled.response?.headers.get('retry-after'), '2');
     assert.equal((await blob.getProperties()).contentLength, 5, 'the next call goes through');
   });
+  it('refuses metadata over 8 KB, names and values together, as Azure does (400 MetadataTooLarge)', async () => {
+    const sized = (bytes: number) => ({ imagefactory: '1', description: 'd'.repeat(bytes - 'imagefactory'.length - 1 - 'description'.length) });
+    const atLimit = uploadClient('metadata-at-limit.txt').getBlockBlobClient();
+    await atLimit.upload('x', 1, { metadata: sized(8192) });
+    assert.equal(Object.values((await atLimit.getProperties()).metadata ?? {}).join('').length + 'imagefactorydescription'.length, 8192);
+
+    const over = uploadClient('metadata-over.txt').getBlockBlobClient();
+    const refused = await expectRestError(over.upload('x', 1, { metadata: sized(8193) }), 400, 'MetadataTooLarge');
+    assert.match(refused.message, /metadata exceeds the maximum size permitted/);
+    // Far over the limit (20 KB of notes): still Azure's answer, not the HTTP server's header limit.
+    await expectRestError(over.upload('x', 1, { metadata: sized(20 * 1024) }), 400, 'MetadataTooLarge');
+    await expectRestError(atLimit.setMetadata(sized(8193)), 400, 'MetadataTooLarge');
+    const disk = await newDisk();
+    const source = await service.grantDiskRead(disk, 600);
+    await expectRestError(uploadClient('metadata-copy.vhd').beginCopyFromURL(source, { metadata: sized(9000) }), 400, 'MetadataTooLarge');
+    assert.equal(await service.blobExists(LAB, 'uploads', 'metadata-over.txt'), undefined);
+    assert.equal(await service.blobExists(LAB, 'uploads', 'metadata-copy.vhd'), undefined);
+  });
 });

@@ -10,6 +10,7 @@ import {
   stagingMetadata,
   storeBlobName,
   toBlobMetadata,
+  BLOB_METADATA_MAX_BYTES,
 } from '../../core/factoryImages';
 
 const image: FactoryImage = {
@@ -25,6 +26,28 @@ const image: FactoryImage = {
 };
 
 describe('factory image metadata', () => {
+  const bytesOf = (metadata: Record<string, string>) => Object.entries(metadata).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+
+  it("keeps within Azure's 8 KB, cutting only the description, at a whole character and with a marker", () => {
+    for (const notes of ['x'.repeat(20_000), 'é✓'.repeat(6000), '😀'.repeat(5000), `${'a'.repeat(8100)}é`]) {
+      const metadata = toBlobMetadata({ ...image, description: notes });
+      assert.ok(bytesOf(metadata) <= BLOB_METADATA_MAX_BYTES, `${bytesOf(metadata)} bytes`);
+      const back = fromBlobMetadata(metadata)!;
+      assert.deepEqual({ ...back, description: '' }, { ...image, imagePath: 'Win2016/Datacenter.json', description: '' }, 'every other field whole');
+      const cut = /^([\s\S]*)… \(notes cut from (\d+) to (\d+) characters\)$/.exec(back.description);
+      assert.ok(cut, back.description.slice(-80));
+      assert.ok(notes.startsWith(cut[1]));
+      assert.equal(Number(cut[2]), [...notes].length);
+      assert.equal(Number(cut[3]), [...cut[1]].length);
+      assert.ok(bytesOf(metadata) > BLOB_METADATA_MAX_BYTES - 80, `the budget is used: ${bytesOf(metadata)} bytes`);
+    }
+  });
+
+  it('keeps a description that fits as it is', () => {
+    const notes = 'n'.repeat(7000);
+    assert.equal(fromBlobMetadata(toBlobMetadata({ ...image, description: notes }))!.description, notes);
+  });
+
   it('round-trips through ASCII blob metadata', () => {
     const metadata = toBlobMetadata(image);
     for (const value of Object.values(metadata)) assert.match(value, /^[\x20-\x7e]*$/);
