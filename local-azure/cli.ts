@@ -183,7 +183,11 @@ async function main(): Promise<void> {
       process.exit(code);
     }
   };
-  process.on('SIGINT', () => void stop(0));
+  // Started by a harness (--ipc), it stops when the harness disconnects: Ctrl+C in a terminal signals the
+  // whole process group, and the harness may still need it while the task it runs cleans up.
+  process.on('SIGINT', () => {
+    if (!cli.ipc) void stop(0);
+  });
   process.on('SIGTERM', () => void stop(0));
   if (cli.exitOnStdinClose) {
     process.stdin.on('end', () => void stop(0));

@@ -1,7 +1,8 @@
 // The quick start: runs the whole image factory on the sample configuration against the embedded local Azure
 // (local-azure/scenarios/demo.json: a factory lab with golden-image VMs and three target labs in two
 // subscriptions). Each stage runs as the agent runs it, through the same runner and log rendering as
-// `npm run task`; the demo stops at the first stage that fails and always stops the local Azure.
+// `npm run task`; the demo stops at the first stage that fails, or at Ctrl+C once the running stage has cleaned
+// up, and always stops the local Azure last. Exit code: 0, 1 when a stage failed, 130 when cancelled.
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,27 +24,51 @@ const stages = [
   { title: 'Retire old images (keep 2 per image path)', task: 'RetireImages', inputs: { ConfigurationLocation: configuration, ImagesToSave: '2', ...factory } },
 ];
 
-console.log('Starting the local Azure (Resource Manager, identity and blob storage on loopback)...');
-const azure = await startLocalAzure({ scenario });
-console.log(`  Resource Manager: ${azure.armUrl}\n  Blob storage:     ${azure.blobUrl}`);
+// Ctrl+C signals the whole process group: the demo, the local Azure and the running task. The task
+// cancels and cleans up (the runner passes the signal on and waits for it); the local Azure, started with
+// --ipc, ignores the signal and is stopped here only once the task has ended, so the clean-up has an Azure
+// to talk to. No later stage starts.
+let cancelled = false;
+const onCancel = () => {
+  if (cancelled) return;
+  cancelled = true;
+  console.log('\nCtrl+C: cancelling the demo; the running stage cleans up what it started, then the local Azure stops.');
+};
+process.on('SIGINT', onCancel);
+process.on('SIGTERM', onCancel);
 
 const outcomes = [];
 let exitCode = 0;
+let azure;
 try {
+  console.log('Starting the local Azure (Resource Manager, identity and blob storage on loopback)...');
+  azure = await startLocalAzure({ scenario });
+  console.log(`  Resource Manager: ${azure.armUrl}\n  Blob storage:     ${azure.blobUrl}`);
   for (const [index, stage] of stages.entries()) {
+    if (cancelled) break;
     console.log(`\n== ${index + 1}/${stages.length} ${stage.title} (${stage.task}) ==`);
     const started = Date.now();
     const { result, exitCode: stageExit } = await runTask(stage.task, stage.inputs, { env: azure.env });
     outcomes.push({ stage: stage.task, result: result ?? 'no result', seconds: (Date.now() - started) / 1000 });
+    if (cancelled) break;
     if (stageExit !== 0) {
       console.log(`\nThe demo stopped: ${stage.task} ended ${result ?? 'without a result'}.`);
       exitCode = stageExit;
       break;
     }
   }
-  printSummary(outcomes, await azure.state());
+  if (!cancelled || outcomes.length > 0) printSummary(outcomes, await azure.state());
+} catch (error) {
+  // The demo's own failure (the local Azure did not start, or went away): one line, no stack trace.
+  console.error(`\nThe demo failed: ${error instanceof Error ? error.message : String(error)}`);
+  exitCode = 1;
 } finally {
-  await azure.stop();
+  await azure?.stop();
+}
+if (cancelled) {
+  const last = outcomes.at(-1);
+  console.log(`\nThe demo was cancelled${last ? ` during ${last.stage} (${last.result})` : ''}; the local Azure has stopped.`);
+  exitCode = 130;
 }
 process.exitCode = exitCode;
 
