@@ -1,8 +1,9 @@
 // Bundles each task (a folder of tasks/ with a task.json) into one file, index.js, beside its task.json.
 // The agent runs that file with its Node20_1 or Node24 handler, so the bundle targets Node 20.
+import { decode, encode } from '@jridgewell/sourcemap-codec';
 import { build } from 'esbuild';
-import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
@@ -31,6 +32,10 @@ export async function buildTasks() {
         format: 'cjs',
         minify: true,
         legalComments: 'none',
+        // A source map beside each bundle, without the sources themselves (small), so that an internal
+        // error's stack names the TypeScript file and line (tasks/common/stack.ts reads it only then).
+        sourcemap: 'linked',
+        sourcesContent: false,
         // Some dependencies ship ES modules that locate themselves with import.meta.url; in the CommonJS
         // bundle that is the bundle file's own URL.
         define: { 'import.meta.url': '__bundleUrl' },
@@ -41,7 +46,59 @@ export async function buildTasks() {
   );
   const failed = folders.filter((_, i) => results[i].status === 'rejected');
   if (failed.length > 0) throw new Error(`Bundling failed for: ${failed.join(', ')}`);
+  for (const folder of folders) keepOwnMappings(join(folder, 'index.js.map'));
   return folders;
+}
+
+/**
+ * Keeps every mapping into the product's own sources and, of the dependencies (most of each bundle),
+ * only where a run of their code starts: a stack names the factory's TypeScript files and lines, and the
+ * maps, and the .vsix, stay small. The start of a dependency's run is kept (rather than left out, or
+ * marked unmapped, which Node's reader takes for the source before it) so that its code is never taken for
+ * the product code before it; tasks/common/stack.ts leaves such frames as they are.
+ */
+export function keepOwnMappings(file) {
+  const map = JSON.parse(readFileSync(file, 'utf8'));
+  const own = map.sources.map((source) => !isDependency(source));
+  const sources = [];
+  const sourceIndex = new Map();
+  const names = [];
+  const nameIndex = new Map();
+  const indexOf = (list, index, value) => {
+    if (!index.has(value)) index.set(value, list.push(value) - 1);
+    return index.get(value);
+  };
+  const mappings = decode(map.mappings).map((segments) => {
+    const kept = [];
+    let unmapped = false;
+    for (const segment of segments) {
+      if (segment.length === 1) {
+        kept.push(segment);
+        continue;
+      }
+      const [column, source, line, sourceColumn, name] = segment;
+      const mapped = [column, indexOf(sources, sourceIndex, fromRoot(file, map.sources[source])), line, sourceColumn];
+      if (!own[source]) {
+        if (!unmapped) kept.push(mapped);
+        unmapped = true;
+        continue;
+      }
+      unmapped = false;
+      if (name !== undefined) mapped.push(indexOf(names, nameIndex, map.names[name]));
+      kept.push(mapped);
+    }
+    return kept;
+  });
+  // Sources named from the repository root (`tasks/common/taskContext.ts`, `core/snap/apply.ts`), as the
+  // product names its files, with the root relative to the map so that tools still find them.
+  const sourceRoot = relative(dirname(file), root).split(sep).join('/');
+  writeFileSync(file, JSON.stringify({ version: 3, sourceRoot: `${sourceRoot}/`, sources, names, mappings: encode(mappings) }));
+}
+
+const isDependency = (source) => /(^|\/)node_modules\//.test(source);
+
+function fromRoot(mapFile, source) {
+  return relative(root, resolve(dirname(mapFile), source)).split(sep).join('/');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -4,7 +4,7 @@
 //   npm run package -- --version 1.2.0   first set the extension and every task to that version
 //
 // The staged tree holds only what the marketplace and the agent need: vss-extension.json, overview.md,
-// images/ and, per task, task.json, the bundled index.js and icon.png. Task versions move in step with the
+// images/ and, per task, task.json, the bundled index.js with its source map and icon.png. Task versions move in step with the
 // extension's (Major.Minor.Patch of each task.json = the extension version), so one number names a release.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,8 @@ import { taskFolders } from './build.mjs';
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const stageDir = join(root, 'build', 'vsix');
 const distDir = join(root, 'dist');
-const TASK_FILES = ['task.json', 'index.js', 'icon.png'];
+// index.js.map: the bundle's source map (own sources only), read when a task reports an internal error.
+const TASK_FILES = ['task.json', 'index.js', 'index.js.map', 'icon.png'];
 
 const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
 const writeJson = (file, value) => writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
@@ -57,7 +58,7 @@ function problems(manifest, folders) {
     }
     for (const file of TASK_FILES) {
       if (!existsSync(join(folder, file))) {
-        found.push(`${name}/${file} is missing${file === 'index.js' ? ' (the build did not bundle the task)' : ''}.`);
+        found.push(`${name}/${file} is missing${file.startsWith('index.js') ? ' (the build did not bundle the task)' : ''}.`);
       }
     }
   }

@@ -8,6 +8,7 @@ import type { Issue, Reporter } from '../../core/report';
 import type { EndpointReader } from '../../core/azure/endpoint';
 import { isGuid } from '../../core/azure/serviceConnection';
 import { taskEndpointReader } from './endpoints';
+import { raisedAt, readableStack } from './stack';
 
 /**
  * The thin layer between task-lib and the core: inputs, a Reporter writing logging commands, a
@@ -175,11 +176,13 @@ export async function runTask(taskName: string, body: (context: TaskContext) => 
       reporter.issue({ severity: 'error', code: error.code, message: error.message, fix: error.fix });
     } else if (!(isAbortError(error) && signal.aborted)) {
       const e = error instanceof Error ? error : new Error(String(error));
-      for (const line of (e.stack ?? e.message).split(/\r?\n/)) reporter.debug(line);
+      const stack = readableStack(e);
+      for (const line of stack) reporter.debug(line);
+      const where = raisedAt(stack);
       reporter.issue({
         severity: 'error',
         code: ErrorCodes.Internal,
-        message: `${taskName} stopped on an unexpected error: ${e.message}`,
+        message: `${taskName} stopped on an unexpected error: ${e.message}${where ? ` (at ${where})` : ''}`,
         fix: 'Run again with system.debug set to true and report the debug output with this message.',
       });
     }

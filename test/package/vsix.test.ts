@@ -25,7 +25,7 @@ function packageInputs(): string[] {
   const files = ['vss-extension.json', 'overview.md'].map((f) => path.join(repoRoot, f));
   for (const image of fs.readdirSync(path.join(repoRoot, 'images'))) files.push(path.join(repoRoot, 'images', image));
   for (const folder of taskFolders()) {
-    for (const file of ['task.json', 'index.js', 'icon.png']) files.push(path.join(repoRoot, 'tasks', folder, file));
+    for (const file of ['task.json', 'index.js', 'index.js.map', 'icon.png']) files.push(path.join(repoRoot, 'tasks', folder, file));
   }
   return files;
 }
@@ -71,9 +71,9 @@ describe('the packaged extension (.vsix)', function () {
     assert.ok(bytes < MAX_VSIX_BYTES, `${path.basename(vsix)} is ${bytes} bytes`);
   });
 
-  it('holds, per task, exactly task.json, the bundled index.js and icon.png', () => {
+  it('holds, per task, exactly task.json, the bundled index.js with its source map, and icon.png', () => {
     const files = [...entries.keys()].filter((name) => !name.endsWith('/'));
-    const expectedTaskFiles = taskFolders().flatMap((t) => ['icon.png', 'index.js', 'task.json'].map((f) => `tasks/${t}/${f}`));
+    const expectedTaskFiles = taskFolders().flatMap((t) => ['icon.png', 'index.js', 'index.js.map', 'task.json'].map((f) => `tasks/${t}/${f}`));
     assert.deepEqual(files.filter((f) => f.startsWith('tasks/')).sort(), expectedTaskFiles.sort());
     assert.deepEqual(files.filter((f) => !f.startsWith('tasks/')).sort(), [
       '[Content_Types].xml', 'extension.vsixmanifest', 'extension.vsomanifest', 'images/extension-icon.png', 'overview.md',
@@ -214,6 +214,32 @@ describe('the packaged extension (.vsix)', function () {
       assert.match(run.warnings[0].data, /Unused\.json/);
     });
 
+    it("reports an internal error with a stack that names the TypeScript sources, not the minified bundle", () => {
+      // A defect injected where the task writes its summary: the task's own code is on the stack.
+      const inject = path.join(scratch, 'inject-defect.js');
+      fs.writeFileSync(
+        inject,
+        "const fs = require('node:fs'); const write = fs.writeFileSync;\n" +
+          "fs.writeFileSync = function (file, ...rest) { if (String(file).includes('-summary-')) throw new TypeError('injected defect'); return write.call(this, file, ...rest); };\n",
+      );
+      const env: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH,
+        INPUT_CONFIGURATIONLOCATION: goodConfiguration,
+        SYSTEM_DEBUG: 'true',
+        AGENT_TEMPDIRECTORY: fs.mkdtempSync(path.join(scratch, 'agent-temp-')),
+      };
+      if (process.env.SYSTEMROOT) env.SYSTEMROOT = process.env.SYSTEMROOT;
+      const entry = path.join(unpacked, 'tasks', 'ValidateLabsJson', 'index.js');
+      const run = spawnSync(process.execPath, ['--require', inject, entry], { cwd: scratch, env, encoding: 'utf8', timeout: 60_000 });
+      const commands = loggingCommands(run.stdout);
+      const internal = commands.find((c) => c.command === 'task.logissue' && c.properties.code === 'IF9001');
+      assert.ok(internal, run.stdout);
+      assert.match(internal.data, /injected defect \(at tasks\/common\/taskContext\.ts:\d+\)/, 'the message names where in the sources');
+      const stack = commands.filter((c) => c.command === 'task.debug').map((c) => c.data);
+      assert.ok(stack.some((line) => /^\s+at .*\(tasks\/common\/taskContext\.ts:\d+:\d+\)$/.test(line)), stack.join('\n'));
+      assert.ok(stack.some((line) => /^\s+at .*tasks\/ValidateLabsJson\/index\.ts:\d+:\d+\)?$/.test(line)), stack.join('\n'));
+    });
+
     it('fails a configuration folder that does not exist, naming it', () => {
       const missing = path.join(scratch, 'no-such-configuration');
       const run = runValidate(missing);
@@ -239,6 +265,7 @@ describe('npm run package', function () {
         fs.mkdirSync(path.join(copy, 'tasks', folder), { recursive: true });
         for (const file of ['task.json', 'icon.png']) fs.copyFileSync(path.join(repoRoot, 'tasks', folder, file), path.join(copy, 'tasks', folder, file));
         fs.writeFileSync(path.join(copy, 'tasks', folder, 'index.js'), '');
+        fs.writeFileSync(path.join(copy, 'tasks', folder, 'index.js.map'), '{}');
       }
       const taskFile = path.join(copy, 'tasks', 'RetireImages', 'task.json');
       const task = readJson<{ version: { Minor: number } }>(taskFile);
