@@ -161,7 +161,7 @@ export function readServiceConnection(endpoints: EndpointReader, connectionId: s
         throw invalid(
           id,
           `Service connection '${id}' uses workload identity federation, but the agent did not provide the OIDC request URL (${OIDC_REQUEST_URI_VARIABLE}).`,
-          `Run the task on an agent version that supports workload identity federation (3.227 or later), in a pipeline job.`,
+          `Run the task in a pipeline job on agent 3.232.1 or later (the tasks' minimum, which supports workload identity federation).`,
         );
       }
       checkUrl(id, OIDC_REQUEST_URI_VARIABLE, oidcRequestUri);
