@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { DISKS_ACCOUNT, DISKS_CONTAINER, type BlobService } from './blob/blobService';
-import type { Operations } from './arm/operations';
-import { diskState } from './arm/views';
+import { DISKS_ACCOUNT, DISKS_CONTAINER, type BlobService } from './storage/blobService';
+import type { Operations } from './resourceManager/operations';
+import { diskState } from './devTestLabs/views';
 import type { FaultPlan, FaultRule } from './faults';
 import { ArmError, parseJsonBody, readBody, type Reply } from './http';
 import type { Metrics } from './metrics';
@@ -23,7 +23,7 @@ import {
   type PowerState,
   type Settings,
 } from './state';
-import { UPLOADS_CONTAINER } from './arm/devtestlabs';
+import { UPLOADS_CONTAINER } from './devTestLabs/routes';
 
 /**
  * Endpoints under /__local/ that are not Azure's: they let tests and benchmarks see the whole state,

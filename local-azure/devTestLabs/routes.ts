@@ -13,7 +13,7 @@ import {
   stableGuid,
   labId,
 } from '../state';
-import type { ArmContext, ArmRequest } from './context';
+import type { ArmContext, ArmRequest } from '../resourceManager/context';
 import {
   authorizationFailed,
   conflict,
@@ -21,8 +21,8 @@ import {
   parentResourceNotFound,
   resourceGroupNotFound,
   resourceNotFound,
-} from './errors';
-import type { RouteSpec } from './routes';
+} from '../resourceManager/errors';
+import type { RouteSpec } from '../resourceManager/routes';
 import { customImageView, labVmView, labView } from './views';
 
 /** DevTest Labs 2018-09-15: labs, lab virtual machines, custom images. */

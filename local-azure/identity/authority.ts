@@ -1,10 +1,10 @@
 import { createHash, createPrivateKey, createPublicKey, KeyObject, randomUUID, X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { certificateThumbprints, type KeyPairPem } from './certs';
-import { readBody, type Reply } from './http';
+import { certificateThumbprints, type KeyPairPem } from '../certs';
+import { readBody, type Reply } from '../http';
 import { decodeJwt, signJwt, verifyJwtSignature, type DecodedJwt, type JwtPayload } from './jwt';
-import type { AzureState, Principal } from './state';
-import { DEFAULT_FEDERATED_SUBJECT, TOKEN_EXCHANGE_AUDIENCE } from './state';
+import type { AzureState, Principal } from '../state';
+import { DEFAULT_FEDERATED_SUBJECT, TOKEN_EXCHANGE_AUDIENCE } from '../state';
 
 /**
  * The OAuth2/OIDC authority of the local Azure, in the shape of Microsoft Entra ID's v2.0 endpoints, so

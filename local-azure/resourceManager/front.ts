@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { ArmError, parseJsonBody, readBody, type Reply } from '../http';
-import { ARM_AUDIENCES, type IdentityAuthority } from '../identity';
-import { computeRoutes, DISK_API_VERSIONS, VM_API_VERSIONS } from './compute';
+import { ARM_AUDIENCES, type IdentityAuthority } from '../identity/authority';
+import { computeRoutes, DISK_API_VERSIONS, VM_API_VERSIONS } from '../compute/routes';
 import type { ArmContext, ArmRequest } from './context';
-import { devTestLabsRoutes, DTL_API_VERSIONS } from './devtestlabs';
+import { devTestLabsRoutes, DTL_API_VERSIONS } from '../devTestLabs/routes';
 import { compileRoutes, matchRoute, type CompiledRoute, type RouteSpec } from './routes';
 
 /**

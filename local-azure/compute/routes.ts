@@ -1,10 +1,10 @@
 import { ArmError, type Reply } from '../http';
 import type { Lab, LabVm } from '../state';
-import type { ArmRequest } from './context';
-import { requiredObject } from './devtestlabs';
-import { authorizationFailed, conflict, invalidRequestContent, resourceGroupNotFound, resourceNotFound } from './errors';
-import type { RouteSpec } from './routes';
-import { diskView, instanceView } from './views';
+import type { ArmRequest } from '../resourceManager/context';
+import { requiredObject } from '../devTestLabs/routes';
+import { authorizationFailed, conflict, invalidRequestContent, resourceGroupNotFound, resourceNotFound } from '../resourceManager/errors';
+import type { RouteSpec } from '../resourceManager/routes';
+import { diskView, instanceView } from '../devTestLabs/views';
 
 /**
  * Microsoft.Compute: the virtual machines and OS disks DevTest Labs keeps for its lab VMs (in resource

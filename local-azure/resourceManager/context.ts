@@ -1,4 +1,4 @@
-import type { BlobService } from '../blob/blobService';
+import type { BlobService } from '../storage/blobService';
 import type { FaultPlan } from '../faults';
 import type { AzureState, Principal } from '../state';
 import type { Operations } from './operations';
