@@ -1,10 +1,10 @@
 import { ArmError, type Reply } from '../http';
-import type { Lab, LabVm } from '../state';
 import type { ArmRequest } from '../resourceManager/context';
-import { requiredObject } from '../devTestLabs/routes';
+import { requiredObject } from '../resourceManager/requestBody';
 import { authorizationFailed, conflict, invalidRequestContent, resourceGroupNotFound, resourceNotFound } from '../resourceManager/errors';
 import type { RouteSpec } from '../resourceManager/routes';
-import { diskView, instanceView } from '../devTestLabs/views';
+import type { Disk, VirtualMachine } from './state';
+import { diskView, instanceView } from './views';
 
 /**
  * Microsoft.Compute: the virtual machines and OS disks DevTest Labs keeps for its lab VMs (in resource
@@ -27,7 +27,7 @@ export const computeRoutes: RouteSpec[] = [
     operationId: 'VirtualMachines_InstanceView',
     action: 'Microsoft.Compute/virtualMachines/instanceView/read',
     apiVersions: VM_API_VERSIONS,
-    handler: (r) => ({ status: 200, body: instanceView(resolveCompute(r, 'virtualMachine').vm) }),
+    handler: (r) => ({ status: 200, body: instanceView(resolveVirtualMachine(r)) }),
   },
   {
     method: 'GET',
@@ -35,10 +35,7 @@ export const computeRoutes: RouteSpec[] = [
     operationId: 'Disks_Get',
     action: 'Microsoft.Compute/disks/read',
     apiVersions: DISK_API_VERSIONS,
-    handler: (r) => {
-      const { lab, vm } = resolveCompute(r, 'disk');
-      return { status: 200, body: diskView(lab, vm) };
-    },
+    handler: (r) => ({ status: 200, body: diskView(resolveDisk(r)) }),
   },
   {
     method: 'POST',
@@ -58,43 +55,54 @@ export const computeRoutes: RouteSpec[] = [
   },
 ];
 
-function resolveCompute(request: ArmRequest, kind: 'virtualMachine' | 'disk'): { lab: Lab; vm: LabVm } {
-  const { subscriptionId, resourceGroupName } = request.params;
-  const name = kind === 'disk' ? request.params.diskName : request.params.vmName;
-  const { state } = request.context;
-  const found = state.findCompute(subscriptionId, resourceGroupName, kind, name);
-  if (found?.lab.denyAccess) throw authorizationFailed(request);
-  if (!found) {
-    if (!state.resourceGroupExists(subscriptionId, resourceGroupName)) throw resourceGroupNotFound(resourceGroupName);
-    throw resourceNotFound(kind === 'disk' ? 'Microsoft.Compute/disks' : 'Microsoft.Compute/virtualMachines', name, resourceGroupName);
+function resolveVirtualMachine(request: ArmRequest): VirtualMachine {
+  const { subscriptionId, resourceGroupName, vmName } = request.params;
+  const vm = request.context.state.compute.findVirtualMachine(subscriptionId, resourceGroupName, vmName);
+  return found(request, vm, vm?.lab, 'Microsoft.Compute/virtualMachines', vmName);
+}
+
+function resolveDisk(request: ArmRequest): Disk {
+  const { subscriptionId, resourceGroupName, diskName } = request.params;
+  const disk = request.context.state.compute.findDisk(subscriptionId, resourceGroupName, diskName);
+  return found(request, disk, disk?.managedBy?.lab, 'Microsoft.Compute/disks', diskName);
+}
+
+/** The resource a request names; 404 for a missing one, 403 for one of a lab the principal may not access. */
+function found<T>(request: ArmRequest, resource: T | undefined, lab: VirtualMachine['lab'], resourceType: string, name: string): T {
+  if (lab?.denyAccess) throw authorizationFailed(request);
+  if (!resource) {
+    const { subscriptionId, resourceGroupName } = request.params;
+    if (!request.context.state.resourceManager.resourceGroupExists(subscriptionId, resourceGroupName)) throw resourceGroupNotFound(resourceGroupName);
+    throw resourceNotFound(resourceType, name, resourceGroupName);
   }
-  return found;
+  return resource;
 }
 
 function grantAccess(request: ArmRequest): Reply {
-  const { lab, vm } = resolveCompute(request, 'disk');
+  const disk = resolveDisk(request);
+  const vm = disk.managedBy;
   const body = requiredObject(request.body, 'grantAccessData');
   if (body.access === undefined) throw invalidRequestContent("grantAccessData.access is required ('Read').");
   if (body.access !== 'Read') {
-    throw new ArmError(400, 'InvalidParameter', `Access '${String(body.access)}' cannot be granted on disk '${vm.diskName}': only Read access to a disk in use by a VM is possible.`);
+    throw new ArmError(400, 'InvalidParameter', `Access '${String(body.access)}' cannot be granted on disk '${disk.name}': only Read access to a disk in use by a VM is possible.`);
   }
   const seconds = body.durationInSeconds;
   if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 1 || seconds > MAX_ACCESS_SECONDS) {
     throw new ArmError(400, 'InvalidParameter', `grantAccessData.durationInSeconds must be a whole number of seconds from 1 to ${MAX_ACCESS_SECONDS}; got ${JSON.stringify(seconds)}.`);
   }
-  if (vm.powerState !== 'deallocated') {
+  if (vm && vm.powerState !== 'deallocated') {
     throw conflict(
-      `Cannot grant access to disk '${vm.diskName}': it is attached to VM '${vm.name}' (lab '${lab.name}'), whose power state is ${vm.powerState}. A disk attached to a VM can be read only while the VM is deallocated; stop (deallocate) the VM first.`,
+      `Cannot grant access to disk '${disk.name}': it is attached to VM '${vm.name}'${vm.lab ? ` (lab '${vm.lab.name}')` : ''}, whose power state is ${vm.powerState}. A disk attached to a VM can be read only while the VM is deallocated; stop (deallocate) the VM first.`,
       'OperationNotAllowed',
     );
   }
   const { context } = request;
-  const op = context.operations.startFor(request, lab, 'Microsoft.Compute', {
+  const op = context.operations.startFor(request, disk, 'Microsoft.Compute', {
     durationMs: context.state.settings.lroDurationMs,
-    failure: { code: 'InternalOperationError', message: `Granting access to disk '${vm.diskName}' failed.` },
+    failure: { code: 'InternalOperationError', message: `Granting access to disk '${disk.name}' failed.` },
     complete: async () => {
-      const accessSAS = await context.blob.grantDiskRead(vm.diskName, seconds);
-      vm.diskGrant = { expiresAt: Date.now() + seconds * 1000 };
+      const accessSAS = await context.blob.grantDiskRead(disk.name, seconds);
+      disk.grant = { expiresAt: Date.now() + seconds * 1000 };
       return { accessSAS };
     },
   });
@@ -102,14 +110,14 @@ function grantAccess(request: ArmRequest): Reply {
 }
 
 function revokeAccess(request: ArmRequest): Reply {
-  const { lab, vm } = resolveCompute(request, 'disk');
+  const disk = resolveDisk(request);
   const { context } = request;
-  const op = context.operations.startFor(request, lab, 'Microsoft.Compute', {
+  const op = context.operations.startFor(request, disk, 'Microsoft.Compute', {
     durationMs: context.state.settings.lroDurationMs,
-    failure: { code: 'InternalOperationError', message: `Revoking access to disk '${vm.diskName}' failed.` },
+    failure: { code: 'InternalOperationError', message: `Revoking access to disk '${disk.name}' failed.` },
     complete: () => {
-      context.blob.revokeDiskRead(vm.diskName);
-      vm.diskGrant = undefined;
+      context.blob.revokeDiskRead(disk.name);
+      disk.grant = undefined;
       return undefined;
     },
   });

@@ -3,8 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import { certificateThumbprints, type KeyPairPem } from '../certs';
 import { readBody, type Reply } from '../http';
 import { decodeJwt, signJwt, verifyJwtSignature, type DecodedJwt, type JwtPayload } from './jwt';
-import type { AzureState, Principal } from '../state';
-import { DEFAULT_FEDERATED_SUBJECT, TOKEN_EXCHANGE_AUDIENCE } from '../state';
+import type { Settings } from '../settings';
+import { DEFAULT_FEDERATED_SUBJECT, TOKEN_EXCHANGE_AUDIENCE, type IdentityState, type Principal } from './state';
 
 /**
  * The OAuth2/OIDC authority of the local Azure, in the shape of Microsoft Entra ID's v2.0 endpoints, so
@@ -39,7 +39,9 @@ const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const FEDERATION_TOKEN_LIFETIME_SECONDS = 600;
 
 export interface IdentityOptions {
-  state: AzureState;
+  identity: IdentityState;
+  /** Read at each token: `tokenLifetimeSeconds`. */
+  settings: Readonly<Settings>;
   signingKey: KeyPairPem;
   /** The server's base URL, known once it listens. */
   baseUrl: () => string;
@@ -50,7 +52,8 @@ export interface IdentityOptions {
 }
 
 export class IdentityAuthority {
-  private readonly state: AzureState;
+  private readonly identity: IdentityState;
+  private readonly settings: Readonly<Settings>;
   private readonly privateKey: KeyObject;
   private readonly publicKey: KeyObject;
   private readonly kid: string;
@@ -59,7 +62,8 @@ export class IdentityAuthority {
   private readonly identityHeader: string;
 
   constructor(options: IdentityOptions) {
-    this.state = options.state;
+    this.identity = options.identity;
+    this.settings = options.settings;
     this.privateKey = createPrivateKey(options.signingKey.privateKeyPem);
     this.publicKey = createPublicKey(options.signingKey.publicKeyPem);
     this.kid = createHash('sha256').update(this.publicKey.export({ type: 'spki', format: 'der' })).digest('base64url').slice(0, 27);
@@ -69,7 +73,7 @@ export class IdentityAuthority {
   }
 
   /** Issuer of the access tokens of `tenant`, as its openid-configuration states it. */
-  issuer(tenant = this.state.tenantId): string {
+  issuer(tenant = this.identity.tenantId): string {
     return `${this.baseUrl()}/${tenant}/v2.0`;
   }
 
@@ -142,7 +146,7 @@ export class IdentityAuthority {
   }
 
   private knownTenant(tenant: string): boolean {
-    return tenant.toLowerCase() === this.state.tenantId.toLowerCase();
+    return tenant.toLowerCase() === this.identity.tenantId.toLowerCase();
   }
 
   private openIdConfiguration(tenant: string): Record<string, unknown> {
@@ -196,7 +200,7 @@ export class IdentityAuthority {
       );
     }
 
-    const principal = this.state.findPrincipal(clientId);
+    const principal = this.identity.findPrincipal(clientId);
     if (!principal) {
       return aadError(
         400,
@@ -240,7 +244,7 @@ export class IdentityAuthority {
 
   /** An access token of `principal` for `resource`, living `tokenLifetimeSeconds`. */
   private accessToken(principal: Principal, resource: string, appidacr: '0' | '1' | '2'): { accessToken: string; lifetime: number; expiresOn: number } {
-    const lifetime = this.state.settings.tokenLifetimeSeconds;
+    const lifetime = this.settings.tokenLifetimeSeconds;
     const now = Math.floor(Date.now() / 1000);
     const claims: AccessTokenClaims = {
       aud: resource,
@@ -248,7 +252,7 @@ export class IdentityAuthority {
       iat: now,
       nbf: now,
       exp: now + lifetime,
-      tid: this.state.tenantId,
+      tid: this.identity.tenantId,
       oid: principal.objectId,
       sub: principal.objectId,
       appid: principal.clientId,
@@ -279,13 +283,13 @@ export class IdentityAuthority {
     if (!this.knownResource(resource)) {
       return fail(
         400,
-        `AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${this.state.tenantId}. You might have sent your authentication request to the wrong tenant.`,
+        `AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${this.identity.tenantId}. You might have sent your authentication request to the wrong tenant.`,
       );
     }
     if (url.searchParams.has('mi_res_id')) return fail(400, 'Only client_id and object_id name a user-assigned identity here.');
     const clientId = url.searchParams.get('client_id') ?? undefined;
     const objectId = url.searchParams.get('object_id') ?? url.searchParams.get('principal_id') ?? undefined;
-    const identity = this.state.findManagedIdentity({ clientId, objectId });
+    const identity = this.identity.findManagedIdentity({ clientId, objectId });
     if (!identity) {
       return fail(
         400,
