@@ -13,7 +13,9 @@ import { createClientCertificate, createRsaKeyPair, issueServerCertificate, load
 import { handleControl } from './control';
 import { FaultPlan, type FaultRule } from './faults';
 import { ArmError, writeReply, type Reply } from './http';
-import { IdentityAuthority, MANAGED_IDENTITY_PATH, STORAGE_AUDIENCES } from './identity/authority';
+import { IdentityAuthority } from './identity/authority';
+import { MANAGED_IDENTITY_PATH } from './identity/managedIdentity';
+import { STORAGE_AUDIENCES } from './identity/tokens';
 import { Metrics } from './metrics';
 import type { Scenario } from './scenario';
 import {
@@ -104,7 +106,7 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
     accounts: state.storage.accountNames(),
     copyRateMBps: state.settings.copyRateMBps,
     verifyBearer: (token) => {
-      const check = identity.verifyAccessToken(token, STORAGE_AUDIENCES);
+      const check = identity.tokens.verifyAccessToken(token, STORAGE_AUDIENCES);
       return check.ok ? { principalId: check.claims.oid, audience: check.claims.aud } : undefined;
     },
     canAccessData: (principalId, account) => state.storage.canAccessData(state.identity.findPrincipalByObjectId(principalId), account),
@@ -136,7 +138,7 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
   }
   const blobService = blob!;
 
-  const resourceManager = new ResourceManager({ state, blob: blobService, operations, faults, baseUrl: () => baseUrl }, identity);
+  const resourceManager = new ResourceManager({ state, blob: blobService, operations, faults, baseUrl: () => baseUrl }, identity.tokens);
   const subscriptionId = state.resourceManager.subscriptions[0]?.subscriptionId;
   const info = () => ({
     armUrl: baseUrl,
@@ -210,7 +212,7 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
       certificatePem: envOptions.certificatePem,
       oidcRequestUri: `${baseUrl}/__local/oidctoken`,
       jobAccessToken,
-      federationIssuer: identity.federationIssuer,
+      federationIssuer: identity.tokens.federationIssuer,
     });
   }
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { ArmError, parseJsonBody, readBody, type Reply } from '../http';
-import { ARM_AUDIENCES, type IdentityAuthority } from '../identity/authority';
+import { ARM_AUDIENCES, type TokenIssuer } from '../identity/tokens';
 import { computeRoutes, DISK_API_VERSIONS, VM_API_VERSIONS } from '../compute/routes';
 import type { ArmContext, ArmRequest } from './context';
 import { devTestLabsRoutes, DTL_API_VERSIONS } from '../devTestLabs/routes';
@@ -56,7 +56,7 @@ export class ResourceManager {
 
   constructor(
     private readonly context: ArmContext,
-    private readonly identity: IdentityAuthority,
+    private readonly tokens: TokenIssuer,
   ) {}
 
   /** The swagger operation id of a request, for metrics and faults ('Unknown' when no route matches). */
@@ -128,7 +128,7 @@ export class ResourceManager {
       );
     }
     const audiences = [...ARM_AUDIENCES, `${this.context.baseUrl()}/`];
-    const check = this.identity.verifyAccessToken(bearer[1], audiences);
+    const check = this.tokens.verifyAccessToken(bearer[1], audiences);
     if (!check.ok) throw new ArmError(401, check.code, check.message, challenge('invalid_token', check.message.replace(/"/g, "'")));
     const principal = this.context.state.identity.findPrincipalByObjectId(check.claims.oid);
     if (!principal) {
