@@ -72,7 +72,6 @@ export interface LocalAzure {
   stop(): Promise<void>;
 }
 
-
 export async function startLocalAzure(options: LocalAzureOptions): Promise<LocalAzure> {
   const scenario = typeof options.scenario === 'string' ? loadScenarioFile(options.scenario) : options.scenario;
   const state = new AzureState(scenario);

@@ -12,7 +12,6 @@ import { customImageView } from './views';
 
 /** DevTest Labs custom images: get, list, create from a VHD or a lab VM, update tags, delete. */
 
-
 function resolveImage(request: ArmRequest): { lab: Lab; image: CustomImage } {
   const lab = resolveLab(request, { asParent: true });
   const image = findByName(lab.customImages, request.params.name);

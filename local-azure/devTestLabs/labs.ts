@@ -11,7 +11,6 @@ import { labView } from './views';
 
 const UPLOAD_SAS_LIFETIME_MS = 24 * 3600 * 1000;
 
-
 /** The lab a request names; 404 for a missing one, 403 for one the principal may not access. */
 export function resolveLab(request: ArmRequest, options: { asParent?: boolean } = {}): Lab {
   const { subscriptionId, resourceGroupName, labName } = request.params;

@@ -11,7 +11,6 @@ import { labVmView } from './views';
 
 /** DevTest Labs lab virtual machines: get, list, update tags, delete, start and stop. */
 
-
 function resolveVm(request: ArmRequest): { lab: Lab; vm: LabVm } {
   const lab = resolveLab(request, { asParent: true });
   const vm = findByName(lab.vms, request.params.name);

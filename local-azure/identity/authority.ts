@@ -264,7 +264,6 @@ export class IdentityAuthority {
     return { method: 'federated' };
   }
 
-
 }
 
 function resourceOfScope(scope: string | null): { resource: string } | { error: Reply } {

@@ -3,7 +3,6 @@ import { invalidRequestContent } from './errors';
 
 /** Checks of request bodies with Resource Manager's errors: InvalidRequestContent, and ARM's rules for tags. */
 
-
 export function requiredObject(value: unknown, name: string): Record<string, unknown> {
   if (value === undefined || value === null) throw invalidRequestContent(`${name} is required.`);
   if (typeof value !== 'object' || Array.isArray(value)) throw invalidRequestContent(`${name} must be a JSON object.`);
