@@ -4,7 +4,8 @@ import type { FaultRule } from './faults';
 import type { Scenario, ScenarioSettings } from './scenario';
 import { startLocalAzure, type LocalAzure, type LocalAzureOptions } from './server';
 import { CONNECTION_SCHEMES, type ConnectionScheme, DEFAULT_CONNECTION_ID } from './serviceConnection';
-import { loadScenarioFile, ScenarioError } from './state';
+import { ScenarioError } from './scenarioChecker';
+import { loadScenarioFile } from './state';
 
 /**
  * `npm run local-azure -- --scenario <file>`: runs the local Azure in the foreground and prints the
@@ -249,7 +250,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const lines = Object.entries(env).map(([key, value]) => `export ${key}=${shellQuote(value)}`);
-  const subscriptions = azure.state.subscriptions.map((s) => s.subscriptionId).join(', ');
+  const subscriptions = azure.state.resourceManager.subscriptions.map((s) => s.subscriptionId).join(', ');
   const text = [
     `# Local Azure for scenario ${cli.scenario}`,
     `#   Resource Manager and authority: ${azure.armUrl}`,

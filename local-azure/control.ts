@@ -1,29 +1,21 @@
 import type { IncomingMessage } from 'node:http';
-import { DISKS_ACCOUNT, DISKS_CONTAINER, type BlobService } from './blob/blobService';
-import type { Operations } from './arm/operations';
-import { diskState } from './arm/views';
-import type { FaultPlan, FaultRule } from './faults';
-import { ArmError, parseJsonBody, readBody, type Reply } from './http';
+import { createDiskBlob } from './compute/diskBlobs';
+import { computeVmId, diskId, POWER_STATES, type PowerState } from './compute/state';
+import { diskState } from './compute/views';
+import { customImageId, labId, labVmId } from './devTestLabs/ids';
+import { UPLOADS_CONTAINER, type Lab } from './devTestLabs/state';
+import { validateFaultRules, type FaultPlan, type FaultRule } from './faults';
+import { ArmError, ok, parseJsonBody, readBody, type Reply } from './http';
+import { findByName } from './ids';
 import type { Metrics } from './metrics';
-import { CONNECTION_SCHEMES, type ConnectionOptions, type ConnectionScheme } from './serviceConnection';
+import type { Operations } from './resourceManager/operations';
 import type { ScenarioCustomImage, ScenarioVhd, ScenarioVm } from './scenario';
-import {
-  checkVhd,
-  computeVmId,
-  customImageId,
-  diskId,
-  findByName,
-  labId,
-  POWER_STATES,
-  ScenarioError,
-  validateFaultRules,
-  vhdSizeBytes,
-  type AzureState,
-  type Lab,
-  type PowerState,
-  type Settings,
-} from './state';
-import { UPLOADS_CONTAINER } from './arm/devtestlabs';
+import { ScenarioError } from './scenarioChecker';
+import { CONNECTION_SCHEMES, type ConnectionOptions, type ConnectionScheme } from './serviceConnection';
+import type { Settings } from './settings';
+import type { AzureState } from './state';
+import type { BlobService } from './storage/blobService';
+import { checkVhd, vhdSizeBytes } from './storage/scenario';
 
 /**
  * Endpoints under /__local/ that are not Azure's: they let tests and benchmarks see the whole state,
@@ -96,8 +88,8 @@ async function dispatch(req: IncomingMessage, url: URL, options: ControlOptions)
   }
   if ((match = /^\/__local\/labs\/([^/]+)\/vms$/i.exec(path)) && method === 'POST') {
     const lab = findLab(state, match[1], url);
-    const vm = state.addVm(lab, body as ScenarioVm);
-    await blob.createPageBlob(DISKS_ACCOUNT, DISKS_CONTAINER, vm.diskName, vm.diskSizeGB * GIB);
+    const vm = state.devTestLabs.addVm(lab, body as ScenarioVm);
+    await createDiskBlob(blob, vm.compute.osDisk);
     return { status: 201, body: (await snapshotLab(options, lab)).vms.find((v) => v.name === vm.name) };
   }
   if ((match = /^\/__local\/labs\/([^/]+)\/vms\/([^/]+)$/i.exec(path)) && method === 'PATCH') {
@@ -107,15 +99,15 @@ async function dispatch(req: IncomingMessage, url: URL, options: ControlOptions)
     const change = (body ?? {}) as { powerState?: string; provisioningState?: string; tags?: Record<string, string> };
     if (change.powerState !== undefined) {
       if (!POWER_STATES.includes(change.powerState as PowerState)) throw new ArmError(400, 'InvalidScenario', `powerState must be one of ${POWER_STATES.join(', ')}.`);
-      vm.powerState = change.powerState as PowerState;
+      vm.compute.powerState = change.powerState as PowerState;
     }
-    if (change.provisioningState !== undefined) vm.provisioningState = String(change.provisioningState);
+    if (change.provisioningState !== undefined) vm.compute.provisioningState = String(change.provisioningState);
     if (change.tags !== undefined) vm.tags = { ...change.tags };
     return ok((await snapshotLab(options, lab)).vms.find((v) => v.name === vm.name));
   }
   if ((match = /^\/__local\/labs\/([^/]+)\/customImages$/i.exec(path)) && method === 'POST') {
     const lab = findLab(state, match[1], url);
-    const image = state.addCustomImage(lab, body as ScenarioCustomImage);
+    const image = state.devTestLabs.addCustomImage(lab, body as ScenarioCustomImage);
     return { status: 201, body: { name: image.name, id: customImageId(lab, image) } };
   }
   if ((match = /^\/__local\/labs\/([^/]+)\/vhds$/i.exec(path)) && method === 'POST') {
@@ -127,14 +119,8 @@ async function dispatch(req: IncomingMessage, url: URL, options: ControlOptions)
   throw new ArmError(404, 'NotFound', `No control endpoint ${method} ${path}. See docs/local-azure.md.`);
 }
 
-const GIB = 1024 * 1024 * 1024;
-
-function ok(body: unknown): Reply {
-  return { status: 200, body };
-}
-
 function findLab(state: AzureState, name: string, url: URL): Lab {
-  const lab = state.findLabByName(decodeURIComponent(name), url.searchParams.get('subscriptionId') ?? undefined);
+  const lab = state.devTestLabs.findLabByName(decodeURIComponent(name), url.searchParams.get('subscriptionId') ?? undefined);
   if (!lab) throw new ArmError(404, 'NotFound', `No lab named ${decodeURIComponent(name)}.`);
   return lab;
 }
@@ -158,12 +144,12 @@ export interface StateSnapshot {
 async function snapshot(options: ControlOptions): Promise<StateSnapshot> {
   const { state, blob, operations, faults } = options;
   return {
-    tenantId: state.tenantId,
+    tenantId: state.identity.tenantId,
     settings: state.settings,
-    subscriptions: state.subscriptions,
-    principals: state.principals.map(({ clientId, objectId, displayName }) => ({ clientId, objectId, displayName })),
-    managedIdentities: state.managedIdentities.map(({ managedIdentity, clientId, objectId, displayName }) => ({ type: managedIdentity!, clientId, objectId, displayName })),
-    labs: await Promise.all(state.labs.map((lab) => snapshotLab(options, lab))),
+    subscriptions: state.resourceManager.subscriptions,
+    principals: state.identity.principals.map(({ clientId, objectId, displayName }) => ({ clientId, objectId, displayName })),
+    managedIdentities: state.identity.managedIdentities.map(({ managedIdentity, clientId, objectId, displayName }) => ({ type: managedIdentity!, clientId, objectId, displayName })),
+    labs: await Promise.all(state.devTestLabs.labs.map((lab) => snapshotLab(options, lab))),
     diskGrants: blob.activeDiskGrants(),
     operations: operations.running().map((op) => ({
       id: op.id,
@@ -217,19 +203,19 @@ async function snapshotLab(options: ControlOptions, lab: Lab): Promise<LabSnapsh
     storageAccount: lab.storageAccount,
     denyAccess: lab.denyAccess,
     tags: lab.tags,
-    vms: lab.vms.map((vm) => ({
-      name: vm.name,
-      id: `${labId(lab)}/virtualmachines/${vm.name}`,
-      tags: vm.tags,
-      osType: vm.osType,
-      powerState: vm.powerState,
-      provisioningState: vm.provisioningState,
-      notes: vm.notes,
-      computeId: computeVmId(lab, vm),
-      diskId: diskId(lab, vm),
-      diskName: vm.diskName,
-      diskState: diskState(vm),
-      diskSizeGB: vm.diskSizeGB,
+    vms: lab.vms.map(({ name, tags, notes, compute }) => ({
+      name,
+      id: labVmId(lab, { name }),
+      tags,
+      osType: compute.osType,
+      powerState: compute.powerState,
+      provisioningState: compute.provisioningState,
+      notes,
+      computeId: computeVmId(compute),
+      diskId: diskId(compute.osDisk),
+      diskName: compute.osDisk.name,
+      diskState: diskState(compute.osDisk),
+      diskSizeGB: compute.osDisk.sizeGB,
     })),
     customImages: lab.customImages.map((image) => ({
       name: image.name,

@@ -1,3 +1,5 @@
+import { checkAlone, type Checker } from './scenarioChecker';
+
 /**
  * A fault plan makes the local Azure misbehave the way Azure does on a bad day, per operation, either
  * for the next `count` calls or at random with `probability`. Operation names are the REST API
@@ -66,4 +68,36 @@ export class FaultPlan {
     }
     return undefined;
   }
+}
+
+const FAULT_KINDS: readonly FaultKind[] = ['status', 'reset', 'slowLro', 'lroFailed', 'copyFailed'];
+
+/** A fault plan as the control endpoint replaces it: its rules, or a ScenarioError naming each problem. */
+export function validateFaultRules(raw: unknown, source = 'faults'): FaultRule[] {
+  return checkAlone(source, (c) => checkFaults(c, raw, source)) ?? [];
+}
+
+export function checkFaults(c: Checker, raw: unknown, path: string): FaultRule[] | undefined {
+  const rules = c.array(raw, path);
+  if (!rules) return undefined;
+  const before = c.problems.length;
+  rules.forEach((item, i) => {
+    const rpath = `${path}[${i}]`;
+    const r = c.object(item, rpath, ['operation', 'kind', 'status', 'code', 'retryAfterSeconds', 'delayMs', 'failAfterPercent', 'count', 'probability', 'match']);
+    if (!r) return;
+    c.string(r.operation, `${rpath}.operation`, { required: true });
+    const kind = c.string(r.kind, `${rpath}.kind`, { required: true, oneOf: FAULT_KINDS });
+    const status = c.number(r.status, `${rpath}.status`, { integer: true, min: 400, max: 599 });
+    if (kind === 'status' && status === undefined && r.status === undefined) c.problem(`${rpath}.status`, 'is required for kind "status"');
+    c.string(r.code, `${rpath}.code`);
+    c.number(r.retryAfterSeconds, `${rpath}.retryAfterSeconds`, { integer: true, min: 0 });
+    c.number(r.delayMs, `${rpath}.delayMs`, { min: 0 });
+    if (kind === 'slowLro' && r.delayMs === undefined) c.problem(`${rpath}.delayMs`, 'is required for kind "slowLro"');
+    c.number(r.failAfterPercent, `${rpath}.failAfterPercent`, { min: 0, max: 100 });
+    c.number(r.count, `${rpath}.count`, { integer: true, min: 1 });
+    c.number(r.probability, `${rpath}.probability`, { min: 0, max: 1 });
+    if (r.count === undefined && r.probability === undefined) c.problem(rpath, 'needs count or probability');
+    c.string(r.match, `${rpath}.match`);
+  });
+  return c.problems.length === before ? (rules as FaultRule[]) : undefined;
 }

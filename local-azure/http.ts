@@ -29,6 +29,11 @@ export class ArmError extends Error {
   }
 }
 
+/** A 200 answer with `body`. */
+export function ok(body: unknown): Reply {
+  return { status: 200, body };
+}
+
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export async function readBody(req: IncomingMessage): Promise<string> {

@@ -5,15 +5,17 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Operations } from './arm/operations';
-import { ResourceManager } from './arm/resourceManager';
-import { UPLOADS_CONTAINER } from './arm/devtestlabs';
-import { DISKS_ACCOUNT, DISKS_CONTAINER, startBlobService, type BlobService } from './blob/blobService';
+import { Operations } from './resourceManager/operations';
+import { ResourceManager } from './resourceManager/front';
+import { startBlobService, type BlobService } from './storage/blobService';
+import { createDiskBlob } from './compute/diskBlobs';
 import { createClientCertificate, createRsaKeyPair, issueServerCertificate, loadOrCreateCa } from './certs';
 import { handleControl } from './control';
 import { FaultPlan, type FaultRule } from './faults';
 import { ArmError, writeReply, type Reply } from './http';
-import { IdentityAuthority, MANAGED_IDENTITY_PATH, STORAGE_AUDIENCES } from './identity';
+import { IdentityAuthority } from './identity/authority';
+import { MANAGED_IDENTITY_PATH } from './identity/managedIdentity';
+import { STORAGE_AUDIENCES } from './identity/tokens';
 import { Metrics } from './metrics';
 import type { Scenario } from './scenario';
 import {
@@ -22,7 +24,8 @@ import {
   serviceConnectionEnv,
   type ServiceConnectionEnv,
 } from './serviceConnection';
-import { AzureState, loadScenarioFile, vhdSizeBytes, type Principal } from './state';
+import type { Principal } from './identity/state';
+import { AzureState, loadScenarioFile } from './state';
 
 /**
  * The local Azure: Resource Manager (DevTest Labs, Compute) and the identity authority on one HTTPS
@@ -69,7 +72,6 @@ export interface LocalAzure {
   stop(): Promise<void>;
 }
 
-
 export async function startLocalAzure(options: LocalAzureOptions): Promise<LocalAzure> {
   const scenario = typeof options.scenario === 'string' ? loadScenarioFile(options.scenario) : options.scenario;
   const state = new AzureState(scenario);
@@ -92,7 +94,7 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
   const jobAccessToken = randomBytes(24).toString('base64url');
   // The machine's secret for its identity endpoint (IDENTITY_HEADER), new at each start as on a host.
   const identityHeader = randomBytes(24).toString('base64url');
-  const identity = new IdentityAuthority({ state, signingKey, baseUrl: () => baseUrl, jobAccessToken, identityHeader });
+  const identity = new IdentityAuthority({ identity: state.identity, settings: state.settings, signingKey, baseUrl: () => baseUrl, jobAccessToken, identityHeader });
   const operations = new Operations(state.settings, faults, () => baseUrl);
 
   const server = https.createServer({ key: certificate.keyPem, cert: certificate.certPem, keepAlive: true });
@@ -100,17 +102,13 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
     tls: { key: certificate.keyPem, cert: certificate.certPem },
     host,
     port: options.blobPort ?? 0,
-    accounts: state.labAccounts(),
+    accounts: state.storage.accountNames(),
     copyRateMBps: state.settings.copyRateMBps,
     verifyBearer: (token) => {
-      const check = identity.verifyAccessToken(token, STORAGE_AUDIENCES);
+      const check = identity.tokens.verifyAccessToken(token, STORAGE_AUDIENCES);
       return check.ok ? { principalId: check.claims.oid, audience: check.claims.aud } : undefined;
     },
-    canAccessData: (principalId, account) => {
-      if (!state.findPrincipalByObjectId(principalId)) return false;
-      const lab = state.findLabByAccount(account);
-      return !!lab && !lab.denyAccess;
-    },
+    canAccessData: (principalId, account) => state.storage.canAccessData(state.identity.findPrincipalByObjectId(principalId), account),
     faults,
     metrics,
   });
@@ -139,17 +137,17 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
   }
   const blobService = blob!;
 
-  const resourceManager = new ResourceManager({ state, blob: blobService, operations, faults, baseUrl: () => baseUrl }, identity);
-  const subscriptionId = state.subscriptions[0]?.subscriptionId;
+  const resourceManager = new ResourceManager({ state, blob: blobService, operations, faults, baseUrl: () => baseUrl }, identity.tokens);
+  const subscriptionId = state.resourceManager.subscriptions[0]?.subscriptionId;
   const info = () => ({
     armUrl: baseUrl,
     authorityUrl: baseUrl,
     blobUrl: blobService.url,
-    tenantId: state.tenantId,
+    tenantId: state.identity.tenantId,
     subscriptionId,
     caCertPath,
-    principals: state.principals.map(({ clientId, objectId, displayName }) => ({ clientId, objectId, displayName })),
-    managedIdentities: state.managedIdentities.map(({ managedIdentity, clientId, objectId, displayName }) => ({ type: managedIdentity, clientId, objectId, displayName })),
+    principals: state.identity.principals.map(({ clientId, objectId, displayName }) => ({ clientId, objectId, displayName })),
+    managedIdentities: state.identity.managedIdentities.map(({ managedIdentity, clientId, objectId, displayName }) => ({ type: managedIdentity, clientId, objectId, displayName })),
   });
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -188,12 +186,12 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
       connectionId,
       armUrl: baseUrl,
       authorityUrl: baseUrl,
-      tenantId: state.tenantId,
+      tenantId: state.identity.tenantId,
       subscriptionId: envOptions.subscriptionId ?? subscriptionId,
       caCertPath: caCertPath!,
     };
     if (scheme === 'ManagedServiceIdentity') {
-      if (envOptions.clientId && !state.findManagedIdentity({ clientId: envOptions.clientId })) {
+      if (envOptions.clientId && !state.identity.findManagedIdentity({ clientId: envOptions.clientId })) {
         throw new Error(`The machine has no user-assigned identity ${envOptions.clientId}.`);
       }
       return serviceConnectionEnv({
@@ -204,7 +202,7 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
         identityHeader,
       });
     }
-    const principal = envOptions.clientId ? state.findPrincipal(envOptions.clientId) : state.defaultPrincipal;
+    const principal = envOptions.clientId ? state.identity.findPrincipal(envOptions.clientId) : state.identity.defaultPrincipal;
     if (!principal) throw new Error(`The scenario has no principal ${envOptions.clientId}.`);
     return serviceConnectionEnv({
       ...common,
@@ -213,15 +211,15 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
       certificatePem: envOptions.certificatePem,
       oidcRequestUri: `${baseUrl}/__local/oidctoken`,
       jobAccessToken,
-      federationIssuer: identity.federationIssuer,
+      federationIssuer: identity.tokens.federationIssuer,
     });
   }
 
-  async function createCertificateCredential(clientId = state.defaultPrincipal.clientId): Promise<string> {
-    const principal = state.findPrincipal(clientId);
+  async function createCertificateCredential(clientId = state.identity.defaultPrincipal.clientId): Promise<string> {
+    const principal = state.identity.findPrincipal(clientId);
     if (!principal) throw new Error(`The scenario has no principal ${clientId}.`);
     const certificate = await createClientCertificate(principal.displayName);
-    state.addCertificate(principal.clientId, certificate.certPem);
+    state.identity.addCertificate(principal.clientId, certificate.certPem);
     return `${certificate.keyPem}\n${certificate.certPem}`;
   }
 
@@ -239,8 +237,8 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
     authorityUrl: baseUrl,
     blobUrl: blobService.url,
     caCertPath,
-    tenantId: state.tenantId,
-    principal: state.defaultPrincipal,
+    tenantId: state.identity.tenantId,
+    principal: state.identity.defaultPrincipal,
     subscriptionId,
     state,
     faults,
@@ -258,15 +256,13 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
   };
 }
 
+/** The blobs the scenario's resources start with: each disk's bytes, and what each storage account holds. */
 async function seedBlobs(state: AzureState, blob: BlobService): Promise<void> {
-  const GIB = 1024 * 1024 * 1024;
   const work: Promise<void>[] = [];
-  for (const lab of state.labs) {
-    for (const vm of lab.vms) work.push(blob.createPageBlob(DISKS_ACCOUNT, DISKS_CONTAINER, vm.diskName, vm.diskSizeGB * GIB));
-  }
-  for (const lab of state.labs) {
-    for (const vhd of state.vhdsOf(lab)) {
-      work.push(blob.createPageBlob(lab.storageAccount, UPLOADS_CONTAINER, vhd.name, vhdSizeBytes(vhd), { metadata: vhd.metadata }));
+  for (const disk of state.compute.disks()) work.push(createDiskBlob(blob, disk));
+  for (const account of state.storage.accounts) {
+    for (const initial of account.initialBlobs) {
+      work.push(blob.createPageBlob(account.name, initial.container, initial.name, initial.sizeBytes, { metadata: initial.metadata }));
     }
   }
   await Promise.all(work);

@@ -1,5 +1,4 @@
-import type { Principal } from './state';
-import { DEFAULT_FEDERATED_SUBJECT } from './state';
+import { DEFAULT_FEDERATED_SUBJECT, type Principal } from './identity/state';
 
 /**
  * The variables the Azure Pipelines agent gives a task for an AzureRM service connection to the local

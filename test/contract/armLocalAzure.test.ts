@@ -5,7 +5,10 @@ import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Scenario } from '../../local-azure/scenario';
-import { AzureState, DEFAULT_MANAGED_IDENTITIES, DEFAULT_SETTINGS, ScenarioError, validateScenario } from '../../local-azure/state';
+import { DEFAULT_MANAGED_IDENTITIES } from '../../local-azure/identity/state';
+import { ScenarioError } from '../../local-azure/scenarioChecker';
+import { DEFAULT_SETTINGS } from '../../local-azure/settings';
+import { AzureState, validateScenario } from '../../local-azure/state';
 import { runConnection } from '../helpers/connectionRun';
 import { startLocalAzure } from '../helpers/localAzure';
 
@@ -146,30 +149,30 @@ describe('local Azure scenarios and lifecycle', function () {
 
     it('gives every field a default', () => {
       const state = new AzureState({ labs: [{ subscriptionId: SUB, resourceGroup: 'RG', name: 'My_Lab-1', vms: [{ name: 'vm' }], customImages: [{ name: 'img' }] }] });
-      assert.match(state.tenantId, /^[0-9a-f-]{36}$/);
-      assert.equal(state.principals.length, 1);
-      assert.ok(state.defaultPrincipal.clientSecret);
-      assert.equal(state.defaultPrincipal.federatedCredentials[0].subject, 'sc://LocalOrg/ImageFactory/LocalAzure');
+      assert.match(state.identity.tenantId, /^[0-9a-f-]{36}$/);
+      assert.equal(state.identity.principals.length, 1);
+      assert.ok(state.identity.defaultPrincipal.clientSecret);
+      assert.equal(state.identity.defaultPrincipal.federatedCredentials[0].subject, 'sc://LocalOrg/ImageFactory/LocalAzure');
       assert.deepEqual(state.settings, DEFAULT_SETTINGS);
       assert.deepEqual(
-        state.managedIdentities.map((m) => [m.managedIdentity, m.clientId]),
+        state.identity.managedIdentities.map((m) => [m.managedIdentity, m.clientId]),
         DEFAULT_MANAGED_IDENTITIES.map((m) => [m.type, m.clientId]),
         'the machine has a system-assigned and a user-assigned identity',
       );
-      assert.equal(new AzureState({ labs: [], managedIdentities: [] }).findManagedIdentity({}), undefined);
-      assert.deepEqual(state.subscriptions.map((s) => s.subscriptionId), [SUB]);
-      const lab = state.labs[0];
+      assert.equal(new AzureState({ labs: [], managedIdentities: [] }).identity.findManagedIdentity({}), undefined);
+      assert.deepEqual(state.resourceManager.subscriptions.map((s) => s.subscriptionId), [SUB]);
+      const lab = state.devTestLabs.labs[0];
       assert.equal(lab.location, 'westus2');
       assert.match(lab.storageAccount, /^amylab1\d{10}$/);
       assert.equal(lab.denyAccess, false);
       const vm = lab.vms[0];
-      assert.deepEqual([vm.osType, vm.powerState, vm.provisioningState, vm.diskSizeGB], ['Windows', 'deallocated', 'Succeeded', 1]);
-      assert.match(vm.computeResourceGroup, /^My_Lab-1-vm-\d{6}$/);
+      assert.deepEqual([vm.compute.osType, vm.compute.powerState, vm.compute.provisioningState, vm.compute.osDisk.sizeGB], ['Windows', 'deallocated', 'Succeeded', 1]);
+      assert.match(vm.compute.resourceGroup, /^My_Lab-1-vm-\d{6}$/);
       assert.deepEqual([lab.customImages[0].osType, lab.customImages[0].provisioningState], ['Windows', 'Succeeded']);
       // The same scenario gives the same ids on every start.
       const again = new AzureState({ labs: [{ subscriptionId: SUB, resourceGroup: 'RG', name: 'My_Lab-1', vms: [{ name: 'vm' }] }] });
-      assert.equal(again.labs[0].vms[0].diskName, vm.diskName);
-      assert.equal(again.labs[0].storageAccount, lab.storageAccount);
+      assert.equal(again.devTestLabs.labs[0].vms[0].compute.osDisk.name, vm.compute.osDisk.name);
+      assert.equal(again.devTestLabs.labs[0].storageAccount, lab.storageAccount);
     });
 
     it('refuses a bad VM added through the control endpoint with the same messages', async () => {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { CopyTracker, SOURCE_AUTH_FAILED_DESCRIPTION } from '../../local-azure/blob/copies';
-import { rewriteListXml } from '../../local-azure/blob/listXml';
+import { CopyTracker, SOURCE_AUTH_FAILED_DESCRIPTION } from '../../local-azure/storage/copies';
+import { rewriteListXml } from '../../local-azure/storage/listXml';
 
 /**
  * The copy model behind the blob front, on a hand-driven clock: state follows from start time, size

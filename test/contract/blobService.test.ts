@@ -17,7 +17,7 @@ import {
   pageBlobHeader,
   startBlobService,
   type BlobService,
-} from '../../local-azure/blob/blobService';
+} from '../../local-azure/storage/blobService';
 import { createRsaKeyPair, issueServerCertificate, loadOrCreateCa } from '../../local-azure/certs';
 import { FaultPlan } from '../../local-azure/faults';
 import { Metrics } from '../../local-azure/metrics';

@@ -1,10 +1,11 @@
-import { createHash, createPrivateKey, createPublicKey, KeyObject, randomUUID, X509Certificate } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { certificateThumbprints, type KeyPairPem } from './certs';
-import { readBody, type Reply } from './http';
-import { decodeJwt, signJwt, verifyJwtSignature, type DecodedJwt, type JwtPayload } from './jwt';
-import type { AzureState, Principal } from './state';
-import { DEFAULT_FEDERATED_SUBJECT, TOKEN_EXCHANGE_AUDIENCE } from './state';
+import { certificateThumbprints } from '../certs';
+import { readBody, type Reply } from '../http';
+import { decodeJwt, verifyJwtSignature, type DecodedJwt } from './jwt';
+import { MANAGED_IDENTITY_PATH, managedIdentityToken } from './managedIdentity';
+import { DEFAULT_FEDERATED_SUBJECT, TOKEN_EXCHANGE_AUDIENCE, type IdentityState, type Principal } from './state';
+import { TokenIssuer, utc, type TokenIssuerOptions } from './tokens';
 
 /**
  * The OAuth2/OIDC authority of the local Azure, in the shape of Microsoft Entra ID's v2.0 endpoints, so
@@ -13,36 +14,9 @@ import { DEFAULT_FEDERATED_SUBJECT, TOKEN_EXCHANGE_AUDIENCE } from './state';
  * tokens the federated credential trusts, the way Azure DevOps issues tokens for a service connection.
  */
 
-export interface AccessTokenClaims extends JwtPayload {
-  aud: string;
-  iss: string;
-  exp: number;
-  tid: string;
-  oid: string;
-  appid: string;
-}
-
-export type TokenCheck =
-  | { ok: true; claims: AccessTokenClaims }
-  | { ok: false; code: 'InvalidAuthenticationToken' | 'ExpiredAuthenticationToken' | 'InvalidAuthenticationTokenAudience'; message: string };
-
-/** Resource ids the authority issues tokens for (compared without a trailing slash, case-insensitively). */
-export const ARM_AUDIENCES = ['https://management.core.windows.net/', 'https://management.azure.com/'];
-export const STORAGE_AUDIENCES = ['https://storage.azure.com/'];
-
-/** The App Service identity endpoint's API version, the one ManagedIdentityCredential sends. */
-export const MANAGED_IDENTITY_API_VERSION = '2019-08-01';
-/** Path of the machine's identity endpoint (IDENTITY_ENDPOINT). */
-export const MANAGED_IDENTITY_PATH = '/__local/identity/token';
-
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-const FEDERATION_TOKEN_LIFETIME_SECONDS = 600;
 
-export interface IdentityOptions {
-  state: AzureState;
-  signingKey: KeyPairPem;
-  /** The server's base URL, known once it listens. */
-  baseUrl: () => string;
+export interface IdentityOptions extends TokenIssuerOptions {
   /** The bearer token a job presents to ask for a federation token (System.AccessToken). */
   jobAccessToken: string;
   /** The secret the machine's identity endpoint expects in X-IDENTITY-HEADER (IDENTITY_HEADER). */
@@ -50,32 +24,19 @@ export interface IdentityOptions {
 }
 
 export class IdentityAuthority {
-  private readonly state: AzureState;
-  private readonly privateKey: KeyObject;
-  private readonly publicKey: KeyObject;
-  private readonly kid: string;
+  /** Its tokens, which Resource Manager and the blob front check. */
+  readonly tokens: TokenIssuer;
+  private readonly identity: IdentityState;
   private readonly baseUrl: () => string;
   private readonly jobAccessToken: string;
   private readonly identityHeader: string;
 
   constructor(options: IdentityOptions) {
-    this.state = options.state;
-    this.privateKey = createPrivateKey(options.signingKey.privateKeyPem);
-    this.publicKey = createPublicKey(options.signingKey.publicKeyPem);
-    this.kid = createHash('sha256').update(this.publicKey.export({ type: 'spki', format: 'der' })).digest('base64url').slice(0, 27);
+    this.tokens = new TokenIssuer(options);
+    this.identity = options.identity;
     this.baseUrl = options.baseUrl;
     this.jobAccessToken = options.jobAccessToken;
     this.identityHeader = options.identityHeader;
-  }
-
-  /** Issuer of the access tokens of `tenant`, as its openid-configuration states it. */
-  issuer(tenant = this.state.tenantId): string {
-    return `${this.baseUrl()}/${tenant}/v2.0`;
-  }
-
-  /** The issuer of federation tokens (the stand-in for Azure DevOps' OIDC issuer). */
-  get federationIssuer(): string {
-    return `${this.baseUrl()}/__local/oidc`;
   }
 
   /** The identity operation a path names, for metrics and faults; undefined when it is not an identity path. */
@@ -96,18 +57,18 @@ export class IdentityAuthority {
 
     if (/^\/__local\/oidc\/\.well-known\/openid-configuration$/i.test(pathname)) {
       return json(200, {
-        issuer: this.federationIssuer,
-        jwks_uri: `${this.federationIssuer}/keys`,
+        issuer: this.tokens.federationIssuer,
+        jwks_uri: `${this.tokens.federationIssuer}/keys`,
         subject_types_supported: ['public'],
         response_types_supported: ['id_token'],
         id_token_signing_alg_values_supported: ['RS256'],
         claims_supported: ['sub', 'aud', 'exp', 'iat', 'iss', 'nbf'],
       });
     }
-    if (/^\/__local\/oidc\/keys$/i.test(pathname)) return json(200, this.jwks());
+    if (/^\/__local\/oidc\/keys$/i.test(pathname)) return json(200, this.tokens.jwks());
     if (pathname.toLowerCase() === MANAGED_IDENTITY_PATH) {
       if (method !== 'GET') return json(405, { statusCode: 405, message: 'Use GET.' });
-      return this.managedIdentityToken(req, url);
+      return managedIdentityToken(req, url, { identity: this.identity, tokens: this.tokens, identityHeader: this.identityHeader });
     }
     if (/^\/__local\/oidctoken$/i.test(pathname)) {
       if (method !== 'POST') return json(405, { message: 'Use POST.' });
@@ -120,7 +81,7 @@ export class IdentityAuthority {
       if (!connection) return json(400, { message: 'The query parameter serviceConnectionId is required.' });
       const body = (await readJson(req)) as { subject?: string; audience?: string } | undefined;
       const subject = body?.subject ?? `${DEFAULT_FEDERATED_SUBJECT.slice(0, DEFAULT_FEDERATED_SUBJECT.lastIndexOf('/') + 1)}${connection}`;
-      return json(200, { oidcToken: this.issueFederationToken(subject, body?.audience ?? TOKEN_EXCHANGE_AUDIENCE) });
+      return json(200, { oidcToken: this.tokens.issueFederationToken(subject, body?.audience ?? TOKEN_EXCHANGE_AUDIENCE) });
     }
 
     if ((match = /^\/([^/]+)\/(v2\.0\/)?\.well-known\/openid-configuration$/i.exec(pathname))) {
@@ -128,7 +89,7 @@ export class IdentityAuthority {
       if (!this.knownTenant(tenant)) return tenantNotFound(tenant);
       return json(200, this.openIdConfiguration(tenant));
     }
-    if ((match = /^\/([^/]+)\/discovery\/(v2\.0\/)?keys$/i.exec(pathname))) return json(200, this.jwks());
+    if ((match = /^\/([^/]+)\/discovery\/(v2\.0\/)?keys$/i.exec(pathname))) return json(200, this.tokens.jwks());
     if ((match = /^\/([^/]+)\/oauth2\/(v2\.0\/)?token$/i.exec(pathname))) {
       if (method !== 'POST') return aadError(405, 'invalid_request', 900561, 'The endpoint only accepts POST requests.');
       return this.token(match[1], !!match[2], await readBody(req));
@@ -142,7 +103,7 @@ export class IdentityAuthority {
   }
 
   private knownTenant(tenant: string): boolean {
-    return tenant.toLowerCase() === this.state.tenantId.toLowerCase();
+    return tenant.toLowerCase() === this.identity.tenantId.toLowerCase();
   }
 
   private openIdConfiguration(tenant: string): Record<string, unknown> {
@@ -156,7 +117,7 @@ export class IdentityAuthority {
       id_token_signing_alg_values_supported: ['RS256'],
       response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
-      issuer: this.issuer(tenant),
+      issuer: this.tokens.issuer(tenant),
       request_uri_parameter_supported: false,
       authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
       device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,
@@ -167,11 +128,6 @@ export class IdentityAuthority {
       tenant_region_scope: null,
       cloud_instance_name: new URL(this.baseUrl()).host,
     };
-  }
-
-  private jwks(): Record<string, unknown> {
-    const jwk = this.publicKey.export({ format: 'jwk' }) as { n: string; e: string };
-    return { keys: [{ kty: 'RSA', use: 'sig', alg: 'RS256', kid: this.kid, n: jwk.n, e: jwk.e }] };
   }
 
   private async token(tenant: string, v2: boolean, bodyText: string): Promise<Reply> {
@@ -187,7 +143,7 @@ export class IdentityAuthority {
     const resource = v2 ? resourceOfScope(form.get('scope')) : { resource: form.get('resource') ?? undefined };
     if ('error' in resource) return resource.error;
     if (!resource.resource) return aadError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'resource'.");
-    if (!this.knownResource(resource.resource)) {
+    if (!this.tokens.knownResource(resource.resource)) {
       return aadError(
         400,
         'invalid_resource',
@@ -196,7 +152,7 @@ export class IdentityAuthority {
       );
     }
 
-    const principal = this.state.findPrincipal(clientId);
+    const principal = this.identity.findPrincipal(clientId);
     if (!principal) {
       return aadError(
         400,
@@ -230,80 +186,12 @@ export class IdentityAuthority {
       return aadError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
     }
 
-    const { accessToken, lifetime } = this.accessToken(principal, resource.resource, method === 'secret' ? '1' : '2');
+    const { accessToken, lifetime } = this.tokens.accessToken(principal, resource.resource, method === 'secret' ? '1' : '2');
     return {
       status: 200,
       headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
       body: { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: accessToken },
     };
-  }
-
-  /** An access token of `principal` for `resource`, living `tokenLifetimeSeconds`. */
-  private accessToken(principal: Principal, resource: string, appidacr: '0' | '1' | '2'): { accessToken: string; lifetime: number; expiresOn: number } {
-    const lifetime = this.state.settings.tokenLifetimeSeconds;
-    const now = Math.floor(Date.now() / 1000);
-    const claims: AccessTokenClaims = {
-      aud: resource,
-      iss: this.issuer(),
-      iat: now,
-      nbf: now,
-      exp: now + lifetime,
-      tid: this.state.tenantId,
-      oid: principal.objectId,
-      sub: principal.objectId,
-      appid: principal.clientId,
-      azp: principal.clientId,
-      appidacr,
-      idtyp: 'app',
-      uti: randomUUID().replace(/-/g, '').slice(0, 22),
-      ver: '2.0',
-    };
-    return { accessToken: signJwt(claims, this.privateKey, { kid: this.kid }), lifetime, expiresOn: now + lifetime };
-  }
-
-  /**
-   * The machine's identity endpoint in the shape of App Service's (API 2019-08-01), which
-   * `ManagedIdentityCredential` uses when IDENTITY_ENDPOINT and IDENTITY_HEADER are set:
-   * GET ?api-version=2019-08-01&resource=<resource id>[&client_id=<user-assigned>] with the header
-   * X-IDENTITY-HEADER. Errors are App Service's: `{statusCode, message, correlationId}`.
-   */
-  private managedIdentityToken(req: IncomingMessage, url: URL): Reply {
-    const fail = (status: number, message: string): Reply => ({ status, body: { statusCode: status, message, correlationId: randomUUID() } });
-    if (req.headers['x-identity-header'] !== this.identityHeader) return fail(401, 'The X-IDENTITY-HEADER header is missing or does not match IDENTITY_HEADER.');
-    const version = url.searchParams.get('api-version');
-    if (version !== MANAGED_IDENTITY_API_VERSION) {
-      return fail(400, `The api-version '${version ?? ''}' is not supported; use ${MANAGED_IDENTITY_API_VERSION}.`);
-    }
-    const resource = url.searchParams.get('resource');
-    if (!resource) return fail(400, "The query parameter 'resource' is required.");
-    if (!this.knownResource(resource)) {
-      return fail(
-        400,
-        `AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${this.state.tenantId}. You might have sent your authentication request to the wrong tenant.`,
-      );
-    }
-    if (url.searchParams.has('mi_res_id')) return fail(400, 'Only client_id and object_id name a user-assigned identity here.');
-    const clientId = url.searchParams.get('client_id') ?? undefined;
-    const objectId = url.searchParams.get('object_id') ?? url.searchParams.get('principal_id') ?? undefined;
-    const identity = this.state.findManagedIdentity({ clientId, objectId });
-    if (!identity) {
-      return fail(
-        400,
-        clientId || objectId
-          ? 'No User Assigned or Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId.'
-          : 'No system-assigned managed identity is enabled for this resource.',
-      );
-    }
-    const { accessToken, expiresOn } = this.accessToken(identity, resource, '2');
-    return {
-      status: 200,
-      body: { access_token: accessToken, expires_on: String(expiresOn), resource, token_type: 'Bearer', client_id: identity.clientId },
-    };
-  }
-
-  private knownResource(resource: string): boolean {
-    const wanted = normalizeAudience(resource);
-    return [...ARM_AUDIENCES, ...STORAGE_AUDIENCES, this.baseUrl()].some((known) => normalizeAudience(known) === wanted);
   }
 
   private checkAssertion(principal: Principal, assertion: string, tenant: string): { method: 'certificate' | 'federated' } | { error: Reply } {
@@ -348,7 +236,7 @@ export class IdentityAuthority {
   private checkFederatedAssertion(principal: Principal, jwt: DecodedJwt): { method: 'federated' } | { error: Reply } {
     const { iss, sub } = jwt.payload;
     const audiences = (Array.isArray(jwt.payload.aud) ? jwt.payload.aud : [jwt.payload.aud]).filter((a): a is string => typeof a === 'string');
-    const issuerOf = (issuer: string | undefined) => issuer ?? this.federationIssuer;
+    const issuerOf = (issuer: string | undefined) => issuer ?? this.tokens.federationIssuer;
     const forIssuer = principal.federatedCredentials.filter((fc) => issuerOf(fc.issuer) === iss);
     const describe = `Assertion Issuer: '${iss}'. Assertion Subject: '${sub}'. Assertion Audience: '${audiences.join(', ')}'.`;
     if (forIssuer.length === 0) {
@@ -357,7 +245,7 @@ export class IdentityAuthority {
       };
     }
     // Only the local issuer's keys are known here; an assertion from any other issuer cannot be checked.
-    if (iss !== this.federationIssuer || jwt.header.kid !== this.kid || !verifyJwtSignature(jwt, this.publicKey)) {
+    if (iss !== this.tokens.federationIssuer || !this.tokens.signedHere(jwt)) {
       return { error: aadError(401, 'invalid_client', 700027, `Client assertion failed signature validation. ${describe}`) };
     }
     const matching = forIssuer.find((fc) => fc.subject === sub && fc.audiences.some((a) => audiences.includes(a)));
@@ -376,52 +264,6 @@ export class IdentityAuthority {
     return { method: 'federated' };
   }
 
-  /** A token of the local OIDC issuer for `subject`, as an Azure DevOps pipeline obtains for a service connection. */
-  issueFederationToken(subject: string, audience = TOKEN_EXCHANGE_AUDIENCE): string {
-    const now = Math.floor(Date.now() / 1000);
-    return signJwt(
-      { iss: this.federationIssuer, sub: subject, aud: audience, iat: now, nbf: now, exp: now + FEDERATION_TOKEN_LIFETIME_SECONDS },
-      this.privateKey,
-      { kid: this.kid },
-    );
-  }
-
-  /**
-   * Checks an access token from this authority: signature, issuer, lifetime and, when `audiences` is
-   * given, that its audience is one of them. The failure codes are Resource Manager's.
-   */
-  verifyAccessToken(token: string, audiences?: readonly string[]): TokenCheck {
-    const invalid = (message = 'The access token is invalid.'): TokenCheck => ({ ok: false, code: 'InvalidAuthenticationToken', message });
-    const jwt = decodeJwt(token);
-    if (!jwt) return invalid('The access token is invalid: it is not a JSON Web Token.');
-    if (jwt.header.kid !== this.kid || !verifyJwtSignature(jwt, this.publicKey)) {
-      return invalid('The access token is invalid: its signature does not verify with the signing keys of the authority.');
-    }
-    const claims = jwt.payload as AccessTokenClaims;
-    if (claims.iss !== this.issuer()) return invalid(`The access token is from issuer '${claims.iss}'; this tenant's issuer is '${this.issuer()}'.`);
-    const now = Date.now() / 1000;
-    if (typeof claims.exp !== 'number' || claims.exp <= now) {
-      return {
-        ok: false,
-        code: 'ExpiredAuthenticationToken',
-        message: `The access token expiry UTC time '${utc(claims.exp * 1000)}' is earlier than current UTC time '${utc(Date.now())}'.`,
-      };
-    }
-    if (audiences && !audiences.some((aud) => normalizeAudience(aud) === normalizeAudience(claims.aud))) {
-      return {
-        ok: false,
-        code: 'InvalidAuthenticationTokenAudience',
-        message: `The access token has been obtained for wrong audience or resource '${claims.aud}'. It should exactly match with one of the allowed audiences ${audiences
-          .map((aud) => `'${aud}'`)
-          .join(',')}.`,
-      };
-    }
-    return { ok: true, claims };
-  }
-}
-
-function normalizeAudience(audience: string): string {
-  return audience.replace(/\/+$/, '').toLowerCase();
 }
 
 function resourceOfScope(scope: string | null): { resource: string } | { error: Reply } {
@@ -483,6 +325,3 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-function utc(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-}

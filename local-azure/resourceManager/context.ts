@@ -1,6 +1,7 @@
-import type { BlobService } from '../blob/blobService';
+import type { BlobService } from '../storage/blobService';
 import type { FaultPlan } from '../faults';
-import type { AzureState, Principal } from '../state';
+import type { Principal } from '../identity/state';
+import type { AzureState } from '../state';
 import type { Operations } from './operations';
 
 /** What every Resource Manager handler works with. */

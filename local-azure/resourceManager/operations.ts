@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FaultPlan } from '../faults';
 import { ArmError, type Reply } from '../http';
-import type { Settings } from '../state';
+import type { Settings } from '../settings';
 
 /**
  * Long-running operations. Each runs for a set time and takes effect when a request arrives after that
@@ -61,17 +61,17 @@ export class Operations {
     private readonly baseUrl: () => string,
   ) {}
 
-  /** Starts an operation for an ARM request on a resource of `lab` (its subscription and location). */
+  /** Starts an operation for an ARM request on `resource` (in its subscription and location). */
   startFor(
     request: { operationId: string; url: URL; apiVersion: string },
-    lab: { subscriptionId: string; location: string },
+    resource: { subscriptionId: string; location: string },
     provider: Provider,
     spec: Pick<OperationSpec, 'durationMs' | 'complete' | 'onFailure' | 'failure'>,
   ): AsyncOperation {
     return this.start({
       provider,
-      subscriptionId: lab.subscriptionId,
-      location: lab.location,
+      subscriptionId: resource.subscriptionId,
+      location: resource.location,
       operationId: request.operationId,
       path: request.url.pathname,
       apiVersion: request.apiVersion,

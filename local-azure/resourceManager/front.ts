@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { ArmError, parseJsonBody, readBody, type Reply } from '../http';
-import { ARM_AUDIENCES, type IdentityAuthority } from '../identity';
-import { computeRoutes, DISK_API_VERSIONS, VM_API_VERSIONS } from './compute';
+import { ARM_AUDIENCES, type TokenIssuer } from '../identity/tokens';
+import { computeRoutes, DISK_API_VERSIONS, VM_API_VERSIONS } from '../compute/routes';
 import type { ArmContext, ArmRequest } from './context';
-import { devTestLabsRoutes, DTL_API_VERSIONS } from './devtestlabs';
+import { devTestLabsRoutes, DTL_API_VERSIONS } from '../devTestLabs/routes';
 import { compileRoutes, matchRoute, type CompiledRoute, type RouteSpec } from './routes';
 
 /**
@@ -56,7 +56,7 @@ export class ResourceManager {
 
   constructor(
     private readonly context: ArmContext,
-    private readonly identity: IdentityAuthority,
+    private readonly tokens: TokenIssuer,
   ) {}
 
   /** The swagger operation id of a request, for metrics and faults ('Unknown' when no route matches). */
@@ -108,7 +108,7 @@ export class ResourceManager {
   private authenticate(req: IncomingMessage) {
     const header = req.headers.authorization;
     const challenge = (error: string, description: string) => ({
-      'WWW-Authenticate': `Bearer authorization_uri="${this.context.baseUrl()}/${this.context.state.tenantId}", error="${error}", error_description="${description}"`,
+      'WWW-Authenticate': `Bearer authorization_uri="${this.context.baseUrl()}/${this.context.state.identity.tenantId}", error="${error}", error_description="${description}"`,
     });
     if (!header) {
       throw new ArmError(
@@ -128,9 +128,9 @@ export class ResourceManager {
       );
     }
     const audiences = [...ARM_AUDIENCES, `${this.context.baseUrl()}/`];
-    const check = this.identity.verifyAccessToken(bearer[1], audiences);
+    const check = this.tokens.verifyAccessToken(bearer[1], audiences);
     if (!check.ok) throw new ArmError(401, check.code, check.message, challenge('invalid_token', check.message.replace(/"/g, "'")));
-    const principal = this.context.state.findPrincipalByObjectId(check.claims.oid);
+    const principal = this.context.state.identity.findPrincipalByObjectId(check.claims.oid);
     if (!principal) {
       throw new ArmError(401, 'InvalidAuthenticationToken', `The access token is for object id '${check.claims.oid}', which is not a principal of the tenant.`);
     }
@@ -138,7 +138,7 @@ export class ResourceManager {
   }
 
   private checkSubscription(subscriptionId: string): void {
-    if (!this.context.state.findSubscription(subscriptionId)) {
+    if (!this.context.state.resourceManager.findSubscription(subscriptionId)) {
       throw new ArmError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
     }
   }

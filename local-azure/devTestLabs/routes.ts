@@ -1,0 +1,40 @@
+import type { RouteSpec } from '../resourceManager/routes';
+import { createOrUpdateCustomImage, deleteCustomImage, getCustomImage, listCustomImages, updateCustomImage } from './customImages';
+import { generateUploadUri, getLab, listLabsByResourceGroup, listLabsBySubscription, listVhds } from './labs';
+import { deleteVm, getVm, listVms, powerVm, updateVm } from './virtualMachines';
+
+/** DevTest Labs 2018-09-15: labs, lab virtual machines, custom images. */
+
+export const DTL_API_VERSIONS = ['2018-09-15'] as const;
+
+const LABS = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DevTestLab/labs';
+const LAB = `${LABS}/{labName}`;
+
+function route(
+  method: RouteSpec['method'],
+  path: string,
+  operationId: string,
+  action: string,
+  handler: RouteSpec['handler'],
+): RouteSpec {
+  return { method, path, operationId, action: `Microsoft.DevTestLab/${action}`, apiVersions: DTL_API_VERSIONS, handler };
+}
+
+export const devTestLabsRoutes: RouteSpec[] = [
+  route('GET', '/subscriptions/{subscriptionId}/providers/Microsoft.DevTestLab/labs', 'Labs_ListBySubscription', 'labs/read', listLabsBySubscription),
+  route('GET', LABS, 'Labs_ListByResourceGroup', 'labs/read', listLabsByResourceGroup),
+  route('GET', LAB, 'Labs_Get', 'labs/read', getLab),
+  route('POST', `${LAB}/generateUploadUri`, 'Labs_GenerateUploadUri', 'labs/GenerateUploadUri/action', generateUploadUri),
+  route('POST', `${LAB}/listVhds`, 'Labs_ListVhds', 'labs/ListVhds/action', listVhds),
+  route('GET', `${LAB}/virtualmachines`, 'VirtualMachines_List', 'labs/virtualMachines/read', listVms),
+  route('GET', `${LAB}/virtualmachines/{name}`, 'VirtualMachines_Get', 'labs/virtualMachines/read', getVm),
+  route('PATCH', `${LAB}/virtualmachines/{name}`, 'VirtualMachines_Update', 'labs/virtualMachines/write', updateVm),
+  route('DELETE', `${LAB}/virtualmachines/{name}`, 'VirtualMachines_Delete', 'labs/virtualMachines/delete', deleteVm),
+  route('POST', `${LAB}/virtualmachines/{name}/stop`, 'VirtualMachines_Stop', 'labs/virtualMachines/Stop/action', (r) => powerVm(r, 'stop')),
+  route('POST', `${LAB}/virtualmachines/{name}/start`, 'VirtualMachines_Start', 'labs/virtualMachines/Start/action', (r) => powerVm(r, 'start')),
+  route('GET', `${LAB}/customimages`, 'CustomImages_List', 'labs/customImages/read', listCustomImages),
+  route('GET', `${LAB}/customimages/{name}`, 'CustomImages_Get', 'labs/customImages/read', getCustomImage),
+  route('PUT', `${LAB}/customimages/{name}`, 'CustomImages_CreateOrUpdate', 'labs/customImages/write', createOrUpdateCustomImage),
+  route('PATCH', `${LAB}/customimages/{name}`, 'CustomImages_Update', 'labs/customImages/write', updateCustomImage),
+  route('DELETE', `${LAB}/customimages/{name}`, 'CustomImages_Delete', 'labs/customImages/delete', deleteCustomImage),
+];

@@ -1,0 +1,34 @@
+import type { ScenarioSettings } from './scenario';
+import type { Checker } from './scenarioChecker';
+
+/** The local Azure's knobs: each service reads its own (copy rate, operation times, token lifetime, page size). */
+export interface Settings {
+  copyRateMBps: number;
+  lroDurationMs: number;
+  customImageDurationMs: number;
+  lroRetryAfterSeconds: number;
+  tokenLifetimeSeconds: number;
+  pageSize: number;
+}
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = {
+  copyRateMBps: 1024,
+  lroDurationMs: 200,
+  customImageDurationMs: 500,
+  lroRetryAfterSeconds: 1,
+  tokenLifetimeSeconds: 3600,
+  pageSize: 100,
+};
+
+export function checkSettings(c: Checker, raw: unknown, path: string): ScenarioSettings | undefined {
+  const s = c.object(raw, path, Object.keys(DEFAULT_SETTINGS));
+  if (!s) return undefined;
+  const before = c.problems.length;
+  c.number(s.copyRateMBps, `${path}.copyRateMBps`, { above: 0 });
+  c.number(s.lroDurationMs, `${path}.lroDurationMs`, { min: 0 });
+  c.number(s.customImageDurationMs, `${path}.customImageDurationMs`, { min: 0 });
+  c.number(s.lroRetryAfterSeconds, `${path}.lroRetryAfterSeconds`, { integer: true, min: 0 });
+  c.number(s.tokenLifetimeSeconds, `${path}.tokenLifetimeSeconds`, { integer: true, min: 1 });
+  c.number(s.pageSize, `${path}.pageSize`, { integer: true, min: 1 });
+  return c.problems.length === before ? (s as ScenarioSettings) : undefined;
+}

@@ -1,0 +1,55 @@
+import type { Principal } from '../identity/state';
+
+/**
+ * The Storage slice of the local Azure's state: the storage accounts the scenario's services made (a
+ * lab's, say) and the blobs they hold at start. Their contents live in Azurite, behind the blob front
+ * (storage/blobService.ts); the account that holds managed disks' bytes is the blob service's own.
+ */
+
+export interface StorageAccount {
+  subscriptionId: string;
+  resourceGroup: string;
+  /** Lower case, as storage account names are. */
+  name: string;
+  /** The principal may not use it (a lab's denyAccess). */
+  denyAccess: boolean;
+  /** Page blobs (VHDs) it holds when the local Azure starts. */
+  initialBlobs: InitialBlob[];
+}
+
+export interface InitialBlob {
+  container: string;
+  name: string;
+  sizeBytes: number;
+  metadata?: Record<string, string>;
+}
+
+export class StorageState {
+  readonly accounts: StorageAccount[] = [];
+
+  addAccount(account: StorageAccount): StorageAccount {
+    this.accounts.push(account);
+    return account;
+  }
+
+  findAccount(name: string): StorageAccount | undefined {
+    return this.accounts.find((account) => account.name === name.toLowerCase());
+  }
+
+  accountNames(): string[] {
+    return this.accounts.map((account) => account.name);
+  }
+
+  /**
+   * Whether the principal a bearer token is for (undefined: none of the tenant's) may use the account's
+   * blob data: here any principal of the tenant may, unless the scenario denies the account.
+   */
+  canAccessData(principal: Principal | undefined, accountName: string): boolean {
+    const account = this.findAccount(accountName);
+    return !!principal && !!account && !account.denyAccess;
+  }
+}
+
+export function storageAccountId(account: Pick<StorageAccount, 'subscriptionId' | 'resourceGroup' | 'name'>): string {
+  return `/subscriptions/${account.subscriptionId}/resourceGroups/${account.resourceGroup}/providers/Microsoft.Storage/storageAccounts/${account.name}`;
+}
