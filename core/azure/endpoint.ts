@@ -30,20 +30,22 @@ export function envEndpointReader(env: Record<string, string | undefined>): Endp
       return undefined;
     }
   };
-  const findParameter = (parameters: Record<string, string> | undefined, key: string): string | undefined => {
-    if (!parameters) return undefined;
-    const wanted = key.toLowerCase();
-    for (const [name, value] of Object.entries(parameters)) if (name.toLowerCase() === wanted) return value;
-    return undefined;
-  };
   return {
     url: (id) => env[`ENDPOINT_URL_${id}`],
     authScheme: (id) => env[`ENDPOINT_AUTH_SCHEME_${id}`] ?? auth(id)?.scheme,
     authParameter: (id, key) =>
-      env[`ENDPOINT_AUTH_PARAMETER_${id}_${key.toUpperCase()}`] ?? findParameter(auth(id)?.parameters, key),
+      env[`ENDPOINT_AUTH_PARAMETER_${id}_${key.toUpperCase()}`] ?? authorizationParameter(auth(id)?.parameters, key),
     data: (id, key) => env[`ENDPOINT_DATA_${id}_${key.toUpperCase()}`],
     variable: (name) => env[variableEnvironmentName(name)],
   };
+}
+
+/** A parameter of a connection's authorization (`ENDPOINT_AUTH_<id>`), its key compared without case, as the agent's are. */
+export function authorizationParameter(parameters: Record<string, string> | undefined, key: string): string | undefined {
+  if (!parameters) return undefined;
+  const wanted = key.toLowerCase();
+  for (const [name, value] of Object.entries(parameters)) if (name.toLowerCase() === wanted) return value;
+  return undefined;
 }
 
 /** The environment variable the agent sets for a pipeline variable: `System.OidcRequestUri` -> `SYSTEM_OIDCREQUESTURI`. */

@@ -9,6 +9,8 @@ import { rewriteListXml } from './listXml';
 import { classify, isSyncCopy, parseTarget, targetBlobKey, type RequestTarget } from './requestTarget';
 import { defaultErrorCode, sendStorageError, StorageMessages } from './storageErrors';
 
+/** Blob (and container) metadata: at most 8 KB, names (without `x-ms-meta-`) and values together. */
+const MAX_METADATA_BYTES = 8 * 1024;
 const COPY_HEADERS = [
   'x-ms-copy-id',
   'x-ms-copy-status',
@@ -68,6 +70,9 @@ export class BlobFront {
     }
     const auth = authenticate(this.o, req, res, target);
     if (!auth) return;
+    if (metadataBytes(req.headers) > MAX_METADATA_BYTES) {
+      return sendStorageError(req, res, 400, 'MetadataTooLarge', StorageMessages.MetadataTooLarge);
+    }
     switch (op) {
       case 'StartCopy':
         return this.copies.startCopy(req, res, target, auth, faultPath);
@@ -194,3 +199,11 @@ function readAll(stream: http.IncomingMessage): Promise<Buffer> {
   });
 }
 
+function metadataBytes(headers: http.IncomingHttpHeaders): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!name.startsWith('x-ms-meta-')) continue;
+    bytes += Buffer.byteLength(name.slice('x-ms-meta-'.length)) + Buffer.byteLength([value ?? ''].flat().join(','));
+  }
+  return bytes;
+}

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import * as tl from 'azure-pipelines-task-lib/task';
-import type { EndpointReader } from '../../core/azure/endpoint';
+import { authorizationParameter, type EndpointReader } from '../../core/azure/endpoint';
 import { ACCESS_TOKEN_VARIABLE } from '../../core/azure/serviceConnection';
 import type { Reporter } from '../../core/report';
 
@@ -32,19 +32,12 @@ export function taskEndpointReader(reporter: Pick<Reporter, 'maskSecret'>): Endp
     url: (id) => tl.getEndpointUrl(id, true),
     authScheme: (id) => tl.getEndpointAuthorizationScheme(id, true),
     authParameter: (id, key) => {
-      const value = parameterOf(tl.getEndpointAuthorization(id, true)?.parameters, key) ?? quietly(() => tl.getEndpointAuthorizationParameter(id, key, true));
+      const value = authorizationParameter(tl.getEndpointAuthorization(id, true)?.parameters, key) || quietly(() => tl.getEndpointAuthorizationParameter(id, key, true));
       return PUBLIC_PARAMETERS.has(key.toLowerCase()) ? value : secret(value);
     },
     data: (id, key) => tl.getEndpointDataParameter(id, key, true),
     variable: (name) => (SECRET_VARIABLES.has(name.toLowerCase()) ? secret(quietly(() => tl.getVariable(name))) : tl.getVariable(name)),
   };
-}
-
-function parameterOf(parameters: Record<string, string> | undefined, key: string): string | undefined {
-  if (!parameters) return undefined;
-  const wanted = key.toLowerCase();
-  for (const [name, value] of Object.entries(parameters)) if (name.toLowerCase() === wanted && value) return value;
-  return undefined;
 }
 
 const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
