@@ -9,6 +9,9 @@ export interface Settings {
   lroRetryAfterSeconds: number;
   tokenLifetimeSeconds: number;
   pageSize: number;
+  vmCreateDurationMs: number;
+  artifactDurationMs: number;
+  vmShutdownDurationMs: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
@@ -18,6 +21,9 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   lroRetryAfterSeconds: 1,
   tokenLifetimeSeconds: 3600,
   pageSize: 100,
+  vmCreateDurationMs: 1000,
+  artifactDurationMs: 500,
+  vmShutdownDurationMs: 500,
 };
 
 export function checkSettings(c: Checker, raw: unknown, path: string): ScenarioSettings | undefined {
@@ -30,5 +36,8 @@ export function checkSettings(c: Checker, raw: unknown, path: string): ScenarioS
   c.number(s.lroRetryAfterSeconds, `${path}.lroRetryAfterSeconds`, { integer: true, min: 0 });
   c.number(s.tokenLifetimeSeconds, `${path}.tokenLifetimeSeconds`, { integer: true, min: 1 });
   c.number(s.pageSize, `${path}.pageSize`, { integer: true, min: 1 });
+  c.number(s.vmCreateDurationMs, `${path}.vmCreateDurationMs`, { min: 0 });
+  c.number(s.artifactDurationMs, `${path}.artifactDurationMs`, { min: 0 });
+  c.number(s.vmShutdownDurationMs, `${path}.vmShutdownDurationMs`, { min: 0 });
   return c.problems.length === before ? (s as ScenarioSettings) : undefined;
 }

@@ -27,7 +27,11 @@ export interface Disk {
   managedBy?: VirtualMachine;
   /** A read SAS from Disks_GrantAccess, until revoked (or expired). */
   grant?: DiskGrant;
+  /** The VM generation the disk boots as; that of the marketplace image it was made from. */
+  hyperVGeneration: HyperVGeneration;
 }
+
+export type HyperVGeneration = 'V1' | 'V2';
 
 export interface VirtualMachine {
   subscriptionId: string;
@@ -48,6 +52,8 @@ export interface VirtualMachine {
 
 export interface NewVirtualMachine extends Omit<VirtualMachine, 'vmId' | 'osDisk'> {
   diskSizeGB: number;
+  /** Default V1. */
+  hyperVGeneration?: HyperVGeneration;
   /** Seeds the VM's and its disk's ids, so the same scenario gives the same ids on every start. */
   seed: string;
 }
@@ -57,7 +63,7 @@ export class ComputeState {
 
   /** A VM with its OS disk, named as Compute names a VM's OS disk: `<vm>_OsDisk_1_<32 hex digits>`. */
   createVirtualMachine(spec: NewVirtualMachine): VirtualMachine {
-    const { diskSizeGB, seed, ...properties } = spec;
+    const { diskSizeGB, seed, hyperVGeneration, ...properties } = spec;
     const osDisk: Disk = {
       subscriptionId: spec.subscriptionId,
       resourceGroup: spec.resourceGroup,
@@ -67,6 +73,7 @@ export class ComputeState {
       osType: spec.osType,
       sizeGB: diskSizeGB,
       createdDate: spec.createdDate,
+      hyperVGeneration: hyperVGeneration ?? 'V1',
     };
     const vm: VirtualMachine = { ...properties, vmId: stableGuid(`vmid:${seed}`), osDisk };
     osDisk.managedBy = vm;

@@ -1,4 +1,4 @@
-import type { ComputeState, PowerState, VirtualMachine } from '../compute/state';
+import type { ComputeState, HyperVGeneration, PowerState, VirtualMachine } from '../compute/state';
 import { findByName, same, stableDigits, stableGuid } from '../ids';
 import type { ScenarioCustomImage, ScenarioLab, ScenarioVm } from '../scenario';
 import { checkAlone } from '../scenarioChecker';
@@ -38,6 +38,27 @@ export interface LabVm {
   uniqueIdentifier: string;
   /** Its Compute side, whose state (power, provisioning, size, OS disk) the lab VM shows. */
   compute: VirtualMachine;
+  /** The marketplace image of a VM a deployment created (a scenario's VMs show the default of their OS type). */
+  galleryImageReference?: { publisher: string; offer: string; sku: string; osType: string; version: string };
+  /** The artifacts a deployment asked for, with how each went. */
+  artifacts?: LabVmArtifact[];
+}
+
+export interface LabVmArtifact {
+  artifactId: string;
+  status: 'Pending' | 'Installing' | 'Succeeded' | 'Failed';
+}
+
+/** What a deployment asks DevTest Labs to create. */
+export interface DeployedVmSpec {
+  name: string;
+  tags: Record<string, string>;
+  notes?: string;
+  osType: 'Windows' | 'Linux';
+  size: string;
+  hyperVGeneration: HyperVGeneration;
+  galleryImageReference: NonNullable<LabVm['galleryImageReference']>;
+  artifacts: LabVmArtifact[];
 }
 
 export interface CustomImage {
@@ -95,6 +116,15 @@ export class DevTestLabsState {
     return labVm;
   }
 
+  /** Adds a VM a deployment creates: Creating and starting until its provisioning has run. */
+  addDeployedVm(lab: Lab, spec: DeployedVmSpec): LabVm {
+    const vm = this.createVm(lab, { name: spec.name, tags: spec.tags, notes: spec.notes, osType: spec.osType, size: spec.size, provisioningState: 'Creating', powerState: 'starting' }, spec.hyperVGeneration);
+    vm.galleryImageReference = spec.galleryImageReference;
+    vm.artifacts = spec.artifacts;
+    lab.vms.push(vm);
+    return vm;
+  }
+
   /** Deletes the lab VM and its compute resources. */
   removeVm(lab: Lab, vm: LabVm): void {
     const index = lab.vms.indexOf(vm);
@@ -141,8 +171,9 @@ export class DevTestLabsState {
     return lab;
   }
 
-  private createVm(lab: Lab, vm: ScenarioVm): LabVm {
-    const seed = `${labId(lab)}/${vm.name}`.toLowerCase();
+  private createVm(lab: Lab, vm: ScenarioVm, hyperVGeneration?: HyperVGeneration): LabVm {
+    // A VM made again under the same name gets new ids, as in Azure.
+    const seed = `${labId(lab)}/${vm.name}${hyperVGeneration ? `/${Date.now()}` : ''}`.toLowerCase();
     const compute = this.services.compute.createVirtualMachine({
       subscriptionId: lab.subscriptionId,
       resourceGroup: `${lab.name}-${vm.name}-${stableDigits(`rg:${seed}`, 6)}`,
@@ -154,6 +185,7 @@ export class DevTestLabsState {
       provisioningState: vm.provisioningState ?? 'Succeeded',
       createdDate: vm.createdDate ?? new Date().toISOString(),
       diskSizeGB: vm.diskSizeGB ?? 1,
+      hyperVGeneration,
       seed,
       lab,
     });
