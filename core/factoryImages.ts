@@ -19,6 +19,10 @@ export const Tags = {
   ImageFactory: 'ImageFactory',
   /** On a custom image: when the image was saved from its VM (UTC, ISO 8601); retention orders by it. */
   ImageFactoryCreated: 'ImageFactoryCreated',
+  /** On a factory VM MakeGoldenImageVMs made: the hash of the template's content, carried into the image. */
+  TemplateHash: 'ImageFactoryTemplateHash',
+  /** On a factory VM MakeGoldenImageVMs made: its marketplace image (`publisher/offer/sku/version`), carried into the image. */
+  BaseImage: 'ImageFactoryBaseImage',
 } as const;
 
 export type OsType = 'Windows' | 'Linux';
@@ -39,6 +43,9 @@ export interface FactoryImage {
   /** When the image was saved (UTC, ISO 8601). */
   createdUtc: string;
   sizeBytes: number;
+  /** The template's content hash and base image, when MakeGoldenImageVMs made the VM; it rebuilds a template only when they change. */
+  templateHash?: string;
+  baseImage?: string;
 }
 
 /** Marks a blob as a factory image; the value is the metadata format version. */
@@ -80,6 +87,8 @@ export function toBlobMetadata(image: FactoryImage): Record<string, string> {
     sourcediskid: encodeURIComponent(image.sourceDiskId),
     createdutc: image.createdUtc,
     sizebytes: String(image.sizeBytes),
+    ...(image.templateHash ? { templatehash: encodeURIComponent(image.templateHash) } : {}),
+    ...(image.baseImage ? { baseimage: encodeURIComponent(image.baseImage) } : {}),
   };
   const used = Object.entries(fields).reduce((sum, [name, value]) => sum + name.length + value.length, 0);
   const description = fitDescription(image.description, BLOB_METADATA_MAX_BYTES - used - 'description'.length);
@@ -124,6 +133,8 @@ export function fromBlobMetadata(metadata: Record<string, string> | undefined): 
     sourceDiskId: safeDecode(md.sourcediskid ?? ''),
     createdUtc: md.createdutc,
     sizeBytes,
+    ...(md.templatehash ? { templateHash: safeDecode(md.templatehash) } : {}),
+    ...(md.baseimage ? { baseImage: safeDecode(md.baseimage) } : {}),
   };
 }
 

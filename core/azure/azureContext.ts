@@ -1,5 +1,6 @@
 import { ComputeManagementClient } from '@azure/arm-compute';
 import { DevTestLabsClient } from '@azure/arm-devtestlabs';
+import { ResourceManagementClient } from '@azure/arm-resources';
 import type { TokenCredential } from '@azure/core-auth';
 import { bearerTokenAuthenticationPolicyName, type Pipeline } from '@azure/core-rest-pipeline';
 import { type Reporter, silentReporter } from '../report';
@@ -38,6 +39,8 @@ export interface AzureContext {
   /** Cached per subscription, retries configured. */
   devTestLabs(subscriptionId: string): DevTestLabsClient;
   compute(subscriptionId: string): ComputeManagementClient;
+  /** Resource Manager itself: deployments. */
+  resources(subscriptionId: string): ResourceManagementClient;
   readonly labs: LabDirectory;
   /** Retries of the run's blob clients: pass to `sasBlobClient` for SAS URLs (upload URIs, disk access). */
   readonly storageRetryOptions: StorageRetrySettings;
@@ -84,6 +87,12 @@ export function createAzureContext(connection: ServiceConnection, options: Azure
     }),
     compute: perSubscription((subscriptionId) => {
       const client = new ComputeManagementClient(credential, subscriptionId, { endpoint, credentials: { scopes } });
+      useArmRetries(client.pipeline, retry);
+      return client;
+    }),
+    resources: perSubscription((subscriptionId) => {
+      // Like the DevTest Labs client, it builds request URLs from `$host`.
+      const client = new ResourceManagementClient(credential, subscriptionId, { endpoint, $host: endpoint, credentialScopes: scopes });
       useArmRetries(client.pipeline, retry);
       return client;
     }),
