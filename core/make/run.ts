@@ -4,7 +4,7 @@ import type { LabRef } from '../azure/labs';
 import { loadAndReportConfiguration } from '../config/labsConfig';
 import { imagePathSelects } from '../config/imagePaths';
 import { ErrorCodes, FactoryError } from '../errors';
-import { formatDuration, markdownCell as cell } from '../format';
+import { formatDuration, markdownCell as cell, statusTally } from '../format';
 import { ImageStore } from '../imageStore';
 import { listLabVms } from '../snap/run';
 import { vmFacts } from '../snap/plan';
@@ -132,9 +132,7 @@ const STATUS_TEXT: Record<MakeStatus, { cell: string; tally: string }> = {
 
 /** The run as markdown for the pipeline's summary tab. */
 export function makeSummaryMarkdown(result: MakeRunResult): string {
-  const counts = new Map<MakeStatus, number>();
-  for (const o of result.outcomes) counts.set(o.status, (counts.get(o.status) ?? 0) + 1);
-  const tally = [...counts].map(([status, n]) => `${n} ${STATUS_TEXT[status].tally}`).join(', ');
+  const tally = statusTally(result.outcomes.map((o) => o.status), STATUS_TEXT);
   const lines = [
     `### Golden image VMs${result.lab ? ` in lab ${cell(result.lab.name)}` : ''}${result.dryRun ? ' (dry run: nothing was changed)' : ''}`,
     '',

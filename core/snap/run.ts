@@ -4,7 +4,7 @@ import { callAzure } from '../azure/azureErrors';
 import type { LabRef } from '../azure/labs';
 import { ErrorCodes, FactoryError } from '../errors';
 import { ImageStore } from '../imageStore';
-import { formatBytes, formatDuration, markdownCell as cell } from '../format';
+import { formatBytes, formatDuration, markdownCell as cell, statusTally } from '../format';
 import { applySnap, plannedOutcomes, type SnapOutcome, type SnapStatus } from './apply';
 import { describeSnapPlan, planSnap, type SnapPlan } from './plan';
 
@@ -106,9 +106,7 @@ const STATUS_TEXT: Record<SnapStatus, { cell: string; tally: string }> = {
 
 /** The run as markdown for the pipeline's summary tab. */
 export function snapSummaryMarkdown(result: SnapRunResult): string {
-  const counts = new Map<SnapStatus, number>();
-  for (const o of result.outcomes) counts.set(o.status, (counts.get(o.status) ?? 0) + 1);
-  const tally = [...counts].map(([status, n]) => `${n} ${STATUS_TEXT[status].tally}`).join(', ');
+  const tally = statusTally(result.outcomes.map((o) => o.status), STATUS_TEXT);
   const lines = [
     `### Images saved from lab ${cell(result.lab.name)}${result.dryRun ? ' (dry run: nothing was changed)' : ''}`,
     '',

@@ -1,4 +1,5 @@
 import { generationOfSku, knownVmSize } from '../../core/azure/vmSizes';
+import { createDiskBlob } from '../compute/diskBlobs';
 import { ArmError } from '../http';
 import { findByName, same } from '../ids';
 import type { ArmRequest } from '../resourceManager/context';
@@ -98,7 +99,7 @@ function provision(request: ArmRequest, lab: Lab, vm: LabVm, operation: Resource
     if (stillThere()) vm.compute.provisioningState = 'Failed';
     Object.assign(operation, { state: 'Failed', endTime: new Date(), statusCode: 'Conflict', error });
   };
-  const start = (operationId: string, durationMs: number, complete: () => void, failure: OperationError, onFailed?: () => void) => {
+  const start = (operationId: string, durationMs: number, complete: () => void | Promise<void>, failure: OperationError, onFailed?: () => void) => {
     context.operations.start({
       provider: 'Microsoft.DevTestLab',
       subscriptionId: lab.subscriptionId,
@@ -108,9 +109,9 @@ function provision(request: ArmRequest, lab: Lab, vm: LabVm, operation: Resource
       apiVersion: DTL_API_VERSIONS[0],
       durationMs,
       failure,
-      complete: () => {
+      complete: async () => {
         if (!stillThere()) throw new ArmError(404, 'ResourceNotFound', `The virtual machine '${vm.name}' was deleted while it was being created.`);
-        complete();
+        await complete();
         return undefined;
       },
       onFailure: (error) => {
@@ -163,7 +164,9 @@ function provision(request: ArmRequest, lab: Lab, vm: LabVm, operation: Resource
   start(
     'VirtualMachines_Provision',
     settings.vmCreateDurationMs,
-    () => {
+    async () => {
+      // The OS disk's bytes exist once the VM is created; a disk grant exports them.
+      await createDiskBlob(context.blob, vm.compute.osDisk);
       vm.compute.powerState = 'running';
       applyArtifacts();
     },
