@@ -56,7 +56,7 @@ export interface BlobService {
     container: string,
     blob: string,
     sizeBytes: number,
-    options?: { metadata?: Record<string, string> },
+    options?: { metadata?: Record<string, string>; headerFacts?: Record<string, string> },
   ): Promise<void>;
   blobSasUrl(account: string, container: string, blob: string, permissions: string, expiresOn: Date): string;
   /** A read SAS URL for the disk's blob (see DISKS_ACCOUNT), valid until revoked or expired. */
@@ -217,7 +217,7 @@ export async function startBlobService(options: BlobServiceOptions): Promise<Blo
       await containerClient.createIfNotExists();
       const page = containerClient.getPageBlobClient(blob);
       await page.create(sizeBytes, { metadata: createOptions.metadata });
-      await page.uploadPages(pageBlobHeader(account, container, blob, sizeBytes), 0, PAGE_SIZE);
+      await page.uploadPages(pageBlobHeader(account, container, blob, sizeBytes, createOptions.headerFacts), 0, PAGE_SIZE);
       if (sizeBytes >= 2 * PAGE_SIZE) {
         await page.uploadPages(vhdFooter(sizeBytes, randomBytes(16)), sizeBytes - PAGE_SIZE, PAGE_SIZE);
       }
