@@ -127,12 +127,15 @@ export async function startBlobService(options: BlobServiceOptions): Promise<Blo
   const emptyDestination = async (key: string): Promise<void> => {
     const { account, container, blob } = splitKey(key);
     const client = admin(account).getContainerClient(container).getBlobClient(blob);
+    // Azure ends a copy whatever lease the destination holds; Azurite wants the lease the copy started under.
+    const leaseId = tracker.get(key)?.leaseId;
+    const conditions = leaseId ? { leaseId } : undefined;
     try {
       const properties = await client.getProperties();
       const metadata = properties.metadata ?? {};
-      if (properties.blobType === 'PageBlob') await client.getPageBlobClient().create(0, { metadata });
-      else if (properties.blobType === 'AppendBlob') await client.getAppendBlobClient().create({ metadata });
-      else await client.getBlockBlobClient().upload('', 0, { metadata });
+      if (properties.blobType === 'PageBlob') await client.getPageBlobClient().create(0, { metadata, conditions });
+      else if (properties.blobType === 'AppendBlob') await client.getAppendBlobClient().create({ metadata, conditions });
+      else await client.getBlockBlobClient().upload('', 0, { metadata, conditions });
     } catch (error) {
       if (error instanceof RestError && error.statusCode === 404) return;
       throw error;
