@@ -5,7 +5,8 @@ import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../error
 import { ImageStore } from '../imageStore';
 import { runPool } from '../pool';
 import type { Issue, Reporter } from '../report';
-import { type JobEnvironment, SasCache, deleteStagingBlob, runDistributionJob } from './job';
+import { newRunId } from '../azure/blobClaim';
+import { type JobEnvironment, SasCache, deleteStagingBlob, runDistributionJob, storageErrorCode } from './job';
 import { observeLabs } from './observe';
 import { formatBytes } from '../format';
 import { type JobResult, countOutcomes, describePlan, summaryMarkdown } from './outcome';
@@ -100,7 +101,7 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
     return run;
   }
 
-  const env: JobEnvironment = { azure, factory, store, sas, reporter };
+  const env: JobEnvironment = { azure, runId: newRunId(), factory, store, sas, reporter };
   await deleteLeftovers(azure, plan, reporter, signal, options.maxConcurrentJobs);
   run.results = await applyPlan(env, plan, options.maxConcurrentJobs, signal);
   for (const result of run.results.values()) {
@@ -236,7 +237,14 @@ async function deleteLeftovers(
     concurrency,
     async ({ lab, blob }, _index, poolSignal) => {
       const container = await azure.labs.storage(lab).containerClient({ signal: poolSignal });
-      await deleteStagingBlob(container, blob.blobName, poolSignal);
+      try {
+        await deleteStagingBlob(container, blob.blobName, poolSignal);
+      } catch (error) {
+        // Leased: a run at work right now holds it (its image set differs from this run's); it tidies up itself.
+        if (storageErrorCode((error as { cause?: unknown }).cause ?? error) !== 'LeaseIdMissing') throw error;
+        reporter.debug(`Left '${blob.blobName}' in lab '${lab.name}': another run holds it.`);
+        return;
+      }
       reporter.info(`Deleted '${blob.blobName}', left in lab '${lab.name}' by an earlier run.`);
     },
     { signal },
