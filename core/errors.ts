@@ -34,6 +34,8 @@ export const ErrorCodes = {
   StorageAccessDenied: 'IF2008',
   Timeout: 'IF2009',
   LabNameAmbiguous: 'IF2010',
+  BlobDataReadDenied: 'IF2011',
+  BlobDataWriteDenied: 'IF2012',
 
   // IF3xxx SnapImagesFromVMs
   VmNotDeallocated: 'IF3001',

@@ -1,4 +1,5 @@
 import type { FaultRule } from './faults';
+import type { BlobDataRoleAssignment } from './storage/dataRoles';
 
 /**
  * The starting state of the local Azure. Documented in docs/local-azure.md ("Scenario files"); every field but
@@ -78,6 +79,11 @@ export interface ScenarioLab {
   storageAccount?: string;
   /** The principal may not read this lab (403 AuthorizationFailed on every call). */
   denyAccess?: boolean;
+  /**
+   * Storage Blob Data roles on the lab's storage account (or one of its containers). Default: every
+   * principal and managed identity has Storage Blob Data Contributor on it.
+   */
+  blobDataRoles?: BlobDataRoleAssignment[];
   tags?: Record<string, string>;
   vms?: ScenarioVm[];
   customImages?: ScenarioCustomImage[];

@@ -108,7 +108,8 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
       const check = identity.tokens.verifyAccessToken(token, STORAGE_AUDIENCES);
       return check.ok ? { principalId: check.claims.oid, audience: check.claims.aud } : undefined;
     },
-    canAccessData: (principalId, account) => state.storage.canAccessData(state.identity.findPrincipalByObjectId(principalId), account),
+    canAccessData: (principalId, account, container, action) =>
+      state.storage.canAccessData(state.identity.findPrincipalByObjectId(principalId), account, container, action),
     faults,
     metrics,
   });
