@@ -36,6 +36,7 @@ export const ErrorCodes = {
   LabNameAmbiguous: 'IF2010',
   BlobDataReadDenied: 'IF2011',
   BlobDataWriteDenied: 'IF2012',
+  ThrottledTooLong: 'IF2013',
 
   // IF3xxx SnapImagesFromVMs
   VmNotDeallocated: 'IF3001',

@@ -67,6 +67,17 @@ export interface ScenarioSettings {
   tokenLifetimeSeconds?: number;
   /** Lab VMs per page in list answers (nextLink paging). Default 100. */
   pageSize?: number;
+  /** Resource Manager's per-principal token buckets. Default true; off only to test something else. */
+  armThrottling?: boolean;
+  /** Read bucket size and refill per second. Default 250 and 25, as in Azure. */
+  armReadBucket?: number;
+  armReadRefillPerSecond?: number;
+  /** Write bucket (PUT, PATCH, POST). Default 200 and 10. */
+  armWriteBucket?: number;
+  armWriteRefillPerSecond?: number;
+  /** Delete bucket. Default 200 and 10. */
+  armDeleteBucket?: number;
+  armDeleteRefillPerSecond?: number;
 }
 
 export interface ScenarioLab {

@@ -178,7 +178,9 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
       writeReply(res, faultReply(fault, identityOperation !== undefined));
       return;
     }
-    writeReply(res, identityOperation ? await identity.handle(req, url) : await resourceManager.handle(req, url));
+    const reply = identityOperation ? await identity.handle(req, url) : await resourceManager.handle(req, url);
+    if (!identityOperation && reply.status === 429) metrics.throttled(operation);
+    writeReply(res, reply);
   }
 
   function env(connectionId = DEFAULT_CONNECTION_ID, envOptions: ConnectionOptions = {}): ServiceConnectionEnv {
