@@ -34,6 +34,9 @@ export const ErrorCodes = {
   StorageAccessDenied: 'IF2008',
   Timeout: 'IF2009',
   LabNameAmbiguous: 'IF2010',
+  BlobDataReadDenied: 'IF2011',
+  BlobDataWriteDenied: 'IF2012',
+  ThrottledTooLong: 'IF2013',
 
   // IF3xxx SnapImagesFromVMs
   VmNotDeallocated: 'IF3001',
