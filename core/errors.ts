@@ -22,6 +22,7 @@ export const ErrorCodes = {
   TemplateNotSelected: 'IF1011',
   InputInvalid: 'IF1012',
   TemplatePathConflict: 'IF1013',
+  DuplicateJsonKey: 'IF1014',
 
   // IF2xxx Azure connection and access
   ServiceConnectionInvalid: 'IF2001',

@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import type { ErrorCode } from '../errors';
 import type { Issue, Severity } from '../report';
-import { JsonLocator, parseJson, type TextPosition } from './jsonText';
+import { ErrorCodes } from '../errors';
+import { type DuplicateKey, JsonLocator, jsonPathOf, parseJson, type TextPosition } from './jsonText';
 
 /** A file as issues name it: its full path, and the path shown in messages (`Configuration/labs.json`). */
 export interface LocatedFile {
@@ -68,11 +69,13 @@ export function sortIssues(issues: Issue[], fileOrder: (file: string) => number)
     .map((entry) => entry.issue);
 }
 
-export type JsonFileRead = { ok: true; value: unknown; locator: JsonLocator } | { ok: false; issue: Issue };
+export type JsonFileRead = { ok: true; value: unknown; locator: JsonLocator } | { ok: false; issues: Issue[] };
 
 /**
  * Reads a configuration file as JSON. A file that cannot be read or parsed is an issue: `unreadable`
  * words the first; the second says "<what> is not valid JSON" with the place and `syntaxFix` after it.
+ * A property name written twice in one object is an issue of its own (IF1014) per name: the file
+ * parses, but which value was meant cannot be known, so it is not used.
  */
 export async function readJsonFile(
   file: LocatedFile,
@@ -85,22 +88,38 @@ export async function readJsonFile(
     raw = decodeText(await fs.readFile(file.path));
   } catch (error) {
     const problem = unreadable(error as NodeJS.ErrnoException);
-    return { ok: false, issue: fileIssue(problem.code, 'error', file, undefined, problem.text, problem.fix) };
+    return { ok: false, issues: [fileIssue(problem.code, 'error', file, undefined, problem.text, problem.fix)] };
   }
   const parsed = parseJson(raw);
-  if (parsed.ok) return { ok: true, value: parsed.value, locator: new JsonLocator(parsed.text) };
+  if (parsed.ok) {
+    if (parsed.duplicates.length > 0) return { ok: false, issues: parsed.duplicates.map((duplicate) => duplicateKeyIssue(file, duplicate)) };
+    return { ok: true, value: parsed.value, locator: new JsonLocator(parsed.text) };
+  }
   const { line, column } = parsed.position;
   return {
     ok: false,
-    issue: fileIssue(
+    issues: [fileIssue(
       syntax.code,
       'error',
       file,
       parsed.position,
       `${what} is not valid JSON: ${parsed.message}.`,
       `Correct the JSON at line ${line}, column ${column}; ${syntax.fix}`,
-    ),
+    )],
   };
+}
+
+function duplicateKeyIssue(file: LocatedFile, duplicate: DuplicateKey): Issue {
+  const at = (p: TextPosition) => `line ${p.line}, column ${p.column}`;
+  const name = JSON.stringify(duplicate.name);
+  return fileIssue(
+    ErrorCodes.DuplicateJsonKey,
+    'error',
+    file,
+    duplicate.second,
+    `${jsonPathOf(duplicate.objectPointer)}: the property ${name} is written twice in one object, at ${at(duplicate.first)} and at ${at(duplicate.second)}; JSON would keep only the second and drop the first without a word.`,
+    `Keep one ${name} in the object (merge the two values into it if both are wanted).`,
+  );
 }
 
 /**

@@ -138,7 +138,7 @@ async function readTemplate(root: string, file: string, display: DisplayPath): P
     }),
     { code: ErrorCodes.TemplateSyntax, fix: 'every .json file under GoldenImages is a template.' },
   );
-  if (!read.ok) return { issues: [read.issue] };
+  if (!read.ok) return { issues: read.issues };
   return checkTemplateShape(read.value, read.locator, imagePath, where);
 }
 

@@ -185,7 +185,7 @@ async function readLabsFile(file: LocatedFile): Promise<LabsRead> {
       fix: 'an editor that knows JSON (with "$schema": "./labs.schema.json" in the file) shows such mistakes as you type.',
     },
   );
-  return read.ok ? { document: read.value, locator: read.locator, issues: [] } : { issues: [read.issue] };
+  return read.ok ? { document: read.value, locator: read.locator, issues: [] } : { issues: read.issues };
 }
 
 interface GoldenRead extends GoldenImagesScan {

@@ -1,0 +1,78 @@
+import * as assert from 'node:assert/strict';
+import { labVmTemplate, removeConfiguration, writeConfiguration } from '../fixtures/config/configurationFolder';
+import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
+import { describeRun, runTaskProcess, type TaskRun } from '../helpers/taskProcess';
+
+/**
+ * A configuration the factory cannot trust is refused by every task that acts on it, before a single
+ * request reaches Azure: DistributeImages copies nothing and RetireImages deletes nothing.
+ */
+const SUB = '3c5e7a90-1b2d-4f6e-8a0b-1c2d3e4f5a61';
+const ACTING_TASKS = ['DistributeImages', 'RetireImages'];
+
+const TEMPLATES = {
+  'GoldenImages/Windows/Datacenter.json': labVmTemplate('Windows'),
+  'GoldenImages/Linux/Ubuntu.json': labVmTemplate('Linux'),
+};
+
+/** labs.json with lab Dev's ImagePaths written twice: JSON.parse would keep only ["Linux"]. */
+const DOUBLED_IMAGE_PATHS = `{
+  "Labs": [
+    {
+      "SubscriptionId": "${SUB}",
+      "LabName": "Dev",
+      "ImagePaths": ["Windows"],
+      "ImagePaths": ["Linux"]
+    }
+  ]
+}
+`;
+
+describe('a configuration refused by the tasks that act on it', function () {
+  this.timeout(120_000);
+  let azure: LocalAzureProcess;
+  const made: string[] = [];
+
+  before(async () => {
+    azure = await startLocalAzure({ scenario: { labs: [{ subscriptionId: SUB, resourceGroup: 'factory-rg', name: 'Factory' }] } });
+  });
+  after(async () => {
+    await azure?.stop();
+    while (made.length > 0) removeConfiguration(made.pop()!);
+  });
+  beforeEach(async () => {
+    await azure.resetMetrics();
+  });
+
+  function configuration(files: Record<string, unknown>): string {
+    const location = writeConfiguration(files);
+    made.push(location);
+    return location;
+  }
+
+  async function runRefused(task: string, location: string, code: string): Promise<TaskRun> {
+    const run = await runTaskProcess(task, { ConfigurationLocation: location, azureSubscription: 'LocalAzure', DevTestLabName: 'Factory', SubscriptionId: SUB }, azure.env);
+    assert.equal(run.result, 'Failed', describeRun(run));
+    const errors = run.issues.filter((i) => i.type === 'error');
+    assert.ok(errors.length > 0 && errors.every((e) => e.code === code), describeRun(run));
+    assert.doesNotMatch(run.stdout, /^\s+at .*:\d+:\d+\)?$/m, 'no stack trace for a user mistake');
+    assert.equal((await azure.metrics()).total, 0, 'no request reached Azure, not even a sign-in');
+    return run;
+  }
+
+  for (const task of ACTING_TASKS) {
+    it(`${task} refuses a labs.json with a property written twice (IF1014), naming both positions`, async () => {
+      const location = configuration({ ...TEMPLATES, 'labs.json': DOUBLED_IMAGE_PATHS });
+      const run = await runRefused(task, location, 'IF1014');
+      assert.match(run.issues[0].message, /\$\.Labs\[0\]: the property "ImagePaths" is written twice in one object, at line 6, column 7 and at line 7, column 7/);
+    });
+
+    it(`${task} refuses a template with a property written twice (IF1014)`, async () => {
+      const template = JSON.stringify(labVmTemplate('Linux'), null, 2).replace('"resources": [', '"resources": [],\n  "resources": [');
+      const labs = { Labs: [{ SubscriptionId: SUB, LabName: 'Dev', ImagePaths: ['Windows', 'Linux'] }] };
+      const location = configuration({ ...TEMPLATES, 'GoldenImages/Linux/Ubuntu.json': template, 'labs.json': labs });
+      const run = await runRefused(task, location, 'IF1014');
+      assert.match(run.issues[0].message, /^\[IF1014\] Configuration\/GoldenImages\/Linux\/Ubuntu\.json, line \d+, column 3: \$: the property "resources" is written twice/);
+    });
+  }
+});
