@@ -54,7 +54,7 @@ export async function readGoldenImages(folder: string, display: DisplayPath): Pr
   const broken: string[] = [];
   const checked = await Promise.all(files.map((file) => readTemplate(folder, file, display)));
   checked.forEach((result, index) => {
-    issues.push(...result.issues);
+    for (const issue of result.issues) issues.push(issue);
     if (result.template) templates.push(result.template);
     else broken.push(imagePathOf(folder, files[index]));
   });

@@ -1,7 +1,7 @@
 import { promises as fs, type Dirent } from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCodes } from '../errors';
-import type { Issue, Reporter } from '../report';
+import { type Issue, type Reporter, reportIssues } from '../report';
 import { fileIssue, readJsonFile, sortIssues, type LocatedFile } from './configIssues';
 import { readGoldenImages, type GoldenImagesScan, type GoldenTemplate } from './goldenImages';
 import { checkImagePath, imagePathKey, imagePathSelects, normalizeImagePath } from './imagePaths';
@@ -84,11 +84,11 @@ export async function loadConfiguration(configurationLocation: string): Promise<
     readGoldenImagesFolder(goldenImagesFolder, display),
   ]);
 
-  const issues: Issue[] = [...labsRead.issues, ...golden.issues];
   const labs = labsRead.locator
     ? checkLabs(labsRead.document, labsRead.locator, { path: labsFile, display: display(labsFile) }, golden, display)
     : undefined;
-  if (labs) issues.push(...labs.issues);
+  // concat, not push(...): spreading 150,000 issues as arguments overflows the stack.
+  const issues = labsRead.issues.concat(golden.issues, labs ? labs.issues : []);
 
   const fileRank = (file: string) =>
     file === labsFile ? 0 : file === goldenImagesFolder ? 1 : golden.order.has(file) ? 2 + golden.order.get(file)! : -1;
@@ -117,10 +117,7 @@ export async function loadAndReportConfiguration(
   options: { reportWarnings?: boolean } = {},
 ): Promise<Configuration | undefined> {
   const result = await loadConfiguration(configurationLocation);
-  for (const issue of result.issues) {
-    if (issue.severity === 'warning' && !options.reportWarnings) reporter.debug(`[${issue.code}] ${issue.message}`);
-    else reporter.issue(issue);
-  }
+  reportIssues(reporter, result.issues, { asDebug: (issue) => issue.severity === 'warning' && !options.reportWarnings });
   return result.configuration;
 }
 

@@ -60,6 +60,43 @@ describe('a configuration refused by the tasks that act on it', function () {
     return run;
   }
 
+  describe('150,000 labs, each with the same mistake', () => {
+    const LABS = 150_000;
+    let location: string;
+    before(() => {
+      const labs = [];
+      for (let i = 0; i < LABS; i++) labs.push({ SubscriptionId: SUB, LabName: `Lab${i}`, ImagePaths: ['Windows/Nope.json'] });
+      location = configuration({ ...TEMPLATES, 'labs.json': JSON.stringify({ Labs: labs }) });
+    });
+
+    /** Asserts the run printed 50 IF1007 errors and one counting the rest, with no crash. */
+    function assertCapped(run: TaskRun): void {
+      assert.equal(run.result, 'Failed', run.stdout.slice(-3000));
+      assert.doesNotMatch(run.stdout, /Maximum call stack|IF9001/);
+      const errors = run.issues.filter((i) => i.type === 'error');
+      assert.equal(errors.length, 51, run.stdout.slice(-3000));
+      assert.ok(errors.every((e) => e.code === 'IF1007'));
+      assert.match(errors[0].message, /lab Labs\[0\] 'Lab0', \$\.Labs\[0\]\.ImagePaths\[0\]: the image path "Windows\/Nope\.json" selects no template/);
+      assert.equal(errors[50].message, `[IF1007] ...and ${LABS - 50} more IF1007 error(s) like the above, not shown (${LABS} in all); every one was checked. Fix: The first 50 are shown; they often share one cause. Fix it and run again to see what is left.`);
+      assert.ok(run.stdout.length < 1_000_000, `${run.stdout.length} characters of log`);
+    }
+
+    it('ValidateLabsJson checks every lab, prints the first 50 errors and a count, and gives the totals', async () => {
+      const run = await runTaskProcess('ValidateLabsJson', { ConfigurationLocation: location }, {});
+      assertCapped(run);
+      assert.ok(run.lines.includes(`ValidateLabsJson: ${LABS} errors, 0 warnings (${LABS} labs and 2 templates checked).`), run.stdout.slice(-3000));
+      assert.match(run.summary ?? '', new RegExp(`: ${LABS} errors, 0 warnings\\.`));
+    });
+
+    for (const task of ACTING_TASKS) {
+      it(`${task} refuses it with the first 50 errors and a count, before any request`, async () => {
+        const run = await runTaskProcess(task, { ConfigurationLocation: location, azureSubscription: 'LocalAzure', DevTestLabName: 'Factory', SubscriptionId: SUB }, azure.env);
+        assertCapped(run);
+        assert.equal((await azure.metrics()).total, 0, 'no request reached Azure');
+      });
+    }
+  });
+
   for (const task of ACTING_TASKS) {
     it(`${task} refuses a labs.json with a property written twice (IF1014), naming both positions`, async () => {
       const location = configuration({ ...TEMPLATES, 'labs.json': DOUBLED_IMAGE_PATHS });
