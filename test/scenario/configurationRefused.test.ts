@@ -1,4 +1,7 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { labVmTemplate, removeConfiguration, writeConfiguration } from '../fixtures/config/configurationFolder';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
 import { describeRun, runTaskProcess, type TaskRun } from '../helpers/taskProcess';
@@ -94,6 +97,65 @@ describe('a configuration refused by the tasks that act on it', function () {
         assertCapped(run);
         assert.equal((await azure.metrics()).total, 0, 'no request reached Azure');
       });
+    }
+  });
+
+  describe('links out of the configuration folder and files over the size limit', () => {
+    let outside: string;
+    before(() => {
+      outside = fs.mkdtempSync(path.join(os.tmpdir(), 'outside-config-'));
+      fs.mkdirSync(path.join(outside, 'Windows'));
+      fs.writeFileSync(path.join(outside, 'Windows', 'Datacenter.json'), JSON.stringify(labVmTemplate('Windows')));
+    });
+    after(() => fs.rmSync(outside, { recursive: true, force: true }));
+
+    const labs = { Labs: [{ SubscriptionId: SUB, LabName: 'Dev', ImagePaths: ['Windows'] }] };
+    const cases: { name: string; code: string; message: RegExp; make: () => string }[] = [
+      {
+        name: 'a labs.json linked to /dev/zero',
+        code: 'IF1015',
+        message: /^\[IF1015\] Configuration\/labs\.json: labs\.json is a symbolic link to '\/dev\/zero', outside the configuration folder/,
+        make: () => {
+          const location = configuration(TEMPLATES);
+          fs.symlinkSync('/dev/zero', path.join(location, 'labs.json'));
+          return location;
+        },
+      },
+      {
+        name: 'a GoldenImages folder linked out of the configuration folder',
+        code: 'IF1015',
+        message: /^\[IF1015\] Configuration\/GoldenImages: GoldenImages is a symbolic link to '[^']+', outside the configuration folder/,
+        make: () => {
+          const location = configuration({ 'labs.json': labs });
+          fs.rmSync(path.join(location, 'GoldenImages'), { recursive: true });
+          fs.symlinkSync(outside, path.join(location, 'GoldenImages'));
+          return location;
+        },
+      },
+      {
+        name: 'a labs.json over 64 MiB',
+        code: 'IF1016',
+        message: /^\[IF1016\] Configuration\/labs\.json: labs\.json holds 67108865 bytes, more than the 64\.0 MiB/,
+        make: () => {
+          const location = configuration({ ...TEMPLATES, 'labs.json': '' });
+          fs.truncateSync(path.join(location, 'labs.json'), 64 * 1024 * 1024 + 1);
+          return location;
+        },
+      },
+    ];
+    for (const { name, code, message, make } of cases) {
+      it(`ValidateLabsJson refuses ${name} (${code})`, async () => {
+        const run = await runTaskProcess('ValidateLabsJson', { ConfigurationLocation: make() }, {});
+        assert.equal(run.result, 'Failed', describeRun(run));
+        assert.deepEqual(run.issues.map((i) => i.code), [code], describeRun(run));
+        assert.match(run.issues[0].message, message);
+      });
+      for (const task of ACTING_TASKS) {
+        it(`${task} refuses ${name} (${code}) before any request`, async () => {
+          const run = await runRefused(task, make(), code);
+          assert.match(run.issues[0].message, message);
+        });
+      }
     }
   });
 
