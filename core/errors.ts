@@ -22,6 +22,11 @@ export const ErrorCodes = {
   TemplateNotSelected: 'IF1011',
   InputInvalid: 'IF1012',
   TemplatePathConflict: 'IF1013',
+  DuplicateJsonKey: 'IF1014',
+  ConfigurationLinkOutside: 'IF1015',
+  ConfigurationFileTooLarge: 'IF1016',
+  ConfigurationFileNotRegular: 'IF1017',
+  GoldenImagesTooLarge: 'IF1018',
 
   // IF2xxx Azure connection and access
   ServiceConnectionInvalid: 'IF2001',
