@@ -90,6 +90,8 @@ export interface MatrixCell {
   /** The newest ready image the lab holds. */
   holds?: CellVersion;
   lacksNewest: boolean;
+  /** The newest version at the source, when there is one. */
+  newestVersion?: string;
   /** Images of this cell that retention removes on its next run. */
   retiring: number;
   /** What the cell says, in words (also the cell's accessible description). */
@@ -276,7 +278,7 @@ function cellFor(facts: CellFacts): MatrixCell {
     const names = versions.filter((version) => version.retiring).map((version) => version.version);
     parts.push(`retention removes ${names.join(', ')}`);
   }
-  return { imagePath, state, selected, versions, ...(holds ? { holds } : {}), lacksNewest, retiring, says: parts.join('; ') };
+  return { imagePath, state, selected, versions, ...(holds ? { holds } : {}), lacksNewest, ...(newest ? { newestVersion: newest.version } : {}), retiring, says: parts.join('; ') };
 }
 
 const STATE_TEXT: Record<HeldImageState, string> = { ready: 'ready', creating: 'being created', failed: 'failed', deleting: 'being deleted' };

@@ -2,45 +2,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildCatalog, type CatalogInput, type CatalogTemplate, type MatrixCell } from '../../core/catalog/model';
-import type { HeldImage, RouteState, SourceImage } from '../../core/catalog/route';
+import { buildCatalog, type CatalogInput, type MatrixCell } from '../../core/catalog/model';
+import type { RouteState } from '../../core/catalog/route';
 import { artifactNames, readTemplateFacts, skuGeneration } from '../../core/catalog/templateFacts';
 import { versionOf } from '../../core/catalog/vhdRoute';
-import type { GoldenTemplate, LabConfig } from '../../core/config/labsConfig';
-
-const NOW = new Date('2026-12-03T12:00:00.000Z');
-const SUB_A = '7d2f5b8a-3c41-4e0f-9a6b-21c8d4e7f310';
-const SUB_B = 'c1a9e4f2-6b83-4d57-8e20-94f3b7a1d6c8';
-
-function template(imagePath: string, osType: 'Windows' | 'Linux', sku: string, extra: Partial<GoldenTemplate> = {}): CatalogTemplate {
-  return {
-    template: { imagePath, file: `/config/GoldenImages/${imagePath}`, osType, galleryImageReference: { publisher: 'P', offer: 'O', sku, version: 'latest' }, ...extra },
-    facts: { artifacts: [], generation: skuGeneration(sku), securityType: 'Standard' },
-  };
-}
-
-const TEMPLATES = [
-  template('WindowsServer/Server2022.json', 'Windows', '2022-datacenter', { notes: 'Server 2022' }),
-  template('Linux/Ubuntu.json', 'Linux', '22_04-lts-gen2'),
-];
-
-function lab(index: number, labName: string, imagePaths: string[], subscriptionId = SUB_A): LabConfig {
-  return { index, labName, subscriptionId, imagePaths, templates: [] };
-}
-
-function source(imagePath: string, day: string, extra: Partial<SourceImage> = {}): SourceImage {
-  const base = imagePath.replace(/\.json$/, '').replace(/\//g, '_');
-  return { name: `${base}-${day}`, version: day, imagePath, createdUtc: dayTime(day), sizeBytes: 1048576, osType: 'Windows', ...extra };
-}
-
-function held(imagePath: string, day: string, extra: Partial<HeldImage> = {}): HeldImage {
-  const base = imagePath.replace(/\.json$/, '').replace(/\//g, '_');
-  return { name: `${base}-${day}`, version: day, imagePath, createdUtc: dayTime(day), state: 'ready', ...extra };
-}
-
-function dayTime(day: string): string {
-  return new Date(`${day.slice(0, 3)} ${day.slice(4, 6)} ${day.slice(7)} 06:00:00 UTC`).toISOString();
-}
+import type { LabConfig } from '../../core/config/labsConfig';
+import { held, lab, NOW, source, SUB_B, TEMPLATES } from '../helpers/catalogFixtures';
 
 const WS = 'WindowsServer/Server2022.json';
 const UB = 'Linux/Ubuntu.json';
