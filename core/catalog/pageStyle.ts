@@ -53,7 +53,8 @@ th[aria-sort=descending] button.sort::after { content: " \\2193"; color: var(--i
 .not-selected, .no-image, .held { background: var(--off-bg); color: var(--off-ink); }
 .retiring { display: block; font-size: .85rem; }
 .tag { display: inline-block; border: 1px solid currentColor; border-radius: 3px; padding: 0 .3rem; font-size: .8rem; margin: .1rem .2rem .1rem 0; }
-code { font-family: ui-monospace, SFMono-Regular, Consolas, monospace; font-size: .88em; word-break: break-all; }
+code { font-family: ui-monospace, SFMono-Regular, Consolas, monospace; font-size: .88em; overflow-wrap: anywhere; }
+#images-table tbody th code, .matrix thead code { white-space: nowrap; }
 ul.plain { margin: 0; padding-left: 1.1rem; }
 .legend { display: flex; flex-wrap: wrap; gap: .5rem; padding: 0; list-style: none; margin: .5rem 0; }
 .legend li { padding: .2rem .5rem; border-radius: 4px; font-size: .85rem; }

@@ -168,7 +168,7 @@ function matrixCell(cell: MatrixCell, osType: string): string {
   const older = cell.versions.filter((version) => version.state === 'ready' && version !== holds && !version.retiring);
   if (older.length) parts.push(`<span class="more">also ${older.map((version) => html(version.version)).join(', ')}</span>`);
   for (const version of cell.versions.filter((v) => v.retiring)) {
-    parts.push(`<span class="retiring" title="${html(version.retiring ?? '')}">&#9851; retention removes ${html(version.version)}</span>`);
+    parts.push(`<span class="retiring" data-image="${html(version.name)}" title="${html(version.retiring ?? '')}">&#9851; retention removes ${html(version.version)}</span>`);
   }
   return `<td class="cell ${cell.state}" data-os="${html(osType)}" data-state="${cell.state}" data-sort="${sort}" aria-label="${html(`${cell.imagePath}: ${cell.says}`)}">${parts.join('')}</td>`;
 }
