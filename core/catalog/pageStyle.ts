@@ -46,7 +46,7 @@ th[aria-sort=descending] button.sort::after { content: " \\2193"; color: var(--i
 .cell { min-width: 9.5rem; }
 .cell .v { font-weight: 600; display: block; word-break: break-word; }
 .cell .age, .cell .more, .small { display: block; font-size: .85rem; }
-.cell .mark { display: block; font-size: .85rem; font-weight: 600; }
+.cell .mark, .unreadable-note { display: block; font-size: .85rem; font-weight: 600; }
 .current { background: var(--ok-bg); color: var(--ok-ink); }
 .behind, .missing { background: var(--warn-bg); color: var(--warn-ink); }
 .unreadable { background: var(--bad-bg); color: var(--bad-ink); }

@@ -141,7 +141,9 @@ const STATE_LABEL: Record<CellState, { symbol: string; text: string }> = {
 
 function labRow(lab: LabRow, images: readonly GoldenImageEntry[]): string {
   const stale = lab.staleCount > 0 || !!lab.unreadable;
-  const search = [lab.name, lab.subscriptionId, lab.resourceGroup ?? '', ...lab.cells.map((cell) => `${cell.imagePath} ${cell.says} ${cell.versions.map((v) => v.name).join(' ')}`)]
+  // A lab is found by the paths it selects or holds, not by every path of the factory.
+  const relevant = lab.cells.filter((cell) => cell.selected || cell.versions.length > 0);
+  const search = [lab.name, lab.subscriptionId, lab.resourceGroup ?? '', ...relevant.map((cell) => `${cell.imagePath} ${cell.says} ${cell.versions.map((v) => v.name).join(' ')}`)]
     .join(' ')
     .toLowerCase();
   const name = `${html(lab.name)}${lab.resourceGroup ? `<span class="small">resource group ${html(lab.resourceGroup)}</span>` : ''}${
