@@ -191,6 +191,7 @@ export interface LabSnapshot extends Pick<Lab, 'subscriptionId' | 'resourceGroup
     hyperVGeneration: string;
     size: string;
     artifacts: { artifactId: string; status: string }[];
+    securityType: string;
   }[];
   customImages: {
     name: string;
@@ -230,9 +231,10 @@ async function snapshotLab(options: ControlOptions, lab: Lab): Promise<LabSnapsh
       diskName: compute.osDisk.name,
       diskState: diskState(compute.osDisk),
       diskSizeGB: compute.osDisk.sizeGB,
-      hyperVGeneration: compute.osDisk.hyperVGeneration,
       size: compute.size,
       artifacts: (artifacts ?? []).map((a) => ({ ...a })),
+      hyperVGeneration: compute.hyperVGeneration,
+      securityType: compute.securityType,
     })),
     customImages: lab.customImages.map((image) => ({
       name: image.name,

@@ -12,6 +12,14 @@ export interface Settings {
   vmCreateDurationMs: number;
   artifactDurationMs: number;
   vmShutdownDurationMs: number;
+  /** Resource Manager's token buckets (resourceManager/throttling.ts); off only to test something else. */
+  armThrottling: boolean;
+  armReadBucket: number;
+  armReadRefillPerSecond: number;
+  armWriteBucket: number;
+  armWriteRefillPerSecond: number;
+  armDeleteBucket: number;
+  armDeleteRefillPerSecond: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
@@ -24,6 +32,14 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   vmCreateDurationMs: 1000,
   artifactDurationMs: 500,
   vmShutdownDurationMs: 500,
+  // Azure's documented buckets per subscription and principal.
+  armThrottling: true,
+  armReadBucket: 250,
+  armReadRefillPerSecond: 25,
+  armWriteBucket: 200,
+  armWriteRefillPerSecond: 10,
+  armDeleteBucket: 200,
+  armDeleteRefillPerSecond: 10,
 };
 
 export function checkSettings(c: Checker, raw: unknown, path: string): ScenarioSettings | undefined {
@@ -39,5 +55,10 @@ export function checkSettings(c: Checker, raw: unknown, path: string): ScenarioS
   c.number(s.vmCreateDurationMs, `${path}.vmCreateDurationMs`, { min: 0 });
   c.number(s.artifactDurationMs, `${path}.artifactDurationMs`, { min: 0 });
   c.number(s.vmShutdownDurationMs, `${path}.vmShutdownDurationMs`, { min: 0 });
+  c.boolean(s.armThrottling, `${path}.armThrottling`);
+  for (const kind of ['Read', 'Write', 'Delete']) {
+    c.number(s[`arm${kind}Bucket`], `${path}.arm${kind}Bucket`, { integer: true, min: 1 });
+    c.number(s[`arm${kind}RefillPerSecond`], `${path}.arm${kind}RefillPerSecond`, { above: 0 });
+  }
   return c.problems.length === before ? (s as ScenarioSettings) : undefined;
 }

@@ -34,10 +34,16 @@ export function vmSizeNames(): string[] {
 }
 
 /**
- * The generation a marketplace image boots as, from its SKU: Generation 2 SKUs say so in their name
- * (`22_04-lts-gen2`, `2022-datacenter-g2`), and the Azure Edition and Trusted Launch SKUs are
- * Generation 2 only.
+ * The generation a marketplace image boots as, from its SKU (and offer) as the marketplace names them:
+ * `-gen2`, `-g2` and `gensecond` SKUs, Windows Server Azure Edition, Windows 11 and Ubuntu 24.04 and later
+ * are Generation 2 (but for `-gen1` SKUs); any other is Generation 1, its Generation 2 twin carrying one
+ * of those names.
  */
-export function generationOfSku(sku: string): VmGeneration {
-  return /gen2|-g2$|azure-edition|-smalldisk-g2$/i.test(sku) ? 'V2' : 'V1';
+export function generationOfSku(sku: string, offer = ''): VmGeneration {
+  const s = sku.toLowerCase();
+  const o = offer.toLowerCase();
+  if (/(^|[-_])gen1$/.test(s)) return 'V1';
+  if (/(^|[-_])(gen2|g2)($|[-_])|gensecond/.test(s) || s.includes('azure-edition')) return 'V2';
+  if (o === 'windows-11' || s.startsWith('win11-') || /^ubuntu-2[4-9]_/.test(o)) return 'V2';
+  return 'V1';
 }

@@ -148,7 +148,7 @@ function vmSpec(item: MakeTemplate, vmName: string, options: MakeOptions): VmSpe
     deploymentName: deploymentNameFor(vmName),
     size,
     sizeFrom: from,
-    generation: generationOfSku(template.galleryImageReference.sku),
+    generation: generationOfSku(template.galleryImageReference.sku, template.galleryImageReference.offer),
     osType: template.osType,
     baseImage: baseImageOf(template),
     generalize: options.includeSysprep && !loaded.generalizes,
@@ -177,7 +177,7 @@ function checkTemplate(item: MakeTemplate, options: MakeOptions): Issue | undefi
   if (!known) {
     return issue(ErrorCodes.VmSizeUnknown, `${at} would make a VM of size '${size}' (from ${from === 'input' ? "the input 'vmSize'" : 'the template'}), which Azure does not offer.`, "Use a VM size Azure offers, such as Standard_D2s_v5, in the template or in the input 'vmSize'.");
   }
-  const generation = generationOfSku(template.galleryImageReference.sku);
+  const generation = generationOfSku(template.galleryImageReference.sku, template.galleryImageReference.offer);
   if (!known.generations.includes(generation)) {
     return issue(ErrorCodes.VmGenerationUnsupported, `${at} uses SKU '${template.galleryImageReference.sku}', a Generation ${generation.slice(1)} image, which a VM of size '${size}' cannot boot.`, 'Choose a size that supports the image generation (the v3 and later D, E and F sizes boot both), or a Generation 1 SKU.');
   }

@@ -1,4 +1,5 @@
-import type { ComputeState, HyperVGeneration, PowerState, VirtualMachine } from '../compute/state';
+import { defaultMarketplaceImage, type MarketplaceImage } from '../compute/marketplace';
+import type { ComputeState, PowerState, VirtualMachine } from '../compute/state';
 import { findByName, same, stableDigits, stableGuid } from '../ids';
 import type { ScenarioCustomImage, ScenarioLab, ScenarioVm } from '../scenario';
 import { checkAlone } from '../scenarioChecker';
@@ -36,10 +37,10 @@ export interface LabVm {
   tags: Record<string, string>;
   notes?: string;
   uniqueIdentifier: string;
+  /** The custom image it was created from (DevTest Labs' lower-case id); none for a marketplace VM. */
+  customImageId?: string;
   /** Its Compute side, whose state (power, provisioning, size, OS disk) the lab VM shows. */
   compute: VirtualMachine;
-  /** The marketplace image of a VM a deployment created (a scenario's VMs show the default of their OS type). */
-  galleryImageReference?: { publisher: string; offer: string; sku: string; osType: string; version: string };
   /** The artifacts a deployment asked for, with how each went. */
   artifacts?: LabVmArtifact[];
 }
@@ -56,8 +57,7 @@ export interface DeployedVmSpec {
   notes?: string;
   osType: 'Windows' | 'Linux';
   size: string;
-  hyperVGeneration: HyperVGeneration;
-  galleryImageReference: NonNullable<LabVm['galleryImageReference']>;
+  imageReference: MarketplaceImage;
   artifacts: LabVmArtifact[];
 }
 
@@ -118,8 +118,12 @@ export class DevTestLabsState {
 
   /** Adds a VM a deployment creates: Creating and starting until its provisioning has run. */
   addDeployedVm(lab: Lab, spec: DeployedVmSpec): LabVm {
-    const vm = this.createVm(lab, { name: spec.name, tags: spec.tags, notes: spec.notes, osType: spec.osType, size: spec.size, provisioningState: 'Creating', powerState: 'starting' }, spec.hyperVGeneration);
-    vm.galleryImageReference = spec.galleryImageReference;
+    const { imageReference } = spec;
+    const vm = this.createVm(
+      lab,
+      { name: spec.name, tags: spec.tags, notes: spec.notes, osType: spec.osType, size: spec.size, imageReference, provisioningState: 'Creating', powerState: 'starting' },
+      { fresh: true },
+    );
     vm.artifacts = spec.artifacts;
     lab.vms.push(vm);
     return vm;
@@ -164,6 +168,7 @@ export class DevTestLabsState {
       resourceGroup,
       name: lab.storageAccount,
       denyAccess: lab.denyAccess,
+      blobDataRoles: scenarioLab.blobDataRoles,
       initialBlobs: (scenarioLab.vhds ?? []).map((vhd) => ({ container: UPLOADS_CONTAINER, name: vhd.name, sizeBytes: vhdSizeBytes(vhd), metadata: vhd.metadata })),
     });
     for (const vm of scenarioLab.vms ?? []) lab.vms.push(this.createVm(lab, vm));
@@ -171,9 +176,9 @@ export class DevTestLabsState {
     return lab;
   }
 
-  private createVm(lab: Lab, vm: ScenarioVm, hyperVGeneration?: HyperVGeneration): LabVm {
-    // A VM made again under the same name gets new ids, as in Azure.
-    const seed = `${labId(lab)}/${vm.name}${hyperVGeneration ? `/${Date.now()}` : ''}`.toLowerCase();
+  /** `fresh`: a VM made while the local Azure runs, which gets new ids even under an earlier VM's name, as in Azure. */
+  private createVm(lab: Lab, vm: ScenarioVm, options: { fresh?: boolean } = {}): LabVm {
+    const seed = `${labId(lab)}/${vm.name}${options.fresh ? `/${Date.now()}` : ''}`.toLowerCase();
     const compute = this.services.compute.createVirtualMachine({
       subscriptionId: lab.subscriptionId,
       resourceGroup: `${lab.name}-${vm.name}-${stableDigits(`rg:${seed}`, 6)}`,
@@ -181,16 +186,23 @@ export class DevTestLabsState {
       location: lab.location,
       osType: vm.osType ?? 'Windows',
       size: vm.size ?? 'Standard_DS2_v2',
+      source: { kind: 'marketplace', image: scenarioImage(vm) },
+      securityType: vm.securityType,
       powerState: (vm.powerState ?? 'deallocated') as PowerState,
       provisioningState: vm.provisioningState ?? 'Succeeded',
       createdDate: vm.createdDate ?? new Date().toISOString(),
       diskSizeGB: vm.diskSizeGB ?? 1,
-      hyperVGeneration,
       seed,
       lab,
     });
     return { name: vm.name, tags: { ...vm.tags }, notes: vm.notes, uniqueIdentifier: stableGuid(`vm:${seed}`), compute };
   }
+}
+
+function scenarioImage(vm: ScenarioVm): MarketplaceImage {
+  const osType = vm.osType ?? 'Windows';
+  if (!vm.imageReference) return defaultMarketplaceImage(osType);
+  return { ...vm.imageReference, osType, version: vm.imageReference.version ?? 'latest' };
 }
 
 function toCustomImage(lab: Lab, image: ScenarioCustomImage): CustomImage {

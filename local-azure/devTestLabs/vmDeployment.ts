@@ -1,4 +1,5 @@
-import { generationOfSku, knownVmSize } from '../../core/azure/vmSizes';
+import { knownVmSize } from '../../core/azure/vmSizes';
+import { imageGeneration, type MarketplaceImage } from '../compute/marketplace';
 import { createDiskBlob } from '../compute/diskBlobs';
 import { ArmError } from '../http';
 import { findByName, same } from '../ids';
@@ -63,7 +64,7 @@ export function deployLabVm(request: ArmRequest, resource: EvaluatedResource, op
   const size = text(p.size, 'size');
   const known = knownVmSize(size);
   if (!known) throw new ArmError(400, 'InvalidVmSize', `The VM size '${size}' is not available in location '${lab.location}'.`);
-  const hyperVGeneration = generationOfSku(reference.sku);
+  const hyperVGeneration = imageGeneration(reference);
   if (!known.generations.includes(hyperVGeneration)) {
     throw new ArmError(400, 'BadRequest', `The selected VM size '${size}' cannot boot Hypervisor Generation '${hyperVGeneration.slice(1)}' (image SKU '${reference.sku}').`);
   }
@@ -76,8 +77,7 @@ export function deployLabVm(request: ArmRequest, resource: EvaluatedResource, op
     notes: typeof p.notes === 'string' ? p.notes : undefined,
     osType,
     size,
-    hyperVGeneration,
-    galleryImageReference: reference,
+    imageReference: reference,
     artifacts: artifacts.map(({ artifactId }) => ({ artifactId, status: 'Pending' })),
   });
   operation.targetId = labVmId(lab, vm);
@@ -183,7 +183,7 @@ function text(value: unknown, name: string): string {
   return value;
 }
 
-function checkReference(value: unknown): NonNullable<LabVm['galleryImageReference']> {
+function checkReference(value: unknown): MarketplaceImage {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ArmError(400, 'InvalidParameter', 'The lab VM needs properties.galleryImageReference (publisher, offer, sku, osType, version): the local Azure creates lab VMs from marketplace images only.');
   }
@@ -192,11 +192,11 @@ function checkReference(value: unknown): NonNullable<LabVm['galleryImageReferenc
     publisher: text(r.publisher, 'galleryImageReference.publisher'),
     offer: text(r.offer, 'galleryImageReference.offer'),
     sku: text(r.sku, 'galleryImageReference.sku'),
-    osType: text(r.osType, 'galleryImageReference.osType'),
     version: text(r.version, 'galleryImageReference.version'),
   };
-  if (!/^(windows|linux)$/i.test(reference.osType)) throw new ArmError(400, 'InvalidParameter', `galleryImageReference.osType must be 'Windows' or 'Linux', not '${reference.osType}'.`);
-  return reference;
+  const osType = text(r.osType, 'galleryImageReference.osType');
+  if (!/^(windows|linux)$/i.test(osType)) throw new ArmError(400, 'InvalidParameter', `galleryImageReference.osType must be 'Windows' or 'Linux', not '${osType}'.`);
+  return { ...reference, osType: osType.toLowerCase() === 'windows' ? 'Windows' : 'Linux' };
 }
 
 /** Azure's rules for the administrator: a user name, and a complex password or (Linux) an SSH public key. */
