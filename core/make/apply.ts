@@ -1,4 +1,5 @@
 import type { AzureContext } from '../azure/azureContext';
+import { resourcesClient } from './resources';
 import { callAzure, describeAzureError } from '../azure/azureErrors';
 import { sleep } from '../azure/retryPolicy';
 import type { LabRef } from '../azure/labs';
@@ -59,7 +60,7 @@ interface JobState {
 }
 
 export async function applyMake(plan: MakePlan, options: MakeApplyOptions): Promise<MakeOutcome[]> {
-  const { reporter, azure, lab } = options;
+  const { reporter } = options;
   const signal = options.signal ?? new AbortController().signal;
   for (const name of plan.staleDeployments) await deleteDeployment(options, name).catch((error) => reportCleanupFailure(reporter, `deployment '${name}'`, error));
 
@@ -189,7 +190,7 @@ async function deploy(options: MakeApplyOptions, loaded: LoadedTemplate, vm: VmS
   fill(FILLED_PARAMETERS.password, options.credentials.password);
   fill(FILLED_PARAMETERS.sshKey, options.credentials.sshKey);
   reporter.info(`Deploying VM '${vm.vmName}' (deployment '${vm.deploymentName}').`);
-  const client = azure.resources(lab.subscriptionId);
+  const client = resourcesClient(azure, lab.subscriptionId);
   try {
     const poller = await client.deployments.beginCreateOrUpdate(
       lab.resourceGroup,
@@ -207,7 +208,7 @@ async function deploy(options: MakeApplyOptions, loaded: LoadedTemplate, vm: VmS
 async function waitForDeployment(options: MakeApplyOptions, name: string, signal: AbortSignal): Promise<void> {
   const { azure, lab } = options;
   for (;;) {
-    const deployment = await callAzure(`Reading deployment '${name}'`, () => azure.resources(lab.subscriptionId).deployments.get(lab.resourceGroup, name, { abortSignal: signal }), { subject: name }).catch((error) => {
+    const deployment = await callAzure(`Reading deployment '${name}'`, () => resourcesClient(azure, lab.subscriptionId).deployments.get(lab.resourceGroup, name, { abortSignal: signal }), { subject: name }).catch((error) => {
       if (isFactoryError(error) && /not found|404/i.test(error.message)) return undefined;
       throw error;
     });
@@ -223,7 +224,7 @@ async function deploymentFailure(options: MakeApplyOptions, name: string, vmName
   const { azure, lab } = options;
   const failed: string[] = [];
   try {
-    for await (const op of azure.resources(lab.subscriptionId).deploymentOperations.list(lab.resourceGroup, name)) {
+    for await (const op of resourcesClient(azure, lab.subscriptionId).deploymentOperations.list(lab.resourceGroup, name)) {
       if (op.properties?.provisioningState !== 'Failed') continue;
       const message = (op.properties.statusMessage as { error?: { code?: string; message?: string } } | undefined)?.error;
       failed.push(`${op.properties.targetResource?.resourceName ?? 'a resource'}: ${message?.code ?? op.properties.statusCode ?? 'Failed'}: ${message?.message ?? 'no message'}`);
@@ -274,7 +275,7 @@ async function waitForVm(options: MakeApplyOptions, vm: VmSpec, signal: AbortSig
 
 async function cancelAndDelete(options: MakeApplyOptions, name: string): Promise<void> {
   const { azure, lab } = options;
-  const client = azure.resources(lab.subscriptionId);
+  const client = resourcesClient(azure, lab.subscriptionId);
   const current = await client.deployments.get(lab.resourceGroup, name).catch((error: { statusCode?: number }) => {
     if (error.statusCode === 404) return undefined;
     throw describeAzureError(error, `Reading deployment '${name}'`, { subject: name });
@@ -289,7 +290,7 @@ async function cancelAndDelete(options: MakeApplyOptions, name: string): Promise
 async function deleteDeployment(options: MakeApplyOptions, name: string): Promise<void> {
   const { azure, lab } = options;
   await deleteUnlessGone(() =>
-    callAzure(`Deleting deployment '${name}'`, () => azure.resources(lab.subscriptionId).deployments.beginDeleteAndWait(lab.resourceGroup, name, { updateIntervalInMs: azure.pollIntervalMs }), { subject: name }),
+    callAzure(`Deleting deployment '${name}'`, () => resourcesClient(azure, lab.subscriptionId).deployments.beginDeleteAndWait(lab.resourceGroup, name, { updateIntervalInMs: azure.pollIntervalMs }), { subject: name }),
   );
 }
 

@@ -1,5 +1,7 @@
 import type { AzureContext } from '../azure/azureContext';
+import { resourcesClient } from './resources';
 import { callAzure } from '../azure/azureErrors';
+import { findFactoryLab } from '../azure/factoryLab';
 import type { LabRef } from '../azure/labs';
 import { loadAndReportConfiguration } from '../config/labsConfig';
 import { imagePathSelects } from '../config/imagePaths';
@@ -59,15 +61,7 @@ export async function runMake(azure: AzureContext, options: MakeRunOptions): Pro
   const selected = configuration.templates.filter((t) => options.imagePaths.length === 0 || options.imagePaths.some((s) => imagePathSelects(s, t.imagePath)));
   const items = await Promise.all(selected.map(async (template) => ({ template, loaded: await loadTemplate(template.file) })));
 
-  const subscriptionId = options.subscriptionId ?? azure.connection.subscriptionId;
-  if (!subscriptionId) {
-    throw new FactoryError(ErrorCodes.ServiceConnectionInvalid, `The service connection '${azure.connection.connectionId}' names no subscription, so the factory lab '${options.labName}' cannot be found.`, {
-      fix: 'Use an Azure Resource Manager service connection scoped to the subscription of the factory lab.',
-      subject: azure.connection.connectionId,
-    });
-  }
-  const lab = await azure.labs.find(subscriptionId, options.labName, { signal });
-  reporter.info(`Factory lab '${lab.name}' (resource group '${lab.resourceGroup}', subscription ${lab.subscriptionId}, ${lab.location}).`);
+  const lab = await findFactoryLab(azure, { labName: options.labName, subscriptionId: options.subscriptionId, signal });
   const store = new ImageStore(azure.labs.storage(lab), reporter);
   const [vms, deployments, listing] = await Promise.all([listLabVms(azure, lab, signal), listFactoryDeployments(azure, lab, signal), store.list({ signal })]);
   reporter.info(`${items.length} template(s) selected; the lab has ${vms.length} VM(s), ${deployments.length} factory deployment(s), and ${listing.images.length} stored image(s).`);
@@ -112,7 +106,7 @@ async function listFactoryDeployments(azure: AzureContext, lab: LabRef, signal?:
     `Listing the deployments of resource group '${lab.resourceGroup}'`,
     async () => {
       const found: FactoryDeployment[] = [];
-      for await (const d of azure.resources(lab.subscriptionId).deployments.listByResourceGroup(lab.resourceGroup, { abortSignal: signal })) {
+      for await (const d of resourcesClient(azure, lab.subscriptionId).deployments.listByResourceGroup(lab.resourceGroup, { abortSignal: signal })) {
         if (d.name?.toLowerCase().startsWith(DEPLOYMENT_PREFIX)) found.push({ name: d.name, provisioningState: d.properties?.provisioningState });
       }
       return found;

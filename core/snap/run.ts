@@ -1,8 +1,9 @@
 import type { LabVirtualMachine } from '@azure/arm-devtestlabs';
 import type { AzureContext } from '../azure/azureContext';
 import { callAzure } from '../azure/azureErrors';
+import { findFactoryLab } from '../azure/factoryLab';
 import type { LabRef } from '../azure/labs';
-import { ErrorCodes, FactoryError } from '../errors';
+import { ErrorCodes } from '../errors';
 import { ImageStore } from '../imageStore';
 import { formatBytes, formatDuration, markdownCell as cell, statusTally } from '../format';
 import { applySnap, plannedOutcomes, type SnapOutcome, type SnapStatus } from './apply';
@@ -40,15 +41,7 @@ const ACCESS_MARGIN_SECONDS = 3600;
 export async function runSnap(azure: AzureContext, options: SnapRunOptions): Promise<SnapRunResult> {
   const { reporter } = azure;
   const signal = options.signal;
-  const subscriptionId = options.subscriptionId ?? azure.connection.subscriptionId;
-  if (!subscriptionId) {
-    throw new FactoryError(ErrorCodes.ServiceConnectionInvalid, `The service connection '${azure.connection.connectionId}' names no subscription, so the factory lab '${options.labName}' cannot be found.`, {
-      fix: 'Use an Azure Resource Manager service connection scoped to the subscription of the factory lab.',
-      subject: azure.connection.connectionId,
-    });
-  }
-  const lab = await azure.labs.find(subscriptionId, options.labName, { signal });
-  reporter.info(`Factory lab '${lab.name}' (resource group '${lab.resourceGroup}', subscription ${lab.subscriptionId}, ${lab.location}).`);
+  const lab = await findFactoryLab(azure, { labName: options.labName, subscriptionId: options.subscriptionId, signal });
   const storage = azure.labs.storage(lab);
   const store = new ImageStore(storage, reporter);
 

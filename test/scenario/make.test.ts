@@ -70,6 +70,14 @@ describe('MakeGoldenImageVMs against the local Azure', function () {
       assert.match(r.summary ?? '', /dry run/);
     });
 
+    it('masks a multi-line password line by line (task-lib refuses a multi-line secret) and never prints it', async () => {
+      const password = 'First-Line-Pa55!\nSecond-Line-Pa55!';
+      const r = await run({ machinePassword: password, dryRun: 'true' });
+      assert.equal(r.result, 'Succeeded', describeRun(r));
+      assert.ok(r.secrets.includes('First-Line-Pa55!') && r.secrets.includes('Second-Line-Pa55!'), r.secrets.join(', '));
+      assert.ok(!r.stdout.split('\n').some((line) => !line.startsWith('##vso[task.setsecret]') && /Line-Pa55/.test(line)), 'no line of the password is printed');
+    });
+
     it('makes every template a generalized, deallocated, tagged VM with the disk generation of its SKU, deletes its deployments, and never prints the password', async () => {
       const r = await run();
       assert.equal(r.result, 'Succeeded', describeRun(r));
