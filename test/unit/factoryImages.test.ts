@@ -23,6 +23,8 @@ const image: FactoryImage = {
   sourceDiskId: '/subscriptions/s/resourceGroups/Factory-win2016-dc-123/providers/Microsoft.Compute/disks/osdisk',
   createdUtc: '2026-11-24T10:00:00.000Z',
   sizeBytes: 136365211648,
+  hyperVGeneration: 'V1',
+  securityType: 'Standard',
 };
 
 describe('factory image metadata', () => {

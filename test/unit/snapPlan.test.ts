@@ -40,6 +40,8 @@ function image(imageName: string, vmName: string, imagePath = 'Win2016/Datacente
     sourceDiskId: diskId(vmName),
     createdUtc: '2026-11-24T08:00:00.000Z',
     sizeBytes: 1024,
+    hyperVGeneration: 'V1',
+    securityType: 'Standard',
   };
 }
 
@@ -64,6 +66,8 @@ describe('snap plan', () => {
           sourceDiskId: diskId('win2016'),
           createdUtc: '2026-11-24T10:00:00.000Z',
           sizeBytes: 0,
+          hyperVGeneration: 'V1',
+          securityType: 'Standard',
         },
       },
     ]);
