@@ -9,7 +9,8 @@ import { PAGE_SIZE, readPageBlobHeader, readVhdFooter, VHD_DISK_TYPE_FIXED } fro
  * size is a whole number of MiB plus the 512-byte footer, the footer's cookie `conectix` and its
  * checksum. Compute refuses any other blob with `InvalidVhd`, which a DevTest Labs custom image
  * creation then ends with. Sources: https://learn.microsoft.com/azure/virtual-machines/windows/prepare-for-upload-vhd-image
- * (fixed VHD, virtual size aligned to 1 MiB) and https://learn.microsoft.com/azure/devtest-labs/devtest-lab-create-custom-image-from-vhd-using-powershell.
+ * (fixed VHD, virtual size aligned to 1 MiB) and https://learn.microsoft.com/azure/devtest-labs/devtest-lab-create-template
+ * (a DevTest Labs custom image from a VHD file).
  */
 
 const MIB = 1024 * 1024;
