@@ -136,6 +136,21 @@ export function fromBlobMetadata(metadata: Record<string, string> | undefined): 
   };
 }
 
+/**
+ * Marks the empty placeholder a SnapImagesFromVMs run makes to claim a store name before it copies
+ * into it (see azure/blobClaim.ts). The copy replaces all metadata, so only a placeholder has it.
+ */
+const CLAIM_MARKER = 'imagefactoryclaim';
+
+/** A placeholder's metadata: the image's, without the free text, and the claim marker. */
+export function claimMetadata(image: FactoryImage): Record<string, string> {
+  return { ...toBlobMetadata({ ...image, description: '' }), [CLAIM_MARKER]: FORMAT_VERSION };
+}
+
+export function isClaimPlaceholder(metadata: Record<string, string> | undefined): boolean {
+  return !!metadata && Object.keys(metadata).some((key) => key.toLowerCase() === CLAIM_MARKER);
+}
+
 export function stagingMetadata(imageName: string): Record<string, string> {
   return { [STAGING_MARKER]: imageName };
 }
