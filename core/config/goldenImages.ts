@@ -328,10 +328,10 @@ function readOsType(
 }
 
 /** ARM template expressions are strings in square brackets (`[parameters('x')]`). */
-function isExpression(value: string): boolean {
+export function isExpression(value: string): boolean {
   return value.startsWith('[') && value.endsWith(']') && !value.startsWith('[[');
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
