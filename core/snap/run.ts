@@ -7,6 +7,7 @@ import { newRunId } from '../azure/blobClaim';
 import { ImageStore } from '../imageStore';
 import { formatBytes, formatDuration, markdownCell as cell } from '../format';
 import { applySnap, plannedOutcomes, type SnapOutcome, type SnapStatus } from './apply';
+import { readOsDisks } from './osDisks';
 import { describeSnapPlan, planSnap, type SnapPlan } from './plan';
 
 /**
@@ -55,7 +56,8 @@ export async function runSnap(azure: AzureContext, options: SnapRunOptions): Pro
 
   const [vms, listing] = await Promise.all([listLabVms(azure, lab, signal), store.list({ signal })]);
   reporter.info(`The lab has ${vms.length} VM(s); its image store holds ${listing.images.length} image(s).`);
-  const plan = planSnap(vms, listing, options.now ?? new Date());
+  const osDisks = await readOsDisks(azure, vms, { maxConcurrentJobs: options.maxConcurrentJobs, signal });
+  const plan = planSnap(vms, listing, options.now ?? new Date(), osDisks);
   for (const line of describeSnapPlan(plan)) reporter.info(line);
   for (const action of plan.actions) if (action.kind === 'skip') reporter.issue(action.issue);
 

@@ -14,6 +14,7 @@ import {
 } from '@azure/storage-blob';
 import type { FaultPlan } from '../faults';
 import type { Metrics } from '../metrics';
+import type { AuthenticationOptions } from './authentication';
 import { startAzurite } from './azurite';
 import { CopyTracker, SOURCE_AUTH_FAILED_DESCRIPTION } from './copies';
 import { DiskGrants } from './diskGrants';
@@ -40,7 +41,7 @@ export interface BlobServiceOptions {
   accounts: string[];
   copyRateMBps: number;
   verifyBearer(token: string): { principalId: string; audience: string } | undefined;
-  canAccessData(principalId: string, account: string): boolean;
+  canAccessData: AuthenticationOptions['canAccessData'];
   faults: FaultPlan;
   metrics: Metrics;
 }
@@ -56,7 +57,7 @@ export interface BlobService {
     container: string,
     blob: string,
     sizeBytes: number,
-    options?: { metadata?: Record<string, string> },
+    options?: { metadata?: Record<string, string>; headerFacts?: Record<string, string> },
   ): Promise<void>;
   blobSasUrl(account: string, container: string, blob: string, permissions: string, expiresOn: Date): string;
   /** A read SAS URL for the disk's blob (see DISKS_ACCOUNT), valid until revoked or expired. */
@@ -68,7 +69,18 @@ export interface BlobService {
     container: string,
   ): Promise<{ name: string; sizeBytes: number; metadata: Record<string, string>; copyStatus?: string; copyProgress?: string }[]>;
   blobExists(account: string, container: string, blob: string): Promise<{ sizeBytes: number; copyStatus?: string } | undefined>;
+  /** What a VHD reader looks at: the blob's type and size, its first page and its last 512 bytes (the VHD footer). */
+  readBlobEnds(account: string, container: string, blob: string): Promise<BlobEnds | undefined>;
   stop(): Promise<void>;
+}
+
+export interface BlobEnds {
+  blobType: string;
+  sizeBytes: number;
+  /** The first 512 bytes (fewer for a smaller blob). */
+  head: Buffer;
+  /** The last 512 bytes (fewer for a smaller blob). */
+  tail: Buffer;
 }
 
 interface DiskLocation {
@@ -220,7 +232,7 @@ export async function startBlobService(options: BlobServiceOptions): Promise<Blo
       await containerClient.createIfNotExists();
       const page = containerClient.getPageBlobClient(blob);
       await page.create(sizeBytes, { metadata: createOptions.metadata });
-      await page.uploadPages(pageBlobHeader(account, container, blob, sizeBytes), 0, PAGE_SIZE);
+      await page.uploadPages(pageBlobHeader(account, container, blob, sizeBytes, createOptions.headerFacts), 0, PAGE_SIZE);
       if (sizeBytes >= 2 * PAGE_SIZE) {
         await page.uploadPages(vhdFooter(sizeBytes, randomBytes(16)), sizeBytes - PAGE_SIZE, PAGE_SIZE);
       }
@@ -284,6 +296,24 @@ export async function startBlobService(options: BlobServiceOptions): Promise<Blo
         const record = tracker.get(key);
         const copyStatus = record ? tracker.state(record).status : properties.copyStatus;
         return { sizeBytes: properties.contentLength ?? 0, copyStatus };
+      } catch (error) {
+        if (error instanceof RestError && error.statusCode === 404) return undefined;
+        throw error;
+      }
+    },
+
+    async readBlobEnds(account, container, blob) {
+      const settling = tracker.get(blobKey(account, container, blob));
+      if (settling) await tracker.settle(settling);
+      const client = admin(account).getContainerClient(container).getBlobClient(blob);
+      try {
+        const properties = await client.getProperties();
+        const sizeBytes = properties.contentLength ?? 0;
+        const read = async (offset: number): Promise<Buffer> =>
+          sizeBytes === 0 ? Buffer.alloc(0) : client.downloadToBuffer(offset, Math.min(PAGE_SIZE, sizeBytes - offset));
+        const head = await read(0);
+        const tail = await read(Math.max(0, sizeBytes - PAGE_SIZE));
+        return { blobType: properties.blobType ?? 'BlockBlob', sizeBytes, head, tail };
       } catch (error) {
         if (error instanceof RestError && error.statusCode === 404) return undefined;
         throw error;

@@ -5,11 +5,31 @@
  */
 export const PAGE_SIZE = 512;
 
-/** The first page of a page blob created by the local storage. */
-export function pageBlobHeader(account: string, container: string, blob: string, sizeBytes: number): Buffer {
+const HEADER_MAGIC = 'LOCAL-AZURE PAGE BLOB';
+
+/**
+ * The first page of a page blob created by the local storage. `facts` are further `name=value` lines
+ * that stand for what real bytes would show (a disk's partition style, say); copies carry them.
+ */
+export function pageBlobHeader(account: string, container: string, blob: string, sizeBytes: number, facts: Record<string, string> = {}): Buffer {
   const page = Buffer.alloc(PAGE_SIZE);
-  page.write(`LOCAL-AZURE PAGE BLOB\naccount=${account}\ncontainer=${container}\nblob=${blob}\nsize=${sizeBytes}\n`, 'utf8');
+  const lines = [HEADER_MAGIC, `account=${account}`, `container=${container}`, `blob=${blob}`, `size=${sizeBytes}`];
+  for (const [name, value] of Object.entries(facts)) lines.push(`${name}=${value}`);
+  page.write(`${lines.join('\n')}\n`, 'utf8');
   return page;
+}
+
+/** The `name=value` lines of a first page that pageBlobHeader wrote, or undefined for any other bytes. */
+export function readPageBlobHeader(page: Buffer): Record<string, string> | undefined {
+  const text = page.subarray(0, PAGE_SIZE).toString('utf8').replace(/\0+$/, '');
+  const [magic, ...lines] = text.split('\n');
+  if (magic !== HEADER_MAGIC) return undefined;
+  const facts: Record<string, string> = {};
+  for (const line of lines) {
+    const equals = line.indexOf('=');
+    if (equals > 0) facts[line.slice(0, equals)] = line.slice(equals + 1);
+  }
+  return facts;
 }
 
 /** CHS geometry as the VHD specification derives it from the disk size. */
@@ -64,4 +84,32 @@ export function vhdFooter(blobBytes: number, uniqueId: Buffer): Buffer {
   for (const byte of footer) sum += byte;
   footer.writeUInt32BE(~sum >>> 0, 64);
   return footer;
+}
+
+/** A VHD footer's fields that tell whether it is a fixed VHD (see the VHD specification, "Hard Disk Footer Format"). */
+export interface VhdFooterFields {
+  cookie: string;
+  /** 2 fixed, 3 dynamic, 4 differencing. */
+  diskType: number;
+  currentSize: number;
+  checksumValid: boolean;
+}
+
+export const VHD_DISK_TYPE_FIXED = 2;
+
+/** The footer's fields, or undefined when `footer` is not 512 bytes. */
+export function readVhdFooter(footer: Buffer): VhdFooterFields | undefined {
+  if (footer.length !== PAGE_SIZE) return undefined;
+  const stored = footer.readUInt32BE(64);
+  let sum = 0;
+  footer.forEach((byte, index) => {
+    // The checksum is the one's complement of the sum of every byte but its own four.
+    if (index < 64 || index >= 68) sum += byte;
+  });
+  return {
+    cookie: footer.toString('latin1', 0, 8),
+    diskType: footer.readUInt32BE(60),
+    currentSize: Number(footer.readBigUInt64BE(48)),
+    checksumValid: (~sum >>> 0) === stored,
+  };
 }

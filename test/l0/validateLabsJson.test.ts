@@ -103,7 +103,7 @@ describe('ValidateLabsJson (L0, the bundled task)', function () {
     assert.match(result.stdout, /^ValidateLabsJson: 0 errors, 0 warnings \(3 labs and 3 templates checked\)\.$/m);
     assert.deepEqual(result.outputs, { LabCount: '3', TemplateCount: '3' });
     assert.ok(result.summary, 'a summary was uploaded');
-    assert.match(result.summary!, /^\| Linux\/Ubuntu2204\.json \| Linux \| Canonical 0001-com-ubuntu-server-jammy 22_04-lts-gen2 latest \| 2 \|$/m);
+    assert.match(result.summary!, /^\| Linux\/Ubuntu2204\.json \| Linux \| Canonical 0001-com-ubuntu-server-jammy 22_04-lts latest \| 2 \|$/m);
   });
 
   it('succeeds with issues when a template is selected by no lab', async () => {
@@ -182,6 +182,18 @@ describe('ValidateLabsJson (L0, the bundled task)', function () {
 
     const clash = configuration({ ...TEMPLATES, 'GoldenImages/linux/ubuntu2204.json': labVmTemplate('Linux'), 'labs.json': labs });
     assertFailedWith(await run(clash), 'IF1013', path.join(clash, 'GoldenImages', 'linux', 'ubuntu2204.json'));
+  });
+
+  it('fails on a property written twice in one object of labs.json or of a template, naming both positions (IF1014)', async () => {
+    const doubled = labsJson([lab('Dev', ['Windows', 'Linux'])]).replace('"ImagePaths": [', '"ImagePaths": ["Linux"],\n      "ImagePaths": [');
+    const labs = configuration({ ...TEMPLATES, 'labs.json': doubled });
+    const error = assertFailedWith(await run(labs), 'IF1014', path.join(labs, 'labs.json'), { line: 7, column: 7 });
+    assert.match(error.data, /\$\.Labs\[0\]: the property "ImagePaths" is written twice in one object, at line 6, column 7 and at line 7, column 7/);
+
+    const template = JSON.stringify(labVmTemplate('Linux'), null, 2).replace('"resources": [', '"resources": [],\n  "resources": [');
+    const golden = configuration({ ...TEMPLATES, 'GoldenImages/Linux/Ubuntu2204.json': template, 'labs.json': labsJson([lab('Dev', ['Windows', 'Linux'])]) });
+    const templateError = assertFailedWith(await run(golden), 'IF1014', path.join(golden, 'GoldenImages', 'Linux', 'Ubuntu2204.json'));
+    assert.match(templateError.data, /\$: the property "resources" is written twice in one object/);
   });
 
   it('reports every problem of a run, then the count', async () => {

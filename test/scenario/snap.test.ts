@@ -124,7 +124,7 @@ describe('SnapImagesFromVMs against the local Azure', function () {
       assert.equal(linux.imagePath, 'Linux/Ubuntu 18.04.json');
       assert.equal(linux.sourceDiskId, diskIdOf(state, VMS.linux.name));
       assert.equal(linux.sizeBytes, GIB);
-      assert.equal(factory(state).blobs.find((b) => b.name === linuxBlob)?.sizeBytes, GIB);
+      assert.equal(factory(state).blobs.find((b) => b.name === linuxBlob)?.sizeBytes, GIB + 512, "the VHD is the disk and its footer");
 
       assert.deepEqual(state.diskGrants, [], 'every disk access was revoked');
       assert.deepEqual(issues(run, 'error'), []);
