@@ -24,6 +24,13 @@ const scenario: Scenario = {
   settings: { vmCreateDurationMs: 150, artifactDurationMs: 100, vmShutdownDurationMs: 100, lroDurationMs: 50, lroRetryAfterSeconds: 0 },
 };
 
+/** The sample Windows template made from the Generation 2 only Azure Edition SKU. */
+function azureEdition(): Record<string, unknown> {
+  const t = template('WindowsServer/Server2022-Datacenter.json');
+  t.resources[0].properties.galleryImageReference.sku = '2022-datacenter-azure-edition';
+  return t;
+}
+
 function withArtifact(t: Record<string, unknown>, artifact: string): Record<string, unknown> {
   const copy = structuredClone(t) as { resources: { properties: Record<string, unknown> }[] };
   copy.resources[0].properties.artifacts = [
@@ -53,7 +60,7 @@ describe('Resource Manager deployments (local Azure, @azure/arm-resources)', fun
     const result = await resources.deployments.beginCreateOrUpdateAndWait(
       RG,
       'make-ws2022',
-      { properties: { mode: 'Incremental', template: withArtifact(template('WindowsServer/Server2022-Datacenter.json'), 'windows-sysprep'), parameters: windowsParameters('ws2022') } },
+      { properties: { mode: 'Incremental', template: withArtifact(azureEdition(), 'windows-sysprep'), parameters: windowsParameters('ws2022') } },
       { updateIntervalInMs: 20 },
     );
     assert.equal(result.properties?.provisioningState, 'Succeeded');

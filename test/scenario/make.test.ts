@@ -60,8 +60,8 @@ describe('MakeGoldenImageVMs against the local Azure', function () {
       const r = await run({ dryRun: 'true' });
       assert.equal(r.result, 'Succeeded', describeRun(r));
       const log = r.lines.join('\n');
-      assert.match(log, /make +'Linux\/Ubuntu2204\.json' as VM 'linux-ubuntu2204' \(Linux, Standard_D2s_v5, Generation 2, Canonical\/0001-com-ubuntu-server-jammy\/22_04-lts-gen2\/latest, then deprovision\)/);
-      assert.match(log, /make +'WindowsServer\/Server2022-Datacenter\.json' as VM 'windowsser-[0-9a-f]{4}' \(Windows, Standard_D2s_v5, Generation 2, .*then sysprep\)/);
+      assert.match(log, /make +'Linux\/Ubuntu2204\.json' as VM 'linux-ubuntu2204' \(Linux, Standard_D2s_v5, Generation 1, Canonical\/0001-com-ubuntu-server-jammy\/22_04-lts\/latest, then deprovision\)/);
+      assert.match(log, /make +'WindowsServer\/Server2022-Datacenter\.json' as VM 'windowsser-[0-9a-f]{4}' \(Windows, Standard_D2s_v5, Generation 1, .*then sysprep\)/);
       assert.match(log, /Dry run: nothing was changed/);
       const state = await azure.state();
       assert.deepEqual(factory(state).vms, []);
@@ -86,15 +86,15 @@ describe('MakeGoldenImageVMs against the local Azure', function () {
       assert.deepEqual(
         made.map(({ imagePath, provisioningState, powerState, hyperVGeneration }) => ({ imagePath, provisioningState, powerState, hyperVGeneration })),
         [
-          { imagePath: 'Linux/Ubuntu2204.json', provisioningState: 'Succeeded', powerState: 'deallocated', hyperVGeneration: 'V2' },
-          { imagePath: 'SQLServer/SQL2022-Developer.json', provisioningState: 'Succeeded', powerState: 'deallocated', hyperVGeneration: 'V2' },
-          { imagePath: 'WindowsServer/Server2022-Datacenter.json', provisioningState: 'Succeeded', powerState: 'deallocated', hyperVGeneration: 'V2' },
+          { imagePath: 'Linux/Ubuntu2204.json', provisioningState: 'Succeeded', powerState: 'deallocated', hyperVGeneration: 'V1' },
+          { imagePath: 'SQLServer/SQL2022-Developer.json', provisioningState: 'Succeeded', powerState: 'deallocated', hyperVGeneration: 'V1' },
+          { imagePath: 'WindowsServer/Server2022-Datacenter.json', provisioningState: 'Succeeded', powerState: 'deallocated', hyperVGeneration: 'V1' },
         ],
       );
       const vm = factory(state).vms.find((v) => v.tags.ImagePath === 'WindowsServer/Server2022-Datacenter.json')!;
       assert.equal(vm.tags.ImageFactory, factory(state).id.toLowerCase());
       assert.match(vm.tags.ImageFactoryTemplateHash, /^[0-9a-f]{16}$/);
-      assert.equal(vm.tags.ImageFactoryBaseImage, 'MicrosoftWindowsServer/WindowsServer/2022-datacenter-azure-edition/latest');
+      assert.equal(vm.tags.ImageFactoryBaseImage, 'MicrosoftWindowsServer/WindowsServer/2022-datacenter/latest');
       assert.match(vm.artifacts[0].artifactId, /\/artifactSources\/public repo\/artifacts\/windows-sysprep$/);
       assert.deepEqual(state.deployments, [], 'every deployment is deleted when done');
       assert.deepEqual(r.outputs.VmNames.split(',').sort(), made.map((v) => v.name).sort());

@@ -300,7 +300,7 @@ const EXPECTED_INPUTS: Record<string, string[]> = {
   MakeGoldenImageVMs: ['ConfigurationLocation', 'azureSubscription', 'DevTestLabName', 'ImagePaths', 'vmSize', 'includeSysprep', 'machineUserName', 'machinePassword', 'machineSshPublicKey', 'maxConcurrentJobs', 'StandardTimeoutMinutes', 'TimeoutMinutes', 'dryRun'],
   SnapImagesFromVMs: ['azureSubscription', 'DevTestLabName', 'maxConcurrentJobs', 'TimeoutMinutes', 'dryRun'],
   DistributeImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'maxConcurrentJobs', 'TimeoutMinutes', 'dryRun'],
-  RetireImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'maxConcurrentJobs', 'dryRun'],
+  RetireImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'includePowerShellImages', 'maxConcurrentJobs', 'dryRun'],
   CleanUpFactory: ['azureSubscription', 'DevTestLabName', 'dryRun'],
   PublishImageCatalog: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'CatalogFile', 'ArtifactName', 'maxConcurrentJobs'],
 };
