@@ -30,6 +30,8 @@ export function vhdRouteReader(azure: AzureContext, options: VhdRouteOptions): C
       const plan = planRetirement({
         factoryLabId: factory.id,
         imagesToSave: readOptions.imagesToSave,
+        // RetireImages' default: the PowerShell factory's images are the factory's too.
+        includePowerShellImages: true,
         templatePaths: configuration.templates.map((template) => template.imagePath),
         store: observed.store,
         labs: observed.labs,
