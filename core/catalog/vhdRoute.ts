@@ -1,9 +1,8 @@
 import type { AzureContext } from '../azure/azureContext';
 import { normalizeImagePath } from '../config/imagePaths';
 import { getTag, isFactoryCustomImage, Tags } from '../factoryImages';
-import { ImageStore } from '../imageStore';
-import { planRetirement, STORE_SCOPE_KEY, type ObservedCustomImage, type ScopePlan } from '../retire/plan';
-import { observeRetirementScopes } from '../retire/retireImages';
+import { STORE_SCOPE_KEY, type ObservedCustomImage, type ScopePlan } from '../retire/plan';
+import { observeAndPlanRetirement } from '../retire/retireImages';
 import { imageBaseName } from '../snap/naming';
 import type { CatalogRouteReader, HeldImage, HeldImageState, RouteReadOptions, RouteState } from './route';
 
@@ -25,15 +24,7 @@ export function vhdRouteReader(azure: AzureContext, options: VhdRouteOptions): C
     async read(readOptions: RouteReadOptions): Promise<RouteState> {
       const { configuration, signal } = readOptions;
       const factory = await azure.labs.find(options.subscriptionId, options.labName, { signal });
-      const store = new ImageStore(azure.labs.storage(factory), azure.reporter);
-      const observed = await observeRetirementScopes(azure, configuration, factory, store, readOptions, signal);
-      const plan = planRetirement({
-        factoryLabId: factory.id,
-        imagesToSave: readOptions.imagesToSave,
-        templatePaths: configuration.templates.map((template) => template.imagePath),
-        store: observed.store,
-        labs: observed.labs,
-      });
+      const { observed, plan } = await observeAndPlanRetirement(azure, configuration, factory, readOptions, signal);
       const scopes = new Map(plan.scopes.map((scope) => [scope.key, scope]));
       const storeScope = scopes.get(STORE_SCOPE_KEY);
 
