@@ -23,6 +23,11 @@ export const ErrorCodes = {
   TemplateNotSelected: 'IF1011',
   InputInvalid: 'IF1012',
   TemplatePathConflict: 'IF1013',
+  DuplicateJsonKey: 'IF1014',
+  ConfigurationLinkOutside: 'IF1015',
+  ConfigurationFileTooLarge: 'IF1016',
+  ConfigurationFileNotRegular: 'IF1017',
+  GoldenImagesTooLarge: 'IF1018',
 
   // IF2xxx Azure connection and access
   ServiceConnectionInvalid: 'IF2001',
@@ -35,6 +40,9 @@ export const ErrorCodes = {
   StorageAccessDenied: 'IF2008',
   Timeout: 'IF2009',
   LabNameAmbiguous: 'IF2010',
+  BlobDataReadDenied: 'IF2011',
+  BlobDataWriteDenied: 'IF2012',
+  ThrottledTooLong: 'IF2013',
 
   // IF3xxx SnapImagesFromVMs
   VmNotDeallocated: 'IF3001',
