@@ -1,5 +1,6 @@
 import type { OsType } from '../factoryImages';
 import type { Configuration } from '../config/labsConfig';
+import type { HyperVGeneration } from '../marketplace';
 import type { ReadOutcome } from '../retire/plan';
 
 /**
@@ -11,7 +12,7 @@ import type { ReadOutcome } from '../retire/plan';
 export type RouteName = 'vhd' | 'gallery';
 
 /** Hyper-V generation, as Azure writes it. */
-export type Generation = 'V1' | 'V2';
+export type Generation = HyperVGeneration;
 /** `Standard`, `TrustedLaunch`, `ConfidentialVM`: as Azure writes it. */
 export type SecurityType = string;
 
