@@ -3,7 +3,9 @@
  * (Generation 1: BIOS and an MBR disk; Generation 2: UEFI and a GPT disk), so it travels with every VM,
  * OS disk and image made from it. Source: https://learn.microsoft.com/azure/virtual-machines/generation-2
  */
-export type HyperVGeneration = 'V1' | 'V2';
+import type { HyperVGeneration } from './vhdRoute';
+
+export type { HyperVGeneration };
 
 /**
  * The generation of a marketplace image, from its offer and SKU as the marketplace names them: every

@@ -2,6 +2,7 @@ import type { AzureContext } from '../azure/azureContext';
 import { normalizeImagePath } from '../config/imagePaths';
 import { getTag, isFactoryCustomImage, Tags } from '../factoryImages';
 import { STORE_SCOPE_KEY, type ObservedCustomImage, type ScopePlan } from '../retire/plan';
+import { isPowerShellFactoryImage } from '../retire/powerShellImages';
 import { observeAndPlanRetirement } from '../retire/retireImages';
 import { imageBaseName } from '../snap/naming';
 import type { CatalogRouteReader, HeldImage, HeldImageState, RouteReadOptions, RouteState } from './route';
@@ -38,7 +39,9 @@ export function vhdRouteReader(azure: AzureContext, options: VhdRouteOptions): C
         }
         const retiring = retiringNames(scopes.get(key));
         const held = observation.read.value
-          .filter((image) => isFactoryCustomImage(image.tags, factory.id))
+          .filter(
+            (image) => isFactoryCustomImage(image.tags, factory.id) || (readOptions.includePowerShellImages && isPowerShellFactoryImage(image.name, image.tags)),
+          )
           .map((image) => heldImage(image, retiring));
         return { labIndex: lab.index, read: { ok: true as const, value: held } };
       });

@@ -27,6 +27,8 @@ export interface RetireImagesOptions {
   /** The factory lab. */
   labName: string;
   imagesToSave: number;
+  /** Retire the PowerShell image factory's custom images too (plan.ts, powerShellImages.ts). */
+  includePowerShellImages: boolean;
   maxConcurrentJobs: number;
   dryRun: boolean;
   signal?: AbortSignal;
@@ -144,13 +146,14 @@ export async function observeAndPlanRetirement(
   azure: AzureContext,
   configuration: Configuration,
   factory: LabRef,
-  options: Pick<RetireImagesOptions, 'maxConcurrentJobs' | 'imagesToSave'>,
+  options: Pick<RetireImagesOptions, 'maxConcurrentJobs' | 'imagesToSave' | 'includePowerShellImages'>,
   signal: AbortSignal,
 ): Promise<{ store: ImageStore; observed: Observed; plan: RetirePlan }> {
   const store = new ImageStore(azure.labs.storage(factory), azure.reporter);
   const observed = await observeRetirementScopes(azure, configuration, factory, store, options, signal);
   const plan = planRetirement({
     factoryLabId: factory.id,
+    includePowerShellImages: options.includePowerShellImages,
     imagesToSave: options.imagesToSave,
     templatePaths: configuration.templates.map((template) => template.imagePath),
     store: observed.store,

@@ -13,6 +13,7 @@ void runTask('PublishImageCatalog', async (ctx) => {
   const catalogFile = ctx.input('CatalogFile', true);
   const artifactName = ctx.input('ArtifactName');
   const imagesToSave = ctx.intInput('ImagesToSave', { default: 2, min: 1, max: 1000 });
+  const includePowerShellImages = ctx.boolInput('includePowerShellImages', true);
   const maxConcurrentJobs = ctx.intInput('maxConcurrentJobs', { default: 20, min: 1, max: 200 });
   const inputSubscriptionId = ctx.guidInput('SubscriptionId');
   if (artifactName && ARTIFACT_NAME_FORBIDDEN.test(artifactName)) {
@@ -29,6 +30,7 @@ void runTask('PublishImageCatalog', async (ctx) => {
     factoryLabName: labName,
     catalogFile,
     imagesToSave,
+    includePowerShellImages,
     maxConcurrentJobs,
     ...(artifactName ? { artifactName } : {}),
     reporter: ctx.reporter,

@@ -31,6 +31,8 @@ async function storeImagesOfSavedVms(azure: LocalAzureProcess): Promise<void> {
       sourceDiskId: vm.diskId,
       createdUtc: '2026-11-24T10:00:00.000Z',
       sizeBytes: 1024,
+      hyperVGeneration: 'V1',
+      securityType: 'Standard',
     };
     await azure.addVhd(LAB, { name: `${image.imageName}.vhd`, sizeBytes: 1024, metadata: toBlobMetadata(image) });
   }

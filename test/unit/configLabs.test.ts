@@ -103,7 +103,7 @@ describe('configuration (labs.json and GoldenImages)', () => {
         imagePath: 'Linux/Ubuntu2204.json',
         file: path.join(result.location, 'GoldenImages', 'Linux', 'Ubuntu2204.json'),
         osType: 'Linux',
-        galleryImageReference: { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2', version: 'latest' },
+        galleryImageReference: { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts', version: 'latest' },
         notes: 'A Linux golden image',
         size: 'Standard_D2s_v5',
       });
