@@ -59,6 +59,9 @@ export function vhdRouteReader(azure: AzureContext, options: VhdRouteOptions): C
                 createdUtc: image.createdUtc,
                 sizeBytes: image.sizeBytes,
                 osType: image.osType,
+                // From the VHD's metadata, which records the source VM's generation and security type.
+                generation: image.hyperVGeneration,
+                securityType: image.securityType,
                 description: image.description,
               })),
             }

@@ -221,7 +221,7 @@ export function describeSnapPlan(plan: SnapPlan): string[] {
     switch (action.kind) {
       case 'save':
         lines.push(
-          `  save    ${vm} (ImagePath '${action.image.imagePath}', ${action.image.osType}) as image '${action.image.imageName}'` +
+          `  save    ${vm} (ImagePath '${action.image.imagePath}', ${action.image.osType}, Generation ${action.image.hyperVGeneration === 'V2' ? 2 : 1}) as image '${action.image.imageName}'` +
             (action.replaces ? `, replacing the ${action.replaces.copyStatus} copy '${action.replaces.blobName}'` : '') +
             (action.nameNote ? ` (${action.nameNote})` : ''),
         );
