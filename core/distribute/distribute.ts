@@ -22,6 +22,8 @@ export interface DistributeOptions {
   /** Default: the service connection's subscription. */
   factorySubscriptionId?: string;
   maxConcurrentJobs: number;
+  /** RetireImages' ImagesToSave: an image retention would delete from a lab right after is not copied there. */
+  imagesToSave: number;
   dryRun: boolean;
   signal?: AbortSignal;
 }
@@ -89,8 +91,15 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
     signal,
     concurrency: Math.min(50, Math.max(10, options.maxConcurrentJobs)),
     sas,
+    factoryLabId: factory.id,
   });
-  const plan = planDistribution({ factory, images: listing.images, labs: configuration.labs, observations });
+  const plan = planDistribution({
+    factory,
+    images: listing.images,
+    labs: configuration.labs,
+    observations,
+    retention: { imagesToSave: options.imagesToSave, templatePaths: configuration.templates.map((template) => template.imagePath) },
+  });
   run.plan = plan;
   for (const line of describePlan(plan)) reporter.info(line);
   for (const issue of plan.issues) reporter.issue(issue);
@@ -112,7 +121,7 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
   run.message =
     `${describeCount(counts.created, 'custom image')} created, ${counts.exists} already in place, ${counts.failed} failed` +
     `${counts.cancelled ? `, ${counts.cancelled} cancelled` : ''}${counts.notStarted ? `, ${counts.notStarted} not started` : ''}` +
-    `${counts.blocked ? `, ${counts.blocked} blocked` : ''}.`;
+    `${counts.blocked ? `, ${counts.blocked} blocked` : ''}${counts.leftOut ? `, ${counts.leftOut} left out (retention would delete them)` : ''}.`;
   return run;
 }
 

@@ -4,6 +4,7 @@ import type { LabRef } from '../azure/labs';
 import { ErrorCodes, isAbortError, isFactoryError } from '../errors';
 import { type FactoryImage, isStagingBlob, stagingBlobName } from '../factoryImages';
 import { runPool } from '../pool';
+import { customImageRanking, type ListedCustomImage } from '../retire/rule';
 import { type SasCache, uploadUri } from './job';
 import { type ConfiguredLab, type LabObservation, type ObservedCustomImage, type ObservedStagingBlob, configuredLabKey, selectedImages } from './plan';
 
@@ -19,6 +20,8 @@ export interface ObserveOptions {
   concurrency: number;
   /** Upload URIs asked for while reading a lab are kept here for the jobs. */
   sas: SasCache;
+  /** The factory lab's resource id: which custom images are the factory's. */
+  factoryLabId: string;
 }
 
 export async function observeLabs(
@@ -34,7 +37,7 @@ export async function observeLabs(
     labs,
     options.concurrency,
     async (lab, _index, signal) => {
-      observations.set(configuredLabKey(lab), await observeLab(azure, lab, images, stagingNames, options.sas, signal));
+      observations.set(configuredLabKey(lab), await observeLab(azure, lab, images, stagingNames, options, signal));
     },
     { signal: options.signal },
   );
@@ -48,18 +51,18 @@ async function observeLab(
   config: ConfiguredLab,
   images: readonly FactoryImage[],
   stagingNames: ReadonlyMap<string, string>,
-  sas: SasCache,
+  options: ObserveOptions,
   signal: AbortSignal,
 ): Promise<LabObservation> {
   let lab: LabRef;
   try {
     lab = await azure.labs.find(config.subscriptionId, config.labName, { resourceGroup: config.resourceGroup, signal });
-    const customImages = await listCustomImages(azure, lab, signal);
+    const customImages = await listCustomImages(azure, lab, options.factoryLabId, signal);
     // The lab's blob container is reached through an upload URI; ask for one a job is likely to use.
     const wanted = selectedImages(config, images);
     const present = new Set(customImages.filter((ci) => (ci.provisioningState ?? 'Succeeded') === 'Succeeded').map((ci) => ci.name.toLowerCase()));
     const first = wanted.find((image) => !present.has(image.imageName.toLowerCase())) ?? wanted[0];
-    if (first) await uploadUri(sas, azure.labs.storage(lab), stagingBlobName(first.imageName), signal);
+    if (first) await uploadUri(options.sas, azure.labs.storage(lab), stagingBlobName(first.imageName), signal);
     const stagingBlobs = await listStagingBlobs(azure, lab, stagingNames, signal);
     return { lab, customImages, stagingBlobs };
   } catch (error) {
@@ -69,14 +72,19 @@ async function observeLab(
   }
 }
 
-async function listCustomImages(azure: AzureContext, lab: LabRef, signal: AbortSignal): Promise<ObservedCustomImage[]> {
+/** A listed custom image, reduced to what the plan reads of it. */
+export function observedCustomImage(image: ListedCustomImage & { name: string; id?: string; provisioningState?: string }, factoryLabId: string): ObservedCustomImage {
+  return { name: image.name, id: image.id, provisioningState: image.provisioningState, ranking: customImageRanking(image, factoryLabId) };
+}
+
+async function listCustomImages(azure: AzureContext, lab: LabRef, factoryLabId: string, signal: AbortSignal): Promise<ObservedCustomImage[]> {
   return callAzure(
     `Listing the custom images of lab '${lab.name}' (subscription ${lab.subscriptionId})`,
     async () => {
       const images: ObservedCustomImage[] = [];
       for await (const image of azure.devTestLabs(lab.subscriptionId).customImages.list(lab.resourceGroup, lab.name, { abortSignal: signal })) {
         if (!image.name) continue;
-        images.push({ name: image.name, id: image.id, provisioningState: image.provisioningState, tags: image.tags });
+        images.push(observedCustomImage({ ...image, name: image.name }, factoryLabId));
       }
       return images;
     },

@@ -1,5 +1,7 @@
 import { imagePathKey, labSelects, normalizeImagePath } from '../config/imagePaths';
-import { getTag, isFactoryCustomImage, Tags } from '../factoryImages';
+import { customImageRanking, type DeleteReason, decideRetention, isoTime, type KeepReason, parseTime, type RankedImage, type RetentionRules } from './rule';
+
+export type { DeleteReason, KeepReason } from './rule';
 
 /**
  * The retention plan: a pure function of the configuration and of what was read from Azure, so every
@@ -7,8 +9,7 @@ import { getTag, isFactoryCustomImage, Tags } from '../factoryImages';
  * what the previous run left.
  *
  * Scopes are the factory image store, the factory lab and the labs of labs.json. In each scope the
- * factory's images are grouped by ImagePath key; a group whose template is gone, or (in a target lab)
- * whose path the lab no longer selects, goes; otherwise the `imagesToSave` newest stay and the rest go.
+ * factory's images are decided by the retention rule (rule.ts, which DistributeImages follows too).
  * Above every rule: the last image of a path that a lab still selects stays (in that lab, and in the
  * factory's store and lab, which are the source of every lab's next copy).
  */
@@ -58,9 +59,6 @@ export interface RetirePlanInput {
   labs: readonly LabObservation[];
 }
 
-export type DeleteReason = 'older' | 'template-removed' | 'not-selected' | 'being-deleted';
-export type KeepReason = 'newest' | 'last-selected' | 'unknown-time' | 'not-ready';
-
 export interface PlannedImage {
   /** Custom image name, or image name for a stored VHD. */
   name: string;
@@ -102,11 +100,7 @@ export interface RetirePlan {
 
 export const STORE_SCOPE_KEY = 'store';
 
-interface Candidate {
-  name: string;
-  imagePath: string;
-  /** Milliseconds since the epoch; undefined when no usable time is known. */
-  time?: number;
+interface Candidate extends RankedImage {
   target: PlannedDeletion['target'];
 }
 
@@ -149,12 +143,12 @@ export function planRetirement(input: RetirePlanInput): RetirePlan {
     }
     const candidates: Candidate[] = [];
     for (const image of lab.read.value) {
-      if (!isFactoryCustomImage(image.tags, input.factoryLabId)) {
+      const ranking = customImageRanking(image, input.factoryLabId);
+      if (!ranking) {
         scope.notOurs++;
         continue;
       }
-      const imagePath = normalizeImagePath(getTag(image.tags, Tags.ImagePath) ?? '');
-      const created = parseTime(getTag(image.tags, Tags.ImageFactoryCreated)) ?? parseTime(image.creationDate);
+      const { imagePath, time: created } = ranking;
       const state = (image.provisioningState ?? 'Succeeded').toLowerCase();
       if (state === 'deleting') {
         // A deletion already under way (a run stopped half-way): finish it rather than count the image.
@@ -191,105 +185,27 @@ export function planRetirement(input: RetirePlanInput): RetirePlan {
   return { imagesToSave, scopes, deletions: scopes.flatMap((scope) => scope.delete) };
 }
 
-interface GroupRules {
-  imagesToSave: number;
-  templateKeys: ReadonlySet<string>;
-  /** For a target lab: whether it selects a path. Absent for the factory's own scopes. */
-  selects?: (imagePath: string) => boolean;
-  /** The labs that still select a path; their last image of it is never deleted. */
-  wantedBy: (imagePath: string) => string[];
-}
-
-function decideGroups(scope: ScopePlan, candidates: Candidate[], rules: GroupRules): void {
-  const groups = new Map<string, Candidate[]>();
-  for (const candidate of candidates) {
-    const key = imagePathKey(candidate.imagePath);
-    const group = groups.get(key);
-    if (group) group.push(candidate);
-    else groups.set(key, [candidate]);
-  }
-  for (const key of [...groups.keys()].sort()) {
-    const group = groups.get(key)!.sort(newestFirst);
-    const imagePath = group[0].imagePath;
-    const keep = (candidate: Candidate, reason: KeepReason, detail: string) =>
-      scope.keep.push({ name: candidate.name, imagePath: candidate.imagePath, created: isoTime(candidate.time), reason, detail });
-    const remove = (candidate: Candidate, reason: DeleteReason, detail: string) =>
+function decideGroups(scope: ScopePlan, candidates: Candidate[], rules: RetentionRules): void {
+  for (const decision of decideRetention(candidates, rules)) {
+    const { image } = decision;
+    if (decision.keep) {
+      scope.keep.push({ name: image.name, imagePath: image.imagePath, created: isoTime(image.time), reason: decision.reason, detail: decision.detail });
+    } else {
       scope.delete.push({
         scopeKey: scope.key,
-        name: candidate.name,
-        imagePath: candidate.imagePath,
-        created: isoTime(candidate.time),
-        reason,
-        detail,
-        target: candidate.target,
+        name: image.name,
+        imagePath: image.imagePath,
+        created: isoTime(image.time),
+        reason: decision.reason,
+        detail: decision.detail,
+        target: image.target,
       });
-
-    let groupReason: { reason: DeleteReason; detail: string } | undefined;
-    if (!rules.templateKeys.has(key)) {
-      groupReason = { reason: 'template-removed', detail: `its template ${imagePath} is no longer in GoldenImages` };
-    } else if (rules.selects && !rules.selects(imagePath)) {
-      groupReason = { reason: 'not-selected', detail: `labs.json no longer selects ${imagePath} for this lab` };
-    }
-
-    if (groupReason) {
-      const wantedBy = rules.wantedBy(imagePath);
-      group.forEach((candidate, index) => {
-        if (index === 0 && wantedBy.length > 0) {
-          keep(candidate, 'last-selected', `${groupReason.detail}, but it is the last image of a path ${describeLabs(wantedBy)} still selects`);
-        } else {
-          remove(candidate, groupReason.reason, groupReason.detail);
-        }
-      });
-      continue;
-    }
-
-    // An image whose creation time is unknown cannot be ranked: it stays and does not take a place.
-    let rank = 0;
-    for (const candidate of group) {
-      if (candidate.time === undefined) {
-        keep(candidate, 'unknown-time', 'its creation time is unknown, so it is not ranked');
-      } else if (rank < rules.imagesToSave) {
-        rank++;
-        keep(candidate, 'newest', `newest ${rank} of ${rules.imagesToSave}`);
-      } else {
-        remove(candidate, 'older', `older than the ${rules.imagesToSave} newest of ${imagePath}`);
-      }
     }
   }
-}
-
-/**
- * Newest first; an unknown time counts as newest (it is never ranked out). Ties go by name, the later
- * name first: images saved the same day get suffixes A, B, ... Z, AA, ... in the order they were made,
- * so a longer name is later, and among names of one length the greater one.
- */
-function newestFirst(a: Candidate, b: Candidate): number {
-  const ta = a.time ?? Number.POSITIVE_INFINITY;
-  const tb = b.time ?? Number.POSITIVE_INFINITY;
-  if (ta !== tb) return tb - ta;
-  if (a.name.length !== b.name.length) return b.name.length - a.name.length;
-  const na = a.name.toLowerCase();
-  const nb = b.name.toLowerCase();
-  if (na !== nb) return na < nb ? 1 : -1;
-  return a.name < b.name ? 1 : a.name > b.name ? -1 : 0;
-}
-
-function parseTime(value: Date | string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const time = value instanceof Date ? value.getTime() : Date.parse(value);
-  return Number.isFinite(time) ? time : undefined;
-}
-
-function isoTime(time: number | undefined): string | undefined {
-  return time === undefined ? undefined : new Date(time).toISOString();
 }
 
 function emptyScope(kind: ScopePlan['kind'], key: string, label: string): ScopePlan {
   return { kind, key, label, keep: [], delete: [], notOurs: 0, incomplete: 0 };
-}
-
-function describeLabs(labels: string[]): string {
-  return labels.length === 1 ? labels[0] : `${labels.length} labs (${labels.join(', ')})`;
 }
 
 const REASON_TEXT: Record<DeleteReason, string> = {

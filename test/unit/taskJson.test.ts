@@ -298,7 +298,7 @@ const inputNamesOf = (task: Json) => (task.inputs as Json[]).map((i) => i.name a
 const EXPECTED_INPUTS: Record<string, string[]> = {
   ValidateLabsJson: ['ConfigurationLocation'],
   SnapImagesFromVMs: ['azureSubscription', 'DevTestLabName', 'maxConcurrentJobs', 'TimeoutMinutes', 'dryRun'],
-  DistributeImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'maxConcurrentJobs', 'TimeoutMinutes', 'dryRun'],
+  DistributeImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'maxConcurrentJobs', 'ImagesToSave', 'TimeoutMinutes', 'dryRun'],
   RetireImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'maxConcurrentJobs', 'dryRun'],
   CleanUpFactory: ['azureSubscription', 'DevTestLabName', 'dryRun'],
 };
