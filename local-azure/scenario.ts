@@ -1,4 +1,5 @@
 import type { FaultRule } from './faults';
+import type { BlobDataRoleAssignment } from './storage/dataRoles';
 
 /**
  * The starting state of the local Azure. Documented in docs/local-azure.md ("Scenario files"); every field but
@@ -66,6 +67,17 @@ export interface ScenarioSettings {
   tokenLifetimeSeconds?: number;
   /** Lab VMs per page in list answers (nextLink paging). Default 100. */
   pageSize?: number;
+  /** Resource Manager's per-principal token buckets. Default true; off only to test something else. */
+  armThrottling?: boolean;
+  /** Read bucket size and refill per second. Default 250 and 25, as in Azure. */
+  armReadBucket?: number;
+  armReadRefillPerSecond?: number;
+  /** Write bucket (PUT, PATCH, POST). Default 200 and 10. */
+  armWriteBucket?: number;
+  armWriteRefillPerSecond?: number;
+  /** Delete bucket. Default 200 and 10. */
+  armDeleteBucket?: number;
+  armDeleteRefillPerSecond?: number;
 }
 
 export interface ScenarioLab {
@@ -78,6 +90,11 @@ export interface ScenarioLab {
   storageAccount?: string;
   /** The principal may not read this lab (403 AuthorizationFailed on every call). */
   denyAccess?: boolean;
+  /**
+   * Storage Blob Data roles on the lab's storage account (or one of its containers). Default: every
+   * principal and managed identity has Storage Blob Data Contributor on it.
+   */
+  blobDataRoles?: BlobDataRoleAssignment[];
   tags?: Record<string, string>;
   vms?: ScenarioVm[];
   customImages?: ScenarioCustomImage[];

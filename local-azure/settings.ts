@@ -9,6 +9,14 @@ export interface Settings {
   lroRetryAfterSeconds: number;
   tokenLifetimeSeconds: number;
   pageSize: number;
+  /** Resource Manager's token buckets (resourceManager/throttling.ts); off only to test something else. */
+  armThrottling: boolean;
+  armReadBucket: number;
+  armReadRefillPerSecond: number;
+  armWriteBucket: number;
+  armWriteRefillPerSecond: number;
+  armDeleteBucket: number;
+  armDeleteRefillPerSecond: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
@@ -18,6 +26,14 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   lroRetryAfterSeconds: 1,
   tokenLifetimeSeconds: 3600,
   pageSize: 100,
+  // Azure's documented buckets per subscription and principal.
+  armThrottling: true,
+  armReadBucket: 250,
+  armReadRefillPerSecond: 25,
+  armWriteBucket: 200,
+  armWriteRefillPerSecond: 10,
+  armDeleteBucket: 200,
+  armDeleteRefillPerSecond: 10,
 };
 
 export function checkSettings(c: Checker, raw: unknown, path: string): ScenarioSettings | undefined {
@@ -30,5 +46,10 @@ export function checkSettings(c: Checker, raw: unknown, path: string): ScenarioS
   c.number(s.lroRetryAfterSeconds, `${path}.lroRetryAfterSeconds`, { integer: true, min: 0 });
   c.number(s.tokenLifetimeSeconds, `${path}.tokenLifetimeSeconds`, { integer: true, min: 1 });
   c.number(s.pageSize, `${path}.pageSize`, { integer: true, min: 1 });
+  c.boolean(s.armThrottling, `${path}.armThrottling`);
+  for (const kind of ['Read', 'Write', 'Delete']) {
+    c.number(s[`arm${kind}Bucket`], `${path}.arm${kind}Bucket`, { integer: true, min: 1 });
+    c.number(s[`arm${kind}RefillPerSecond`], `${path}.arm${kind}RefillPerSecond`, { above: 0 });
+  }
   return c.problems.length === before ? (s as ScenarioSettings) : undefined;
 }

@@ -127,7 +127,7 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
 
 /**
  * Runs every job; each failure is reported with the job's image and lab, and the others go on.
- * Progress counts finished jobs and copied bytes.
+ * Progress counts finished jobs and copied bytes; a cancelled job is not done, so it is counted apart.
  */
 async function applyPlan(
   env: JobEnvironment,
@@ -142,13 +142,15 @@ async function applyPlan(
   const copied = new Map<string, number>();
   let copiedBytes = 0;
   let done = 0;
+  let cancelled = 0;
   let lastProgressAt = 0;
   const progress = (force: boolean) => {
     const now = Date.now();
     if (!force && now - lastProgressAt < 2000) return;
     lastProgressAt = now;
     const bytes = totalBytes > 0 ? `, ${formatBytes(copiedBytes)} of ${formatBytes(totalBytes)} copied` : '';
-    reporter.progress(jobs.length ? (100 * done) / jobs.length : 100, `${done} of ${jobs.length} jobs done${bytes}`);
+    const stopped = cancelled ? `, ${cancelled} cancelled` : '';
+    reporter.progress(jobs.length ? (100 * done) / jobs.length : 100, `${done} of ${jobs.length} jobs done${stopped}${bytes}`);
   };
   env.onCopyProgress = (job, bytes) => {
     copiedBytes += bytes - (copied.get(job.key) ?? 0);
@@ -170,8 +172,14 @@ async function applyPlan(
         else throw error;
       }
       results.set(job.key, result);
-      done++;
       const where = `'${job.image.imageName}' in lab '${job.lab.name}'`;
+      if (result.status === 'cancelled') {
+        cancelled++;
+        reporter.info(`Cancelled ${where}.`);
+        progress(true);
+        return;
+      }
+      done++;
       if (result.status === 'created') {
         reporter.info(`[${done}/${jobs.length}] Created ${where} in ${(result.durationMs / 1000).toFixed(1)} s.`);
         if (result.warning) reporter.issue(result.warning);
@@ -179,7 +187,7 @@ async function applyPlan(
         reporter.info(`[${done}/${jobs.length}] Failed: ${where}.`);
         reporter.issue(result.issue);
       } else {
-        reporter.info(`[${done}/${jobs.length}] Cancelled ${where}.`);
+        reporter.info(`[${done}/${jobs.length}] ${where} was made by another run.`);
       }
       progress(true);
     },

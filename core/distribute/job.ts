@@ -138,6 +138,15 @@ function created(state: JobState, started: number, warning?: Issue): JobResult {
 
 function warningFor(error: unknown, where: string, blobName: string): Issue {
   const detail = isFactoryError(error) || error instanceof Error ? error.message : String(error);
+  if (isFactoryError(error) && error.code === ErrorCodes.BlobDataWriteDenied) {
+    // No later run can delete it either until the role is there: the fix is the role's.
+    return {
+      severity: 'warning',
+      code: error.code,
+      message: `Created ${where}, but its staging blob '${blobName}' could not be deleted: ${detail}`,
+      fix: `${error.fix ?? ''} The next DistributeImages run then deletes the blob.`.trim(),
+    };
+  }
   return {
     severity: 'warning',
     code: ErrorCodes.DistributionFailed,

@@ -2,7 +2,7 @@ import { defaultMarketplaceImage, imageGeneration, SECURITY_TYPES, securityTypeP
 import { POWER_STATES } from '../compute/state';
 import type { ScenarioCustomImage, ScenarioVm } from '../scenario';
 import { checkUnique, GUID, type Checker } from '../scenarioChecker';
-import { checkVhdScenario } from '../storage/scenario';
+import { checkBlobDataRolesScenario, checkVhdScenario } from '../storage/scenario';
 import { defaultStorageAccount } from './ids';
 
 /** The DevTest Labs part of a scenario: `labs`, with their VMs, custom images and VHDs. */
@@ -21,7 +21,7 @@ export function checkLabsScenario(c: Checker, raw: unknown, subscriptionIds: Rea
   const accounts = new Set<string>();
   c.array(raw, '$.labs')?.forEach((item, i) => {
     const path = `$.labs[${i}]`;
-    const lab = c.object(item, path, ['subscriptionId', 'resourceGroup', 'name', 'location', 'storageAccount', 'denyAccess', 'tags', 'vms', 'customImages', 'vhds']);
+    const lab = c.object(item, path, ['subscriptionId', 'resourceGroup', 'name', 'location', 'storageAccount', 'denyAccess', 'blobDataRoles', 'tags', 'vms', 'customImages', 'vhds']);
     if (!lab) return;
     const sub = c.string(lab.subscriptionId, `${path}.subscriptionId`, { required: true, pattern: GUID, hint: 'must be a GUID' });
     if (sub && subscriptionIds && !subscriptionIds.has(sub.toLowerCase())) {
@@ -47,6 +47,7 @@ export function checkLabsScenario(c: Checker, raw: unknown, subscriptionIds: Rea
       accounts.add(account);
     }
     c.boolean(lab.denyAccess, `${path}.denyAccess`);
+    checkBlobDataRolesScenario(c, lab.blobDataRoles, `${path}.blobDataRoles`);
     c.stringMap(lab.tags, `${path}.tags`);
     const vmNames = new Set<string>();
     c.array(lab.vms, `${path}.vms`)?.forEach((vm, j) => {

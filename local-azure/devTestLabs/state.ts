@@ -137,6 +137,7 @@ export class DevTestLabsState {
       resourceGroup,
       name: lab.storageAccount,
       denyAccess: lab.denyAccess,
+      blobDataRoles: scenarioLab.blobDataRoles,
       initialBlobs: (scenarioLab.vhds ?? []).map((vhd) => ({ container: UPLOADS_CONTAINER, name: vhd.name, sizeBytes: vhdSizeBytes(vhd), metadata: vhd.metadata })),
     });
     for (const vm of scenarioLab.vms ?? []) lab.vms.push(this.createVm(lab, vm));

@@ -14,6 +14,7 @@ import {
 } from '@azure/storage-blob';
 import type { FaultPlan } from '../faults';
 import type { Metrics } from '../metrics';
+import type { AuthenticationOptions } from './authentication';
 import { startAzurite } from './azurite';
 import { CopyTracker, SOURCE_AUTH_FAILED_DESCRIPTION } from './copies';
 import { DiskGrants } from './diskGrants';
@@ -40,7 +41,7 @@ export interface BlobServiceOptions {
   accounts: string[];
   copyRateMBps: number;
   verifyBearer(token: string): { principalId: string; audience: string } | undefined;
-  canAccessData(principalId: string, account: string): boolean;
+  canAccessData: AuthenticationOptions['canAccessData'];
   faults: FaultPlan;
   metrics: Metrics;
 }

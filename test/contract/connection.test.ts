@@ -351,7 +351,7 @@ describe('connection layer against the local Azure', function () {
         callAzure(`Listing the factory image store of lab '${lab.name}'`, async () => {
           for await (const blob of container.listBlobsFlat()) assert.fail(`listed ${blob.name}`);
         }),
-        ErrorCodes.AzureRequestFailed,
+        ErrorCodes.ThrottledTooLong,
       );
       assert.ok(Date.now() - started < 2500, 'stops once the next wait would pass the limit');
       assert.match(error.message, /^Listing the factory image store of lab 'ImageFactory' failed: Azure kept throttling the requests after 2 attempts\.$/);

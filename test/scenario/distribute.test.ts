@@ -346,6 +346,11 @@ describe('DistributeImages against the local Azure', function () {
       const state = await azure.state();
       assert.deepEqual(stagingBlobs(state), []);
       assert.deepEqual(state.labs.flatMap((l) => l.customImages), []);
+      // Cancelled jobs are not done: progress counts them apart and stays where the work stopped.
+      const last = run.steps[run.steps.length - 1];
+      assert.match(last.activity, /^0 of 3 jobs done, 3 cancelled, /, JSON.stringify(run.steps));
+      assert.equal(last.percent, 0, JSON.stringify(run.steps));
+      assert.equal(run.lines.filter((l) => /^Cancelled 'Windows_Datacenter-Nov-24-2026' in lab 'C\d'\.$/.test(l)).length, 3, run.lines.join('\n'));
     });
   });
 });
