@@ -21,6 +21,8 @@ const { removeConfiguration } = require('../out/test/fixtures/config/configurati
 const IMAGES = Number(process.env.BENCH_DISTRIBUTE_IMAGES ?? (isQuick() ? 10 : 20));
 const LABS = Number(process.env.BENCH_DISTRIBUTE_LABS ?? (isQuick() ? 10 : 20));
 const C = 20;
+// Labs of the plan-phase points; BENCH_DISTRIBUTE_PLAN_LABS=5000 measures one point.
+const PLAN_LABS = (process.env.BENCH_DISTRIBUTE_PLAN_LABS ?? (isQuick() ? '10,100,1000' : '10,100,1000,5000,10000')).split(',').map(Number);
 const K = IMAGES * LABS;
 const COPY_RATE_MBPS = 512;
 const VHD_GIB = 6; // 6 GiB at 512 MB/s: D_copy = 12 s
@@ -226,7 +228,7 @@ console.log(
 
 // 5. The plan phase as labs grow: one dry run each, Resource Manager requests counted.
 const planScale = [];
-for (const labs of [10, 100, 1000]) {
+for (const labs of PLAN_LABS) {
   const point = await withAzure({ images: 5, labs, vhdBytes }, async (azure, config) => {
     await azure.resetMetrics();
     const run = await runTask(azure, config, { dryRun: 'true' });

@@ -7,7 +7,7 @@ import { runPool } from '../pool';
 import type { Issue, Reporter } from '../report';
 import { newRunId } from '../azure/blobClaim';
 import { type JobEnvironment, SasCache, deleteStagingBlob, runDistributionJob, storageErrorCode } from './job';
-import { observeLabs } from './observe';
+import { observeLabs, observeStagingBlobs } from './observe';
 import { formatBytes } from '../format';
 import { type JobResult, countOutcomes, describePlan, summaryMarkdown } from './outcome';
 import { type DistributionJob, type DistributionPlan, describeCount, labsToRead, planDistribution } from './plan';
@@ -87,19 +87,19 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
       `reading ${describeCount(toRead.length, 'lab')} in ${describeCount(subscriptions.size, 'subscription')}.`,
   );
   const sas = new SasCache();
-  const observations = await observeLabs(azure, toRead, listing.images, {
-    signal,
-    concurrency: Math.min(50, Math.max(10, options.maxConcurrentJobs)),
-    sas,
-    factoryLabId: factory.id,
-  });
-  const plan = planDistribution({
-    factory,
-    images: listing.images,
-    labs: configuration.labs,
-    observations,
-    retention: { imagesToSave: options.imagesToSave, templatePaths: configuration.templates.map((template) => template.imagePath) },
-  });
+  const observeOptions = { signal, concurrency: Math.min(50, Math.max(10, options.maxConcurrentJobs)), sas, factoryLabId: factory.id };
+  const observations = await observeLabs(azure, toRead, listing.images, observeOptions);
+  const planNow = () =>
+    planDistribution({
+      factory,
+      images: listing.images,
+      labs: configuration.labs,
+      observations,
+      retention: { imagesToSave: options.imagesToSave, templatePaths: configuration.templates.map((template) => template.imagePath) },
+    });
+  // Only labs with a job are read further (their storage costs an upload URI); how each job starts depends on it.
+  await observeStagingBlobs(azure, observations, planNow().jobs, listing.images, observeOptions);
+  const plan = planNow();
   run.plan = plan;
   for (const line of describePlan(plan)) reporter.info(line);
   for (const issue of plan.issues) reporter.issue(issue);

@@ -35,7 +35,8 @@ export interface ObservedStagingBlob {
 }
 
 export type LabObservation =
-  | { lab: LabRef; customImages: readonly ObservedCustomImage[]; stagingBlobs: readonly ObservedStagingBlob[] }
+  /** `stagingBlobs` are read only in a lab with a job (none is the same as not read). */
+  | { lab: LabRef; customImages: readonly ObservedCustomImage[]; stagingBlobs?: readonly ObservedStagingBlob[] }
   | { error: FactoryError };
 
 export interface PlanInput {
@@ -222,7 +223,8 @@ function planLab(
 ): void {
   const lab = observation.lab;
   const customImages = new Map(observation.customImages.map((ci) => [imageKey(ci.name), ci]));
-  const staging = new Map(observation.stagingBlobs.map((blob) => [imageKey(blob.imageName), blob]));
+  const stagingBlobs = observation.stagingBlobs ?? [];
+  const staging = new Map(stagingBlobs.map((blob) => [imageKey(blob.imageName), blob]));
   const used = new Set<ObservedStagingBlob>();
   const succeeded = (ci: ObservedCustomImage | undefined) => !!ci && (ci.provisioningState ?? 'Succeeded') === 'Succeeded';
   const leftOut = leftOutByRetention(
@@ -279,7 +281,7 @@ function planLab(
     planned.cells.set(image.imageName, { state: 'job', job });
   }
 
-  for (const blob of observation.stagingBlobs) if (!used.has(blob)) plan.leftovers.push({ lab, blob });
+  for (const blob of stagingBlobs) if (!used.has(blob)) plan.leftovers.push({ lab, blob });
 }
 
 export function describeCount(n: number, noun: string): string {
