@@ -56,7 +56,7 @@ export function leftOutByRetention(
     imagesToSave: settings.imagesToSave,
     templateKeys: new Set(settings.templatePaths.map(imagePathKey)),
     selects,
-    wantedBy: (imagePath) => (selects(imagePath) ? [labLabel] : []),
+    coveredBy: (imagePath) => (selects(imagePath) ? [labLabel] : []),
   });
   const leftOut = new Map<string, LeftOut>();
   for (const decision of decisions) {

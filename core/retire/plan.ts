@@ -1,5 +1,7 @@
 import { imagePathKey, labSelects, normalizeImagePath } from '../config/imagePaths';
-import { customImageRanking, type DeleteReason, decideRetention, isoTime, type KeepReason, parseTime, type RankedImage, type RetentionRules } from './rule';
+import { isFactoryCustomImage } from '../factoryImages';
+import { isPowerShellFactoryImage } from './powerShellImages';
+import { customImageFacts, type DeleteReason, decideRetention, isoTime, type KeepReason, parseTime, type RankedImage, type RetentionRules } from './rule';
 
 export type { DeleteReason, KeepReason } from './rule';
 
@@ -9,9 +11,8 @@ export type { DeleteReason, KeepReason } from './rule';
  * what the previous run left.
  *
  * Scopes are the factory image store, the factory lab and the labs of labs.json. In each scope the
- * factory's images are decided by the retention rule (rule.ts, which DistributeImages follows too).
- * Above every rule: the last image of a path that a lab still selects stays (in that lab, and in the
- * factory's store and lab, which are the source of every lab's next copy).
+ * factory's images are decided by the retention rule (rule.ts), which DistributeImages follows too,
+ * so that it never copies what retention would delete.
  */
 
 /** A custom image as listed in a lab. */
@@ -51,6 +52,8 @@ export interface LabObservation {
 export interface RetirePlanInput {
   /** Resource id of the factory lab; custom images tagged with another factory's id are not ours. */
   factoryLabId: string;
+  /** Take the PowerShell image factory's custom images (powerShellImages.ts) as this factory's. */
+  includePowerShellImages: boolean;
   imagesToSave: number;
   /** ImagePaths of the templates that exist in GoldenImages. */
   templatePaths: readonly string[];
@@ -101,6 +104,8 @@ export interface RetirePlan {
 export const STORE_SCOPE_KEY = 'store';
 
 interface Candidate extends RankedImage {
+  /** Made by the PowerShell image factory; said in the plan, since it carries no ImageFactory tag. */
+  powerShell?: boolean;
   target: PlannedDeletion['target'];
 }
 
@@ -111,12 +116,11 @@ export function planRetirement(input: RetirePlanInput): RetirePlan {
   }
   const templateKeys = new Set(input.templatePaths.map(imagePathKey));
   const targets = input.labs.filter((lab) => lab.imagePaths !== undefined);
-  const selectingLabs = (imagePath: string): string[] =>
+  const coveringLabs = (imagePath: string): string[] =>
     targets.filter((lab) => labSelects(lab.imagePaths ?? [], imagePath)).map((lab) => lab.label);
 
   const scopes: ScopePlan[] = [];
 
-  // The store and a factory lab that is not a target feed every lab: a path stays wanted while any lab selects it.
   const storeScope = emptyScope('store', STORE_SCOPE_KEY, input.store.label);
   if (!input.store.read.ok) {
     storeScope.unreadable = input.store.read.reason;
@@ -130,7 +134,7 @@ export function planRetirement(input: RetirePlanInput): RetirePlan {
       time: parseTime(image.createdUtc),
       target: { kind: 'blob', blobName: image.blobName },
     }));
-    decideGroups(storeScope, candidates, { imagesToSave, templateKeys, wantedBy: selectingLabs });
+    decideGroups(storeScope, candidates, { imagesToSave, templateKeys, coveredBy: coveringLabs });
   }
   scopes.push(storeScope);
 
@@ -143,12 +147,12 @@ export function planRetirement(input: RetirePlanInput): RetirePlan {
     }
     const candidates: Candidate[] = [];
     for (const image of lab.read.value) {
-      const ranking = customImageRanking(image, input.factoryLabId);
-      if (!ranking) {
+      const powerShell = input.includePowerShellImages && isPowerShellFactoryImage(image.name, image.tags);
+      if (!powerShell && !isFactoryCustomImage(image.tags, input.factoryLabId)) {
         scope.notOurs++;
         continue;
       }
-      const { imagePath, time: created } = ranking;
+      const { imagePath, time: created } = customImageFacts(image);
       const state = (image.provisioningState ?? 'Succeeded').toLowerCase();
       if (state === 'deleting') {
         // A deletion already under way (a run stopped half-way): finish it rather than count the image.
@@ -170,7 +174,7 @@ export function planRetirement(input: RetirePlanInput): RetirePlan {
           detail: `provisioning state ${image.provisioningState}: left alone and not counted`,
         });
       } else {
-        candidates.push({ name: image.name, imagePath, time: created, target: { kind: 'customImage', name: image.name } });
+        candidates.push({ name: image.name, imagePath, time: created, powerShell, target: { kind: 'customImage', name: image.name } });
       }
     }
     const imagePaths = lab.imagePaths;
@@ -178,7 +182,7 @@ export function planRetirement(input: RetirePlanInput): RetirePlan {
       imagesToSave,
       templateKeys,
       selects: imagePaths && ((imagePath) => labSelects(imagePaths, imagePath)),
-      wantedBy: imagePaths ? (imagePath) => (labSelects(imagePaths, imagePath) ? [lab.label] : []) : selectingLabs,
+      coveredBy: imagePaths ? (imagePath) => (labSelects(imagePaths, imagePath) ? [lab.label] : []) : coveringLabs,
     });
   }
 
@@ -188,8 +192,9 @@ export function planRetirement(input: RetirePlanInput): RetirePlan {
 function decideGroups(scope: ScopePlan, candidates: Candidate[], rules: RetentionRules): void {
   for (const decision of decideRetention(candidates, rules)) {
     const { image } = decision;
+    const detail = image.powerShell ? `${decision.detail} (made by the PowerShell image factory)` : decision.detail;
     if (decision.keep) {
-      scope.keep.push({ name: image.name, imagePath: image.imagePath, created: isoTime(image.time), reason: decision.reason, detail: decision.detail });
+      scope.keep.push({ name: image.name, imagePath: image.imagePath, created: isoTime(image.time), reason: decision.reason, detail });
     } else {
       scope.delete.push({
         scopeKey: scope.key,
@@ -197,7 +202,7 @@ function decideGroups(scope: ScopePlan, candidates: Candidate[], rules: Retentio
         imagePath: image.imagePath,
         created: isoTime(image.time),
         reason: decision.reason,
-        detail: decision.detail,
+        detail,
         target: image.target,
       });
     }

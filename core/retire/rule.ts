@@ -6,13 +6,14 @@ import { getTag, isFactoryCustomImage, Tags } from '../factoryImages';
  * DistributeImages copies only what it would keep, so that no copy is undone by the next retirement.
  *
  * Within one scope (the store, the factory lab, a target lab), images are grouped by ImagePath key; a
- * group whose template is gone, or (in a target lab) whose path the lab no longer selects, goes, but for
- * its newest image while some lab still selects the path; otherwise the `imagesToSave` newest stay and
- * the rest go. An image whose time is unknown cannot be ranked: it stays and takes no place.
+ * group whose template is gone goes everywhere (as the PowerShell factory's RetireImages did), even
+ * where a folder entry of ImagePaths still covers its path; in a target lab a group whose path the lab
+ * no longer selects goes; otherwise the `imagesToSave` newest stay and the rest go. An image whose time
+ * is unknown cannot be ranked: it stays and takes no place.
  */
 
 export type DeleteReason = 'older' | 'template-removed' | 'not-selected' | 'being-deleted';
-export type KeepReason = 'newest' | 'last-selected' | 'unknown-time' | 'not-ready';
+export type KeepReason = 'newest' | 'unknown-time' | 'not-ready';
 
 /** What the rule knows of an image. */
 export interface RankedImage {
@@ -29,8 +30,8 @@ export interface RetentionRules {
   templateKeys: ReadonlySet<string>;
   /** For a target lab: whether it selects a path. Absent for the factory's own scopes. */
   selects?: (imagePath: string) => boolean;
-  /** The labs that still select a path; their last image of it is never deleted. */
-  wantedBy: (imagePath: string) => string[];
+  /** The labs whose ImagePaths entries still cover a path, named when its template is gone. */
+  coveredBy: (imagePath: string) => string[];
 }
 
 export type RetentionDecision<T extends RankedImage> =
@@ -53,25 +54,15 @@ export function decideRetention<T extends RankedImage>(images: readonly T[], rul
 
     let groupReason: { reason: DeleteReason; detail: string } | undefined;
     if (!rules.templateKeys.has(key)) {
-      groupReason = { reason: 'template-removed', detail: `its template ${imagePath} is no longer in GoldenImages` };
+      const covering = rules.coveredBy(imagePath);
+      const folderNote = covering.length > 0 ? `; retired though ${describeLabs(covering)} still list(s) a folder that held it` : '';
+      groupReason = { reason: 'template-removed', detail: `its template ${imagePath} is no longer in GoldenImages${folderNote}` };
     } else if (rules.selects && !rules.selects(imagePath)) {
       groupReason = { reason: 'not-selected', detail: `labs.json no longer selects ${imagePath} for this lab` };
     }
 
     if (groupReason) {
-      const wantedBy = rules.wantedBy(imagePath);
-      group.forEach((image, index) => {
-        if (index === 0 && wantedBy.length > 0) {
-          decisions.push({
-            image,
-            keep: true,
-            reason: 'last-selected',
-            detail: `${groupReason.detail}, but it is the last image of a path ${describeLabs(wantedBy)} still selects`,
-          });
-        } else {
-          decisions.push({ image, keep: false, ...groupReason });
-        }
-      });
+      for (const image of group) decisions.push({ image, keep: false, ...groupReason });
       continue;
     }
 
@@ -102,7 +93,11 @@ export interface ListedCustomImage {
  * (its ImageFactoryCreated tag), else the custom image's creation date.
  */
 export function customImageRanking(image: ListedCustomImage, factoryLabId: string): { imagePath: string; time?: number } | undefined {
-  if (!isFactoryCustomImage(image.tags, factoryLabId)) return undefined;
+  return isFactoryCustomImage(image.tags, factoryLabId) ? customImageFacts(image) : undefined;
+}
+
+/** The ImagePath and time of a custom image the factory's retention counts (its own, or the PowerShell factory's). */
+export function customImageFacts(image: ListedCustomImage): { imagePath: string; time?: number } {
   return {
     imagePath: normalizeImagePath(getTag(image.tags, Tags.ImagePath) ?? ''),
     time: parseTime(getTag(image.tags, Tags.ImageFactoryCreated)) ?? parseTime(image.creationDate),

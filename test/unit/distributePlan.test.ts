@@ -267,10 +267,30 @@ describe('distribution plan', () => {
       assert.equal(foreign.ranking, undefined);
     });
 
-    it('copies only the newest image of a path whose template is gone, as RetireImages keeps only that one', () => {
+    it('copies no image of a path whose template is gone, as RetireImages deletes them all', () => {
       const p = plan([], [dc(1), dc(20)], ['Win2016/SQL.json']);
-      assert.deepEqual(p.jobs.map((j) => j.image.imageName), [dc(20).imageName]);
+      assert.deepEqual(p.jobs, []);
       assert.match(cells(p)[dc(1).imageName], /^left-out: its template Win2016\/Datacenter\.json is no longer in GoldenImages/);
     });
+  });
+
+  it('refuses an image whose metadata says Generation 2 once, naming every lab that selects it, and plans the others', () => {
+    const gen2 = { ...sql, hyperVGeneration: 'V2' as const };
+    const a = configured(0, SUB_A, 'LabA', ['Win2016']);
+    const b = configured(1, SUB_B, 'LabB', ['Win2016/SQL.json']);
+    const plan = planDistribution({
+      retention: RETENTION,
+      factory,
+      images: [win, gen2],
+      labs: [a, b],
+      observations: observations([
+        [a, observed(labRef(SUB_A, 'LabA'))],
+        [b, observed(labRef(SUB_B, 'LabB'))],
+      ]),
+    });
+    assert.deepEqual(plan.jobs.map((j) => `${j.lab.name}/${j.image.imageName}`), [`LabA/${win.imageName}`]);
+    assert.deepEqual(plan.issues.map((i) => i.code), [ErrorCodes.StoredImageGeneration2]);
+    assert.match(plan.issues[0].message, /not distributed to 2 labs \(LabA, LabB\)/);
+    assert.deepEqual(plan.labs[1].cells.get(gen2.imageName), { state: 'error', code: ErrorCodes.StoredImageGeneration2 });
   });
 });

@@ -299,7 +299,7 @@ const EXPECTED_INPUTS: Record<string, string[]> = {
   ValidateLabsJson: ['ConfigurationLocation'],
   SnapImagesFromVMs: ['azureSubscription', 'DevTestLabName', 'maxConcurrentJobs', 'TimeoutMinutes', 'dryRun'],
   DistributeImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'maxConcurrentJobs', 'ImagesToSave', 'TimeoutMinutes', 'dryRun'],
-  RetireImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'maxConcurrentJobs', 'dryRun'],
+  RetireImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'includePowerShellImages', 'maxConcurrentJobs', 'dryRun'],
   CleanUpFactory: ['azureSubscription', 'DevTestLabName', 'dryRun'],
   PublishImageCatalog: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'CatalogFile', 'ArtifactName', 'maxConcurrentJobs'],
 };
