@@ -7,6 +7,7 @@ void runTask('DistributeImages', async (ctx) => {
   const factoryLabName = ctx.input('DevTestLabName', true);
   const factorySubscriptionId = ctx.guidInput('SubscriptionId');
   const maxConcurrentJobs = ctx.intInput('maxConcurrentJobs', { default: 20, min: 1, max: 200 });
+  const imagesToSave = ctx.intInput('ImagesToSave', { default: 2, min: 1, max: 1000 });
   ctx.setTimeoutMinutes(ctx.intInput('TimeoutMinutes', { default: 480, min: 1, max: 10_080 }));
   const dryRun = ctx.boolInput('dryRun', false);
 
@@ -16,6 +17,7 @@ void runTask('DistributeImages', async (ctx) => {
     factoryLabName,
     factorySubscriptionId,
     maxConcurrentJobs,
+    imagesToSave,
     dryRun,
     signal: ctx.signal,
   });

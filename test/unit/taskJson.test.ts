@@ -299,7 +299,7 @@ const EXPECTED_INPUTS: Record<string, string[]> = {
   ValidateLabsJson: ['ConfigurationLocation'],
   MakeGoldenImageVMs: ['ConfigurationLocation', 'azureSubscription', 'DevTestLabName', 'ImagePaths', 'vmSize', 'includeSysprep', 'machineUserName', 'machinePassword', 'machineSshPublicKey', 'maxConcurrentJobs', 'StandardTimeoutMinutes', 'TimeoutMinutes', 'dryRun'],
   SnapImagesFromVMs: ['azureSubscription', 'DevTestLabName', 'maxConcurrentJobs', 'TimeoutMinutes', 'dryRun'],
-  DistributeImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'maxConcurrentJobs', 'TimeoutMinutes', 'dryRun'],
+  DistributeImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'maxConcurrentJobs', 'ImagesToSave', 'TimeoutMinutes', 'dryRun'],
   RetireImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'includePowerShellImages', 'maxConcurrentJobs', 'dryRun'],
   CleanUpFactory: ['azureSubscription', 'DevTestLabName', 'dryRun'],
   PublishImageCatalog: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'includePowerShellImages', 'CatalogFile', 'ArtifactName', 'maxConcurrentJobs'],
