@@ -32,8 +32,6 @@ export function vhdRouteReader(azure: AzureContext, options: VhdRouteOptions): C
         // RetireImages' default: the PowerShell image factory's images are retired too.
         includePowerShellImages: true,
         imagesToSave: readOptions.imagesToSave,
-        // RetireImages' default: the PowerShell factory's images are the factory's too.
-        includePowerShellImages: true,
         templatePaths: configuration.templates.map((template) => template.imagePath),
         store: observed.store,
         labs: observed.labs,
