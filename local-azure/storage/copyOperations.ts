@@ -29,6 +29,8 @@ export interface CopyOptions {
 
 interface VerifiedSource {
   azuriteUrl: string;
+  /** The source blob (`account/container/blob`), whose throughput concurrent copies share. */
+  key: string;
   totalBytes: number;
   blobType: string;
   sourceDisk?: string;
@@ -63,6 +65,7 @@ export class CopyOperations {
       source: req.headers['x-ms-copy-source'] as string,
       totalBytes: source.totalBytes,
       sourceDisk: source.sourceDisk,
+      sourceKey: source.key,
       sourceExpiresAtMs: source.expiresAtMs,
       failAfterPercent: failure ? (failure.failAfterPercent ?? 50) : undefined,
       failDescription: failure ? copyFailureDescription(failure) : undefined,
@@ -145,6 +148,7 @@ export class CopyOperations {
     const expiresAtMs = grant?.expiresAtMs ?? (signedExpiry ? Date.parse(signedExpiry) : undefined);
     return {
       azuriteUrl,
+      key: targetBlobKey(source)!,
       totalBytes: Number(probe.headers['content-length'] ?? 0),
       blobType: String(probe.headers['x-ms-blob-type'] ?? ''),
       sourceDisk: grant?.diskName,
