@@ -4,6 +4,7 @@
  *
  * Ranges: IF1xxx configuration (labs.json, GoldenImages), IF2xxx Azure connection and access,
  * IF3xxx SnapImagesFromVMs, IF4xxx DistributeImages, IF5xxx RetireImages and CleanUpFactory,
+ * IF8xxx PublishImageCatalog,
  * IF9xxx faults that are not the user's (a bug or an unexpected Azure answer).
  * A code, once published, never changes meaning; retired codes are not reused.
  */
@@ -22,6 +23,11 @@ export const ErrorCodes = {
   TemplateNotSelected: 'IF1011',
   InputInvalid: 'IF1012',
   TemplatePathConflict: 'IF1013',
+  DuplicateJsonKey: 'IF1014',
+  ConfigurationLinkOutside: 'IF1015',
+  ConfigurationFileTooLarge: 'IF1016',
+  ConfigurationFileNotRegular: 'IF1017',
+  GoldenImagesTooLarge: 'IF1018',
 
   // IF2xxx Azure connection and access
   ServiceConnectionInvalid: 'IF2001',
@@ -58,6 +64,12 @@ export const ErrorCodes = {
   VmProvisioningFailed: 'IF5003',
   VmNotTagged: 'IF5004',
   VmNotSnapped: 'IF5005',
+
+  // IF8xxx PublishImageCatalog
+  CatalogWriteFailed: 'IF8001',
+  CatalogFileInvalid: 'IF8002',
+  CatalogLabNotRead: 'IF8003',
+  CatalogSourceNotRead: 'IF8004',
 
   // IF9xxx not the user's fault
   Internal: 'IF9001',

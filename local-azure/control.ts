@@ -177,6 +177,8 @@ export interface LabSnapshot extends Pick<Lab, 'subscriptionId' | 'resourceGroup
     diskName: string;
     diskState: string;
     diskSizeGB: number;
+    hyperVGeneration: string;
+    securityType: string;
   }[];
   customImages: {
     name: string;
@@ -216,6 +218,8 @@ async function snapshotLab(options: ControlOptions, lab: Lab): Promise<LabSnapsh
       diskName: compute.osDisk.name,
       diskState: diskState(compute.osDisk),
       diskSizeGB: compute.osDisk.sizeGB,
+      hyperVGeneration: compute.hyperVGeneration,
+      securityType: compute.securityType,
     })),
     customImages: lab.customImages.map((image) => ({
       name: image.name,

@@ -121,6 +121,14 @@ export interface ScenarioVm {
   createdDate?: string;
   /** Compute VM size. Default `Standard_DS2_v2`. */
   size?: string;
+  /**
+   * The marketplace image the VM was made from; its SKU decides the VM's generation (`*-gen2`, `*-g2`,
+   * Windows Server Azure Edition and Windows 11 are Generation 2). Default: a Generation 1 SKU of the
+   * VM's OS type.
+   */
+  imageReference?: { publisher: string; offer: string; sku: string; version?: string };
+  /** `Standard` or `TrustedLaunch` (which needs a Generation 2 image). Default `Standard`. */
+  securityType?: 'Standard' | 'TrustedLaunch';
 }
 
 export interface ScenarioCustomImage {

@@ -1,4 +1,3 @@
-import { platformImageId } from './marketplace';
 import { computeVmId, diskGrantActive, diskId, type Disk, type PowerState, type VirtualMachine } from './state';
 
 /** Compute resources as Resource Manager returns them, in the shapes of the Compute REST API examples. */
@@ -44,7 +43,7 @@ export function instanceView(vm: VirtualMachine): Record<string, unknown> {
         statuses: [{ code: 'ProvisioningState/succeeded', level: 'Info', displayStatus: 'Provisioning succeeded', time: vm.createdDate }],
       },
     ],
-    hyperVGeneration: 'V1',
+    hyperVGeneration: vm.hyperVGeneration,
     statuses: computeStatuses(vm),
   };
   // A deallocated VM has no guest to report on.
@@ -68,8 +67,10 @@ export function diskView(disk: Disk): Record<string, unknown> {
     sku: { name: 'Premium_LRS', tier: 'Premium' },
     properties: {
       osType: disk.osType,
-      hyperVGeneration: 'V1',
-      creationData: { createOption: 'FromImage', imageReference: { id: platformImageId(disk.subscriptionId, disk.location, disk.osType) } },
+      hyperVGeneration: disk.hyperVGeneration,
+      // Compute leaves securityProfile out for a disk of a VM without a security type.
+      ...(disk.securityType === 'Standard' ? {} : { securityProfile: { securityType: disk.securityType } }),
+      creationData: { createOption: 'FromImage', imageReference: { id: disk.sourceImageId } },
       diskSizeGB: disk.sizeGB,
       diskSizeBytes: disk.sizeGB * GIB,
       uniqueId: disk.uniqueId,

@@ -1,3 +1,4 @@
+import { defaultMarketplaceImage, imageGeneration, SECURITY_TYPES, securityTypeProblem, type SecurityType } from '../compute/marketplace';
 import { POWER_STATES } from '../compute/state';
 import type { ScenarioCustomImage, ScenarioVm } from '../scenario';
 import { checkUnique, GUID, type Checker } from '../scenarioChecker';
@@ -68,7 +69,7 @@ export function checkLabsScenario(c: Checker, raw: unknown, subscriptionIds: Rea
 }
 
 export function checkVmScenario(c: Checker, raw: unknown, path: string): ScenarioVm | undefined {
-  const vm = c.object(raw, path, ['name', 'tags', 'osType', 'powerState', 'provisioningState', 'notes', 'diskSizeGB', 'createdDate', 'size']);
+  const vm = c.object(raw, path, ['name', 'tags', 'osType', 'powerState', 'provisioningState', 'notes', 'diskSizeGB', 'createdDate', 'size', 'imageReference', 'securityType']);
   if (!vm) return undefined;
   const before = c.problems.length;
   c.string(vm.name, `${path}.name`, {
@@ -84,7 +85,25 @@ export function checkVmScenario(c: Checker, raw: unknown, path: string): Scenari
   c.number(vm.diskSizeGB, `${path}.diskSizeGB`, { integer: true, min: 1, max: 4095 });
   c.date(vm.createdDate, `${path}.createdDate`);
   c.string(vm.size, `${path}.size`);
+  const reference = checkImageReference(c, vm.imageReference, `${path}.imageReference`);
+  const securityType = c.string(vm.securityType, `${path}.securityType`, { oneOf: SECURITY_TYPES }) as SecurityType | undefined;
+  const image = vm.imageReference === undefined ? defaultMarketplaceImage(vm.osType === 'Linux' ? 'Linux' : 'Windows') : reference;
+  if (image && securityType) {
+    const problem = securityTypeProblem(imageGeneration(image), securityType);
+    if (problem) c.problem(`${path}.securityType`, `${problem} (SKU ${image.sku})`);
+  }
   return c.problems.length === before ? (vm as unknown as ScenarioVm) : undefined;
+}
+
+function checkImageReference(c: Checker, raw: unknown, path: string): { offer: string; sku: string } | undefined {
+  if (raw === undefined) return undefined;
+  const reference = c.object(raw, path, ['publisher', 'offer', 'sku', 'version']);
+  if (!reference) return undefined;
+  const publisher = c.string(reference.publisher, `${path}.publisher`, { required: true });
+  const offer = c.string(reference.offer, `${path}.offer`, { required: true });
+  const sku = c.string(reference.sku, `${path}.sku`, { required: true });
+  c.string(reference.version, `${path}.version`);
+  return publisher && offer && sku ? { offer, sku } : undefined;
 }
 
 export function checkCustomImageScenario(c: Checker, raw: unknown, path: string): ScenarioCustomImage | undefined {

@@ -1,3 +1,4 @@
+import { defaultMarketplaceImage, type MarketplaceImage } from '../compute/marketplace';
 import type { ComputeState, PowerState, VirtualMachine } from '../compute/state';
 import { findByName, same, stableDigits, stableGuid } from '../ids';
 import type { ScenarioCustomImage, ScenarioLab, ScenarioVm } from '../scenario';
@@ -36,6 +37,8 @@ export interface LabVm {
   tags: Record<string, string>;
   notes?: string;
   uniqueIdentifier: string;
+  /** The custom image it was created from (DevTest Labs' lower-case id); none for a marketplace VM. */
+  customImageId?: string;
   /** Its Compute side, whose state (power, provisioning, size, OS disk) the lab VM shows. */
   compute: VirtualMachine;
 }
@@ -151,6 +154,8 @@ export class DevTestLabsState {
       location: lab.location,
       osType: vm.osType ?? 'Windows',
       size: vm.size ?? 'Standard_DS2_v2',
+      source: { kind: 'marketplace', image: scenarioImage(vm) },
+      securityType: vm.securityType,
       powerState: (vm.powerState ?? 'deallocated') as PowerState,
       provisioningState: vm.provisioningState ?? 'Succeeded',
       createdDate: vm.createdDate ?? new Date().toISOString(),
@@ -160,6 +165,12 @@ export class DevTestLabsState {
     });
     return { name: vm.name, tags: { ...vm.tags }, notes: vm.notes, uniqueIdentifier: stableGuid(`vm:${seed}`), compute };
   }
+}
+
+function scenarioImage(vm: ScenarioVm): MarketplaceImage {
+  const osType = vm.osType ?? 'Windows';
+  if (!vm.imageReference) return defaultMarketplaceImage(osType);
+  return { ...vm.imageReference, osType, version: vm.imageReference.version ?? 'latest' };
 }
 
 function toCustomImage(lab: Lab, image: ScenarioCustomImage): CustomImage {

@@ -30,6 +30,8 @@ export interface CopyRecord extends PlannedCopy {
   readonly sourceDisk?: string;
   /** The source blob (`account/container/blob`): copies reading the same one share its throughput. */
   readonly sourceKey?: string;
+  /** The destination's lease the copy was started under: Azure ends a copy whatever the lease, Azurite needs its id. */
+  readonly leaseId?: string;
   /** Set once the destination has been emptied after a failure or abort. */
   emptied?: Promise<void>;
 }
@@ -42,6 +44,7 @@ export interface StartCopy {
   sourceDisk?: string;
   /** The source blob, when the front knows it: copies of one source share its throughput. */
   sourceKey?: string;
+  leaseId?: string;
   /** The source SAS stops working at this time; a copy still running then fails. */
   sourceExpiresAtMs?: number;
   /** An injected failure: the copy fails once this share of the bytes is copied. */
@@ -85,6 +88,7 @@ export class CopyTracker {
       startedAtMs,
       sourceDisk: copy.sourceDisk,
       sourceKey: copy.sourceKey,
+      leaseId: copy.leaseId,
       failAtBytes:
         copy.failAfterPercent === undefined ? undefined : Math.floor((copy.totalBytes * Math.min(100, Math.max(0, copy.failAfterPercent))) / 100),
       failDescription: copy.failDescription,

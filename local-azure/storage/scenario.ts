@@ -23,7 +23,8 @@ export function checkVhd(vhd: ScenarioVhd, source = 'vhd'): ScenarioVhd {
 }
 
 export function vhdSizeBytes(vhd: ScenarioVhd): number {
-  return vhd.sizeBytes ?? GIB;
+  // By default a valid fixed VHD: 1 GiB and its footer.
+  return vhd.sizeBytes ?? GIB + 512;
 }
 
 /** A storage account's `blobDataRoles`: who holds which Storage Blob Data role on it (or on one container). */

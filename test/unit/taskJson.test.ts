@@ -301,6 +301,7 @@ const EXPECTED_INPUTS: Record<string, string[]> = {
   DistributeImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'maxConcurrentJobs', 'TimeoutMinutes', 'dryRun'],
   RetireImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'maxConcurrentJobs', 'dryRun'],
   CleanUpFactory: ['azureSubscription', 'DevTestLabName', 'dryRun'],
+  PublishImageCatalog: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'CatalogFile', 'ArtifactName', 'maxConcurrentJobs'],
 };
 const EXPECTED_OUTPUTS: Record<string, string[]> = {
   ValidateLabsJson: ['LabCount', 'TemplateCount'],
@@ -308,6 +309,7 @@ const EXPECTED_OUTPUTS: Record<string, string[]> = {
   DistributeImages: ['CreatedImageIds'],
   RetireImages: ['DeletedImageCount'],
   CleanUpFactory: ['DeletedVmCount'],
+  PublishImageCatalog: ['CatalogFile'],
 };
 
 describe('task.json', () => {
