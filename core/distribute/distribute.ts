@@ -5,7 +5,8 @@ import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../error
 import { ImageStore } from '../imageStore';
 import { runPool } from '../pool';
 import type { Issue, Reporter } from '../report';
-import { newRunId } from '../azure/blobClaim';
+import { CLAIM_SECONDS, newRunId } from '../azure/blobClaim';
+import { sleep } from '../azure/retryPolicy';
 import { type JobEnvironment, SasCache, deleteStagingBlob, runDistributionJob, storageErrorCode } from './job';
 import { observeLabs } from './observe';
 import { formatBytes } from '../format';
@@ -102,8 +103,12 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
   }
 
   const env: JobEnvironment = { azure, runId: newRunId(), factory, store, sas, reporter };
-  await deleteLeftovers(azure, plan, reporter, signal, options.maxConcurrentJobs);
-  run.results = await applyPlan(env, plan, options.maxConcurrentJobs, signal);
+  // No job uses a leftover, so they are deleted while the jobs run: one may wait out a lapsing claim.
+  const [, results] = await Promise.all([
+    deleteLeftovers(azure, plan, reporter, signal, options.maxConcurrentJobs),
+    applyPlan(env, plan, options.maxConcurrentJobs, signal),
+  ]);
+  run.results = results;
   for (const result of run.results.values()) {
     if (result.status === 'created' && result.customImageId) run.createdImageIds.push(result.customImageId);
   }
@@ -245,13 +250,21 @@ async function deleteLeftovers(
     concurrency,
     async ({ lab, blob }, _index, poolSignal) => {
       const container = await azure.labs.storage(lab).containerClient({ signal: poolSignal });
+      const leased = (error: unknown) => storageErrorCode((error as { cause?: unknown }).cause ?? error) === 'LeaseIdMissing';
       try {
         await deleteStagingBlob(container, blob.blobName, poolSignal);
       } catch (error) {
-        // Leased: a run at work right now holds it (its image set differs from this run's); it tidies up itself.
-        if (storageErrorCode((error as { cause?: unknown }).cause ?? error) !== 'LeaseIdMissing') throw error;
-        reporter.debug(`Left '${blob.blobName}' in lab '${lab.name}': another run holds it.`);
-        return;
+        if (!leased(error)) throw error;
+        // Leased: the claim of a run killed moments ago lapses within a lease period; a run at work renews
+        // its claim (its image set differs from this run's), and tidies up itself.
+        await sleep((CLAIM_SECONDS + 1) * 1000, poolSignal);
+        try {
+          await deleteStagingBlob(container, blob.blobName, poolSignal);
+        } catch (again) {
+          if (!leased(again)) throw again;
+          reporter.debug(`Left '${blob.blobName}' in lab '${lab.name}': another run holds it.`);
+          return;
+        }
       }
       reporter.info(`Deleted '${blob.blobName}', left in lab '${lab.name}' by an earlier run.`);
     },
