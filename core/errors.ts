@@ -4,6 +4,7 @@
  *
  * Ranges: IF1xxx configuration (labs.json, GoldenImages), IF2xxx Azure connection and access,
  * IF3xxx SnapImagesFromVMs, IF4xxx DistributeImages, IF5xxx RetireImages and CleanUpFactory,
+ * IF6xxx MakeGoldenImageVMs,
  * IF8xxx PublishImageCatalog,
  * IF9xxx faults that are not the user's (a bug or an unexpected Azure answer).
  * A code, once published, never changes meaning; retired codes are not reused.
@@ -50,6 +51,8 @@ export const ErrorCodes = {
   SnapFailed: 'IF3003',
   ImageNameInvalid: 'IF3004',
   VmNotProvisioned: 'IF3005',
+  VhdRouteGeneration2: 'IF3010',
+  VhdRouteTrustedLaunch: 'IF3011',
 
   // IF4xxx DistributeImages
   LabRegionMismatch: 'IF4001',
@@ -57,6 +60,7 @@ export const ErrorCodes = {
   DistributionFailed: 'IF4003',
   FactoryStoreEmpty: 'IF4004',
   CustomImageNameTaken: 'IF4005',
+  StoredImageGeneration2: 'IF4010',
 
   // IF5xxx RetireImages and CleanUpFactory
   LabNotFullyRead: 'IF5001',
@@ -65,6 +69,16 @@ export const ErrorCodes = {
   VmNotTagged: 'IF5004',
   VmNotSnapped: 'IF5005',
 
+  // IF6xxx MakeGoldenImageVMs
+  VmDeploymentFailed: 'IF6001',
+  VmNotDeallocatedInTime: 'IF6002',
+  VmCredentialsMissing: 'IF6003',
+  TemplateParameterMissing: 'IF6004',
+  VmSizeUnknown: 'IF6005',
+  TemplateSelectionInvalid: 'IF6006',
+  VmGenerationUnsupported: 'IF6007',
+  MakeCleanupFailed: 'IF6008',
+  VmNotGeneralized: 'IF6009',
   // IF8xxx PublishImageCatalog
   CatalogWriteFailed: 'IF8001',
   CatalogFileInvalid: 'IF8002',

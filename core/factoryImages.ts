@@ -1,4 +1,5 @@
 import { normalizeImagePath } from './config/imagePaths';
+import { type HyperVGeneration, parseHyperVGeneration, parseSecurityType, type SecurityType } from './vhdRoute';
 
 /**
  * What the factory writes about its images, shared by SnapImagesFromVMs (writer), DistributeImages and
@@ -19,6 +20,10 @@ export const Tags = {
   ImageFactory: 'ImageFactory',
   /** On a custom image: when the image was saved from its VM (UTC, ISO 8601); retention orders by it. */
   ImageFactoryCreated: 'ImageFactoryCreated',
+  /** On a factory VM MakeGoldenImageVMs made: the hash of the template's content, carried into the image. */
+  TemplateHash: 'ImageFactoryTemplateHash',
+  /** On a factory VM MakeGoldenImageVMs made: its marketplace image (`publisher/offer/sku/version`), carried into the image. */
+  BaseImage: 'ImageFactoryBaseImage',
 } as const;
 
 export type OsType = 'Windows' | 'Linux';
@@ -39,6 +44,12 @@ export interface FactoryImage {
   /** When the image was saved (UTC, ISO 8601). */
   createdUtc: string;
   sizeBytes: number;
+  /** The source VM's generation, from its OS disk; the route that may carry the image depends on it. */
+  hyperVGeneration: HyperVGeneration;
+  securityType: SecurityType;
+  /** The template's content hash and base image, when MakeGoldenImageVMs made the VM; it rebuilds a template only when they change. */
+  templateHash?: string;
+  baseImage?: string;
 }
 
 /** Marks a blob as a factory image; the value is the metadata format version. */
@@ -80,6 +91,10 @@ export function toBlobMetadata(image: FactoryImage): Record<string, string> {
     sourcediskid: encodeURIComponent(image.sourceDiskId),
     createdutc: image.createdUtc,
     sizebytes: String(image.sizeBytes),
+    hypervgeneration: image.hyperVGeneration,
+    securitytype: image.securityType,
+    ...(image.templateHash ? { templatehash: encodeURIComponent(image.templateHash) } : {}),
+    ...(image.baseImage ? { baseimage: encodeURIComponent(image.baseImage) } : {}),
   };
   const used = Object.entries(fields).reduce((sum, [name, value]) => sum + name.length + value.length, 0);
   const description = fitDescription(image.description, BLOB_METADATA_MAX_BYTES - used - 'description'.length);
@@ -124,7 +139,27 @@ export function fromBlobMetadata(metadata: Record<string, string> | undefined): 
     sourceDiskId: safeDecode(md.sourcediskid ?? ''),
     createdUtc: md.createdutc,
     sizeBytes,
+    // Images saved before the generation was recorded came through the VHD route, which took Generation 1 only.
+    hyperVGeneration: parseHyperVGeneration(md.hypervgeneration) ?? 'V1',
+    securityType: parseSecurityType(md.securitytype),
+    ...(md.templatehash ? { templateHash: safeDecode(md.templatehash) } : {}),
+    ...(md.baseimage ? { baseImage: safeDecode(md.baseimage) } : {}),
   };
+}
+
+/**
+ * Marks the empty placeholder a SnapImagesFromVMs run makes to claim a store name before it copies
+ * into it (see azure/blobClaim.ts). The copy replaces all metadata, so only a placeholder has it.
+ */
+const CLAIM_MARKER = 'imagefactoryclaim';
+
+/** A placeholder's metadata: the image's, without the free text, and the claim marker. */
+export function claimMetadata(image: FactoryImage): Record<string, string> {
+  return { ...toBlobMetadata({ ...image, description: '' }), [CLAIM_MARKER]: FORMAT_VERSION };
+}
+
+export function isClaimPlaceholder(metadata: Record<string, string> | undefined): boolean {
+  return !!metadata && Object.keys(metadata).some((key) => key.toLowerCase() === CLAIM_MARKER);
 }
 
 export function stagingMetadata(imageName: string): Record<string, string> {

@@ -11,6 +11,9 @@ export interface Settings {
   lroRetryAfterSeconds: number;
   tokenLifetimeSeconds: number;
   pageSize: number;
+  vmCreateDurationMs: number;
+  artifactDurationMs: number;
+  vmShutdownDurationMs: number;
   /** Resource Manager's token buckets (resourceManager/throttling.ts); off only to test something else. */
   armThrottling: boolean;
   armReadBucket: number;
@@ -28,6 +31,9 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   lroRetryAfterSeconds: 1,
   tokenLifetimeSeconds: 3600,
   pageSize: 100,
+  vmCreateDurationMs: 1000,
+  artifactDurationMs: 500,
+  vmShutdownDurationMs: 500,
   // Azure's documented buckets per subscription and principal.
   armThrottling: true,
   armReadBucket: 250,
@@ -49,6 +55,9 @@ export function checkSettings(c: Checker, raw: unknown, path: string): ScenarioS
   c.number(s.lroRetryAfterSeconds, `${path}.lroRetryAfterSeconds`, { integer: true, min: 0 });
   c.number(s.tokenLifetimeSeconds, `${path}.tokenLifetimeSeconds`, { integer: true, min: 1 });
   c.number(s.pageSize, `${path}.pageSize`, { integer: true, min: 1 });
+  c.number(s.vmCreateDurationMs, `${path}.vmCreateDurationMs`, { min: 0 });
+  c.number(s.artifactDurationMs, `${path}.artifactDurationMs`, { min: 0 });
+  c.number(s.vmShutdownDurationMs, `${path}.vmShutdownDurationMs`, { min: 0 });
   c.boolean(s.armThrottling, `${path}.armThrottling`);
   for (const kind of ['Read', 'Write', 'Delete']) {
     c.number(s[`arm${kind}Bucket`], `${path}.arm${kind}Bucket`, { integer: true, min: 1 });

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { isExpression, isObject, LAB_VM_RESOURCE_TYPE, type GoldenTemplate } from '../config/goldenImages';
+import { generationOfSku } from '../azure/vmSizes';
 import type { Generation, SecurityType } from './route';
 
 /**
@@ -24,12 +25,9 @@ export async function readTemplateFacts(template: GoldenTemplate): Promise<Templ
   };
 }
 
-/**
- * Marketplace SKUs name their Generation 2 variant with a `gen2` or `-g2` ending (`22_04-lts-gen2`,
- * `2019-datacenter-gensecond`, `2022-datacenter-g2`); the others are Generation 1.
- */
+/** The generation a marketplace SKU implies (core/azure/vmSizes.ts holds the rule). */
 export function skuGeneration(sku: string): Generation {
-  return /(gen2|gensecond|-g2)$/i.test(sku) ? 'V2' : 'V1';
+  return generationOfSku(sku);
 }
 
 /**

@@ -29,7 +29,11 @@ export function vhdRouteReader(azure: AzureContext, options: VhdRouteOptions): C
       const observed = await observeRetirementScopes(azure, configuration, factory, store, readOptions, signal);
       const plan = planRetirement({
         factoryLabId: factory.id,
+        // RetireImages' default: the PowerShell image factory's images are retired too.
+        includePowerShellImages: true,
         imagesToSave: readOptions.imagesToSave,
+        // RetireImages' default: the PowerShell factory's images are the factory's too.
+        includePowerShellImages: true,
         templatePaths: configuration.templates.map((template) => template.imagePath),
         store: observed.store,
         labs: observed.labs,

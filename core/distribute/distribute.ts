@@ -103,12 +103,8 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
   }
 
   const env: JobEnvironment = { azure, runId: newRunId(), factory, store, sas, reporter };
-  // No job uses a leftover, so they are deleted while the jobs run: one may wait out a lapsing claim.
-  const [, results] = await Promise.all([
-    deleteLeftovers(azure, plan, reporter, signal, options.maxConcurrentJobs),
-    applyPlan(env, plan, options.maxConcurrentJobs, signal),
-  ]);
-  run.results = results;
+  await deleteLeftovers(azure, plan, reporter, signal, options.maxConcurrentJobs);
+  run.results = await applyPlan(env, plan, options.maxConcurrentJobs, signal);
   for (const result of run.results.values()) {
     if (result.status === 'created' && result.customImageId) run.createdImageIds.push(result.customImageId);
   }
@@ -250,20 +246,19 @@ async function deleteLeftovers(
     concurrency,
     async ({ lab, blob }, _index, poolSignal) => {
       const container = await azure.labs.storage(lab).containerClient({ signal: poolSignal });
-      const leased = (error: unknown) => storageErrorCode((error as { cause?: unknown }).cause ?? error) === 'LeaseIdMissing';
-      try {
-        await deleteStagingBlob(container, blob.blobName, poolSignal);
-      } catch (error) {
-        if (!leased(error)) throw error;
-        // Leased: the claim of a run killed moments ago lapses within a lease period; a run at work renews
-        // its claim (its image set differs from this run's), and tidies up itself.
-        await sleep((CLAIM_SECONDS + 1) * 1000, poolSignal);
+      // Leased: a run holds it. A killed run's claim lapses within CLAIM_SECONDS, so that long is waited for;
+      // a claim that lasts longer is a live run's (one whose image set differs from this run's), which tidies up itself.
+      for (const giveUpAt = Date.now() + 2 * CLAIM_SECONDS * 1000; ; ) {
         try {
           await deleteStagingBlob(container, blob.blobName, poolSignal);
-        } catch (again) {
-          if (!leased(again)) throw again;
-          reporter.debug(`Left '${blob.blobName}' in lab '${lab.name}': another run holds it.`);
-          return;
+          break;
+        } catch (error) {
+          if (storageErrorCode((error as { cause?: unknown }).cause ?? error) !== 'LeaseIdMissing') throw error;
+          if (Date.now() > giveUpAt) {
+            reporter.debug(`Left '${blob.blobName}' in lab '${lab.name}': another run holds it.`);
+            return;
+          }
+          await sleep(1000, poolSignal);
         }
       }
       reporter.info(`Deleted '${blob.blobName}', left in lab '${lab.name}' by an earlier run.`);

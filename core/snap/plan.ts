@@ -4,6 +4,7 @@ import { ErrorCodes, FactoryError } from '../errors';
 import { type FactoryImage, type OsType, getTag, Tags } from '../factoryImages';
 import type { IncompleteImage, StoreListing, StoredImage } from '../imageStore';
 import type { Issue } from '../report';
+import { type ImageGeneration, VHD_ROUTE_FIX, vhdRouteRefusal } from '../vhdRoute';
 import { imageBaseName, imageNameFor } from './naming';
 
 /**
@@ -17,6 +18,9 @@ export interface SnapVm {
   id: string;
   /** The ImagePath tag as written on the VM, when it has one. */
   imagePath?: string;
+  /** What MakeGoldenImageVMs tagged the VM with, carried into the image's metadata. */
+  templateHash?: string;
+  baseImage?: string;
 }
 
 export type SnapAction =
@@ -59,7 +63,7 @@ export function vmFacts(vm: LabVirtualMachine): VmFacts {
   const powerState = powerStatus ? powerStatus.slice('powerstate/'.length).toLowerCase() : vm.lastKnownPowerState?.toLowerCase();
   const os = (vm.osType ?? vm.computeVm?.osType ?? vm.galleryImageReference?.osType)?.toLowerCase();
   return {
-    vm: { name, id: vm.id ?? name, imagePath: getTag(vm.tags, Tags.ImagePath) },
+    vm: { name, id: vm.id ?? name, imagePath: getTag(vm.tags, Tags.ImagePath), ...madeBy(vm.tags) },
     provisioningState: vm.provisioningState,
     powerState,
     osType: os === 'windows' ? 'Windows' : os === 'linux' ? 'Linux' : undefined,
@@ -68,7 +72,22 @@ export function vmFacts(vm: LabVirtualMachine): VmFacts {
   };
 }
 
-export function planSnap(vms: readonly LabVirtualMachine[], store: StoreListing, now: Date): SnapPlan {
+function madeBy(tags: Record<string, string> | undefined): Pick<SnapVm, 'templateHash' | 'baseImage'> {
+  const templateHash = getTag(tags, Tags.TemplateHash);
+  const baseImage = getTag(tags, Tags.BaseImage);
+  return { ...(templateHash ? { templateHash } : {}), ...(baseImage ? { baseImage } : {}) };
+}
+
+/**
+ * @param osDisks generation and security type of the tagged VMs' OS disks, read from Compute, keyed by
+ *   disk id in lower case; a disk not in it counts as Generation 1 without a security type.
+ */
+export function planSnap(
+  vms: readonly LabVirtualMachine[],
+  store: StoreListing,
+  now: Date,
+  osDisks: ReadonlyMap<string, ImageGeneration> = new Map(),
+): SnapPlan {
   const createdUtc = now.toISOString();
   const facts = vms.map(vmFacts).sort((a, b) => compareText(a.vm.name, b.vm.name));
   const sameDisk = (a: string | undefined, b: string | undefined) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
@@ -82,7 +101,7 @@ export function planSnap(vms: readonly LabVirtualMachine[], store: StoreListing,
 
   const usedIncomplete = new Set<IncompleteImage>();
   const actions: SnapAction[] = [];
-  const toName: { facts: VmFacts; diskId: string; osType: OsType; replaces?: IncompleteImage }[] = [];
+  const toName: { facts: VmFacts; diskId: string; osType: OsType; generation: ImageGeneration; replaces?: IncompleteImage }[] = [];
 
   for (const f of facts) {
     const { vm } = f;
@@ -126,6 +145,21 @@ export function planSnap(vms: readonly LabVirtualMachine[], store: StoreListing,
       actions.push({ kind: 'resume', vm, image: pending.image, diskId, blobName: pending.blobName });
       continue;
     }
+    const generation = osDisks.get(diskId.toLowerCase()) ?? { hyperVGeneration: 'V1', securityType: 'Standard' };
+    // Refused before anything is granted or copied: the VHD route cannot carry the image.
+    const refusal = vhdRouteRefusal(generation);
+    if (refusal) {
+      actions.push(
+        skip(
+          vm,
+          'error',
+          refusal.code,
+          `VM '${vm.name}' (ImagePath '${vm.imagePath}') is not saved as a VHD: ${refusal.reason}.`,
+          VHD_ROUTE_FIX,
+        ),
+      );
+      continue;
+    }
     if (f.powerState !== 'deallocated') {
       actions.push(
         skip(
@@ -146,7 +180,7 @@ export function planSnap(vms: readonly LabVirtualMachine[], store: StoreListing,
     }
     const failed = store.incomplete.find((b) => !usedIncomplete.has(b) && b.copyStatus !== 'pending' && sameDisk(b.image?.sourceDiskId, diskId));
     if (failed) usedIncomplete.add(failed);
-    toName.push({ facts: f, diskId, osType: f.osType, replaces: failed });
+    toName.push({ facts: f, diskId, osType: f.osType, generation, replaces: failed });
   }
 
   // Every failed copy is deleted before any copy starts, including those a VM redoes: a redone VM may
@@ -154,7 +188,7 @@ export function planSnap(vms: readonly LabVirtualMachine[], store: StoreListing,
   const discard = store.incomplete.filter((b) => b.copyStatus !== 'pending');
   const foreignPending = store.incomplete.filter((b) => b.copyStatus === 'pending' && !usedIncomplete.has(b));
 
-  for (const { facts: f, diskId, osType, replaces } of toName) {
+  for (const { facts: f, diskId, osType, generation, replaces } of toName) {
     const vm = f.vm;
     let named;
     try {
@@ -174,6 +208,10 @@ export function planSnap(vms: readonly LabVirtualMachine[], store: StoreListing,
       sourceDiskId: diskId,
       createdUtc,
       sizeBytes: 0,
+      hyperVGeneration: generation.hyperVGeneration,
+      securityType: generation.securityType,
+      ...(vm.templateHash ? { templateHash: vm.templateHash } : {}),
+      ...(vm.baseImage ? { baseImage: vm.baseImage } : {}),
     };
     actions.push({ kind: 'save', vm, image, diskId, ...(named.note ? { nameNote: named.note } : {}), ...(replaces ? { replaces } : {}) });
   }
@@ -194,7 +232,7 @@ export function describeSnapPlan(plan: SnapPlan): string[] {
     switch (action.kind) {
       case 'save':
         lines.push(
-          `  save    ${vm} (ImagePath '${action.image.imagePath}', ${action.image.osType}) as image '${action.image.imageName}'` +
+          `  save    ${vm} (ImagePath '${action.image.imagePath}', ${action.image.osType}, Generation ${action.image.hyperVGeneration === 'V2' ? 2 : 1}) as image '${action.image.imageName}'` +
             (action.replaces ? `, replacing the ${action.replaces.copyStatus} copy '${action.replaces.blobName}'` : '') +
             (action.nameNote ? ` (${action.nameNote})` : ''),
         );

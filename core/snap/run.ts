@@ -1,11 +1,14 @@
 import type { LabVirtualMachine } from '@azure/arm-devtestlabs';
 import type { AzureContext } from '../azure/azureContext';
 import { callAzure } from '../azure/azureErrors';
+import { findFactoryLab } from '../azure/factoryLab';
 import type { LabRef } from '../azure/labs';
 import { ErrorCodes, FactoryError } from '../errors';
+import { newRunId } from '../azure/blobClaim';
 import { ImageStore } from '../imageStore';
-import { formatBytes, formatDuration, markdownCell as cell } from '../format';
+import { formatBytes, formatDuration, markdownCell as cell, statusTally } from '../format';
 import { applySnap, plannedOutcomes, type SnapOutcome, type SnapStatus } from './apply';
+import { readOsDisks } from './osDisks';
 import { describeSnapPlan, planSnap, type SnapPlan } from './plan';
 
 /**
@@ -17,7 +20,7 @@ export interface SnapRunOptions {
   /** The factory lab's subscription; default: the service connection's. */
   subscriptionId?: string;
   maxConcurrentJobs: number;
-  /** The run's time limit; the disks' read access is granted for longer than that. */
+  /** The run's time limit; no disk's read access is granted for much longer than that. */
   timeoutMinutes: number;
   dryRun: boolean;
   signal?: AbortSignal;
@@ -34,27 +37,20 @@ export interface SnapRunResult {
   dryRun: boolean;
 }
 
-/** Disk read access lasts this much beyond the run's time limit, so it never ends before the copy does. */
+/** Disk read access never lasts more than this beyond the run's time limit (see snap/diskAccess.ts for how long it does). */
 const ACCESS_MARGIN_SECONDS = 3600;
 
 export async function runSnap(azure: AzureContext, options: SnapRunOptions): Promise<SnapRunResult> {
   const { reporter } = azure;
   const signal = options.signal;
-  const subscriptionId = options.subscriptionId ?? azure.connection.subscriptionId;
-  if (!subscriptionId) {
-    throw new FactoryError(ErrorCodes.ServiceConnectionInvalid, `The service connection '${azure.connection.connectionId}' names no subscription, so the factory lab '${options.labName}' cannot be found.`, {
-      fix: 'Use an Azure Resource Manager service connection scoped to the subscription of the factory lab.',
-      subject: azure.connection.connectionId,
-    });
-  }
-  const lab = await azure.labs.find(subscriptionId, options.labName, { signal });
-  reporter.info(`Factory lab '${lab.name}' (resource group '${lab.resourceGroup}', subscription ${lab.subscriptionId}, ${lab.location}).`);
+  const lab = await findFactoryLab(azure, { labName: options.labName, subscriptionId: options.subscriptionId, signal });
   const storage = azure.labs.storage(lab);
   const store = new ImageStore(storage, reporter);
 
   const [vms, listing] = await Promise.all([listLabVms(azure, lab, signal), store.list({ signal })]);
   reporter.info(`The lab has ${vms.length} VM(s); its image store holds ${listing.images.length} image(s).`);
-  const plan = planSnap(vms, listing, options.now ?? new Date());
+  const osDisks = await readOsDisks(azure, vms, { maxConcurrentJobs: options.maxConcurrentJobs, signal });
+  const plan = planSnap(vms, listing, options.now ?? new Date(), osDisks);
   for (const line of describeSnapPlan(plan)) reporter.info(line);
   for (const action of plan.actions) if (action.kind === 'skip') reporter.issue(action.issue);
 
@@ -69,7 +65,8 @@ export async function runSnap(azure: AzureContext, options: SnapRunOptions): Pro
     store,
     reporter,
     maxConcurrentJobs: options.maxConcurrentJobs,
-    accessSeconds: options.timeoutMinutes * 60 + ACCESS_MARGIN_SECONDS,
+    runId: newRunId(),
+    maxAccessSeconds: options.timeoutMinutes * 60 + ACCESS_MARGIN_SECONDS,
     signal,
     onProgress: options.onProgress,
   });
@@ -106,9 +103,7 @@ const STATUS_TEXT: Record<SnapStatus, { cell: string; tally: string }> = {
 
 /** The run as markdown for the pipeline's summary tab. */
 export function snapSummaryMarkdown(result: SnapRunResult): string {
-  const counts = new Map<SnapStatus, number>();
-  for (const o of result.outcomes) counts.set(o.status, (counts.get(o.status) ?? 0) + 1);
-  const tally = [...counts].map(([status, n]) => `${n} ${STATUS_TEXT[status].tally}`).join(', ');
+  const tally = statusTally(result.outcomes.map((o) => o.status), STATUS_TEXT);
   const lines = [
     `### Images saved from lab ${cell(result.lab.name)}${result.dryRun ? ' (dry run: nothing was changed)' : ''}`,
     '',

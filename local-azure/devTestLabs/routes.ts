@@ -2,6 +2,7 @@ import type { RouteSpec } from '../resourceManager/routes';
 import { createOrUpdateCustomImage, deleteCustomImage, getCustomImage, listCustomImages, updateCustomImage } from './customImages';
 import { generateUploadUri, getLab, listLabsByResourceGroup, listLabsBySubscription, listVhds } from './labs';
 import { deleteVm, getVm, listVms, powerVm, updateVm } from './virtualMachines';
+import { createOrUpdateVm } from './vmCreation';
 
 /** DevTest Labs 2018-09-15: labs, lab virtual machines, custom images. */
 
@@ -28,6 +29,7 @@ export const devTestLabsRoutes: RouteSpec[] = [
   route('POST', `${LAB}/listVhds`, 'Labs_ListVhds', 'labs/ListVhds/action', listVhds),
   route('GET', `${LAB}/virtualmachines`, 'VirtualMachines_List', 'labs/virtualMachines/read', listVms),
   route('GET', `${LAB}/virtualmachines/{name}`, 'VirtualMachines_Get', 'labs/virtualMachines/read', getVm),
+  route('PUT', `${LAB}/virtualmachines/{name}`, 'VirtualMachines_CreateOrUpdate', 'labs/virtualMachines/write', createOrUpdateVm),
   route('PATCH', `${LAB}/virtualmachines/{name}`, 'VirtualMachines_Update', 'labs/virtualMachines/write', updateVm),
   route('DELETE', `${LAB}/virtualmachines/{name}`, 'VirtualMachines_Delete', 'labs/virtualMachines/delete', deleteVm),
   route('POST', `${LAB}/virtualmachines/{name}/stop`, 'VirtualMachines_Stop', 'labs/virtualMachines/Stop/action', (r) => powerVm(r, 'stop')),

@@ -1,5 +1,5 @@
-import { defaultMarketplaceImage, type MarketplaceImage } from '../compute/marketplace';
-import type { ComputeState, PowerState, VirtualMachine } from '../compute/state';
+import { defaultMarketplaceImage, type HyperVGeneration, type MarketplaceImage, type SecurityType } from '../compute/marketplace';
+import type { ComputeState, OsType, PowerState, VirtualMachine, VmSource } from '../compute/state';
 import { findByName, same, stableDigits, stableGuid } from '../ids';
 import type { ScenarioCustomImage, ScenarioLab, ScenarioVm } from '../scenario';
 import { checkAlone } from '../scenarioChecker';
@@ -41,6 +41,24 @@ export interface LabVm {
   customImageId?: string;
   /** Its Compute side, whose state (power, provisioning, size, OS disk) the lab VM shows. */
   compute: VirtualMachine;
+  /** The artifacts a deployment asked for, with how each went. */
+  artifacts?: LabVmArtifact[];
+}
+
+export interface LabVmArtifact {
+  artifactId: string;
+  status: 'Pending' | 'Installing' | 'Succeeded' | 'Failed';
+}
+
+/** What a deployment asks DevTest Labs to create. */
+export interface DeployedVmSpec {
+  name: string;
+  tags: Record<string, string>;
+  notes?: string;
+  osType: 'Windows' | 'Linux';
+  size: string;
+  imageReference: MarketplaceImage;
+  artifacts: LabVmArtifact[];
 }
 
 export interface CustomImage {
@@ -55,6 +73,16 @@ export interface CustomImage {
   vhd?: { imageName?: string; sysPrep?: boolean; osType: string };
   vm?: { sourceVmId?: string; windowsOsInfo?: { windowsOsState?: string }; linuxOsInfo?: { linuxOsState?: string } };
   managedImageId?: string;
+  /**
+   * The generation of the managed image behind the custom image. One made from a VHD is always
+   * Generation 1 (DevTest Labs 2018-09-15 has no way to say otherwise); one made from a lab VM has the
+   * VM's generation.
+   */
+  hyperVGeneration: HyperVGeneration;
+  /** What the OS on the image's disk boots with: for a VHD, what its first sectors show. */
+  bootGeneration: HyperVGeneration;
+  /** The OS disk size of VMs made from it, in GiB. */
+  sizeGB: number;
 }
 
 export class DevTestLabsState {
@@ -96,6 +124,25 @@ export class DevTestLabsState {
     const labVm = this.createVm(lab, checked ?? vm);
     lab.vms.push(labVm);
     return labVm;
+  }
+
+  /** Adds a VM a deployment creates: Creating and starting until its provisioning has run. */
+  addDeployedVm(lab: Lab, spec: DeployedVmSpec): LabVm {
+    const vm = this.makeVm(lab, {
+      name: spec.name,
+      tags: spec.tags,
+      notes: spec.notes,
+      osType: spec.osType,
+      size: spec.size,
+      source: { kind: 'marketplace', image: spec.imageReference },
+      provisioningState: 'Creating',
+      powerState: 'starting',
+      diskSizeGB: 1,
+      fresh: true,
+    });
+    vm.artifacts = spec.artifacts;
+    lab.vms.push(vm);
+    return vm;
   }
 
   /** Deletes the lab VM and its compute resources. */
@@ -145,26 +192,64 @@ export class DevTestLabsState {
     return lab;
   }
 
-  private createVm(lab: Lab, vm: ScenarioVm): LabVm {
-    const seed = `${labId(lab)}/${vm.name}`.toLowerCase();
+  /**
+   * Creates a lab VM with its compute VM and OS disk, but not the disk's bytes (createDiskBlob) nor the
+   * lab's list entry: what VirtualMachines_CreateOrUpdate, a deployment of lab VMs and a scenario share.
+   */
+  makeVm(lab: Lab, vm: NewLabVm): LabVm {
+    const seed = `${labId(lab)}/${vm.name}${vm.fresh ? `/${Date.now()}` : ''}`.toLowerCase();
     const compute = this.services.compute.createVirtualMachine({
       subscriptionId: lab.subscriptionId,
       resourceGroup: `${lab.name}-${vm.name}-${stableDigits(`rg:${seed}`, 6)}`,
       name: vm.name,
       location: lab.location,
-      osType: vm.osType ?? 'Windows',
+      osType: vm.osType,
       size: vm.size ?? 'Standard_DS2_v2',
+      source: vm.source,
+      securityType: vm.securityType,
+      powerState: vm.powerState,
+      provisioningState: vm.provisioningState,
+      createdDate: vm.createdDate ?? new Date().toISOString(),
+      diskSizeGB: vm.diskSizeGB,
+      seed,
+      lab,
+    });
+    return { name: vm.name, tags: { ...vm.tags }, notes: vm.notes, uniqueIdentifier: stableGuid(`vm:${seed}`), customImageId: vm.customImageId, compute };
+  }
+
+  private createVm(lab: Lab, vm: ScenarioVm): LabVm {
+    return this.makeVm(lab, {
+      name: vm.name,
+      tags: vm.tags ?? {},
+      notes: vm.notes,
+      osType: vm.osType ?? 'Windows',
+      size: vm.size,
       source: { kind: 'marketplace', image: scenarioImage(vm) },
       securityType: vm.securityType,
       powerState: (vm.powerState ?? 'deallocated') as PowerState,
       provisioningState: vm.provisioningState ?? 'Succeeded',
-      createdDate: vm.createdDate ?? new Date().toISOString(),
+      createdDate: vm.createdDate,
       diskSizeGB: vm.diskSizeGB ?? 1,
-      seed,
-      lab,
     });
-    return { name: vm.name, tags: { ...vm.tags }, notes: vm.notes, uniqueIdentifier: stableGuid(`vm:${seed}`), compute };
   }
+}
+
+/** A lab VM to make: from a marketplace image or a custom image of the lab (`customImageId`). */
+export interface NewLabVm {
+  name: string;
+  tags: Record<string, string>;
+  notes?: string;
+  osType: OsType;
+  size?: string;
+  source: VmSource;
+  customImageId?: string;
+  securityType?: SecurityType;
+  powerState: PowerState;
+  provisioningState: string;
+  createdDate?: string;
+  diskSizeGB: number;
+  /** Made while the local Azure runs: new ids (VM, disk) even under an earlier VM's name, as in Azure. */
+  fresh?: boolean;
 }
 
 function scenarioImage(vm: ScenarioVm): MarketplaceImage {
@@ -185,5 +270,8 @@ function toCustomImage(lab: Lab, image: ScenarioCustomImage): CustomImage {
     uniqueIdentifier: stableGuid(`image:${labId(lab)}/${image.name}`.toLowerCase()),
     vhd: { osType: image.osType ?? 'Windows', sysPrep: false },
     managedImageId: managedImageId(lab, image.name),
+    hyperVGeneration: 'V1',
+    bootGeneration: 'V1',
+    sizeGB: 1,
   };
 }

@@ -4,6 +4,7 @@ import { ARM_AUDIENCES, type TokenIssuer } from '../identity/tokens';
 import { computeRoutes, DISK_API_VERSIONS, VM_API_VERSIONS } from '../compute/routes';
 import type { ArmContext, ArmRequest } from './context';
 import { devTestLabsRoutes, DTL_API_VERSIONS } from '../devTestLabs/routes';
+import { deploymentRoutes } from './deployments';
 import { compileRoutes, matchRoute, type CompiledRoute, type RouteSpec } from './routes';
 import { ArmThrottle } from './throttling';
 
@@ -54,7 +55,7 @@ function resolveOperation(request: ArmRequest, provider: 'Microsoft.DevTestLab' 
 }
 
 export class ResourceManager {
-  private readonly routes: CompiledRoute[] = compileRoutes([...devTestLabsRoutes, ...computeRoutes, ...operationRoutes]);
+  private readonly routes: CompiledRoute[] = compileRoutes([...devTestLabsRoutes, ...computeRoutes, ...deploymentRoutes, ...operationRoutes]);
   private readonly throttle: ArmThrottle;
 
   constructor(

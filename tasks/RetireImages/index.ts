@@ -8,6 +8,7 @@ void runTask('RetireImages', async (ctx) => {
   const labName = ctx.input('DevTestLabName', true);
   const imagesToSave = ctx.intInput('ImagesToSave', { default: 2, min: 1, max: 1000 });
   const maxConcurrentJobs = ctx.intInput('maxConcurrentJobs', { default: 20, min: 1, max: 200 });
+  const includePowerShellImages = ctx.boolInput('includePowerShellImages', true);
   const dryRun = ctx.boolInput('dryRun', false);
   const inputSubscriptionId = ctx.guidInput('SubscriptionId');
 
@@ -24,6 +25,7 @@ void runTask('RetireImages', async (ctx) => {
     subscriptionId,
     labName,
     imagesToSave,
+    includePowerShellImages,
     maxConcurrentJobs,
     dryRun,
     signal: ctx.signal,

@@ -103,7 +103,7 @@ describe('configuration (labs.json and GoldenImages)', () => {
         imagePath: 'Linux/Ubuntu2204.json',
         file: path.join(result.location, 'GoldenImages', 'Linux', 'Ubuntu2204.json'),
         osType: 'Linux',
-        galleryImageReference: { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2', version: 'latest' },
+        galleryImageReference: { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts', version: 'latest' },
         notes: 'A Linux golden image',
         size: 'Standard_D2s_v5',
       });
@@ -466,6 +466,26 @@ describe('configuration (labs.json and GoldenImages)', () => {
       ]);
     });
 
+    it('reports every problem a template has for MakeGoldenImageVMs at once: a parameter it fills, an unknown size, a size that cannot boot the generation', async () => {
+      const noName = labVmTemplate('Windows', (vm) => {
+        vm.properties.size = 'Standard_Q9_v9';
+      });
+      delete (noName.parameters as Record<string, unknown>).newVMName;
+      assert.deepEqual(
+        (await shapeProblem(noName)).map((p) => p.replace(/ \d+:\d+ /, ' ')),
+        [
+          "IF6004 the template does not declare the parameter(s) 'newVMName', which MakeGoldenImageVMs fills with the factory lab's name and the VM's name.",
+          "IF6005 the VM size 'Standard_Q9_v9' is not a size Azure offers.",
+        ],
+      );
+      const gen1Size = labVmTemplate('Linux', (vm) => {
+        vm.properties.size = 'Standard_A2_v2';
+      });
+      assert.deepEqual((await shapeProblem(gen1Size)).map((p) => p.replace(/ \d+:\d+ /, ' ')), [
+        "IF6007 the SKU '22_04-lts-gen2' is a Generation 2 image, which a VM of size 'Standard_A2_v2' cannot boot.",
+      ]);
+    });
+
     it('reports every missing or wrong gallery image property of a template', async () => {
       const problems = await shapeProblem(
         labVmTemplate('Mac', (vm) => {
@@ -565,16 +585,13 @@ describe('configuration (labs.json and GoldenImages)', () => {
     assert.deepEqual(failing.errors.map((e) => e.code), ['IF1007']);
   });
 
-  it('validates 20,000 labs in a few seconds', async function () {
+  it('validates 20,000 labs (its speed is measured by the validate benchmark)', async function () {
     this.timeout(30_000);
     const location = writeConfiguration(largeConfigurationFiles(20_000));
     made.push(location);
-    const started = performance.now();
     const result = await loadConfiguration(location);
-    const elapsed = performance.now() - started;
     assert.deepEqual(result.issues, []);
     assert.equal(result.configuration?.labs.length, 20_000);
     assert.deepEqual(result.configuration?.labs[5].templates, ['Linux/Base.json', 'SQL/Base.json', 'SQL/Full.json', 'Tools/Full.json']);
-    assert.ok(elapsed < 3000, `took ${Math.round(elapsed)} ms`);
   });
 });
