@@ -4,7 +4,10 @@
  * as a failed deployment minutes later). Sizes compare without regard to case, as Azure compares them.
  */
 
-export type VmGeneration = 'V1' | 'V2';
+import type { HyperVGeneration } from '../vhdRoute';
+
+/** A Hyper-V generation a size can boot (core/marketplace.ts says which one an image is). */
+export type VmGeneration = HyperVGeneration;
 
 const BOTH: readonly VmGeneration[] = ['V1', 'V2'];
 const GEN1_ONLY: readonly VmGeneration[] = ['V1'];
@@ -31,19 +34,4 @@ export function knownVmSize(size: string): { generations: readonly VmGeneration[
 
 export function vmSizeNames(): string[] {
   return Object.keys(SIZES);
-}
-
-/**
- * The generation a marketplace image boots as, from its SKU (and offer) as the marketplace names them:
- * `-gen2`, `-g2` and `gensecond` SKUs, Windows Server Azure Edition, Windows 11 and Ubuntu 24.04 and later
- * are Generation 2 (but for `-gen1` SKUs); any other is Generation 1, its Generation 2 twin carrying one
- * of those names.
- */
-export function generationOfSku(sku: string, offer = ''): VmGeneration {
-  const s = sku.toLowerCase();
-  const o = offer.toLowerCase();
-  if (/(^|[-_])gen1$/.test(s)) return 'V1';
-  if (/(^|[-_])(gen2|g2)($|[-_])|gensecond/.test(s) || s.includes('azure-edition')) return 'V2';
-  if (o === 'windows-11' || s.startsWith('win11-') || /^ubuntu-2[4-9]_/.test(o)) return 'V2';
-  return 'V1';
 }

@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import { isExpression, isObject, LAB_VM_RESOURCE_TYPE, type GoldenTemplate } from '../config/goldenImages';
-import { generationOfSku } from '../azure/vmSizes';
-import type { Generation, SecurityType } from './route';
+import { imageGeneration } from '../marketplace';
+import { parseSecurityType } from '../vhdRoute';
+import type { HyperVGeneration, SecurityType } from './route';
 
 /**
  * What the catalog shows of a template beyond what the configuration check keeps: the artifacts the
@@ -11,23 +12,18 @@ import type { Generation, SecurityType } from './route';
  */
 export interface TemplateFacts {
   artifacts: string[];
-  generation: Generation;
+  generation: HyperVGeneration;
   securityType: SecurityType;
 }
 
 export async function readTemplateFacts(template: GoldenTemplate): Promise<TemplateFacts> {
   const properties = await labVmProperties(template.file);
-  const securityType = typeof properties?.securityType === 'string' && !isExpression(properties.securityType) ? properties.securityType : 'Standard';
+  const securityType = parseSecurityType(typeof properties?.securityType === 'string' && !isExpression(properties.securityType) ? properties.securityType : undefined);
   return {
     artifacts: artifactNames(properties?.artifacts),
-    generation: skuGeneration(template.galleryImageReference.sku),
+    generation: imageGeneration(template.galleryImageReference),
     securityType,
   };
-}
-
-/** The generation a marketplace SKU implies (core/azure/vmSizes.ts holds the rule). */
-export function skuGeneration(sku: string): Generation {
-  return generationOfSku(sku);
 }
 
 /**

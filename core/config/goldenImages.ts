@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
-import { generationOfSku, knownVmSize } from '../azure/vmSizes';
+import { knownVmSize } from '../azure/vmSizes';
+import { imageGeneration } from '../marketplace';
 import * as path from 'node:path';
 import { ErrorCodes } from '../errors';
 import type { OsType } from '../factoryImages';
@@ -292,7 +293,7 @@ function checkTemplateShape(
   }
   const literal = (value: unknown) => (typeof value === 'string' && value !== '' && !isExpression(value) ? value : undefined);
   const size = literal(properties.size) ?? (properties.size === undefined ? undefined : defaultSize(document));
-  issues.push(...checkFactoryNeeds(document, locator, where, { sizePointer: `${vmPointer}/properties/size`, size, sku }));
+  issues.push(...checkFactoryNeeds(document, locator, where, { sizePointer: `${vmPointer}/properties/size`, size, sku, offer }));
   if (issues.length > 0 || !publisher || !offer || !sku || !osType) return { issues };
 
   const notes = literal(properties.notes);
@@ -325,7 +326,7 @@ function checkFactoryNeeds(
   document: Record<string, unknown>,
   locator: JsonLocator,
   where: LocatedFile,
-  vm: { sizePointer: string; size?: string; sku?: string },
+  vm: { sizePointer: string; size?: string; sku?: string; offer?: string },
 ): Issue[] {
   const issues: Issue[] = [];
   const parameters = isObject(document.parameters) ? document.parameters : {};
@@ -348,14 +349,15 @@ function checkFactoryNeeds(
     const position = locator.value(vm.sizePointer);
     if (!known) {
       issues.push(fileIssue(ErrorCodes.VmSizeUnknown, 'error', where, position, `the VM size '${vm.size}' is not a size Azure offers.`, 'Use a VM size Azure offers, such as Standard_D2s_v5.'));
-    } else if (vm.sku && !known.generations.includes(generationOfSku(vm.sku))) {
+    } else if (vm.sku && !known.generations.includes(imageGeneration({ sku: vm.sku, offer: vm.offer ?? '' }))) {
+      const generation = imageGeneration({ sku: vm.sku, offer: vm.offer ?? '' });
       issues.push(
         fileIssue(
           ErrorCodes.VmGenerationUnsupported,
           'error',
           where,
           position,
-          `the SKU '${vm.sku}' is a Generation ${generationOfSku(vm.sku).slice(1)} image, which a VM of size '${vm.size}' cannot boot.`,
+          `the SKU '${vm.sku}' is a Generation ${generation.slice(1)} image, which a VM of size '${vm.size}' cannot boot.`,
           'Choose a size that boots the image generation (the v3 and later D, E and F sizes boot both), or a SKU of the other generation.',
         ),
       );

@@ -1,4 +1,5 @@
-import { generationOfSku, knownVmSize, type VmGeneration } from '../azure/vmSizes';
+import { knownVmSize, type VmGeneration } from '../azure/vmSizes';
+import { imageGeneration } from '../marketplace';
 import type { GoldenTemplate } from '../config/goldenImages';
 import { imagePathKey, normalizeImagePath } from '../config/imagePaths';
 import { ErrorCodes } from '../errors';
@@ -148,7 +149,7 @@ function vmSpec(item: MakeTemplate, vmName: string, options: MakeOptions): VmSpe
     deploymentName: deploymentNameFor(vmName),
     size,
     sizeFrom: from,
-    generation: generationOfSku(template.galleryImageReference.sku, template.galleryImageReference.offer),
+    generation: imageGeneration(template.galleryImageReference),
     osType: template.osType,
     baseImage: baseImageOf(template),
     generalize: options.includeSysprep && !loaded.generalizes,
@@ -177,7 +178,7 @@ function checkTemplate(item: MakeTemplate, options: MakeOptions): Issue | undefi
   if (!known) {
     return issue(ErrorCodes.VmSizeUnknown, `${at} would make a VM of size '${size}' (from ${from === 'input' ? "the input 'vmSize'" : 'the template'}), which Azure does not offer.`, "Use a VM size Azure offers, such as Standard_D2s_v5, in the template or in the input 'vmSize'.");
   }
-  const generation = generationOfSku(template.galleryImageReference.sku, template.galleryImageReference.offer);
+  const generation = imageGeneration(template.galleryImageReference);
   if (!known.generations.includes(generation)) {
     return issue(ErrorCodes.VmGenerationUnsupported, `${at} uses SKU '${template.galleryImageReference.sku}', a Generation ${generation.slice(1)} image, which a VM of size '${size}' cannot boot.`, 'Choose a size that supports the image generation (the v3 and later D, E and F sizes boot both), or a Generation 1 SKU.');
   }

@@ -1,6 +1,5 @@
 import { retireImages } from '../../core/retire/retireImages';
-import { ErrorCodes, FactoryError } from '../../core/errors';
-import { connectAzure } from '../common/azure';
+import { connectAzure, factorySubscriptionId } from '../common/azure';
 import { runTask } from '../common/taskContext';
 
 void runTask('RetireImages', async (ctx) => {
@@ -13,13 +12,7 @@ void runTask('RetireImages', async (ctx) => {
   const inputSubscriptionId = ctx.guidInput('SubscriptionId');
 
   const azure = connectAzure(ctx);
-  const subscriptionId = inputSubscriptionId ?? azure.connection.subscriptionId;
-  if (!subscriptionId) {
-    throw new FactoryError(ErrorCodes.InputInvalid, `The factory lab's subscription is not known: 'SubscriptionId' is empty and the service connection names none.`, {
-      fix: "Set 'SubscriptionId' to the id of the subscription that holds the factory lab.",
-      subject: 'SubscriptionId',
-    });
-  }
+  const subscriptionId = factorySubscriptionId(azure, inputSubscriptionId);
   const result = await retireImages(azure, {
     configurationLocation,
     subscriptionId,

@@ -302,7 +302,7 @@ const EXPECTED_INPUTS: Record<string, string[]> = {
   DistributeImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'maxConcurrentJobs', 'TimeoutMinutes', 'dryRun'],
   RetireImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'includePowerShellImages', 'maxConcurrentJobs', 'dryRun'],
   CleanUpFactory: ['azureSubscription', 'DevTestLabName', 'dryRun'],
-  PublishImageCatalog: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'CatalogFile', 'ArtifactName', 'maxConcurrentJobs'],
+  PublishImageCatalog: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'includePowerShellImages', 'CatalogFile', 'ArtifactName', 'maxConcurrentJobs'],
 };
 const EXPECTED_OUTPUTS: Record<string, string[]> = {
   ValidateLabsJson: ['LabCount', 'TemplateCount'],
