@@ -17,6 +17,8 @@ export interface Scenario {
   /** Subscriptions that exist. Default: those the labs name. */
   subscriptions?: { subscriptionId: string; displayName?: string }[];
   labs: ScenarioLab[];
+  /** Azure Compute Galleries that exist at the start (empty: their images come from the API). */
+  galleries?: ScenarioGallery[];
   settings?: ScenarioSettings;
   faults?: FaultRule[];
 }
@@ -66,6 +68,8 @@ export interface ScenarioSettings {
   tokenLifetimeSeconds?: number;
   /** Lab VMs per page in list answers (nextLink paging). Default 100. */
   pageSize?: number;
+  /** Speed of a gallery image version's replication into each target region. Default 2048 MB/s. */
+  galleryReplicationRateMBps?: number;
 }
 
 export interface ScenarioLab {
@@ -99,6 +103,12 @@ export interface ScenarioVm {
   createdDate?: string;
   /** Compute VM size. Default `Standard_DS2_v2`. */
   size?: string;
+  /** Hyper-V generation of the VM and its disks. Default `V1`. */
+  hyperVGeneration?: 'V1' | 'V2';
+  /** `TrustedLaunch` (needs `V2`) or `Standard`. Default `Standard`. */
+  securityType?: 'Standard' | 'TrustedLaunch';
+  /** Data disks: a managed disk per LUN. */
+  dataDisks?: { lun: number; diskSizeGB?: number }[];
 }
 
 export interface ScenarioCustomImage {
@@ -116,4 +126,14 @@ export interface ScenarioVhd {
   name: string;
   sizeBytes?: number;
   metadata?: Record<string, string>;
+}
+
+export interface ScenarioGallery {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  /** Default `westus2`. */
+  location?: string;
+  tags?: Record<string, string>;
+  description?: string;
 }

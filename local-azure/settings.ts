@@ -9,6 +9,8 @@ export interface Settings {
   lroRetryAfterSeconds: number;
   tokenLifetimeSeconds: number;
   pageSize: number;
+  /** Speed at which a gallery image version's disks are replicated into each target region. */
+  galleryReplicationRateMBps: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
@@ -18,6 +20,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   lroRetryAfterSeconds: 1,
   tokenLifetimeSeconds: 3600,
   pageSize: 100,
+  galleryReplicationRateMBps: 2048,
 };
 
 export function checkSettings(c: Checker, raw: unknown, path: string): ScenarioSettings | undefined {
@@ -30,5 +33,6 @@ export function checkSettings(c: Checker, raw: unknown, path: string): ScenarioS
   c.number(s.lroRetryAfterSeconds, `${path}.lroRetryAfterSeconds`, { integer: true, min: 0 });
   c.number(s.tokenLifetimeSeconds, `${path}.tokenLifetimeSeconds`, { integer: true, min: 1 });
   c.number(s.pageSize, `${path}.pageSize`, { integer: true, min: 1 });
+  c.number(s.galleryReplicationRateMBps, `${path}.galleryReplicationRateMBps`, { above: 0 });
   return c.problems.length === before ? (s as ScenarioSettings) : undefined;
 }

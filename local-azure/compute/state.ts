@@ -9,6 +9,12 @@ import { same, stableGuid, stableHex } from '../ids';
 export type PowerState = 'deallocated' | 'stopped' | 'running' | 'starting' | 'deallocating' | 'stopping';
 export const POWER_STATES: readonly PowerState[] = ['deallocated', 'stopped', 'running', 'starting', 'deallocating', 'stopping'];
 export type OsType = 'Windows' | 'Linux';
+/** Hyper-V generation of a VM and its disks, as Compute names it. */
+export type HyperVGeneration = 'V1' | 'V2';
+export const HYPERV_GENERATIONS: readonly HyperVGeneration[] = ['V1', 'V2'];
+/** A VM's `securityProfile.securityType`; `Standard` is a VM without one. */
+export type SecurityType = 'Standard' | 'TrustedLaunch';
+export const SECURITY_TYPES: readonly SecurityType[] = ['Standard', 'TrustedLaunch'];
 
 export interface DiskGrant {
   expiresAt: number;
@@ -23,6 +29,9 @@ export interface Disk {
   osType: OsType;
   sizeGB: number;
   createdDate: string;
+  hyperVGeneration: HyperVGeneration;
+  /** A Trusted Launch VM's disks carry its security type (`securityProfile.securityType`). */
+  securityType: SecurityType;
   /** The VM the disk is attached to (Compute's `managedBy`). */
   managedBy?: VirtualMachine;
   /** A read SAS from Disks_GrantAccess, until revoked (or expired). */
@@ -41,13 +50,24 @@ export interface VirtualMachine {
   powerState: PowerState;
   provisioningState: string;
   createdDate: string;
+  hyperVGeneration: HyperVGeneration;
+  securityType: SecurityType;
   osDisk: Disk;
+  /** Data disks by LUN, each a managed disk of the VM's resource group. */
+  dataDisks: DataDisk[];
   /** The DevTest Labs lab that keeps the VM: a principal that may not read the lab may not read its VMs' compute resources either. */
   lab?: { readonly name: string; readonly denyAccess: boolean };
 }
 
-export interface NewVirtualMachine extends Omit<VirtualMachine, 'vmId' | 'osDisk'> {
+export interface DataDisk {
+  lun: number;
+  disk: Disk;
+}
+
+export interface NewVirtualMachine extends Omit<VirtualMachine, 'vmId' | 'osDisk' | 'dataDisks'> {
   diskSizeGB: number;
+  /** Data disks to make with the VM: their LUNs and sizes. */
+  dataDisks?: readonly { lun: number; diskSizeGB: number }[];
   /** Seeds the VM's and its disk's ids, so the same scenario gives the same ids on every start. */
   seed: string;
 }
@@ -57,19 +77,28 @@ export class ComputeState {
 
   /** A VM with its OS disk, named as Compute names a VM's OS disk: `<vm>_OsDisk_1_<32 hex digits>`. */
   createVirtualMachine(spec: NewVirtualMachine): VirtualMachine {
-    const { diskSizeGB, seed, ...properties } = spec;
-    const osDisk: Disk = {
+    const { diskSizeGB, seed, dataDisks = [], ...properties } = spec;
+    const disk = (name: string, diskSeed: string, sizeGB: number): Disk => ({
       subscriptionId: spec.subscriptionId,
       resourceGroup: spec.resourceGroup,
-      name: `${spec.name}_OsDisk_1_${stableHex(`disk:${seed}`, 32)}`,
+      name,
       location: spec.location,
-      uniqueId: stableGuid(`disk:${seed}`),
+      uniqueId: stableGuid(diskSeed),
       osType: spec.osType,
-      sizeGB: diskSizeGB,
+      sizeGB,
       createdDate: spec.createdDate,
+      hyperVGeneration: spec.hyperVGeneration,
+      securityType: spec.securityType,
+    });
+    const osDisk = disk(`${spec.name}_OsDisk_1_${stableHex(`disk:${seed}`, 32)}`, `disk:${seed}`, diskSizeGB);
+    const vm: VirtualMachine = {
+      ...properties,
+      vmId: stableGuid(`vmid:${seed}`),
+      osDisk,
+      // Compute names a data disk `<vm>_DataDisk_<lun>` (as a portal-made VM's).
+      dataDisks: dataDisks.map(({ lun, diskSizeGB: size }) => ({ lun, disk: disk(`${spec.name}_DataDisk_${lun}`, `datadisk:${seed}/${lun}`, size) })),
     };
-    const vm: VirtualMachine = { ...properties, vmId: stableGuid(`vmid:${seed}`), osDisk };
-    osDisk.managedBy = vm;
+    for (const attached of [osDisk, ...vm.dataDisks.map((d) => d.disk)]) attached.managedBy = vm;
     this.virtualMachines.push(vm);
     return vm;
   }
@@ -80,8 +109,17 @@ export class ComputeState {
     if (index >= 0) this.virtualMachines.splice(index, 1);
   }
 
+  /** Every managed disk: each VM's OS disk and its data disks. */
   disks(): Disk[] {
-    return this.virtualMachines.map((vm) => vm.osDisk);
+    return this.virtualMachines.flatMap((vm) => [vm.osDisk, ...vm.dataDisks.map((d) => d.disk)]);
+  }
+
+  findDiskById(id: string): Disk | undefined {
+    return this.disks().find((disk) => same(diskId(disk), id));
+  }
+
+  findVirtualMachineById(id: string): VirtualMachine | undefined {
+    return this.virtualMachines.find((vm) => same(computeVmId(vm), id));
   }
 
   findVirtualMachine(subscriptionId: string, resourceGroup: string, name: string): VirtualMachine | undefined {

@@ -44,7 +44,7 @@ export function instanceView(vm: VirtualMachine): Record<string, unknown> {
         statuses: [{ code: 'ProvisioningState/succeeded', level: 'Info', displayStatus: 'Provisioning succeeded', time: vm.createdDate }],
       },
     ],
-    hyperVGeneration: 'V1',
+    hyperVGeneration: vm.hyperVGeneration,
     statuses: computeStatuses(vm),
   };
   // A deallocated VM has no guest to report on.
@@ -68,7 +68,8 @@ export function diskView(disk: Disk): Record<string, unknown> {
     sku: { name: 'Premium_LRS', tier: 'Premium' },
     properties: {
       osType: disk.osType,
-      hyperVGeneration: 'V1',
+      hyperVGeneration: disk.hyperVGeneration,
+      ...(disk.securityType === 'TrustedLaunch' ? { securityProfile: { securityType: 'TrustedLaunch' } } : {}),
       creationData: { createOption: 'FromImage', imageReference: { id: platformImageId(disk.subscriptionId, disk.location, disk.osType) } },
       diskSizeGB: disk.sizeGB,
       diskSizeBytes: disk.sizeGB * GIB,

@@ -1,4 +1,4 @@
-import { POWER_STATES } from '../compute/state';
+import { HYPERV_GENERATIONS, POWER_STATES, SECURITY_TYPES } from '../compute/state';
 import type { ScenarioCustomImage, ScenarioVm } from '../scenario';
 import { checkUnique, GUID, type Checker } from '../scenarioChecker';
 import { checkVhdScenario } from '../storage/scenario';
@@ -67,7 +67,9 @@ export function checkLabsScenario(c: Checker, raw: unknown, subscriptionIds: Rea
 }
 
 export function checkVmScenario(c: Checker, raw: unknown, path: string): ScenarioVm | undefined {
-  const vm = c.object(raw, path, ['name', 'tags', 'osType', 'powerState', 'provisioningState', 'notes', 'diskSizeGB', 'createdDate', 'size']);
+  const vm = c.object(raw, path, [
+    'name', 'tags', 'osType', 'powerState', 'provisioningState', 'notes', 'diskSizeGB', 'createdDate', 'size', 'hyperVGeneration', 'securityType', 'dataDisks',
+  ]);
   if (!vm) return undefined;
   const before = c.problems.length;
   c.string(vm.name, `${path}.name`, {
@@ -83,6 +85,20 @@ export function checkVmScenario(c: Checker, raw: unknown, path: string): Scenari
   c.number(vm.diskSizeGB, `${path}.diskSizeGB`, { integer: true, min: 1, max: 4095 });
   c.date(vm.createdDate, `${path}.createdDate`);
   c.string(vm.size, `${path}.size`);
+  c.string(vm.hyperVGeneration, `${path}.hyperVGeneration`, { oneOf: HYPERV_GENERATIONS });
+  c.string(vm.securityType, `${path}.securityType`, { oneOf: SECURITY_TYPES });
+  // Azure: Trusted Launch needs a Generation 2 VM.
+  if (vm.securityType === 'TrustedLaunch' && vm.hyperVGeneration !== 'V2') c.problem(`${path}.securityType`, 'TrustedLaunch needs hyperVGeneration V2');
+  const luns = new Set<number>();
+  c.array(vm.dataDisks, `${path}.dataDisks`)?.forEach((item, j) => {
+    const disk = c.object(item, `${path}.dataDisks[${j}]`, ['lun', 'diskSizeGB']);
+    if (!disk) return;
+    if (disk.lun === undefined) c.problem(`${path}.dataDisks[${j}].lun`, 'is required');
+    const lun = c.number(disk.lun, `${path}.dataDisks[${j}].lun`, { integer: true, min: 0, max: 63 });
+    c.number(disk.diskSizeGB, `${path}.dataDisks[${j}].diskSizeGB`, { integer: true, min: 1, max: 32767 });
+    if (lun !== undefined && luns.has(lun)) c.problem(`${path}.dataDisks[${j}].lun`, `LUN ${lun} is used twice`);
+    if (lun !== undefined) luns.add(lun);
+  });
   return c.problems.length === before ? (vm as unknown as ScenarioVm) : undefined;
 }
 

@@ -154,6 +154,9 @@ export class DevTestLabsState {
       provisioningState: vm.provisioningState ?? 'Succeeded',
       createdDate: vm.createdDate ?? new Date().toISOString(),
       diskSizeGB: vm.diskSizeGB ?? 1,
+      hyperVGeneration: vm.hyperVGeneration ?? 'V1',
+      securityType: vm.securityType ?? 'Standard',
+      dataDisks: (vm.dataDisks ?? []).map((disk) => ({ lun: disk.lun, diskSizeGB: disk.diskSizeGB ?? 1 })),
       seed,
       lab,
     });

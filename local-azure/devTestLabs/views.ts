@@ -82,8 +82,8 @@ export function labVmView(lab: Lab, vm: LabVm, options: { expandComputeVm?: bool
       vmSize: compute.size,
       networkInterfaceId: `/subscriptions/${compute.subscriptionId}/resourceGroups/${compute.resourceGroup}/providers/Microsoft.Network/networkInterfaces/${compute.name}`,
       osDiskId: diskId(compute.osDisk),
-      dataDiskIds: [],
-      dataDisks: [],
+      dataDiskIds: compute.dataDisks.map((d) => diskId(d.disk)),
+      dataDisks: compute.dataDisks.map((d) => ({ lun: d.lun, name: d.disk.name, managedDisk: { id: diskId(d.disk) }, diskSizeGB: d.disk.sizeGB })),
     };
   }
   return {

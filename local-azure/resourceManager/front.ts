@@ -4,6 +4,7 @@ import { ARM_AUDIENCES, type TokenIssuer } from '../identity/tokens';
 import { computeRoutes, DISK_API_VERSIONS, VM_API_VERSIONS } from '../compute/routes';
 import type { ArmContext, ArmRequest } from './context';
 import { devTestLabsRoutes, DTL_API_VERSIONS } from '../devTestLabs/routes';
+import { GALLERY_API_VERSIONS, galleryRoutes } from '../galleries/routes';
 import { compileRoutes, matchRoute, type CompiledRoute, type RouteSpec } from './routes';
 
 /**
@@ -11,7 +12,7 @@ import { compileRoutes, matchRoute, type CompiledRoute, type RouteSpec } from '.
  * regard to case, api-version checks per provider, subscription checks, then the provider handlers.
  */
 
-const COMPUTE_API_VERSIONS = [...new Set([...DISK_API_VERSIONS, ...VM_API_VERSIONS])];
+const COMPUTE_API_VERSIONS = [...new Set([...DISK_API_VERSIONS, ...VM_API_VERSIONS, ...GALLERY_API_VERSIONS])];
 
 const operationRoutes: RouteSpec[] = [
   {
@@ -52,7 +53,7 @@ function resolveOperation(request: ArmRequest, provider: 'Microsoft.DevTestLab' 
 }
 
 export class ResourceManager {
-  private readonly routes: CompiledRoute[] = compileRoutes([...devTestLabsRoutes, ...computeRoutes, ...operationRoutes]);
+  private readonly routes: CompiledRoute[] = compileRoutes([...devTestLabsRoutes, ...computeRoutes, ...galleryRoutes, ...operationRoutes]);
 
   constructor(
     private readonly context: ArmContext,
