@@ -87,6 +87,8 @@ export interface ScenarioLab {
   customImages?: ScenarioCustomImage[];
   /** VHDs already in the lab's `uploads` container (a factory image store, say). */
   vhds?: ScenarioVhd[];
+  /** An Azure Compute Gallery already attached to the lab. */
+  sharedGallery?: { name: string; galleryId: string; allowAllImages?: 'Enabled' | 'Disabled' };
 }
 
 export interface ScenarioVm {

@@ -4,6 +4,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { bearerTokenAuthenticationPolicyName, type Pipeline } from '@azure/core-rest-pipeline';
 import { type Reporter, silentReporter } from '../report';
 import { createCredential } from './credentials';
+import { LabSharedGalleries } from './labSharedGalleries';
 import { LabDirectory } from './labs';
 import { armRetryPolicy, type ArmRetryOptions } from './retryPolicy';
 import { scopeFor, type ServiceConnection } from './serviceConnection';
@@ -39,6 +40,8 @@ export interface AzureContext {
   devTestLabs(subscriptionId: string): DevTestLabsClient;
   compute(subscriptionId: string): ComputeManagementClient;
   readonly labs: LabDirectory;
+  /** Labs' shared galleries (DevTest Labs 2018-10-15-preview), through the DevTest Labs clients. */
+  readonly sharedGalleries: LabSharedGalleries;
   /** Retries of the run's blob clients: pass to `sasBlobClient` for SAS URLs (upload URIs, disk access). */
   readonly storageRetryOptions: StorageRetrySettings;
 }
@@ -88,8 +91,10 @@ export function createAzureContext(connection: ServiceConnection, options: Azure
       return client;
     }),
     labs: undefined as unknown as LabDirectory,
+    sharedGalleries: undefined as unknown as LabSharedGalleries,
   };
   (context as { labs: LabDirectory }).labs = new LabDirectory(context);
+  (context as { sharedGalleries: LabSharedGalleries }).sharedGalleries = new LabSharedGalleries(context, endpoint);
   return context;
 }
 

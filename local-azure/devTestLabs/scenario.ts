@@ -20,7 +20,7 @@ export function checkLabsScenario(c: Checker, raw: unknown, subscriptionIds: Rea
   const accounts = new Set<string>();
   c.array(raw, '$.labs')?.forEach((item, i) => {
     const path = `$.labs[${i}]`;
-    const lab = c.object(item, path, ['subscriptionId', 'resourceGroup', 'name', 'location', 'storageAccount', 'denyAccess', 'tags', 'vms', 'customImages', 'vhds']);
+    const lab = c.object(item, path, ['subscriptionId', 'resourceGroup', 'name', 'location', 'storageAccount', 'denyAccess', 'tags', 'vms', 'customImages', 'vhds', 'sharedGallery']);
     if (!lab) return;
     const sub = c.string(lab.subscriptionId, `${path}.subscriptionId`, { required: true, pattern: GUID, hint: 'must be a GUID' });
     if (sub && subscriptionIds && !subscriptionIds.has(sub.toLowerCase())) {
@@ -57,6 +57,18 @@ export function checkLabsScenario(c: Checker, raw: unknown, subscriptionIds: Rea
       checkCustomImageScenario(c, image, `${path}.customImages[${j}]`);
       checkUnique(c, imageNames, image, `${path}.customImages[${j}].name`, 'custom image', (name) => name.toLowerCase());
     });
+    if (lab.sharedGallery !== undefined) {
+      const shared = c.object(lab.sharedGallery, `${path}.sharedGallery`, ['name', 'galleryId', 'allowAllImages']);
+      if (shared) {
+        c.string(shared.name, `${path}.sharedGallery.name`, { required: true, pattern: /^[A-Za-z0-9_.-]{1,80}$/, hint: 'must be 1-80 letters, digits, _ . -' });
+        c.string(shared.galleryId, `${path}.sharedGallery.galleryId`, {
+          required: true,
+          pattern: /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/galleries\/[^/]+$/i,
+          hint: 'must be a Compute gallery id',
+        });
+        c.string(shared.allowAllImages, `${path}.sharedGallery.allowAllImages`, { oneOf: ['Enabled', 'Disabled'] });
+      }
+    }
     const vhdNames = new Set<string>();
     c.array(lab.vhds, `${path}.vhds`)?.forEach((vhd, j) => {
       checkVhdScenario(c, vhd, `${path}.vhds[${j}]`);

@@ -29,6 +29,18 @@ export interface Lab {
   uniqueIdentifier: string;
   vms: LabVm[];
   customImages: CustomImage[];
+  /** The Azure Compute Gallery attached to the lab (a lab has at most one). */
+  sharedGallery?: SharedGallery;
+}
+
+export interface SharedGallery {
+  name: string;
+  /** The Compute gallery's resource id. */
+  galleryId: string;
+  allowAllImages: 'Enabled' | 'Disabled';
+  uniqueIdentifier: string;
+  /** Images enabled or disabled one by one, by definition name (lower case); others follow allowAllImages. */
+  enableStates: Map<string, 'Enabled' | 'Disabled'>;
 }
 
 export interface LabVm {
@@ -38,6 +50,8 @@ export interface LabVm {
   uniqueIdentifier: string;
   /** Its Compute side, whose state (power, provisioning, size, OS disk) the lab VM shows. */
   compute: VirtualMachine;
+  /** A VM created from an image of the lab's shared gallery. */
+  sharedImage?: { sharedImageId: string; sharedImageVersion: string };
 }
 
 export interface CustomImage {
@@ -137,8 +151,25 @@ export class DevTestLabsState {
       initialBlobs: (scenarioLab.vhds ?? []).map((vhd) => ({ container: UPLOADS_CONTAINER, name: vhd.name, sizeBytes: vhdSizeBytes(vhd), metadata: vhd.metadata })),
     });
     for (const vm of scenarioLab.vms ?? []) lab.vms.push(this.createVm(lab, vm));
+    if (scenarioLab.sharedGallery) {
+      lab.sharedGallery = {
+        name: scenarioLab.sharedGallery.name,
+        galleryId: scenarioLab.sharedGallery.galleryId,
+        allowAllImages: scenarioLab.sharedGallery.allowAllImages ?? 'Disabled',
+        uniqueIdentifier: stableGuid(`sharedgallery:${labId(lab)}/${scenarioLab.sharedGallery.name}`.toLowerCase()),
+        enableStates: new Map(),
+      };
+    }
     for (const image of scenarioLab.customImages ?? []) lab.customImages.push(toCustomImage(lab, image));
     return lab;
+  }
+
+  /** A lab VM being created (VirtualMachines_CreateOrUpdate): its compute VM starts in `Creating`. */
+  addCreatingVm(lab: Lab, vm: ScenarioVm, sharedImage: LabVm['sharedImage']): LabVm {
+    const labVm = this.createVm(lab, { ...vm, provisioningState: 'Creating', powerState: 'starting' });
+    labVm.sharedImage = sharedImage;
+    lab.vms.push(labVm);
+    return labVm;
   }
 
   private createVm(lab: Lab, vm: ScenarioVm): LabVm {

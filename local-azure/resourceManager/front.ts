@@ -3,7 +3,7 @@ import { ArmError, parseJsonBody, readBody, type Reply } from '../http';
 import { ARM_AUDIENCES, type TokenIssuer } from '../identity/tokens';
 import { computeRoutes, DISK_API_VERSIONS, VM_API_VERSIONS } from '../compute/routes';
 import type { ArmContext, ArmRequest } from './context';
-import { devTestLabsRoutes, DTL_API_VERSIONS } from '../devTestLabs/routes';
+import { ALL_DTL_API_VERSIONS, devTestLabsRoutes } from '../devTestLabs/routes';
 import { GALLERY_API_VERSIONS, galleryRoutes } from '../galleries/routes';
 import { compileRoutes, matchRoute, type CompiledRoute, type RouteSpec } from './routes';
 
@@ -20,7 +20,7 @@ const operationRoutes: RouteSpec[] = [
     path: '/subscriptions/{subscriptionId}/providers/Microsoft.DevTestLab/locations/{location}/operations/{operationName}',
     operationId: 'Operation_Status',
     action: 'Microsoft.DevTestLab/locations/operations/read',
-    apiVersions: DTL_API_VERSIONS,
+    apiVersions: ALL_DTL_API_VERSIONS,
     handler: (r) => r.context.operations.statusReply(resolveOperation(r, 'Microsoft.DevTestLab')),
   },
   {
@@ -28,7 +28,7 @@ const operationRoutes: RouteSpec[] = [
     path: '/subscriptions/{subscriptionId}/providers/Microsoft.DevTestLab/locations/{location}/operationResults/{operationName}',
     operationId: 'Operation_Status',
     action: 'Microsoft.DevTestLab/locations/operations/read',
-    apiVersions: DTL_API_VERSIONS,
+    apiVersions: ALL_DTL_API_VERSIONS,
     handler: (r) => r.context.operations.resultReply(resolveOperation(r, 'Microsoft.DevTestLab')),
   },
   {
