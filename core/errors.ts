@@ -4,6 +4,7 @@
  *
  * Ranges: IF1xxx configuration (labs.json, GoldenImages), IF2xxx Azure connection and access,
  * IF3xxx SnapImagesFromVMs, IF4xxx DistributeImages, IF5xxx RetireImages and CleanUpFactory,
+ * IF7xxx the gallery route (Azure Compute Gallery),
  * IF9xxx faults that are not the user's (a bug or an unexpected Azure answer).
  * A code, once published, never changes meaning; retired codes are not reused.
  */
@@ -55,6 +56,15 @@ export const ErrorCodes = {
   VmProvisioningFailed: 'IF5003',
   VmNotTagged: 'IF5004',
   VmNotSnapped: 'IF5005',
+
+  // IF7xxx the gallery route
+  GalleryInputInvalid: 'IF7001',
+  GalleryDefinitionMismatch: 'IF7002',
+  GalleryVersionFailed: 'IF7003',
+  LabHasOtherGallery: 'IF7004',
+  GalleryNotFound: 'IF7005',
+  GalleryImageNameInvalid: 'IF7006',
+  GalleryReplicationFailed: 'IF7007',
 
   // IF9xxx not the user's fault
   Internal: 'IF9001',

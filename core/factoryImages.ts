@@ -19,6 +19,8 @@ export const Tags = {
   ImageFactory: 'ImageFactory',
   /** On a custom image: when the image was saved from its VM (UTC, ISO 8601); retention orders by it. */
   ImageFactoryCreated: 'ImageFactoryCreated',
+  /** On a gallery image version: the managed disk it was made from; a disk is published once. */
+  ImageFactorySourceDisk: 'ImageFactorySourceDisk',
 } as const;
 
 export type OsType = 'Windows' | 'Linux';

@@ -258,7 +258,7 @@ export function parseDiskId(diskId: string): DiskRef {
 }
 
 /** Reports an error as an issue and returns it; a defect keeps its stack in debug output. */
-function reportError(reporter: Reporter, error: unknown, context: string): { code: string; message: string } {
+export function reportError(reporter: Reporter, error: unknown, context: string): { code: string; message: string } {
   if (isFactoryError(error)) {
     const message = `${context}: ${error.message}`;
     reporter.issue({ severity: 'error', code: error.code, message, fix: error.fix });
@@ -277,7 +277,7 @@ function reportError(reporter: Reporter, error: unknown, context: string): { cod
 }
 
 /** Turns each job's copied bytes into one percentage, sent at most once per whole percent. */
-class ProgressTracker {
+export class ProgressTracker {
   private readonly fractions: number[];
   private lastPercent = -1;
 

@@ -105,7 +105,7 @@ const STATUS_TEXT: Record<SnapStatus, { cell: string; tally: string }> = {
 };
 
 /** The run as markdown for the pipeline's summary tab. */
-export function snapSummaryMarkdown(result: SnapRunResult): string {
+export function snapSummaryMarkdown(result: Pick<SnapRunResult, 'lab' | 'outcomes' | 'dryRun'>): string {
   const counts = new Map<SnapStatus, number>();
   for (const o of result.outcomes) counts.set(o.status, (counts.get(o.status) ?? 0) + 1);
   const tally = [...counts].map(([status, n]) => `${n} ${STATUS_TEXT[status].tally}`).join(', ');

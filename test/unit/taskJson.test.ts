@@ -297,7 +297,18 @@ const inputNamesOf = (task: Json) => (task.inputs as Json[]).map((i) => i.name a
 // The inputs the image factory's users carry over from its scripts: renaming one breaks their pipelines.
 const EXPECTED_INPUTS: Record<string, string[]> = {
   ValidateLabsJson: ['ConfigurationLocation'],
-  SnapImagesFromVMs: ['azureSubscription', 'DevTestLabName', 'maxConcurrentJobs', 'TimeoutMinutes', 'dryRun'],
+  SnapImagesFromVMs: [
+    'azureSubscription',
+    'DevTestLabName',
+    'galleryName',
+    'galleryResourceGroup',
+    'ConfigurationLocation',
+    'galleryReplicaCount',
+    'galleryStorageAccountType',
+    'maxConcurrentJobs',
+    'TimeoutMinutes',
+    'dryRun',
+  ],
   DistributeImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'maxConcurrentJobs', 'TimeoutMinutes', 'dryRun'],
   RetireImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'maxConcurrentJobs', 'dryRun'],
   CleanUpFactory: ['azureSubscription', 'DevTestLabName', 'dryRun'],
