@@ -197,6 +197,8 @@ export interface LabSnapshot extends Pick<Lab, 'subscriptionId' | 'resourceGroup
     vhd?: unknown;
   }[];
   blobs: { container: string; name: string; sizeBytes: number; metadata: Record<string, string>; copyStatus?: string; copyProgress?: string }[];
+  /** The attached Azure Compute Gallery, with the images enabled one by one. */
+  sharedGallery?: { name: string; galleryId: string; allowAllImages: string; enableStates: Record<string, string> };
 }
 
 async function snapshotLab(options: ControlOptions, lab: Lab): Promise<LabSnapshot> {
@@ -239,5 +241,15 @@ async function snapshotLab(options: ControlOptions, lab: Lab): Promise<LabSnapsh
       vhd: image.vhd,
     })),
     blobs: blobs.map((item) => ({ container: UPLOADS_CONTAINER, ...item })),
+    ...(lab.sharedGallery
+      ? {
+          sharedGallery: {
+            name: lab.sharedGallery.name,
+            galleryId: lab.sharedGallery.galleryId,
+            allowAllImages: lab.sharedGallery.allowAllImages,
+            enableStates: Object.fromEntries(lab.sharedGallery.enableStates),
+          },
+        }
+      : {}),
   };
 }

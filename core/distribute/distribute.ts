@@ -269,7 +269,8 @@ function runSignal(outer: AbortSignal | undefined): AbortSignal {
 }
 
 /** A reporter that also keeps every issue, for the summary. */
-function collectingIssues(reporter: Reporter, issues: Issue[]): Reporter {
+/** A reporter that also keeps every issue, for the summary. */
+export function collectingIssues(reporter: Reporter, issues: Issue[]): Reporter {
   return {
     info: (message) => reporter.info(message),
     debug: (message) => reporter.debug(message),

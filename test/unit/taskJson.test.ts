@@ -309,7 +309,17 @@ const EXPECTED_INPUTS: Record<string, string[]> = {
     'TimeoutMinutes',
     'dryRun',
   ],
-  DistributeImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'maxConcurrentJobs', 'TimeoutMinutes', 'dryRun'],
+  DistributeImages: [
+    'ConfigurationLocation',
+    'azureSubscription',
+    'SubscriptionId',
+    'DevTestLabName',
+    'galleryName',
+    'galleryResourceGroup',
+    'maxConcurrentJobs',
+    'TimeoutMinutes',
+    'dryRun',
+  ],
   RetireImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'maxConcurrentJobs', 'dryRun'],
   CleanUpFactory: ['azureSubscription', 'DevTestLabName', 'dryRun'],
 };
