@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import type { StateSnapshot } from '../../local-azure/control';
 import { removeConfiguration } from '../fixtures/config/configurationFolder';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
-import { runTaskProcess } from '../helpers/taskProcess';
+import { runTaskProcess, startTask } from '../helpers/taskProcess';
 import { FACTORY, GALLERY, galleryConfiguration, galleryFactory, VMS } from '../scenarios/gallery/factory';
 
 /**
@@ -90,5 +90,54 @@ describe('SnapImagesFromVMs on the gallery route', function () {
     assert.equal(run.result, 'Failed');
     assert.ok(run.issues.some((i) => i.code === 'IF7001'), run.stdout);
     assert.doesNotMatch(run.stdout, /at .*\.js:\d+/, 'no stack trace');
+  });
+
+  it('deletes the factory VMs once their versions exist (CleanUpFactory on the gallery route), and not on the VHD route', async () => {
+    const vhdRoute = await runTaskProcess('CleanUpFactory', { DevTestLabName: FACTORY, dryRun: 'true' }, azure.env);
+    assert.match(vhdRoute.lines.join('\n'), /win11-ent.*not in the factory store|win11-ent[^\n]*kept/i, vhdRoute.stdout);
+    const run = await runTaskProcess('CleanUpFactory', { DevTestLabName: FACTORY, galleryName: GALLERY }, azure.env);
+    assert.equal(run.outputs.DeletedVmCount, '3', run.stdout);
+    const names = (await azure.state()).labs.find((l) => l.name === FACTORY)!.vms.map((v) => v.name);
+    assert.deepEqual(names, [VMS.jumpbox.name]);
+    const versions = gallery(await azure.state()).images.flatMap((i) => i.versions.map((v) => v.provisioningState));
+    assert.deepEqual(versions, ['Succeeded', 'Succeeded', 'Succeeded'], 'the versions outlive their source VMs');
+  });
+});
+
+describe('SnapImagesFromVMs on the gallery route, killed while versions replicate', function () {
+  this.timeout(120_000);
+  let azure: LocalAzureProcess;
+  let configuration: string;
+
+  before(async () => {
+    // 3 GiB at 1 GiB/s per region: each version takes about 3 s to replicate.
+    azure = await startLocalAzure({ scenario: galleryFactory({ rateMBps: 1024 }) });
+    configuration = galleryConfiguration();
+  });
+  after(async () => {
+    await azure?.stop();
+    removeConfiguration(configuration);
+  });
+
+  it('converges on a rerun after kill -9: the started versions are followed, none made twice', async () => {
+    const inputs = { DevTestLabName: FACTORY, galleryName: GALLERY, ConfigurationLocation: configuration };
+    const task = startTask('SnapImagesFromVMs', inputs, azure.env);
+    const creating = (state: StateSnapshot) => state.galleries.some((g) => g.images.some((i) => i.versions.some((v) => v.provisioningState === 'Creating')));
+    for (const deadline = Date.now() + 20_000; !creating(await azure.state()); await new Promise((r) => setTimeout(r, 50))) {
+      if (Date.now() > deadline) {
+        task.child.kill('SIGKILL');
+        assert.fail('no version was being made');
+      }
+    }
+    task.child.kill('SIGKILL');
+    const killed = await task.done;
+    assert.equal(killed.killedBy, 'SIGKILL');
+
+    const rerun = await runTaskProcess('SnapImagesFromVMs', inputs, azure.env);
+    assert.equal(rerun.result, 'Succeeded', rerun.stdout);
+    assert.match(rerun.lines.join('\n'), /resume +VM '/);
+    const images = gallery(await azure.state()).images;
+    assert.deepEqual(images.map((i) => i.versions.length), [1, 1, 1], 'one version per VM');
+    assert.ok(images.every((i) => i.versions[0].provisioningState === 'Succeeded'));
   });
 });

@@ -321,7 +321,7 @@ const EXPECTED_INPUTS: Record<string, string[]> = {
     'dryRun',
   ],
   RetireImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'maxConcurrentJobs', 'dryRun'],
-  CleanUpFactory: ['azureSubscription', 'DevTestLabName', 'dryRun'],
+  CleanUpFactory: ['azureSubscription', 'DevTestLabName', 'galleryName', 'galleryResourceGroup', 'dryRun'],
 };
 const EXPECTED_OUTPUTS: Record<string, string[]> = {
   ValidateLabsJson: ['LabCount', 'TemplateCount'],
