@@ -178,7 +178,8 @@ async function completedRegions(azure: AzureContext, ref: GalleryRef, gallery: A
   return completed;
 }
 
-async function observeLabs(azure: AzureContext, configs: LabObservation['config'][], galleryName: string, concurrency: number, signal?: AbortSignal): Promise<LabObservation[]> {
+/** Each lab of labs.json: where it is, which galleries it has attached, and ours's images with their state. */
+export async function observeLabs(azure: AzureContext, configs: LabObservation['config'][], galleryName: string, concurrency: number, signal?: AbortSignal): Promise<LabObservation[]> {
   const results = await runPool(
     configs,
     concurrency,

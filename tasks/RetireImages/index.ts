@@ -1,5 +1,7 @@
 import { retireImages } from '../../core/retire/retireImages';
 import { ErrorCodes, FactoryError } from '../../core/errors';
+import { checkGalleryName } from '../../core/gallery/gallery';
+import { retireGalleryImages } from '../../core/gallery/retire';
 import { connectAzure } from '../common/azure';
 import { runTask } from '../common/taskContext';
 
@@ -10,6 +12,9 @@ void runTask('RetireImages', async (ctx) => {
   const maxConcurrentJobs = ctx.intInput('maxConcurrentJobs', { default: 20, min: 1, max: 200 });
   const dryRun = ctx.boolInput('dryRun', false);
   const inputSubscriptionId = ctx.guidInput('SubscriptionId');
+  // The route: a gallery name chooses the gallery route; without one, the VHD route as always.
+  const galleryName = ctx.input('galleryName', false);
+  if (galleryName) checkGalleryName(galleryName);
 
   const azure = connectAzure(ctx);
   const subscriptionId = inputSubscriptionId ?? azure.connection.subscriptionId;
@@ -19,15 +24,10 @@ void runTask('RetireImages', async (ctx) => {
       subject: 'SubscriptionId',
     });
   }
-  const result = await retireImages(azure, {
-    configurationLocation,
-    subscriptionId,
-    labName,
-    imagesToSave,
-    maxConcurrentJobs,
-    dryRun,
-    signal: ctx.signal,
-  });
+  const common = { configurationLocation, subscriptionId, labName, imagesToSave, maxConcurrentJobs, dryRun, signal: ctx.signal };
+  const result = galleryName
+    ? await retireGalleryImages(azure, { ...common, galleryName, galleryResourceGroup: ctx.input('galleryResourceGroup', false) || undefined })
+    : await retireImages(azure, common);
   ctx.uploadSummary('RetireImages', result.summary);
   ctx.setOutput('DeletedImageCount', String(result.deleted));
   return result.message;

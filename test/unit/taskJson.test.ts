@@ -320,7 +320,17 @@ const EXPECTED_INPUTS: Record<string, string[]> = {
     'TimeoutMinutes',
     'dryRun',
   ],
-  RetireImages: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'maxConcurrentJobs', 'dryRun'],
+  RetireImages: [
+    'ConfigurationLocation',
+    'azureSubscription',
+    'SubscriptionId',
+    'DevTestLabName',
+    'ImagesToSave',
+    'galleryName',
+    'galleryResourceGroup',
+    'maxConcurrentJobs',
+    'dryRun',
+  ],
   CleanUpFactory: ['azureSubscription', 'DevTestLabName', 'galleryName', 'galleryResourceGroup', 'dryRun'],
 };
 const EXPECTED_OUTPUTS: Record<string, string[]> = {
