@@ -5,6 +5,7 @@
  * Ranges: IF1xxx configuration (labs.json, GoldenImages), IF2xxx Azure connection and access,
  * IF3xxx SnapImagesFromVMs, IF4xxx DistributeImages, IF5xxx RetireImages and CleanUpFactory,
  * IF7xxx the gallery route (Azure Compute Gallery),
+ * IF8xxx PublishImageCatalog,
  * IF9xxx faults that are not the user's (a bug or an unexpected Azure answer).
  * A code, once published, never changes meaning; retired codes are not reused.
  */
@@ -23,6 +24,11 @@ export const ErrorCodes = {
   TemplateNotSelected: 'IF1011',
   InputInvalid: 'IF1012',
   TemplatePathConflict: 'IF1013',
+  DuplicateJsonKey: 'IF1014',
+  ConfigurationLinkOutside: 'IF1015',
+  ConfigurationFileTooLarge: 'IF1016',
+  ConfigurationFileNotRegular: 'IF1017',
+  GoldenImagesTooLarge: 'IF1018',
 
   // IF2xxx Azure connection and access
   ServiceConnectionInvalid: 'IF2001',
@@ -35,6 +41,9 @@ export const ErrorCodes = {
   StorageAccessDenied: 'IF2008',
   Timeout: 'IF2009',
   LabNameAmbiguous: 'IF2010',
+  BlobDataReadDenied: 'IF2011',
+  BlobDataWriteDenied: 'IF2012',
+  ThrottledTooLong: 'IF2013',
 
   // IF3xxx SnapImagesFromVMs
   VmNotDeallocated: 'IF3001',
@@ -65,6 +74,12 @@ export const ErrorCodes = {
   GalleryNotFound: 'IF7005',
   GalleryImageNameInvalid: 'IF7006',
   GalleryReplicationFailed: 'IF7007',
+
+  // IF8xxx PublishImageCatalog
+  CatalogWriteFailed: 'IF8001',
+  CatalogFileInvalid: 'IF8002',
+  CatalogLabNotRead: 'IF8003',
+  CatalogSourceNotRead: 'IF8004',
 
   // IF9xxx not the user's fault
   Internal: 'IF9001',

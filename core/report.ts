@@ -71,3 +71,50 @@ export const silentReporter: Reporter = {
   progress() {},
   maskSecret() {},
 };
+
+/**
+ * How many issues of one code and severity are printed before the rest are only counted. A mistake
+ * repeated in 100,000 labs would otherwise write 100,000 log lines (40 MB) that no one reads; every
+ * issue is still found, counted and returned, only the printing stops.
+ */
+export const ISSUES_SHOWN_PER_CODE = 50;
+
+export interface ReportIssuesOptions {
+  /** Issues printed per code and severity; ISSUES_SHOWN_PER_CODE by default. */
+  perCode?: number;
+  /** Issues to print as debug output rather than as errors or warnings. */
+  asDebug?: (issue: Issue) => boolean;
+}
+
+/**
+ * Reports issues in their order, the first `perCode` of each code and severity, then one issue per
+ * code saying how many more there are, so the agent's count of errors and warnings stays honest.
+ */
+export function reportIssues(reporter: Reporter, issues: readonly Issue[], options: ReportIssuesOptions = {}): void {
+  const perCode = options.perCode ?? ISSUES_SHOWN_PER_CODE;
+  const seen = new Map<string, { issue: Issue; count: number; debug: boolean }>();
+  for (const issue of issues) {
+    const debug = options.asDebug?.(issue) ?? false;
+    const key = `${debug ? 'debug' : issue.severity} ${issue.code}`;
+    const entry = seen.get(key) ?? { issue, count: 0, debug };
+    entry.count++;
+    seen.set(key, entry);
+    if (entry.count > perCode) continue;
+    if (debug) reporter.debug(`[${issue.code}] ${issue.message}`);
+    else reporter.issue(issue);
+  }
+  for (const { issue, count, debug } of seen.values()) {
+    if (count <= perCode) continue;
+    const more = count - perCode;
+    const message = `...and ${more} more ${issue.code} ${issue.severity}(s) like the above, not shown (${count} in all); every one was checked.`;
+    if (debug) reporter.debug(`[${issue.code}] ${message}`);
+    else {
+      reporter.issue({
+        severity: issue.severity,
+        code: issue.code,
+        message,
+        fix: `The first ${perCode} are shown; they often share one cause. Fix it and run again to see what is left.`,
+      });
+    }
+  }
+}

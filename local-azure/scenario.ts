@@ -1,4 +1,5 @@
 import type { FaultRule } from './faults';
+import type { BlobDataRoleAssignment } from './storage/dataRoles';
 
 /**
  * The starting state of the local Azure. Documented in docs/local-azure.md ("Scenario files"); every field but
@@ -70,6 +71,17 @@ export interface ScenarioSettings {
   pageSize?: number;
   /** Speed of a gallery image version's replication into each target region. Default 2048 MB/s. */
   galleryReplicationRateMBps?: number;
+  /** Resource Manager's per-principal token buckets. Default true; off only to test something else. */
+  armThrottling?: boolean;
+  /** Read bucket size and refill per second. Default 250 and 25, as in Azure. */
+  armReadBucket?: number;
+  armReadRefillPerSecond?: number;
+  /** Write bucket (PUT, PATCH, POST). Default 200 and 10. */
+  armWriteBucket?: number;
+  armWriteRefillPerSecond?: number;
+  /** Delete bucket. Default 200 and 10. */
+  armDeleteBucket?: number;
+  armDeleteRefillPerSecond?: number;
 }
 
 export interface ScenarioLab {
@@ -82,6 +94,11 @@ export interface ScenarioLab {
   storageAccount?: string;
   /** The principal may not read this lab (403 AuthorizationFailed on every call). */
   denyAccess?: boolean;
+  /**
+   * Storage Blob Data roles on the lab's storage account (or one of its containers). Default: every
+   * principal and managed identity has Storage Blob Data Contributor on it.
+   */
+  blobDataRoles?: BlobDataRoleAssignment[];
   tags?: Record<string, string>;
   vms?: ScenarioVm[];
   customImages?: ScenarioCustomImage[];
@@ -105,9 +122,13 @@ export interface ScenarioVm {
   createdDate?: string;
   /** Compute VM size. Default `Standard_DS2_v2`. */
   size?: string;
-  /** Hyper-V generation of the VM and its disks. Default `V1`. */
-  hyperVGeneration?: 'V1' | 'V2';
-  /** `TrustedLaunch` (needs `V2`) or `Standard`. Default `Standard`. */
+  /**
+   * The marketplace image the VM was made from; its SKU decides the VM's generation (`*-gen2`, `*-g2`,
+   * Windows Server Azure Edition and Windows 11 are Generation 2). Default: a Generation 1 SKU of the
+   * VM's OS type.
+   */
+  imageReference?: { publisher: string; offer: string; sku: string; version?: string };
+  /** `Standard` or `TrustedLaunch` (which needs a Generation 2 image). Default `Standard`. */
   securityType?: 'Standard' | 'TrustedLaunch';
   /** Data disks: a managed disk per LUN. */
   dataDisks?: { lun: number; diskSizeGB?: number }[];

@@ -108,7 +108,8 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
       const check = identity.tokens.verifyAccessToken(token, STORAGE_AUDIENCES);
       return check.ok ? { principalId: check.claims.oid, audience: check.claims.aud } : undefined;
     },
-    canAccessData: (principalId, account) => state.storage.canAccessData(state.identity.findPrincipalByObjectId(principalId), account),
+    canAccessData: (principalId, account, container, action) =>
+      state.storage.canAccessData(state.identity.findPrincipalByObjectId(principalId), account, container, action),
     faults,
     metrics,
   });
@@ -177,7 +178,9 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
       writeReply(res, faultReply(fault, identityOperation !== undefined));
       return;
     }
-    writeReply(res, identityOperation ? await identity.handle(req, url) : await resourceManager.handle(req, url));
+    const reply = identityOperation ? await identity.handle(req, url) : await resourceManager.handle(req, url);
+    if (!identityOperation && reply.status === 429) metrics.throttled(operation);
+    writeReply(res, reply);
   }
 
   function env(connectionId = DEFAULT_CONNECTION_ID, envOptions: ConnectionOptions = {}): ServiceConnectionEnv {

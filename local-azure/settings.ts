@@ -11,6 +11,14 @@ export interface Settings {
   pageSize: number;
   /** Speed at which a gallery image version's disks are replicated into each target region. */
   galleryReplicationRateMBps: number;
+  /** Resource Manager's token buckets (resourceManager/throttling.ts); off only to test something else. */
+  armThrottling: boolean;
+  armReadBucket: number;
+  armReadRefillPerSecond: number;
+  armWriteBucket: number;
+  armWriteRefillPerSecond: number;
+  armDeleteBucket: number;
+  armDeleteRefillPerSecond: number;
 }
 
 export const DEFAULT_SETTINGS: Readonly<Settings> = {
@@ -21,6 +29,14 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   tokenLifetimeSeconds: 3600,
   pageSize: 100,
   galleryReplicationRateMBps: 2048,
+  // Azure's documented buckets per subscription and principal.
+  armThrottling: true,
+  armReadBucket: 250,
+  armReadRefillPerSecond: 25,
+  armWriteBucket: 200,
+  armWriteRefillPerSecond: 10,
+  armDeleteBucket: 200,
+  armDeleteRefillPerSecond: 10,
 };
 
 export function checkSettings(c: Checker, raw: unknown, path: string): ScenarioSettings | undefined {
@@ -34,5 +50,10 @@ export function checkSettings(c: Checker, raw: unknown, path: string): ScenarioS
   c.number(s.tokenLifetimeSeconds, `${path}.tokenLifetimeSeconds`, { integer: true, min: 1 });
   c.number(s.pageSize, `${path}.pageSize`, { integer: true, min: 1 });
   c.number(s.galleryReplicationRateMBps, `${path}.galleryReplicationRateMBps`, { above: 0 });
+  c.boolean(s.armThrottling, `${path}.armThrottling`);
+  for (const kind of ['Read', 'Write', 'Delete']) {
+    c.number(s[`arm${kind}Bucket`], `${path}.arm${kind}Bucket`, { integer: true, min: 1 });
+    c.number(s[`arm${kind}RefillPerSecond`], `${path}.arm${kind}RefillPerSecond`, { above: 0 });
+  }
   return c.problems.length === before ? (s as ScenarioSettings) : undefined;
 }

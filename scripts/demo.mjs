@@ -15,6 +15,7 @@ const { startLocalAzure } = require(join(root, 'out', 'test', 'helpers', 'localA
 const configuration = join(root, 'Configuration');
 const scenario = join(root, 'local-azure', 'scenarios', 'demo.json');
 const factory = { DevTestLabName: 'ImageFactory' };
+const catalogFile = join(root, 'out', 'catalog', 'image-catalog.html');
 
 const stages = [
   { title: 'Validate the configuration', task: 'ValidateLabsJson', inputs: { ConfigurationLocation: configuration } },
@@ -22,6 +23,7 @@ const stages = [
   { title: 'Distribute the images to the target labs', task: 'DistributeImages', inputs: { ConfigurationLocation: configuration, ...factory } },
   { title: 'Clean up the factory VMs', task: 'CleanUpFactory', inputs: { ...factory } },
   { title: 'Retire old images (keep 2 per image path)', task: 'RetireImages', inputs: { ConfigurationLocation: configuration, ImagesToSave: '2', ...factory } },
+  { title: 'Write the image catalog', task: 'PublishImageCatalog', inputs: { ConfigurationLocation: configuration, ImagesToSave: '2', CatalogFile: catalogFile, ArtifactName: '', ...factory } },
 ];
 
 // Ctrl+C signals the whole process group: the demo, the local Azure and the running task. The task
@@ -58,6 +60,7 @@ try {
     }
   }
   if (!cancelled || outcomes.length > 0) printSummary(outcomes, await azure.state());
+  if (outcomes.some((o) => o.stage === 'PublishImageCatalog' && o.result === 'Succeeded')) console.log(`\nImage catalog (open it in a browser): ${catalogFile}`);
 } catch (error) {
   // The demo's own failure (the local Azure did not start, or went away): one line, no stack trace.
   console.error(`\nThe demo failed: ${error instanceof Error ? error.message : String(error)}`);

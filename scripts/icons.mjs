@@ -76,6 +76,18 @@ const glyphs = {
       union(stroke([[0.34, 0.77], [0.42, 0.64]], 0.035), stroke([[0.26, 0.71], [0.37, 0.6]], 0.035)),
     ),
   ),
+  // A table: which lab holds which image.
+  PublishImageCatalog: minus(
+    roundRect(0.18, 0.22, 0.82, 0.78, 0.05),
+    union(
+      roundRect(0.25, 0.4, 0.4, 0.52, 0.01),
+      roundRect(0.44, 0.4, 0.59, 0.52, 0.01),
+      roundRect(0.63, 0.4, 0.75, 0.52, 0.01),
+      roundRect(0.25, 0.58, 0.4, 0.71, 0.01),
+      roundRect(0.44, 0.58, 0.59, 0.71, 0.01),
+      roundRect(0.63, 0.58, 0.75, 0.71, 0.01),
+    ),
+  ),
 };
 
 // Three stacked layers: golden images produced and shipped.
@@ -92,6 +104,7 @@ const colors = {
   DistributeImages: [0x5c, 0x2d, 0x91],
   RetireImages: [0xc2, 0x4e, 0x00],
   CleanUpFactory: [0x00, 0x7a, 0x7a],
+  PublishImageCatalog: [0x8a, 0x1c, 0x5a],
   extension: [0x00, 0x4e, 0x8c],
 };
 

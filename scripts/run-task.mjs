@@ -4,7 +4,8 @@
 //   npm run task -- <TaskName> --help          lists the task's inputs
 //
 // Inputs become INPUT_<NAME> variables; inputs not given take their task.json default, with
-// $(Build.SourcesDirectory) read as BUILD_SOURCESDIRECTORY or the current folder. The current environment
+// $(Build.SourcesDirectory) read as BUILD_SOURCESDIRECTORY (and $(Build.ArtifactStagingDirectory) as
+// BUILD_ARTIFACTSTAGINGDIRECTORY), or else the current folder. The current environment
 // passes through, so the ENDPOINT_* variables `npm run local-azure` prints reach the task.
 // AGENT_TEMPDIRECTORY is a fresh temporary folder, removed afterwards.
 // The exit code follows the task's result: 0 for Succeeded and SucceededWithIssues, 1 otherwise.
@@ -46,6 +47,7 @@ function taskNames(taskRoot) {
 }
 
 const sourcesDirectory = () => process.env.BUILD_SOURCESDIRECTORY || process.cwd();
+const artifactStagingDirectory = () => process.env.BUILD_ARTIFACTSTAGINGDIRECTORY || process.cwd();
 
 /**
  * The INPUT_* variables for a run: the given inputs (names matched to task.json without case, as the agent
@@ -56,7 +58,9 @@ export function inputEnvironment(manifest, given) {
   const env = {};
   for (const input of declared.values()) {
     if (input.defaultValue !== undefined && input.defaultValue !== '') {
-      env[`INPUT_${input.name.toUpperCase()}`] = String(input.defaultValue).replace(/\$\(Build\.SourcesDirectory\)/gi, sourcesDirectory());
+      env[`INPUT_${input.name.toUpperCase()}`] = String(input.defaultValue)
+        .replace(/\$\(Build\.SourcesDirectory\)/gi, sourcesDirectory())
+        .replace(/\$\(Build\.ArtifactStagingDirectory\)/gi, artifactStagingDirectory());
     }
   }
   for (const [name, value] of Object.entries(given)) {
@@ -239,7 +243,7 @@ function usage(taskName) {
   return lines.join('\n');
 }
 
-function parseArguments(argv) {
+export function parseArguments(argv) {
   const [taskName, ...rest] = argv;
   const inputs = {};
   const flags = { debug: false, raw: false, help: !taskName || taskName.startsWith('-') };

@@ -6,6 +6,7 @@ import { type Reporter, silentReporter } from '../report';
 import { createCredential } from './credentials';
 import { LabSharedGalleries } from './labSharedGalleries';
 import { LabDirectory } from './labs';
+import { ArmPacer } from './armPacing';
 import { armRetryPolicy, type ArmRetryOptions } from './retryPolicy';
 import { scopeFor, type ServiceConnection } from './serviceConnection';
 import type { StorageRetrySettings } from './storageClients';
@@ -72,6 +73,8 @@ export function createAzureContext(connection: ServiceConnection, options: Azure
   const credential = options.credential ?? createCredential(connection, { reporter, retry });
   const endpoint = connection.cloud.resourceManagerUrl;
   const scopes = [scopeFor(connection.cloud.resourceManagerAudience)];
+  // Resource Manager's buckets are the principal's: every client of the run shares one pacer.
+  const pacer = new ArmPacer(reporter);
   const context: AzureContext = {
     connection,
     credential,
@@ -82,12 +85,12 @@ export function createAzureContext(connection: ServiceConnection, options: Azure
     // client's own name for it) and token scopes must come from the connection.
     devTestLabs: perSubscription((subscriptionId) => {
       const client = new DevTestLabsClient(credential, subscriptionId, { endpoint, $host: endpoint, credentialScopes: scopes });
-      useArmRetries(client.pipeline, retry);
+      useArmRetries(client.pipeline, retry, pacer);
       return client;
     }),
     compute: perSubscription((subscriptionId) => {
       const client = new ComputeManagementClient(credential, subscriptionId, { endpoint, credentials: { scopes } });
-      useArmRetries(client.pipeline, retry);
+      useArmRetries(client.pipeline, retry, pacer);
       return client;
     }),
     labs: undefined as unknown as LabDirectory,
@@ -125,11 +128,13 @@ function retryOptions(options: AzureContextOptions, reporter: Reporter): ArmRetr
 /**
  * Replaces the SDK's retry policy with ours (see retryPolicy.ts for why), and signs each attempt
  * rather than each request: the clients add their token policy before the retry phase, so a request
- * retried after a long throttling wait would be sent again with a token that has since expired.
+ * retried after a long throttling wait would be sent again with a token that has since expired. Each
+ * attempt is also paced to the principal's token buckets (armPacing.ts).
  */
-export function useArmRetries(pipeline: Pipeline, options: ArmRetryOptions): void {
+export function useArmRetries(pipeline: Pipeline, options: ArmRetryOptions, pacer?: ArmPacer): void {
   pipeline.removePolicy({ name: 'defaultRetryPolicy' });
   pipeline.addPolicy(armRetryPolicy(options), { phase: 'Retry' });
+  if (pacer) pipeline.addPolicy(pacer.policy(), { afterPhase: 'Retry' });
   const signing = pipeline.getOrderedPolicies().find((policy) => policy.name === bearerTokenAuthenticationPolicyName);
   if (signing) {
     pipeline.removePolicy({ name: signing.name });

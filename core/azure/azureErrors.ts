@@ -123,8 +123,10 @@ export function describeAzureError(error: unknown, what: string, options: Descri
   const record = retryRecordOf(e.request as never);
   const attempts = record && record.attempts > 1 && record.lastStatus === status ? ` after ${record.attempts} attempts` : '';
   if (status === 429) {
-    return new FactoryError(ErrorCodes.AzureRequestFailed, `${what} failed: Azure kept throttling the requests${attempts}.`, {
-      fix: 'Lower maxConcurrentJobs, or run when the subscription is less busy; the next run picks up where this one stopped.',
+    return new FactoryError(ErrorCodes.ThrottledTooLong, `${what} failed: Azure kept throttling the requests${attempts}.`, {
+      fix:
+        "Lower maxConcurrentJobs, or run when the subscription is less busy: Resource Manager's limits are per principal and subscription, " +
+        'shared with every other pipeline using the same service connection. The next run picks up where this one stopped.',
       subject,
       cause: error,
     });

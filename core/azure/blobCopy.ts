@@ -28,6 +28,8 @@ export interface CopyBlobOptions {
   maxPollMs?: number;
   /** Told of throttling and cancellation, and masks the source SAS. */
   reporter?: Reporter;
+  /** The destination's lease (a run's claim): the copy, and its abort on cancel, go under it. */
+  leaseId?: string;
 }
 
 export const MIN_POLL_MS = 100;
@@ -50,7 +52,8 @@ export async function copyBlob(destination: BlobClient, sourceUrl: string, optio
   let copyId: string | undefined;
   try {
     // The poller's first poll is the Copy Blob request itself; we follow the copy with our own loop.
-    const poller = await destination.beginCopyFromURL(sourceUrl, { metadata: options.metadata, abortSignal: options.signal });
+    const conditions = options.leaseId ? { leaseId: options.leaseId } : undefined;
+    const poller = await destination.beginCopyFromURL(sourceUrl, { metadata: options.metadata, abortSignal: options.signal, conditions });
     copyId = (poller.getOperationState() as BlobBeginCopyFromUrlPollState).copyId;
   } catch (error) {
     throw toCopyError(error, `Starting the copy into ${withoutQuery(destination.url)}`, options.signal);
@@ -147,7 +150,7 @@ async function follow(
     if (!(signal?.aborted && (isAbortError(error) || !(error instanceof FactoryError)))) throw error;
     if (knownCopyId) {
       try {
-        await destination.abortCopyFromURL(knownCopyId);
+        await destination.abortCopyFromURL(knownCopyId, { conditions: options.leaseId ? { leaseId: options.leaseId } : undefined });
         reporter.debug(`Aborted the copy into ${blobNameOf(destination)}.`);
       } catch (abortError) {
         // Already ended (or never started): nothing is left copying, which is what the cancel wants.

@@ -5,6 +5,7 @@ import { AbortError } from '@azure/abort-controller';
 import { ErrorCodes, FactoryError } from '../errors';
 import type { Reporter } from '../report';
 import { callAzure } from './azureErrors';
+import { blobDataRolePolicyFactory } from './blobDataRoles';
 import { STORAGE_SCOPE } from './serviceConnection';
 import { storagePipeline, type StorageRetrySettings } from './storageClients';
 
@@ -148,7 +149,11 @@ export class LabStorage {
       const made = (async () => {
         // Any upload URI names the container; one made earlier in the run saves a request.
         const uri = this.lastUploadUri ?? (await this.uploadUri('imagefactory-container-probe.vhd', options));
-        return new ContainerClient(containerUrlFromUploadUri(uri), storagePipeline(this.context.credential, this.context.storageRetryOptions, STORAGE_SCOPE));
+        const containerUrl = containerUrlFromUploadUri(uri);
+        const pipeline = storagePipeline(this.context.credential, this.context.storageRetryOptions, STORAGE_SCOPE);
+        // Only these requests carry the connection's own token, so only they need a Storage Blob Data role.
+        pipeline.factories.unshift(blobDataRolePolicyFactory({ credential: this.context.credential, lab: this.lab, ...accountAndContainer(containerUrl) }));
+        return new ContainerClient(containerUrl, pipeline);
       })();
       this.container = made;
       made.catch(() => {
@@ -181,6 +186,15 @@ export function containerUrlFromUploadUri(uploadUri: string): string {
     });
   }
   return `${url.origin}/${segments.slice(0, containerIndex + 1).join('/')}`;
+}
+
+/** The storage account and container of a container URL (account-host or path-style). */
+function accountAndContainer(containerUrl: string): { account: string; container: string } {
+  const url = new URL(containerUrl);
+  const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  return isPathStyle(url)
+    ? { account: segments[0], container: segments[1] }
+    : { account: url.hostname.split('.')[0], container: segments[0] };
 }
 
 /** Path-style blob URLs put the account in the path: IP hosts and `localhost`, as the storage SDK reads them. */

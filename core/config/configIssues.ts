@@ -1,7 +1,9 @@
-import { promises as fs } from 'node:fs';
 import type { ErrorCode } from '../errors';
 import type { Issue, Severity } from '../report';
-import { JsonLocator, parseJson, type TextPosition } from './jsonText';
+import { ErrorCodes } from '../errors';
+import { formatBytes } from '../format';
+import { type FileRefusal, readBoundedFile } from './configFiles';
+import { type DuplicateKey, JsonLocator, jsonPathOf, parseJson, type TextPosition } from './jsonText';
 
 /** A file as issues name it: its full path, and the path shown in messages (`Configuration/labs.json`). */
 export interface LocatedFile {
@@ -68,39 +70,93 @@ export function sortIssues(issues: Issue[], fileOrder: (file: string) => number)
     .map((entry) => entry.issue);
 }
 
-export type JsonFileRead = { ok: true; value: unknown; locator: JsonLocator } | { ok: false; issue: Issue };
+export type JsonFileRead = { ok: true; value: unknown; locator: JsonLocator } | { ok: false; issues: Issue[] };
+
+export interface ReadJsonFileOptions {
+  /** How messages name the file: `labs.json`, `the template`. */
+  what: string;
+  /** The configuration folder, resolved: the file must lie inside it. */
+  root: string;
+  /** The largest file read. */
+  maxBytes: number;
+  /** Words a file that cannot be read (missing, no permission). */
+  unreadable: (error: NodeJS.ErrnoException) => { code: ErrorCode; text: string; fix: string };
+  /** The code and the end of the fix for a file that is not valid JSON. */
+  syntax: { code: ErrorCode; fix: string };
+}
 
 /**
  * Reads a configuration file as JSON. A file that cannot be read or parsed is an issue: `unreadable`
- * words the first; the second says "<what> is not valid JSON" with the place and `syntaxFix` after it.
+ * words the first; the second says "<what> is not valid JSON" with the place and `syntax.fix` after it.
+ * A link out of the configuration folder (IF1015), a file over `maxBytes` (IF1016) and anything but a
+ * regular file (IF1017) are refused before a byte is parsed. A property name written twice in one
+ * object is an issue of its own (IF1014) per name: the file parses, but which value was meant cannot
+ * be known, so it is not used.
  */
-export async function readJsonFile(
-  file: LocatedFile,
-  what: string,
-  unreadable: (error: NodeJS.ErrnoException) => { code: ErrorCode; text: string; fix: string },
-  syntax: { code: ErrorCode; fix: string },
-): Promise<JsonFileRead> {
-  let raw: string;
-  try {
-    raw = decodeText(await fs.readFile(file.path));
-  } catch (error) {
-    const problem = unreadable(error as NodeJS.ErrnoException);
-    return { ok: false, issue: fileIssue(problem.code, 'error', file, undefined, problem.text, problem.fix) };
-  }
+export async function readJsonFile(file: LocatedFile, options: ReadJsonFileOptions): Promise<JsonFileRead> {
+  const { what, syntax } = options;
+  const read = await readBoundedFile(options.root, file.path, options.maxBytes);
+  if (!read.ok) return { ok: false, issues: [refusalIssue(file, what, read.refusal, options)] };
+  const raw = decodeText(read.bytes);
   const parsed = parseJson(raw);
-  if (parsed.ok) return { ok: true, value: parsed.value, locator: new JsonLocator(parsed.text) };
+  if (parsed.ok) {
+    if (parsed.duplicates.length > 0) return { ok: false, issues: parsed.duplicates.map((duplicate) => duplicateKeyIssue(file, duplicate)) };
+    return { ok: true, value: parsed.value, locator: new JsonLocator(parsed.text) };
+  }
   const { line, column } = parsed.position;
   return {
     ok: false,
-    issue: fileIssue(
+    issues: [fileIssue(
       syntax.code,
       'error',
       file,
       parsed.position,
       `${what} is not valid JSON: ${parsed.message}.`,
       `Correct the JSON at line ${line}, column ${column}; ${syntax.fix}`,
-    ),
+    )],
   };
+}
+
+function refusalIssue(file: LocatedFile, what: string, refusal: FileRefusal, options: ReadJsonFileOptions): Issue {
+  switch (refusal.kind) {
+    case 'unreadable': {
+      const problem = options.unreadable(refusal.error);
+      return fileIssue(problem.code, 'error', file, undefined, problem.text, problem.fix);
+    }
+    case 'outside':
+      return fileIssue(
+        ErrorCodes.ConfigurationLinkOutside,
+        'error',
+        file,
+        undefined,
+        `${what} ${refusal.text}; the factory reads only what lies inside it.`,
+        'Put the file itself in the configuration folder, or link to a file inside it.',
+      );
+    case 'not-regular':
+      return fileIssue(ErrorCodes.ConfigurationFileNotRegular, 'error', file, undefined, `${what} ${refusal.text}.`, `Make ${what} a regular file, or remove it.`);
+    case 'too-large':
+      return fileIssue(
+        ErrorCodes.ConfigurationFileTooLarge,
+        'error',
+        file,
+        undefined,
+        `${what} ${refusal.text}; nothing of it was read.`,
+        `Keep ${what} under ${formatBytes(options.maxBytes)}; check that it is the file meant.`,
+      );
+  }
+}
+
+function duplicateKeyIssue(file: LocatedFile, duplicate: DuplicateKey): Issue {
+  const at = (p: TextPosition) => `line ${p.line}, column ${p.column}`;
+  const name = JSON.stringify(duplicate.name);
+  return fileIssue(
+    ErrorCodes.DuplicateJsonKey,
+    'error',
+    file,
+    duplicate.second,
+    `${jsonPathOf(duplicate.objectPointer)}: the property ${name} is written twice in one object, at ${at(duplicate.first)} and at ${at(duplicate.second)}; JSON would keep only the second and drop the first without a word.`,
+    `Keep one ${name} in the object (merge the two values into it if both are wanted).`,
+  );
 }
 
 /**

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { ErrorCodes } from '../errors';
 import type { OsType } from '../factoryImages';
 import type { Issue } from '../report';
+import { MAX_GOLDEN_IMAGES_DEPTH, MAX_GOLDEN_IMAGES_ENTRIES, MAX_TEMPLATE_FILE_BYTES, resolveInside } from './configFiles';
 import { describeFound, fileIssue, readJsonFile, type LocatedFile } from './configIssues';
 import { imagePathKey } from './imagePaths';
 import { JsonLocator, jsonPointer, type TextPosition } from './jsonText';
@@ -39,6 +40,8 @@ export interface GoldenImagesScan {
   /** Image paths of the .json files that are not usable templates (their issues say why). */
   broken: string[];
   issues: Issue[];
+  /** False when part of the tree was not looked at (a bound reached, a link out refused). */
+  complete: boolean;
 }
 
 type DisplayPath = (file: string) => string;
@@ -46,15 +49,19 @@ type DisplayPath = (file: string) => string;
 /**
  * Reads every template under `folder` (files ending in .json, at any depth; names starting with '.'
  * are skipped) and checks each has the shape the factory needs. Problems are issues naming the file.
+ * Only what lies inside `root` (the configuration folder, resolved) is read, and the walk is bounded
+ * (MAX_GOLDEN_IMAGES_DEPTH, MAX_GOLDEN_IMAGES_ENTRIES): past a bound it stops with error IF1018, since
+ * a partial list of templates would make retention take the rest for removed.
  */
-export async function readGoldenImages(folder: string, display: DisplayPath): Promise<GoldenImagesScan> {
-  const files = await listTemplateFiles(folder);
-  const issues: Issue[] = [];
+export async function readGoldenImages(folder: string, display: DisplayPath, root: string): Promise<GoldenImagesScan> {
+  const listing = await listTemplateFiles(folder, root, display);
+  const files = listing.files;
+  const issues: Issue[] = listing.issues;
   const templates: GoldenTemplate[] = [];
   const broken: string[] = [];
-  const checked = await Promise.all(files.map((file) => readTemplate(folder, file, display)));
+  const checked = await Promise.all(files.map((file) => readTemplate(folder, file, display, root)));
   checked.forEach((result, index) => {
-    issues.push(...result.issues);
+    for (const issue of result.issues) issues.push(issue);
     if (result.template) templates.push(result.template);
     else broken.push(imagePathOf(folder, files[index]));
   });
@@ -86,19 +93,38 @@ export async function readGoldenImages(folder: string, display: DisplayPath): Pr
     const segments = template.imagePath.split('/');
     for (let i = 1; i < segments.length; i++) folders.add(segments.slice(0, i).join('/'));
   }
-  return { templates, folders: [...folders].sort(), broken, issues };
+  return { templates, folders: [...folders].sort(), broken, issues, complete: listing.complete };
 }
 
-async function listTemplateFiles(root: string): Promise<string[]> {
-  const found: string[] = [];
+interface TemplateListing {
+  files: string[];
+  issues: Issue[];
+  complete: boolean;
+}
+
+/** The .json files under `top`, breadth first, within the bounds; links leaving `root` are issues. */
+async function listTemplateFiles(top: string, root: string, display: DisplayPath): Promise<TemplateListing> {
+  const files: string[] = [];
+  const issues: Issue[] = [];
+  const where = (file: string) => ({ path: file, display: display(file) });
   const seen = new Set<string>();
-  const walk = async (dir: string): Promise<void> => {
+  let entriesSeen = 0;
+  let complete = true;
+  // Breadth first with an explicit queue: no recursion, and a bound reached names the shallowest place.
+  const queue: { dir: string; depth: number }[] = [{ dir: top, depth: 0 }];
+  for (let next = 0; next < queue.length; next++) {
+    const { dir, depth } = queue[next];
     // A symbolic link back up the tree must not make the walk endless.
     const real = await fs.realpath(dir);
-    if (seen.has(real)) return;
+    if (seen.has(real)) continue;
     seen.add(real);
     const entries = await fs.readdir(dir, { withFileTypes: true });
-    for (const entry of entries) {
+    entriesSeen += entries.length;
+    if (entriesSeen > MAX_GOLDEN_IMAGES_ENTRIES) {
+      issues.push(walkBoundIssue(where(dir), `holds more than ${MAX_GOLDEN_IMAGES_ENTRIES} files and folders in all`));
+      return { files: files.sort(), issues, complete: false };
+    }
+    for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       if (entry.name.startsWith('.')) continue;
       const full = path.join(dir, entry.name);
       let isDirectory = entry.isDirectory();
@@ -106,14 +132,49 @@ async function listTemplateFiles(root: string): Promise<string[]> {
       if (entry.isSymbolicLink()) {
         const target = await fs.stat(full).catch(() => undefined);
         isDirectory = target?.isDirectory() ?? false;
-        isFile = target?.isFile() ?? false;
+        // A link to a file is checked where the file is read, like any other link.
+        isFile = !isDirectory;
+        if (isDirectory) {
+          const inside = await resolveInside(root, full);
+          if (!inside.ok) {
+            if (inside.refusal.kind === 'outside') {
+              issues.push(
+                fileIssue(
+                  ErrorCodes.ConfigurationLinkOutside,
+                  'error',
+                  where(full),
+                  undefined,
+                  `the folder ${inside.refusal.text}; the factory reads only what lies inside it.`,
+                  `Put the templates themselves under ${path.basename(top)}, or link to a folder inside the configuration folder.`,
+                ),
+              );
+              complete = false;
+            }
+            continue;
+          }
+        }
       }
-      if (isDirectory) await walk(full);
-      else if (isFile && entry.name.toLowerCase().endsWith('.json')) found.push(full);
+      if (isDirectory) {
+        if (depth + 1 > MAX_GOLDEN_IMAGES_DEPTH) {
+          issues.push(walkBoundIssue(where(full), `is more than ${MAX_GOLDEN_IMAGES_DEPTH} folders deep`));
+          return { files: files.sort(), issues, complete: false };
+        }
+        queue.push({ dir: full, depth: depth + 1 });
+      } else if (isFile && entry.name.toLowerCase().endsWith('.json')) files.push(full);
     }
-  };
-  await walk(root);
-  return found.sort();
+  }
+  return { files: files.sort(), issues, complete };
+}
+
+function walkBoundIssue(where: LocatedFile, text: string): Issue {
+  return fileIssue(
+    ErrorCodes.GoldenImagesTooLarge,
+    'error',
+    where,
+    undefined,
+    `${text}, past what the factory reads of GoldenImages (${MAX_GOLDEN_IMAGES_DEPTH} folders deep, ${MAX_GOLDEN_IMAGES_ENTRIES} files and folders); none of its templates were used.`,
+    'Keep only the golden-image templates under GoldenImages, or check that no link points at a large folder.',
+  );
 }
 
 function imagePathOf(root: string, file: string): string {
@@ -125,20 +186,21 @@ interface TemplateResult {
   issues: Issue[];
 }
 
-async function readTemplate(root: string, file: string, display: DisplayPath): Promise<TemplateResult> {
+async function readTemplate(top: string, file: string, display: DisplayPath, root: string): Promise<TemplateResult> {
   const where = { path: file, display: display(file) };
-  const imagePath = imagePathOf(root, file);
-  const read = await readJsonFile(
-    where,
-    'the template',
-    (error) => ({
+  const imagePath = imagePathOf(top, file);
+  const read = await readJsonFile(where, {
+    what: 'the template',
+    root,
+    maxBytes: MAX_TEMPLATE_FILE_BYTES,
+    unreadable: (error) => ({
       code: ErrorCodes.TemplateSyntax,
       text: `the template cannot be read: ${error.message}`,
       fix: 'Make the file readable by the agent, or remove it from GoldenImages.',
     }),
-    { code: ErrorCodes.TemplateSyntax, fix: 'every .json file under GoldenImages is a template.' },
-  );
-  if (!read.ok) return { issues: [read.issue] };
+    syntax: { code: ErrorCodes.TemplateSyntax, fix: 'every .json file under GoldenImages is a template.' },
+  });
+  if (!read.ok) return { issues: read.issues };
   return checkTemplateShape(read.value, read.locator, imagePath, where);
 }
 
@@ -266,10 +328,10 @@ function readOsType(
 }
 
 /** ARM template expressions are strings in square brackets (`[parameters('x')]`). */
-function isExpression(value: string): boolean {
+export function isExpression(value: string): boolean {
   return value.startsWith('[') && value.endsWith(']') && !value.startsWith('[[');
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -15,8 +15,20 @@ export interface TextPosition {
   column: number;
 }
 
+/**
+ * A property name written twice in one object. JSON.parse keeps the last value and drops the first
+ * without a word, so a doubled `ImagePaths` would silently change what a lab receives.
+ */
+export interface DuplicateKey {
+  name: string;
+  /** The object holding both, as a JSON pointer. */
+  objectPointer: string;
+  first: TextPosition;
+  second: TextPosition;
+}
+
 export type JsonParseResult =
-  | { ok: true; value: unknown; text: string }
+  | { ok: true; value: unknown; text: string; duplicates: DuplicateKey[] }
   | { ok: false; message: string; position: TextPosition };
 
 const BOM = '\uFEFF';
@@ -24,8 +36,9 @@ const BOM = '\uFEFF';
 /** Parses JSON text; a UTF-8 byte-order mark (decoded as U+FEFF) is accepted and removed. */
 export function parseJson(raw: string): JsonParseResult {
   const text = raw.startsWith(BOM) ? raw.slice(1) : raw;
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text), text };
+    value = JSON.parse(text);
   } catch (parseError) {
     const lines = new LineIndex(text);
     try {
@@ -40,6 +53,21 @@ export function parseJson(raw: string): JsonParseResult {
     // disagree, the runtime's own words are the best explanation left.
     return { ok: false, message: (parseError as Error).message, position: lines.position(0) };
   }
+  return { ok: true, value, text, duplicates: findDuplicateKeys(text) };
+}
+
+/** Every property name written twice in one object, in reading order; a second scan of parsed text. */
+function findDuplicateKeys(text: string): DuplicateKey[] {
+  const scanner = new JsonScanner(text, false, []);
+  try {
+    scanner.scanDocument();
+  } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
+  }
+  const found = scanner.duplicates!;
+  if (found.length === 0) return [];
+  const lines = new LineIndex(text);
+  return found.map((d) => ({ name: d.name, objectPointer: d.objectPointer, first: lines.position(d.first), second: lines.position(d.second) }));
 }
 
 /** Line starts of a text, to turn offsets into lines and columns. */
@@ -172,9 +200,14 @@ class JsonScanner {
   private pos = 0;
   private depth = 0;
 
+  /**
+   * @param record  record where each value and property name starts (for JsonLocator)
+   * @param duplicates  when given, collects property names written twice in one object
+   */
   constructor(
     private readonly text: string,
     private readonly record: boolean,
+    readonly duplicates?: { name: string; objectPointer: string; first: number; second: number }[],
   ) {}
 
   scanDocument(): void {
@@ -196,7 +229,7 @@ class JsonScanner {
     if (c === Ch.OpenBrace) return this.scanObject(pointer);
     if (c === Ch.OpenBracket) return this.scanArray(pointer);
     if (c === Ch.Quote) {
-      this.scanString();
+      this.scanString(false);
       return;
     }
     if (c === Ch.Minus || (c >= Ch.Zero && c <= Ch.Nine)) return this.scanNumber();
@@ -211,6 +244,7 @@ class JsonScanner {
 
   private scanObject(pointer: string): void {
     if (this.open(Ch.CloseBrace)) return;
+    const names = this.duplicates ? new Map<string, number>() : undefined;
     let comma = -1;
     do {
       const c = this.text.charCodeAt(this.pos);
@@ -223,9 +257,14 @@ class JsonScanner {
         throw this.unexpected("a property name in double quotes or '}'");
       }
       const keyStart = this.pos;
-      const name = this.scanString();
+      const name = this.scanString(true);
       const child = `${pointer}/${escapePointerSegment(name)}`;
       if (this.record) this.keys.set(child, keyStart);
+      if (names) {
+        const first = names.get(name);
+        if (first === undefined) names.set(name, keyStart);
+        else this.duplicates!.push({ name, objectPointer: pointer, first, second: keyStart });
+      }
       this.skipSpace();
       if (this.text.charCodeAt(this.pos) !== Ch.Colon) throw this.unexpected(`':' after the property name "${name}"`);
       this.pos++;
@@ -280,8 +319,8 @@ class JsonScanner {
     throw this.unexpected(expected);
   }
 
-  /** Scans a string token and returns its value. */
-  private scanString(): string {
+  /** Scans a string token; returns its value when `keep` (property names), else ''. */
+  private scanString(keep: boolean): string {
     const start = this.pos;
     this.pos++;
     let value = '';
@@ -290,13 +329,14 @@ class JsonScanner {
       if (this.pos >= this.text.length) throw new JsonSyntaxError('a string is not closed (no ending double quote)', start);
       const c = this.text.charCodeAt(this.pos);
       if (c === Ch.Quote) {
-        value += this.text.slice(chunk, this.pos);
+        if (keep) value += this.text.slice(chunk, this.pos);
         this.pos++;
         return value;
       }
       if (c === Ch.Backslash) {
-        value += this.text.slice(chunk, this.pos);
-        value += this.scanEscape();
+        if (keep) value += this.text.slice(chunk, this.pos);
+        const escaped = this.scanEscape();
+        if (keep) value += escaped;
         chunk = this.pos;
         continue;
       }

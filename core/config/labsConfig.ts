@@ -1,7 +1,8 @@
 import { promises as fs, type Dirent } from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCodes } from '../errors';
-import type { Issue, Reporter } from '../report';
+import { type Issue, type Reporter, reportIssues } from '../report';
+import { MAX_LABS_FILE_BYTES, resolveInside } from './configFiles';
 import { fileIssue, readJsonFile, sortIssues, type LocatedFile } from './configIssues';
 import { readGoldenImages, type GoldenImagesScan, type GoldenTemplate } from './goldenImages';
 import { checkImagePath, imagePathKey, imagePathSelects, normalizeImagePath } from './imagePaths';
@@ -77,18 +78,20 @@ export async function loadConfiguration(configurationLocation: string): Promise<
   }
 
   const entries = folder;
+  // Every file read must lie in the folder as it really is, wherever links put it.
+  const root = await fs.realpath(location);
   const labsFile = findEntry(location, entries, LABS_FILE, (e) => e.isFile() || e.isSymbolicLink());
   const goldenImagesFolder = findEntry(location, entries, GOLDEN_IMAGES_FOLDER, (e) => e.isDirectory() || e.isSymbolicLink());
   const [labsRead, golden] = await Promise.all([
-    readLabsFile({ path: labsFile, display: display(labsFile) }),
-    readGoldenImagesFolder(goldenImagesFolder, display),
+    readLabsFile({ path: labsFile, display: display(labsFile) }, root),
+    readGoldenImagesFolder(goldenImagesFolder, display, root),
   ]);
 
-  const issues: Issue[] = [...labsRead.issues, ...golden.issues];
   const labs = labsRead.locator
     ? checkLabs(labsRead.document, labsRead.locator, { path: labsFile, display: display(labsFile) }, golden, display)
     : undefined;
-  if (labs) issues.push(...labs.issues);
+  // concat, not push(...): spreading 150,000 issues as arguments overflows the stack.
+  const issues = labsRead.issues.concat(golden.issues, labs ? labs.issues : []);
 
   const fileRank = (file: string) =>
     file === labsFile ? 0 : file === goldenImagesFolder ? 1 : golden.order.has(file) ? 2 + golden.order.get(file)! : -1;
@@ -117,10 +120,7 @@ export async function loadAndReportConfiguration(
   options: { reportWarnings?: boolean } = {},
 ): Promise<Configuration | undefined> {
   const result = await loadConfiguration(configurationLocation);
-  for (const issue of result.issues) {
-    if (issue.severity === 'warning' && !options.reportWarnings) reporter.debug(`[${issue.code}] ${issue.message}`);
-    else reporter.issue(issue);
-  }
+  reportIssues(reporter, result.issues, { asDebug: (issue) => issue.severity === 'warning' && !options.reportWarnings });
   return result.configuration;
 }
 
@@ -168,11 +168,12 @@ interface LabsRead {
   issues: Issue[];
 }
 
-async function readLabsFile(file: LocatedFile): Promise<LabsRead> {
-  const read = await readJsonFile(
-    file,
-    LABS_FILE,
-    (error) =>
+async function readLabsFile(file: LocatedFile, root: string): Promise<LabsRead> {
+  const read = await readJsonFile(file, {
+    what: LABS_FILE,
+    root,
+    maxBytes: MAX_LABS_FILE_BYTES,
+    unreadable: (error) =>
       error.code === 'ENOENT'
         ? {
             code: ErrorCodes.LabsJsonNotFound,
@@ -180,12 +181,12 @@ async function readLabsFile(file: LocatedFile): Promise<LabsRead> {
             fix: `Add ${LABS_FILE} (the labs and the ImagePaths each receives) to the configuration folder, or point ConfigurationLocation at the folder that holds it.`,
           }
         : { code: ErrorCodes.LabsJsonNotFound, text: `${LABS_FILE} cannot be read: ${error.message}`, fix: `Make ${LABS_FILE} readable by the agent.` },
-    {
+    syntax: {
       code: ErrorCodes.LabsJsonSyntax,
       fix: 'an editor that knows JSON (with "$schema": "./labs.schema.json" in the file) shows such mistakes as you type.',
     },
-  );
-  return read.ok ? { document: read.value, locator: read.locator, issues: [] } : { issues: [read.issue] };
+  });
+  return read.ok ? { document: read.value, locator: read.locator, issues: [] } : { issues: read.issues };
 }
 
 interface GoldenRead extends GoldenImagesScan {
@@ -195,38 +196,45 @@ interface GoldenRead extends GoldenImagesScan {
   readable: boolean;
 }
 
-async function readGoldenImagesFolder(folder: string, display: (file: string) => string): Promise<GoldenRead> {
+async function readGoldenImagesFolder(folder: string, display: (file: string) => string, root: string): Promise<GoldenRead> {
   const where = { path: folder, display: display(folder) };
+  const unread = (issue: Issue): GoldenRead => ({ templates: [], folders: [], broken: [], order: new Map(), readable: false, complete: false, issues: [issue] });
   try {
-    const stat = await fs.stat(folder);
-    if (!stat.isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
-    const scan = await readGoldenImages(folder, display);
-    const files = new Set<string>([...scan.templates.map((t) => t.file), ...scan.issues.map((i) => i.file!)]);
-    const order = new Map([...files].sort().map((file, rank) => [file, rank]));
-    return { ...scan, order, readable: true };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return {
-      templates: [],
-      folders: [],
-      broken: [],
-      order: new Map(),
-      readable: false,
-      issues: [
+    const inside = await resolveInside(root, folder);
+    if (!inside.ok && inside.refusal.kind === 'outside') {
+      return unread(
         fileIssue(
-          ErrorCodes.GoldenImagesNotFound,
+          ErrorCodes.ConfigurationLinkOutside,
           'error',
           where,
           undefined,
-          code === 'ENOENT'
-            ? `the ${GOLDEN_IMAGES_FOLDER} folder does not exist.`
-            : code === 'ENOTDIR'
-              ? `${GOLDEN_IMAGES_FOLDER} is a file, not a folder.`
-              : `the ${GOLDEN_IMAGES_FOLDER} folder cannot be read: ${(error as Error).message}`,
-          `Add the ${GOLDEN_IMAGES_FOLDER} folder, holding the golden-image templates, beside ${LABS_FILE} in the configuration folder.`,
+          `${GOLDEN_IMAGES_FOLDER} ${inside.refusal.text}; the factory reads only what lies inside it.`,
+          `Put the templates themselves in ${GOLDEN_IMAGES_FOLDER}, or link to a folder inside the configuration folder.`,
         ),
-      ],
-    };
+      );
+    }
+    const stat = await fs.stat(folder);
+    if (!stat.isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+    const scan = await readGoldenImages(folder, display, root);
+    const files = new Set<string>([...scan.templates.map((t) => t.file), ...scan.issues.map((i) => i.file!)]);
+    const order = new Map([...files].sort().map((file, rank) => [file, rank]));
+    return { ...scan, order, readable: scan.complete };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return unread(
+      fileIssue(
+        ErrorCodes.GoldenImagesNotFound,
+        'error',
+        where,
+        undefined,
+        code === 'ENOENT'
+          ? `the ${GOLDEN_IMAGES_FOLDER} folder does not exist.`
+          : code === 'ENOTDIR'
+            ? `${GOLDEN_IMAGES_FOLDER} is a file, not a folder.`
+            : `the ${GOLDEN_IMAGES_FOLDER} folder cannot be read: ${(error as Error).message}`,
+        `Add the ${GOLDEN_IMAGES_FOLDER} folder, holding the golden-image templates, beside ${LABS_FILE} in the configuration folder.`,
+      ),
+    );
   }
 }
 

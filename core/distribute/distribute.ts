@@ -5,7 +5,8 @@ import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../error
 import { ImageStore } from '../imageStore';
 import { runPool } from '../pool';
 import type { Issue, Reporter } from '../report';
-import { type JobEnvironment, SasCache, deleteStagingBlob, runDistributionJob } from './job';
+import { newRunId } from '../azure/blobClaim';
+import { type JobEnvironment, SasCache, deleteStagingBlob, runDistributionJob, storageErrorCode } from './job';
 import { observeLabs } from './observe';
 import { formatBytes } from '../format';
 import { type JobResult, countOutcomes, describePlan, summaryMarkdown } from './outcome';
@@ -100,7 +101,7 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
     return run;
   }
 
-  const env: JobEnvironment = { azure, factory, store, sas, reporter };
+  const env: JobEnvironment = { azure, runId: newRunId(), factory, store, sas, reporter };
   await deleteLeftovers(azure, plan, reporter, signal, options.maxConcurrentJobs);
   run.results = await applyPlan(env, plan, options.maxConcurrentJobs, signal);
   for (const result of run.results.values()) {
@@ -117,7 +118,7 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
 
 /**
  * Runs every job; each failure is reported with the job's image and lab, and the others go on.
- * Progress counts finished jobs and copied bytes.
+ * Progress counts finished jobs and copied bytes; a cancelled job is not done, so it is counted apart.
  */
 async function applyPlan(
   env: JobEnvironment,
@@ -132,13 +133,15 @@ async function applyPlan(
   const copied = new Map<string, number>();
   let copiedBytes = 0;
   let done = 0;
+  let cancelled = 0;
   let lastProgressAt = 0;
   const progress = (force: boolean) => {
     const now = Date.now();
     if (!force && now - lastProgressAt < 2000) return;
     lastProgressAt = now;
     const bytes = totalBytes > 0 ? `, ${formatBytes(copiedBytes)} of ${formatBytes(totalBytes)} copied` : '';
-    reporter.progress(jobs.length ? (100 * done) / jobs.length : 100, `${done} of ${jobs.length} jobs done${bytes}`);
+    const stopped = cancelled ? `, ${cancelled} cancelled` : '';
+    reporter.progress(jobs.length ? (100 * done) / jobs.length : 100, `${done} of ${jobs.length} jobs done${stopped}${bytes}`);
   };
   env.onCopyProgress = (job, bytes) => {
     copiedBytes += bytes - (copied.get(job.key) ?? 0);
@@ -160,8 +163,14 @@ async function applyPlan(
         else throw error;
       }
       results.set(job.key, result);
-      done++;
       const where = `'${job.image.imageName}' in lab '${job.lab.name}'`;
+      if (result.status === 'cancelled') {
+        cancelled++;
+        reporter.info(`Cancelled ${where}.`);
+        progress(true);
+        return;
+      }
+      done++;
       if (result.status === 'created') {
         reporter.info(`[${done}/${jobs.length}] Created ${where} in ${(result.durationMs / 1000).toFixed(1)} s.`);
         if (result.warning) reporter.issue(result.warning);
@@ -169,7 +178,7 @@ async function applyPlan(
         reporter.info(`[${done}/${jobs.length}] Failed: ${where}.`);
         reporter.issue(result.issue);
       } else {
-        reporter.info(`[${done}/${jobs.length}] Cancelled ${where}.`);
+        reporter.info(`[${done}/${jobs.length}] ${where} was made by another run.`);
       }
       progress(true);
     },
@@ -236,7 +245,14 @@ async function deleteLeftovers(
     concurrency,
     async ({ lab, blob }, _index, poolSignal) => {
       const container = await azure.labs.storage(lab).containerClient({ signal: poolSignal });
-      await deleteStagingBlob(container, blob.blobName, poolSignal);
+      try {
+        await deleteStagingBlob(container, blob.blobName, poolSignal);
+      } catch (error) {
+        // Leased: a run at work right now holds it (its image set differs from this run's); it tidies up itself.
+        if (storageErrorCode((error as { cause?: unknown }).cause ?? error) !== 'LeaseIdMissing') throw error;
+        reporter.debug(`Left '${blob.blobName}' in lab '${lab.name}': another run holds it.`);
+        return;
+      }
       reporter.info(`Deleted '${blob.blobName}', left in lab '${lab.name}' by an earlier run.`);
     },
     { signal },

@@ -2,6 +2,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { CustomImage } from '@azure/arm-devtestlabs';
 import type { AzureContext } from '../azure/azureContext';
 import { callAzure, toFactoryErrorOrRethrow } from '../azure/azureErrors';
+import type { BlobClaim } from '../azure/blobClaim';
 import { copyBlob, followCopy, sasBlobClient } from '../azure/blobCopy';
 import type { LabRef, LabStorage } from '../azure/labs';
 import { sleep } from '../azure/retryPolicy';
@@ -10,18 +11,22 @@ import { customImageTags, stagingBlobName, stagingMetadata } from '../factoryIma
 import type { ImageStore } from '../imageStore';
 import type { Issue, Reporter } from '../report';
 import { type Step, runSteps } from '../steps';
+import { claimStagingBlob } from './claim';
 import type { JobResult } from './outcome';
-import type { DistributionJob } from './plan';
+import type { DistributionJob, JobStart } from './plan';
 
 /**
  * One (image, lab) pair: copy the factory's VHD server-side into the lab's storage as a staging blob,
  * create the custom image from it, delete the staging blob. Each step releases what it acquired, so a
  * job that fails or is cancelled leaves neither a half-copied VHD nor a custom image in a failed state.
  * Names are a function of the image, so a run restarted after a kill finds and finishes what this one
- * left (the plan says how each job starts).
+ * left (the plan says how each job starts). A job first claims its staging blob (claim.ts): another run
+ * at work on the same (image, lab) is waited for, never copied over, and what it made is never deleted.
  */
 export interface JobEnvironment {
   azure: AzureContext;
+  /** This run's id: the lease id of every staging blob it claims. */
+  runId: string;
   factory: LabRef;
   store: Pick<ImageStore, 'sourceUrl'>;
   sas: SasCache;
@@ -69,11 +74,17 @@ export function uploadUri(sas: SasCache, storage: LabStorage, blobName: string, 
   return sas.get(`${storage.lab.id.toLowerCase()}|${blobName.toLowerCase()}`, () => storage.uploadUri(blobName, { signal }));
 }
 
-interface JobState {
+export interface JobState {
   readonly job: DistributionJob;
   readonly storage: LabStorage;
   readonly blobName: string;
+  /** How the job goes on: the plan's start, as checked again once the staging blob is claimed. */
+  start: JobStart;
   container?: ContainerClient;
+  /** The lease this run holds on the staging blob; every write to the blob goes under it. */
+  claim?: BlobClaim;
+  /** Another run made the custom image (this one waited for it, or found it made): nothing to do. */
+  madeByAnotherRun?: { customImageId?: string };
   /** An image an earlier run created turned out Succeeded: nothing left to do but tidy up. */
   alreadyCreated: boolean;
   /** The create request was sent: on failure or cancel the custom image must go. */
@@ -92,12 +103,13 @@ export async function runDistributionJob(env: JobEnvironment, job: DistributionJ
     job,
     storage: env.azure.labs.storage(job.lab),
     blobName: job.staging?.blobName ?? stagingBlobName(job.image.imageName),
+    start: job.start,
     alreadyCreated: false,
     createSent: false,
     copiedBytes: 0,
   };
   const where = `image '${job.image.imageName}' in lab '${job.lab.name}' (subscription ${job.lab.subscriptionId})`;
-  const steps: Step<JobState>[] = [settleEarlierImage(env), copyToLab(env), createCustomImage(env)];
+  const steps: Step<JobState>[] = [claimStagingBlob(env), settleEarlierImage(env), copyToLab(env), createCustomImage(env)];
   try {
     await runSteps(steps, state, {
       signal,
@@ -110,6 +122,7 @@ export async function runDistributionJob(env: JobEnvironment, job: DistributionJ
     if (state.customImageId || state.alreadyCreated) return created(state, started, warningFor(error, where, state.blobName));
     return { status: 'failed', issue: failureIssue(error, where) };
   }
+  if (state.madeByAnotherRun) return { status: 'exists', customImageId: state.madeByAnotherRun.customImageId };
   return created(state, started);
 }
 
@@ -125,6 +138,15 @@ function created(state: JobState, started: number, warning?: Issue): JobResult {
 
 function warningFor(error: unknown, where: string, blobName: string): Issue {
   const detail = isFactoryError(error) || error instanceof Error ? error.message : String(error);
+  if (isFactoryError(error) && error.code === ErrorCodes.BlobDataWriteDenied) {
+    // No later run can delete it either until the role is there: the fix is the role's.
+    return {
+      severity: 'warning',
+      code: error.code,
+      message: `Created ${where}, but its staging blob '${blobName}' could not be deleted: ${detail}`,
+      fix: `${error.fix ?? ''} The next DistributeImages run then deletes the blob.`.trim(),
+    };
+  }
   return {
     severity: 'warning',
     code: ErrorCodes.DistributionFailed,
@@ -156,9 +178,9 @@ function settleEarlierImage(env: JobEnvironment): Step<JobState> {
     name: 'settle the custom image an earlier run started',
     async run(state, signal) {
       const { job } = state;
-      if (job.start !== 'wait-image' && job.start !== 'redo-image') return;
+      if (state.start !== 'wait-image' && state.start !== 'redo-image') return;
       const client = env.azure.devTestLabs(job.lab.subscriptionId).customImages;
-      let provisioningState = job.start === 'redo-image' ? 'Failed' : 'Creating';
+      let provisioningState = state.start === 'redo-image' ? 'Failed' : 'Creating';
       let image: CustomImage | undefined;
       while (IN_PROGRESS.has(provisioningState)) {
         await sleep(env.azure.pollIntervalMs, signal);
@@ -186,7 +208,7 @@ function settleEarlierImage(env: JobEnvironment): Step<JobState> {
   };
 }
 
-async function getCustomImage(env: JobEnvironment, job: DistributionJob, signal: AbortSignal): Promise<CustomImage | undefined> {
+export async function getCustomImage(env: JobEnvironment, job: DistributionJob, signal: AbortSignal): Promise<CustomImage | undefined> {
   try {
     return await env.azure
       .devTestLabs(job.lab.subscriptionId)
@@ -202,16 +224,17 @@ async function getCustomImage(env: JobEnvironment, job: DistributionJob, signal:
 /**
  * Puts the image's VHD into the lab's storage as the staging blob: copies it, follows an earlier run's
  * copy, or takes an earlier run's finished copy. The cleanup deletes the staging blob in every case;
- * on success it runs after the custom image exists, since cleanups run in reverse order.
+ * on success it runs after the custom image exists, since cleanups run in reverse order. Every write
+ * goes under the run's claim, so it can only ever touch the blob this run holds.
  */
 function copyToLab(env: JobEnvironment): Step<JobState> {
   return {
     name: 'copy the VHD into the lab',
     async run(state, signal) {
       const { job } = state;
-      state.container = await state.storage.containerClient({ signal });
-      if (state.alreadyCreated) return;
-      if (job.start === 'reuse-copy') {
+      state.container ??= await state.storage.containerClient({ signal });
+      if (state.alreadyCreated || state.madeByAnotherRun) return;
+      if (state.start === 'reuse-copy') {
         env.reporter.debug(`Using the finished copy '${state.blobName}' an earlier run left in lab '${job.lab.name}'.`);
         return;
       }
@@ -220,7 +243,7 @@ function copyToLab(env: JobEnvironment): Step<JobState> {
         state.copiedBytes = copiedBytes;
         env.onCopyProgress?.(job, copiedBytes);
       };
-      if (job.start === 'follow-copy') {
+      if (state.start === 'follow-copy') {
         try {
           const { totalBytes } = await followCopy(destination, { signal, onProgress, reporter: env.reporter });
           onProgress({ copiedBytes: totalBytes });
@@ -230,10 +253,11 @@ function copyToLab(env: JobEnvironment): Step<JobState> {
           env.reporter.info(`The copy an earlier run started into lab '${job.lab.name}' failed; copying again.`);
         }
       }
-      if (job.start !== 'copy') await deleteStagingBlob(state.container, state.blobName, signal);
+      // A failed or aborted earlier copy is simply copied over: the claim on the blob stays.
       const source = await sourceUrl(env.sas, env.store, job.image.imageName, signal);
       const { totalBytes } = await copyBlob(destination, source, {
         metadata: stagingMetadata(job.image.imageName),
+        leaseId: state.claim?.leaseId,
         signal,
         onProgress,
         reporter: env.reporter,
@@ -244,7 +268,8 @@ function copyToLab(env: JobEnvironment): Step<JobState> {
       // The image being created still reads the VHD; the next run waits for the image, then deletes the VHD.
       if (state.leftCreating) return;
       const container = state.container ?? (await state.storage.containerClient());
-      await deleteStagingBlob(container, state.blobName);
+      await deleteStagingBlob(container, state.blobName, undefined, state.claim?.leaseId);
+      state.claim?.stop();
     },
   };
 }
@@ -255,7 +280,7 @@ function createCustomImage(env: JobEnvironment): Step<JobState> {
     name: 'create the custom image',
     async run(state, signal) {
       const { job } = state;
-      if (state.alreadyCreated) return;
+      if (state.alreadyCreated || state.madeByAnotherRun) return;
       const vhdUrl = state.container!.getBlobClient(state.blobName).url;
       state.createSent = true;
       const result = await putCustomImage(env, job, vhdUrl, signal);
@@ -353,26 +378,27 @@ async function deleteCustomImage(env: JobEnvironment, job: DistributionJob, opti
  * Deletes a staging blob, if it is there. Storage refuses to delete a blob while a copy into it is
  * pending, so such a copy is aborted first.
  */
-export async function deleteStagingBlob(container: ContainerClient, blobName: string, signal?: AbortSignal): Promise<void> {
+export async function deleteStagingBlob(container: ContainerClient, blobName: string, signal?: AbortSignal, leaseId?: string): Promise<void> {
   const blob = container.getBlobClient(blobName);
   const what = `Deleting the staging blob '${blobName}'`;
+  const conditions = leaseId ? { leaseId } : undefined;
   try {
-    await blob.deleteIfExists({ abortSignal: signal });
+    await blob.deleteIfExists({ abortSignal: signal, conditions });
   } catch (error) {
     if (storageErrorCode(error) !== 'PendingCopyOperation') throw toFactoryErrorOrRethrow(error, what);
     await callAzure(what, async () => {
       const properties = await blob.getProperties({ abortSignal: signal });
       if (properties.copyStatus === 'pending' && properties.copyId) {
-        await blob.abortCopyFromURL(properties.copyId, { abortSignal: signal }).catch((e: unknown) => {
+        await blob.abortCopyFromURL(properties.copyId, { abortSignal: signal, conditions }).catch((e: unknown) => {
           if (storageErrorCode(e) !== 'NoPendingCopyOperation') throw e;
         });
       }
-      await blob.deleteIfExists({ abortSignal: signal });
+      await blob.deleteIfExists({ abortSignal: signal, conditions });
     });
   }
 }
 
-function storageErrorCode(error: unknown): string | undefined {
+export function storageErrorCode(error: unknown): string | undefined {
   const e = error as { code?: unknown; details?: { errorCode?: unknown } } | undefined;
   if (typeof e?.details?.errorCode === 'string') return e.details.errorCode;
   return typeof e?.code === 'string' ? e.code : undefined;

@@ -8,6 +8,8 @@ import { type DistributionJob, type DistributionPlan, type JobStart, type Planne
  */
 export type JobResult =
   | { status: 'created'; customImageId: string; copiedBytes: number; durationMs: number; warning?: Issue }
+  /** Another run made the image while this one waited for it: there, but not this run's to report. */
+  | { status: 'exists'; customImageId?: string }
   | { status: 'failed'; issue: Issue }
   | { status: 'cancelled' };
 

@@ -8,11 +8,12 @@ import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../error
 import { formatDuration } from '../format';
 import { runPool } from '../pool';
 import type { Reporter } from '../report';
-import { ProgressTracker, reportError, type SnapOutcome } from '../snap/apply';
+import { reportError, type SnapOutcome } from '../snap/apply';
 import { listLabVms, type SnapRunResult } from '../snap/run';
 import { vmFacts } from '../snap/plan';
 import { runSteps, type Step } from '../steps';
 import { type GalleryRef, observeGallery } from './gallery';
+import { ReplicationProgress } from './progress';
 import { describePublishPlan, planPublish, type PublishAction, type PublishPlan, type PublishVmFacts } from './publishPlan';
 import { deleteVersion, versionClient, waitForVersion } from './versions';
 
@@ -34,7 +35,7 @@ export interface PublishOptions {
   dryRun: boolean;
   signal?: AbortSignal;
   now?: Date;
-  onProgress?: (percent: number) => void;
+  onProgress?: (percent: number, activity: string) => void;
 }
 
 export interface PublishRunResult extends Pick<SnapRunResult, 'lab' | 'outcomes' | 'savedImageNames' | 'dryRun'> {
@@ -208,7 +209,7 @@ async function applyPublish(
   const jobs = plan.actions
     .map((action, index) => ({ action, index }))
     .filter((job): job is { action: Extract<PublishAction, { kind: 'publish' | 'resume' }>; index: number } => job.action.kind === 'publish' || job.action.kind === 'resume');
-  const progress = new ProgressTracker(jobs.length, options.onProgress);
+  const progress = new ReplicationProgress(jobs.length, options.onProgress);
   const results = await runPool(
     jobs,
     options.maxConcurrentJobs,
@@ -217,7 +218,7 @@ async function applyPublish(
       const definition = action.kind === 'publish' ? action.definition.name : action.definitionName;
       const label = `VM '${action.vm.name}' (version '${definition}/${action.versionName}')`;
       const started = Date.now();
-      const onProgress = (percent: number) => progress.update(jobIndex, { copiedBytes: percent, totalBytes: 100 });
+      const onProgress = (percent: number) => progress.update(jobIndex, percent);
       try {
         if (action.kind === 'publish') await publishVersion(azure, gallery, action, options, poolSignal, onProgress);
         else await waitForVersion(azure, gallery, definition, action.versionName, { signal: poolSignal, onProgress });

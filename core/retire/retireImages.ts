@@ -5,7 +5,7 @@ import type { LabRef } from '../azure/labs';
 import { type Configuration, loadAndReportConfiguration } from '../config/labsConfig';
 import { ErrorCodes, FactoryError, isAbortError } from '../errors';
 import { markdownCell } from '../format';
-import { ImageStore } from '../imageStore';
+import { ImageStore, type StoredImage } from '../imageStore';
 import { runPool } from '../pool';
 import { causeFix, causeText, deleteUnlessGone, runDeletions } from './deletions';
 import {
@@ -80,7 +80,7 @@ export async function retireImages(azure: AzureContext, options: RetireImagesOpt
   const factory = await azure.labs.find(options.subscriptionId, options.labName, { signal });
   reporter.info(`Factory lab '${factory.name}' (resource group '${factory.resourceGroup}', subscription ${factory.subscriptionId}).`);
   const store = new ImageStore(azure.labs.storage(factory), reporter);
-  const observed = await observe(azure, configuration, factory, store, options, signal);
+  const observed = await observeRetirementScopes(azure, configuration, factory, store, options, signal);
 
   const plan = planRetirement({
     factoryLabId: factory.id,
@@ -132,21 +132,29 @@ export async function retireImages(azure: AzureContext, options: RetireImagesOpt
   return { plan, outcomes, deleted, failed, unreadable: unreadable.length, summary: summaryMarkdown(plan, outcomes, false), message };
 }
 
-interface Observed {
+export interface Observed {
   store: StoreObservation;
+  /** The store's complete images with all their metadata, when it was read. */
+  storeImages: StoredImage[];
   labs: LabObservation[];
   /** The labs found, by scope key, for the deletions. */
   labRefs: Map<string, LabRef>;
   /** What to do about a scope that could not be read, when the failure says. */
   fixes: Map<string, string>;
+  /** The scope key of each lab of labs.json, in labs.json's order. */
+  labKeys: string[];
 }
 
-async function observe(
+/**
+ * Reads every scope retention decides on: the store, the factory lab and each lab of labs.json, each
+ * once. The image catalog reads through it too, so that it marks exactly what retention will remove.
+ */
+export async function observeRetirementScopes(
   azure: AzureContext,
   configuration: Configuration,
   factory: LabRef,
   store: ImageStore,
-  options: RetireImagesOptions,
+  options: Pick<RetireImagesOptions, 'maxConcurrentJobs'>,
   signal: AbortSignal,
 ): Promise<Observed> {
   const fixes = new Map<string, string>();
@@ -160,8 +168,10 @@ async function observe(
 
   const storeLabel = `factory image store of lab '${factory.name}' (subscription ${factory.subscriptionId})`;
   let storeRead: StoreObservation['read'];
+  let storeImages: StoredImage[] = [];
   try {
     const listing = await store.list({ signal });
+    storeImages = listing.images;
     storeRead = { ok: true, value: { images: listing.images, incomplete: listing.incomplete.length, otherBlobs: listing.otherBlobs } };
   } catch (error) {
     storeRead = failure(STORE_SCOPE_KEY, error);
@@ -170,6 +180,7 @@ async function observe(
   // The factory lab is read once, whether or not labs.json also lists it as a target.
   const factoryKey = factory.id.toLowerCase();
   labRefs.set(factoryKey, factory);
+  const labKeys: string[] = [];
   const entries: { key: string; label: string; imagePaths?: string[]; ref?: LabRef; error?: unknown }[] = [
     { key: factoryKey, label: labLabel(factory.name, factory.subscriptionId), ref: factory },
   ];
@@ -188,8 +199,10 @@ async function observe(
       if (existing) existing.imagePaths = [...(existing.imagePaths ?? []), ...lab.imagePaths];
       else entries.push({ key, label: labLabel(result.value.name, result.value.subscriptionId), imagePaths: [...lab.imagePaths], ref: result.value });
       labRefs.set(key, result.value);
+      labKeys.push(key);
     } else {
       const key = `${lab.subscriptionId}/${lab.resourceGroup ?? ''}/${lab.labName}`.toLowerCase();
+      labKeys.push(key);
       const error = result.status === 'rejected' ? result.reason : new Error('not read');
       entries.push({ key, label: labLabel(lab.labName, lab.subscriptionId), imagePaths: [...lab.imagePaths], error });
     }
@@ -222,7 +235,7 @@ async function observe(
         : read.value,
     };
   });
-  return { store: { label: storeLabel, read: storeRead }, labs, labRefs, fixes };
+  return { store: { label: storeLabel, read: storeRead }, storeImages, labs, labRefs, fixes, labKeys };
 }
 
 /** Every custom image of a lab, through every page; any failure means the lab was not read completely. */

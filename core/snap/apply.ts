@@ -11,6 +11,7 @@ import { runPool } from '../pool';
 import type { Reporter } from '../report';
 import { runSteps, type Step } from '../steps';
 import type { SnapAction, SnapPlan, SnapVm } from './plan';
+import { SnapProgress } from './progress';
 
 /**
  * Carries out a snap plan: each VM to save is an independent job of steps with cleanup, at most
@@ -27,8 +28,8 @@ export interface ApplySnapOptions {
   /** How long the disk's read SAS lives; longer than the run may take, as access is revoked at the end anyway. */
   accessSeconds: number;
   signal?: AbortSignal;
-  /** Overall progress of the copies, 0..100. */
-  onProgress?: (percent: number) => void;
+  /** Overall progress of the copies: told only when what it says changes. */
+  onProgress?: (percent: number, activity: string) => void;
   now?: () => number;
 }
 
@@ -91,7 +92,7 @@ export async function applySnap(plan: SnapPlan, options: ApplySnapOptions): Prom
     .map((action, index) => ({ action, index }))
     .filter((job): job is { action: Extract<SnapAction, { kind: 'save' | 'resume' }>; index: number } => job.action.kind === 'save' || job.action.kind === 'resume');
 
-  const progress = new ProgressTracker(jobs.length, options.onProgress);
+  const progress = new SnapProgress(jobs.length, options.onProgress);
   // Each job reports its own end as it happens: in a run of hours, a failure is seen when it occurs.
   const results = await runPool(
     jobs,
@@ -274,36 +275,4 @@ export function reportError(reporter: Reporter, error: unknown, context: string)
     fix: 'Run again (nothing of this VM was left half-made); with system.debug set to true if it fails again, and report the debug output.',
   });
   return { code: ErrorCodes.SnapFailed, message };
-}
-
-/** Turns each job's copied bytes into one percentage, sent at most once per whole percent. */
-export class ProgressTracker {
-  private readonly fractions: number[];
-  private lastPercent = -1;
-
-  constructor(
-    jobCount: number,
-    private readonly onProgress?: (percent: number) => void,
-  ) {
-    this.fractions = new Array(jobCount).fill(0);
-  }
-
-  update(job: number, progress: CopyProgress): void {
-    this.fractions[job] = progress.totalBytes > 0 ? Math.min(1, progress.copiedBytes / progress.totalBytes) : 0;
-    this.emit();
-  }
-
-  finish(job: number): void {
-    this.fractions[job] = 1;
-    this.emit();
-  }
-
-  private emit(): void {
-    if (!this.onProgress || this.fractions.length === 0) return;
-    const percent = Math.floor((this.fractions.reduce((a, b) => a + b, 0) / this.fractions.length) * 100);
-    if (percent !== this.lastPercent) {
-      this.lastPercent = percent;
-      this.onProgress(percent);
-    }
-  }
 }

@@ -22,7 +22,7 @@ export interface SnapRunOptions {
   dryRun: boolean;
   signal?: AbortSignal;
   now?: Date;
-  onProgress?: (percent: number) => void;
+  onProgress?: (percent: number, activity: string) => void;
 }
 
 export interface SnapRunResult {

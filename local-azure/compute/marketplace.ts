@@ -1,26 +1,73 @@
 import type { OsType } from './state';
 
-/** The marketplace images the local Azure's VMs are made from, one per OS type. */
+/**
+ * Marketplace images and what Azure derives from an image reference: its Hyper-V generation and the
+ * security types it allows. The generation decides how a VM boots (Generation 1: BIOS and an MBR disk;
+ * Generation 2: UEFI and a GPT disk), so it travels with every VM, OS disk and image made from it.
+ * Sources: https://learn.microsoft.com/azure/virtual-machines/generation-2 (Generation 2 images in the
+ * marketplace) and https://learn.microsoft.com/azure/virtual-machines/trusted-launch (Trusted Launch
+ * needs a Generation 2 image).
+ */
 
-export interface MarketplaceImage {
+export type HyperVGeneration = 'V1' | 'V2';
+export const HYPER_V_GENERATIONS: readonly HyperVGeneration[] = ['V1', 'V2'];
+
+/** Compute's `securityProfile.securityType`; `Standard` is what Compute reports as no security profile. */
+export type SecurityType = 'Standard' | 'TrustedLaunch';
+export const SECURITY_TYPES: readonly SecurityType[] = ['Standard', 'TrustedLaunch'];
+
+export interface ImageReference {
   publisher: string;
   offer: string;
   sku: string;
+  version?: string;
+}
+
+export interface MarketplaceImage extends ImageReference {
   osType: OsType;
   version: string;
 }
 
-const MARKETPLACE_IMAGES: Record<OsType, MarketplaceImage> = {
+/** The images VMs are made from when a scenario names none: Generation 1 SKUs, as the VHD route needs. */
+const DEFAULT_IMAGES: Record<OsType, MarketplaceImage> = {
   Windows: { offer: 'WindowsServer', publisher: 'MicrosoftWindowsServer', sku: '2019-Datacenter', osType: 'Windows', version: 'latest' },
-  Linux: { offer: '0001-com-ubuntu-server-jammy', publisher: 'Canonical', sku: '22_04-lts-gen2', osType: 'Linux', version: 'latest' },
+  Linux: { offer: '0001-com-ubuntu-server-jammy', publisher: 'Canonical', sku: '22_04-lts', osType: 'Linux', version: 'latest' },
 };
 
-export function marketplaceImage(osType: OsType): MarketplaceImage {
-  return MARKETPLACE_IMAGES[osType];
+export function defaultMarketplaceImage(osType: OsType): MarketplaceImage {
+  return DEFAULT_IMAGES[osType];
+}
+
+/**
+ * The generation of a marketplace image, from its offer and SKU as the marketplace names them: every
+ * `-gen2` / `-g2` SKU (and `gen2` alone, as SUSE names it), Windows Server Azure Edition and every
+ * Windows 11 SKU are Generation 2 only, as are Ubuntu 24.04 and later but for their `-gen1` SKUs;
+ * any other SKU is Generation 1 (its Generation 2 twin has one of those suffixes).
+ */
+export function imageGeneration(reference: Pick<ImageReference, 'offer' | 'sku'>): HyperVGeneration {
+  const sku = reference.sku.toLowerCase();
+  const offer = reference.offer.toLowerCase();
+  if (/(^|[-_])gen1$/.test(sku)) return 'V1';
+  if (/(^|[-_])(gen2|g2|gensecond)($|[-_])/.test(sku)) return 'V2';
+  if (sku.includes('azure-edition')) return 'V2';
+  if (offer === 'windows-11' || sku.startsWith('win11-')) return 'V2';
+  // Ubuntu from 24.04 on is Generation 2 unless its SKU says `-gen1`.
+  if (/^ubuntu-2[4-9]_/.test(offer)) return 'V2';
+  return 'V1';
+}
+
+/**
+ * Why a VM of `generation` cannot have `securityType`, or undefined when it can: Trusted Launch runs
+ * on UEFI firmware, which only Generation 2 has.
+ */
+export function securityTypeProblem(generation: HyperVGeneration, securityType: SecurityType): string | undefined {
+  if (securityType === 'TrustedLaunch' && generation !== 'V2') {
+    return 'Trusted Launch needs a Generation 2 image (UEFI firmware); this image is Generation 1';
+  }
+  return undefined;
 }
 
 /** The id of the platform image version a disk was created from, as Compute writes it. */
-export function platformImageId(subscriptionId: string, location: string, osType: OsType): string {
-  const image = marketplaceImage(osType);
+export function platformImageId(subscriptionId: string, location: string, image: ImageReference): string {
   return `/Subscriptions/${subscriptionId}/Providers/Microsoft.Compute/Locations/${location}/Publishers/${image.publisher}/ArtifactTypes/VMImage/Offers/${image.offer}/Skus/${image.sku}/Versions/1.0.0`;
 }

@@ -1,4 +1,5 @@
 import { same, stableGuid, stableHex } from '../ids';
+import { imageGeneration, type HyperVGeneration, type MarketplaceImage, platformImageId, type SecurityType } from './marketplace';
 
 /**
  * The Compute slice of the local Azure's state: virtual machines and their managed OS disks, with the
@@ -9,12 +10,16 @@ import { same, stableGuid, stableHex } from '../ids';
 export type PowerState = 'deallocated' | 'stopped' | 'running' | 'starting' | 'deallocating' | 'stopping';
 export const POWER_STATES: readonly PowerState[] = ['deallocated', 'stopped', 'running', 'starting', 'deallocating', 'stopping'];
 export type OsType = 'Windows' | 'Linux';
-/** Hyper-V generation of a VM and its disks, as Compute names it. */
-export type HyperVGeneration = 'V1' | 'V2';
-export const HYPERV_GENERATIONS: readonly HyperVGeneration[] = ['V1', 'V2'];
-/** A VM's `securityProfile.securityType`; `Standard` is a VM without one. */
-export type SecurityType = 'Standard' | 'TrustedLaunch';
-export const SECURITY_TYPES: readonly SecurityType[] = ['Standard', 'TrustedLaunch'];
+
+/**
+ * What a VM is made from: a marketplace image, or an image (a managed image behind a DevTest Labs
+ * custom image) whose generation was fixed when it was made. `bootGeneration` is what the OS on the
+ * image's disk boots with; an image of a Generation 2 disk registered as Generation 1 (every custom
+ * image made from a VHD) gives VMs whose firmware cannot boot that OS.
+ */
+export type VmSource =
+  | { kind: 'marketplace'; image: MarketplaceImage }
+  | { kind: 'image'; imageId: string; hyperVGeneration: HyperVGeneration; bootGeneration: HyperVGeneration };
 
 export interface DiskGrant {
   expiresAt: number;
@@ -29,9 +34,13 @@ export interface Disk {
   osType: OsType;
   sizeGB: number;
   createdDate: string;
+  /** Compute's `hyperVGeneration`: the VM generation the disk is registered for. */
   hyperVGeneration: HyperVGeneration;
-  /** A Trusted Launch VM's disks carry its security type (`securityProfile.securityType`). */
+  /** What the OS on the disk boots with (written into the disk's first page, so a VHD copy carries it). */
+  bootGeneration: HyperVGeneration;
   securityType: SecurityType;
+  /** `creationData.imageReference.id`: the platform image version or image the disk was made from. */
+  sourceImageId: string;
   /** The VM the disk is attached to (Compute's `managedBy`). */
   managedBy?: VirtualMachine;
   /** A read SAS from Disks_GrantAccess, until revoked (or expired). */
@@ -47,11 +56,12 @@ export interface VirtualMachine {
   vmId: string;
   osType: OsType;
   size: string;
+  source: VmSource;
+  hyperVGeneration: HyperVGeneration;
+  securityType: SecurityType;
   powerState: PowerState;
   provisioningState: string;
   createdDate: string;
-  hyperVGeneration: HyperVGeneration;
-  securityType: SecurityType;
   osDisk: Disk;
   /** Data disks by LUN, each a managed disk of the VM's resource group. */
   dataDisks: DataDisk[];
@@ -64,7 +74,9 @@ export interface DataDisk {
   disk: Disk;
 }
 
-export interface NewVirtualMachine extends Omit<VirtualMachine, 'vmId' | 'osDisk' | 'dataDisks'> {
+export interface NewVirtualMachine extends Omit<VirtualMachine, 'vmId' | 'osDisk' | 'dataDisks' | 'hyperVGeneration' | 'securityType'> {
+  /** Default `Standard`. */
+  securityType?: SecurityType;
   diskSizeGB: number;
   /** Data disks to make with the VM: their LUNs and sizes. */
   dataDisks?: readonly { lun: number; diskSizeGB: number }[];
@@ -77,7 +89,8 @@ export class ComputeState {
 
   /** A VM with its OS disk, named as Compute names a VM's OS disk: `<vm>_OsDisk_1_<32 hex digits>`. */
   createVirtualMachine(spec: NewVirtualMachine): VirtualMachine {
-    const { diskSizeGB, seed, dataDisks = [], ...properties } = spec;
+    const { diskSizeGB, seed, securityType = 'Standard', dataDisks = [], ...properties } = spec;
+    const generation = vmGeneration(spec.source);
     const disk = (name: string, diskSeed: string, sizeGB: number): Disk => ({
       subscriptionId: spec.subscriptionId,
       resourceGroup: spec.resourceGroup,
@@ -87,12 +100,16 @@ export class ComputeState {
       osType: spec.osType,
       sizeGB,
       createdDate: spec.createdDate,
-      hyperVGeneration: spec.hyperVGeneration,
-      securityType: spec.securityType,
+      hyperVGeneration: generation.hyperVGeneration,
+      bootGeneration: generation.bootGeneration,
+      securityType,
+      sourceImageId: spec.source.kind === 'marketplace' ? platformImageId(spec.subscriptionId, spec.location, spec.source.image) : spec.source.imageId,
     });
     const osDisk = disk(`${spec.name}_OsDisk_1_${stableHex(`disk:${seed}`, 32)}`, `disk:${seed}`, diskSizeGB);
     const vm: VirtualMachine = {
       ...properties,
+      hyperVGeneration: generation.hyperVGeneration,
+      securityType,
       vmId: stableGuid(`vmid:${seed}`),
       osDisk,
       // Compute names a data disk `<vm>_DataDisk_<lun>` (as a portal-made VM's).
@@ -137,6 +154,18 @@ export class ComputeState {
 
 function inGroup(resource: { subscriptionId: string; resourceGroup: string }, subscriptionId: string, resourceGroup: string): boolean {
   return same(resource.subscriptionId, subscriptionId) && same(resource.resourceGroup, resourceGroup);
+}
+
+/** A VM's generation and the generation its OS disk's OS boots with: the same, but for a mislabelled image. */
+export function vmGeneration(source: VmSource): { hyperVGeneration: HyperVGeneration; bootGeneration: HyperVGeneration } {
+  if (source.kind === 'image') return { hyperVGeneration: source.hyperVGeneration, bootGeneration: source.bootGeneration };
+  const generation = imageGeneration(source.image);
+  return { hyperVGeneration: generation, bootGeneration: generation };
+}
+
+/** Whether the VM's firmware can boot the OS on its disk: a Generation 1 VM cannot boot a UEFI (GPT) OS, nor the reverse. */
+export function bootsItsOs(vm: VirtualMachine): boolean {
+  return vm.osDisk.hyperVGeneration === vm.osDisk.bootGeneration;
 }
 
 /** Whether the disk has a read SAS that has not ended. */

@@ -1,4 +1,3 @@
-import { platformImageId } from './marketplace';
 import { computeVmId, diskGrantActive, diskId, type Disk, type PowerState, type VirtualMachine } from './state';
 
 /** Compute resources as Resource Manager returns them, in the shapes of the Compute REST API examples. */
@@ -69,8 +68,9 @@ export function diskView(disk: Disk): Record<string, unknown> {
     properties: {
       osType: disk.osType,
       hyperVGeneration: disk.hyperVGeneration,
-      ...(disk.securityType === 'TrustedLaunch' ? { securityProfile: { securityType: 'TrustedLaunch' } } : {}),
-      creationData: { createOption: 'FromImage', imageReference: { id: platformImageId(disk.subscriptionId, disk.location, disk.osType) } },
+      // Compute leaves securityProfile out for a disk of a VM without a security type.
+      ...(disk.securityType === 'Standard' ? {} : { securityProfile: { securityType: disk.securityType } }),
+      creationData: { createOption: 'FromImage', imageReference: { id: disk.sourceImageId } },
       diskSizeGB: disk.sizeGB,
       diskSizeBytes: disk.sizeGB * GIB,
       uniqueId: disk.uniqueId,

@@ -1,6 +1,6 @@
 import { compareVersionNames } from '../galleries/names';
 import { replicatedTo } from '../galleries/replication';
-import { imageSecurityType, type GalleryImage, type GalleryImageVersion } from '../galleries/state';
+import { galleryImageVersionId, imageSecurityType, type GalleryImage, type GalleryImageVersion } from '../galleries/state';
 import { ArmError, type Reply } from '../http';
 import { findByName, same } from '../ids';
 import type { ArmRequest } from '../resourceManager/context';
@@ -88,10 +88,11 @@ export function createVmFromSharedImage(request: ArmRequest): Reply {
       osType: image.osType,
       size,
       diskSizeGB: version.osDisk.sizeGB,
-      hyperVGeneration: image.hyperVGeneration,
       securityType: imageSecurityType(image).startsWith('TrustedLaunch') ? 'TrustedLaunch' : 'Standard',
       dataDisks: version.dataDisks.map((d) => ({ lun: d.lun ?? 0, diskSizeGB: d.sizeGB })),
     },
+    // The VM's generation is the definition's; its disk boots what the version's source booted.
+    { kind: 'image', imageId: galleryImageVersionId(version), hyperVGeneration: image.hyperVGeneration, bootGeneration: version.bootGeneration },
     { sharedImageId: id, sharedImageVersion: version.name },
   );
   const op = context.operations.startFor(request, lab, 'Microsoft.DevTestLab', {

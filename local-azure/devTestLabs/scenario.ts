@@ -1,7 +1,8 @@
-import { HYPERV_GENERATIONS, POWER_STATES, SECURITY_TYPES } from '../compute/state';
+import { defaultMarketplaceImage, imageGeneration, SECURITY_TYPES, securityTypeProblem, type SecurityType } from '../compute/marketplace';
+import { POWER_STATES } from '../compute/state';
 import type { ScenarioCustomImage, ScenarioVm } from '../scenario';
 import { checkUnique, GUID, type Checker } from '../scenarioChecker';
-import { checkVhdScenario } from '../storage/scenario';
+import { checkBlobDataRolesScenario, checkVhdScenario } from '../storage/scenario';
 import { defaultStorageAccount } from './ids';
 
 /** The DevTest Labs part of a scenario: `labs`, with their VMs, custom images and VHDs. */
@@ -20,7 +21,7 @@ export function checkLabsScenario(c: Checker, raw: unknown, subscriptionIds: Rea
   const accounts = new Set<string>();
   c.array(raw, '$.labs')?.forEach((item, i) => {
     const path = `$.labs[${i}]`;
-    const lab = c.object(item, path, ['subscriptionId', 'resourceGroup', 'name', 'location', 'storageAccount', 'denyAccess', 'tags', 'vms', 'customImages', 'vhds', 'sharedGallery']);
+    const lab = c.object(item, path, ['subscriptionId', 'resourceGroup', 'name', 'location', 'storageAccount', 'denyAccess', 'blobDataRoles', 'tags', 'vms', 'customImages', 'vhds', 'sharedGallery']);
     if (!lab) return;
     const sub = c.string(lab.subscriptionId, `${path}.subscriptionId`, { required: true, pattern: GUID, hint: 'must be a GUID' });
     if (sub && subscriptionIds && !subscriptionIds.has(sub.toLowerCase())) {
@@ -46,6 +47,7 @@ export function checkLabsScenario(c: Checker, raw: unknown, subscriptionIds: Rea
       accounts.add(account);
     }
     c.boolean(lab.denyAccess, `${path}.denyAccess`);
+    checkBlobDataRolesScenario(c, lab.blobDataRoles, `${path}.blobDataRoles`);
     c.stringMap(lab.tags, `${path}.tags`);
     const vmNames = new Set<string>();
     c.array(lab.vms, `${path}.vms`)?.forEach((vm, j) => {
@@ -79,9 +81,7 @@ export function checkLabsScenario(c: Checker, raw: unknown, subscriptionIds: Rea
 }
 
 export function checkVmScenario(c: Checker, raw: unknown, path: string): ScenarioVm | undefined {
-  const vm = c.object(raw, path, [
-    'name', 'tags', 'osType', 'powerState', 'provisioningState', 'notes', 'diskSizeGB', 'createdDate', 'size', 'hyperVGeneration', 'securityType', 'dataDisks',
-  ]);
+  const vm = c.object(raw, path, ['name', 'tags', 'osType', 'powerState', 'provisioningState', 'notes', 'diskSizeGB', 'createdDate', 'size', 'imageReference', 'securityType', 'dataDisks']);
   if (!vm) return undefined;
   const before = c.problems.length;
   c.string(vm.name, `${path}.name`, {
@@ -97,10 +97,13 @@ export function checkVmScenario(c: Checker, raw: unknown, path: string): Scenari
   c.number(vm.diskSizeGB, `${path}.diskSizeGB`, { integer: true, min: 1, max: 4095 });
   c.date(vm.createdDate, `${path}.createdDate`);
   c.string(vm.size, `${path}.size`);
-  c.string(vm.hyperVGeneration, `${path}.hyperVGeneration`, { oneOf: HYPERV_GENERATIONS });
-  c.string(vm.securityType, `${path}.securityType`, { oneOf: SECURITY_TYPES });
-  // Azure: Trusted Launch needs a Generation 2 VM.
-  if (vm.securityType === 'TrustedLaunch' && vm.hyperVGeneration !== 'V2') c.problem(`${path}.securityType`, 'TrustedLaunch needs hyperVGeneration V2');
+  const reference = checkImageReference(c, vm.imageReference, `${path}.imageReference`);
+  const securityType = c.string(vm.securityType, `${path}.securityType`, { oneOf: SECURITY_TYPES }) as SecurityType | undefined;
+  const image = vm.imageReference === undefined ? defaultMarketplaceImage(vm.osType === 'Linux' ? 'Linux' : 'Windows') : reference;
+  if (image && securityType) {
+    const problem = securityTypeProblem(imageGeneration(image), securityType);
+    if (problem) c.problem(`${path}.securityType`, `${problem} (SKU ${image.sku})`);
+  }
   const luns = new Set<number>();
   c.array(vm.dataDisks, `${path}.dataDisks`)?.forEach((item, j) => {
     const disk = c.object(item, `${path}.dataDisks[${j}]`, ['lun', 'diskSizeGB']);
@@ -112,6 +115,17 @@ export function checkVmScenario(c: Checker, raw: unknown, path: string): Scenari
     if (lun !== undefined) luns.add(lun);
   });
   return c.problems.length === before ? (vm as unknown as ScenarioVm) : undefined;
+}
+
+function checkImageReference(c: Checker, raw: unknown, path: string): { offer: string; sku: string } | undefined {
+  if (raw === undefined) return undefined;
+  const reference = c.object(raw, path, ['publisher', 'offer', 'sku', 'version']);
+  if (!reference) return undefined;
+  const publisher = c.string(reference.publisher, `${path}.publisher`, { required: true });
+  const offer = c.string(reference.offer, `${path}.offer`, { required: true });
+  const sku = c.string(reference.sku, `${path}.sku`, { required: true });
+  c.string(reference.version, `${path}.version`);
+  return publisher && offer && sku ? { offer, sku } : undefined;
 }
 
 export function checkCustomImageScenario(c: Checker, raw: unknown, path: string): ScenarioCustomImage | undefined {

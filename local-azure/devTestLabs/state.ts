@@ -1,4 +1,5 @@
-import type { ComputeState, PowerState, VirtualMachine } from '../compute/state';
+import { defaultMarketplaceImage, type MarketplaceImage } from '../compute/marketplace';
+import type { ComputeState, PowerState, VirtualMachine, VmSource } from '../compute/state';
 import { findByName, same, stableDigits, stableGuid } from '../ids';
 import type { ScenarioCustomImage, ScenarioLab, ScenarioVm } from '../scenario';
 import { checkAlone } from '../scenarioChecker';
@@ -48,6 +49,8 @@ export interface LabVm {
   tags: Record<string, string>;
   notes?: string;
   uniqueIdentifier: string;
+  /** The custom image it was created from (DevTest Labs' lower-case id); none for a marketplace VM. */
+  customImageId?: string;
   /** Its Compute side, whose state (power, provisioning, size, OS disk) the lab VM shows. */
   compute: VirtualMachine;
   /** A VM created from an image of the lab's shared gallery. */
@@ -148,6 +151,7 @@ export class DevTestLabsState {
       resourceGroup,
       name: lab.storageAccount,
       denyAccess: lab.denyAccess,
+      blobDataRoles: scenarioLab.blobDataRoles,
       initialBlobs: (scenarioLab.vhds ?? []).map((vhd) => ({ container: UPLOADS_CONTAINER, name: vhd.name, sizeBytes: vhdSizeBytes(vhd), metadata: vhd.metadata })),
     });
     for (const vm of scenarioLab.vms ?? []) lab.vms.push(this.createVm(lab, vm));
@@ -165,14 +169,15 @@ export class DevTestLabsState {
   }
 
   /** A lab VM being created (VirtualMachines_CreateOrUpdate): its compute VM starts in `Creating`. */
-  addCreatingVm(lab: Lab, vm: ScenarioVm, sharedImage: LabVm['sharedImage']): LabVm {
-    const labVm = this.createVm(lab, { ...vm, provisioningState: 'Creating', powerState: 'starting' });
+  addCreatingVm(lab: Lab, vm: ScenarioVm, source: VmSource, sharedImage: LabVm['sharedImage']): LabVm {
+    const labVm = this.createVm(lab, { ...vm, provisioningState: 'Creating', powerState: 'starting' }, source);
     labVm.sharedImage = sharedImage;
     lab.vms.push(labVm);
     return labVm;
   }
 
-  private createVm(lab: Lab, vm: ScenarioVm): LabVm {
+  /** `source`: what the VM is made from, when not the scenario's marketplace image. */
+  private createVm(lab: Lab, vm: ScenarioVm, source?: VmSource): LabVm {
     const seed = `${labId(lab)}/${vm.name}`.toLowerCase();
     const compute = this.services.compute.createVirtualMachine({
       subscriptionId: lab.subscriptionId,
@@ -181,18 +186,24 @@ export class DevTestLabsState {
       location: lab.location,
       osType: vm.osType ?? 'Windows',
       size: vm.size ?? 'Standard_DS2_v2',
+      source: source ?? { kind: 'marketplace', image: scenarioImage(vm) },
+      securityType: vm.securityType,
       powerState: (vm.powerState ?? 'deallocated') as PowerState,
       provisioningState: vm.provisioningState ?? 'Succeeded',
       createdDate: vm.createdDate ?? new Date().toISOString(),
       diskSizeGB: vm.diskSizeGB ?? 1,
-      hyperVGeneration: vm.hyperVGeneration ?? 'V1',
-      securityType: vm.securityType ?? 'Standard',
       dataDisks: (vm.dataDisks ?? []).map((disk) => ({ lun: disk.lun, diskSizeGB: disk.diskSizeGB ?? 1 })),
       seed,
       lab,
     });
     return { name: vm.name, tags: { ...vm.tags }, notes: vm.notes, uniqueIdentifier: stableGuid(`vm:${seed}`), compute };
   }
+}
+
+function scenarioImage(vm: ScenarioVm): MarketplaceImage {
+  const osType = vm.osType ?? 'Windows';
+  if (!vm.imageReference) return defaultMarketplaceImage(osType);
+  return { ...vm.imageReference, osType, version: vm.imageReference.version ?? 'latest' };
 }
 
 function toCustomImage(lab: Lab, image: ScenarioCustomImage): CustomImage {

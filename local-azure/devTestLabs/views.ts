@@ -1,4 +1,3 @@
-import { marketplaceImage } from '../compute/marketplace';
 import { computeVmId, diskId, type PowerState } from '../compute/state';
 import { computeStatuses } from '../compute/views';
 import { storageAccountId } from '../storage/state';
@@ -64,11 +63,14 @@ export function labVmView(lab: Lab, vm: LabVm, options: { expandComputeVm?: bool
     labVirtualNetworkId: `${labId(lab)}/virtualnetworks/Dtl${lab.name}`,
     disallowPublicIpAddress: true,
     artifactDeploymentStatus: { artifactsApplied: 0, totalArtifacts: 0 },
-    ...(vm.sharedImage ? { ...vm.sharedImage } : { galleryImageReference: marketplaceImage(compute.osType) }),
+    ...(vm.sharedImage
+      ? { ...vm.sharedImage, virtualMachineCreationSource: 'FromSharedGalleryImage' }
+      : compute.source.kind === 'marketplace'
+        ? { galleryImageReference: compute.source.image, virtualMachineCreationSource: 'FromGalleryImage' }
+        : { customImageId: vm.customImageId, virtualMachineCreationSource: 'FromCustomImage' }),
     networkInterface: {},
     allowClaim: false,
     storageType: 'Premium',
-    virtualMachineCreationSource: vm.sharedImage ? 'FromSharedGalleryImage' : 'FromGalleryImage',
     dataDiskParameters: [],
     lastKnownPowerState: LAST_KNOWN_POWER_STATE[compute.powerState],
     provisioningState: compute.provisioningState,

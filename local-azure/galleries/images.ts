@@ -1,4 +1,5 @@
-import type { HyperVGeneration, OsType } from '../compute/state';
+import type { HyperVGeneration } from '../compute/marketplace';
+import type { OsType } from '../compute/state';
 import { ArmError, ok, type Reply } from '../http';
 import { same } from '../ids';
 import type { ArmRequest } from '../resourceManager/context';

@@ -1,4 +1,5 @@
-import type { HyperVGeneration, OsType, SecurityType } from '../compute/state';
+import type { HyperVGeneration, SecurityType } from '../compute/marketplace';
+import type { OsType } from '../compute/state';
 import { findByName, same, stableGuid } from '../ids';
 import type { ScenarioGallery } from '../scenario';
 
@@ -79,6 +80,8 @@ export interface GalleryImageVersion {
   dataDisks: VersionDisk[];
   /** Generation and security type of the source: a VM made from the version has them. */
   hyperVGeneration: HyperVGeneration;
+  /** What the OS on the source disk boots with (as Compute's disk records it). */
+  bootGeneration: HyperVGeneration;
   securityType: SecurityType;
   replicas: Replica[];
   provisioningState: GalleryProvisioningState;

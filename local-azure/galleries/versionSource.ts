@@ -1,4 +1,5 @@
-import type { Disk, HyperVGeneration, SecurityType } from '../compute/state';
+import type { HyperVGeneration, SecurityType } from '../compute/marketplace';
+import type { Disk } from '../compute/state';
 import { ArmError } from '../http';
 import type { ArmRequest } from '../resourceManager/context';
 import { invalidRequestContent } from '../resourceManager/errors';
@@ -17,6 +18,7 @@ export interface VersionSource {
   osDisk: VersionDisk;
   dataDisks: VersionDisk[];
   hyperVGeneration: HyperVGeneration;
+  bootGeneration: HyperVGeneration;
   securityType: SecurityType;
 }
 
@@ -104,6 +106,7 @@ export function readVersionSource(request: ArmRequest, image: GalleryImage, stor
     osDisk: copy(osDisk, undefined, osCaching),
     dataDisks: dataDisks.map((d) => copy(d.disk, d.lun, d.hostCaching ?? 'None')),
     hyperVGeneration: osDisk.hyperVGeneration,
+    bootGeneration: osDisk.bootGeneration,
     securityType: osDisk.securityType,
   };
 }

@@ -6,10 +6,12 @@ import type { ArmContext, ArmRequest } from './context';
 import { ALL_DTL_API_VERSIONS, devTestLabsRoutes } from '../devTestLabs/routes';
 import { GALLERY_API_VERSIONS, galleryRoutes } from '../galleries/routes';
 import { compileRoutes, matchRoute, type CompiledRoute, type RouteSpec } from './routes';
+import { ArmThrottle } from './throttling';
 
 /**
- * The Resource Manager front: authentication with bearer tokens of the local authority, routing without
- * regard to case, api-version checks per provider, subscription checks, then the provider handlers.
+ * The Resource Manager front: authentication with bearer tokens of the local authority, throttling per
+ * principal (throttling.ts), routing without regard to case, api-version checks per provider,
+ * subscription checks, then the provider handlers.
  */
 
 const COMPUTE_API_VERSIONS = [...new Set([...DISK_API_VERSIONS, ...VM_API_VERSIONS, ...GALLERY_API_VERSIONS])];
@@ -54,11 +56,14 @@ function resolveOperation(request: ArmRequest, provider: 'Microsoft.DevTestLab' 
 
 export class ResourceManager {
   private readonly routes: CompiledRoute[] = compileRoutes([...devTestLabsRoutes, ...computeRoutes, ...galleryRoutes, ...operationRoutes]);
+  private readonly throttle: ArmThrottle;
 
   constructor(
     private readonly context: ArmContext,
     private readonly tokens: TokenIssuer,
-  ) {}
+  ) {
+    this.throttle = new ArmThrottle(context.state.settings);
+  }
 
   /** The swagger operation id of a request, for metrics and faults ('Unknown' when no route matches). */
   operationOf(method: string, pathname: string): string {
@@ -67,17 +72,22 @@ export class ResourceManager {
   }
 
   async handle(req: IncomingMessage, url: URL): Promise<Reply> {
+    // What is left of the principal's bucket goes on every answer to an authenticated request, errors too.
+    const rate: { headers?: Record<string, string> } = {};
     try {
-      return await this.dispatch(req, url);
+      return withHeaders(await this.dispatch(req, url, rate), rate.headers);
     } catch (error) {
-      if (error instanceof ArmError) return error.toReply();
+      if (error instanceof ArmError) return withHeaders(error.toReply(), rate.headers);
       throw error;
     }
   }
 
-  private async dispatch(req: IncomingMessage, url: URL): Promise<Reply> {
+  private async dispatch(req: IncomingMessage, url: URL, rate: { headers?: Record<string, string> }): Promise<Reply> {
     const method = (req.method ?? 'GET').toUpperCase();
     const principal = this.authenticate(req);
+    const decision = this.throttle.take(principal.objectId, subscriptionOfPath(url.pathname), method);
+    rate.headers = decision.headers;
+    if (decision.refusal) throw decision.refusal;
 
     const match = matchRoute(this.routes, method, url.pathname);
     if (!('route' in match)) {
@@ -145,9 +155,23 @@ export class ResourceManager {
   }
 
   private checkSubscriptionOfPath(pathname: string): void {
-    const sub = /^\/subscriptions\/([^/]+)/i.exec(pathname)?.[1];
-    if (sub) this.checkSubscription(decodeURIComponent(sub));
+    const sub = subscriptionOfPath(pathname);
+    if (sub) this.checkSubscription(sub);
   }
+}
+
+function subscriptionOfPath(pathname: string): string | undefined {
+  const sub = /^\/subscriptions\/([^/]+)/i.exec(pathname)?.[1];
+  if (!sub) return undefined;
+  try {
+    return decodeURIComponent(sub);
+  } catch {
+    return sub;
+  }
+}
+
+function withHeaders(reply: Reply, headers: Record<string, string> | undefined): Reply {
+  return headers ? { ...reply, headers: { ...headers, ...reply.headers } } : reply;
 }
 
 function checkApiVersion(url: URL, route: CompiledRoute): string {

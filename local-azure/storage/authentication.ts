@@ -1,4 +1,5 @@
 import type * as http from 'node:http';
+import type { DataAction } from './dataRoles';
 import type { DiskGrants, GrantCheck } from './diskGrants';
 import type { RequestTarget } from './requestTarget';
 import { sendStorageError, StorageMessages } from './storageErrors';
@@ -19,11 +20,18 @@ export type Auth = { kind: 'sas'; grant?: GrantCheck } | { kind: 'bearer'; princ
 export interface AuthenticationOptions {
   grants: DiskGrants;
   verifyBearer(token: string): { principalId: string; audience: string } | undefined;
-  canAccessData(principalId: string, account: string): boolean;
+  /** Whether the principal's Storage Blob Data roles allow `action` in the account's container. */
+  canAccessData(principalId: string, account: string, container: string | undefined, action: DataAction): boolean;
 }
 
 /** The request's credentials, or undefined once the refusal has been sent. */
-export function authenticate(o: AuthenticationOptions, req: http.IncomingMessage, res: http.ServerResponse, target: RequestTarget): Auth | undefined {
+export function authenticate(
+  o: AuthenticationOptions,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  target: RequestTarget,
+  action: DataAction,
+): Auth | undefined {
   const authorization = req.headers.authorization;
   if (authorization) {
     const space = authorization.indexOf(' ');
@@ -56,7 +64,8 @@ export function authenticate(o: AuthenticationOptions, req: http.IncomingMessage
       });
       return undefined;
     }
-    if (!o.canAccessData(claims.principalId, target.account)) {
+    // Azure's answer to a token whose principal lacks the Storage Blob Data role for the operation.
+    if (!o.canAccessData(claims.principalId, target.account, target.container, action)) {
       sendStorageError(req, res, 403, 'AuthorizationPermissionMismatch', StorageMessages.AuthorizationPermissionMismatch);
       return undefined;
     }

@@ -14,6 +14,7 @@ import {
 } from '@azure/storage-blob';
 import type { FaultPlan } from '../faults';
 import type { Metrics } from '../metrics';
+import type { AuthenticationOptions } from './authentication';
 import { startAzurite } from './azurite';
 import { CopyTracker, SOURCE_AUTH_FAILED_DESCRIPTION } from './copies';
 import { DiskGrants } from './diskGrants';
@@ -40,7 +41,7 @@ export interface BlobServiceOptions {
   accounts: string[];
   copyRateMBps: number;
   verifyBearer(token: string): { principalId: string; audience: string } | undefined;
-  canAccessData(principalId: string, account: string): boolean;
+  canAccessData: AuthenticationOptions['canAccessData'];
   faults: FaultPlan;
   metrics: Metrics;
 }
@@ -56,7 +57,7 @@ export interface BlobService {
     container: string,
     blob: string,
     sizeBytes: number,
-    options?: { metadata?: Record<string, string> },
+    options?: { metadata?: Record<string, string>; headerFacts?: Record<string, string> },
   ): Promise<void>;
   blobSasUrl(account: string, container: string, blob: string, permissions: string, expiresOn: Date): string;
   /** A read SAS URL for the disk's blob (see DISKS_ACCOUNT), valid until revoked or expired. */
@@ -127,12 +128,15 @@ export async function startBlobService(options: BlobServiceOptions): Promise<Blo
   const emptyDestination = async (key: string): Promise<void> => {
     const { account, container, blob } = splitKey(key);
     const client = admin(account).getContainerClient(container).getBlobClient(blob);
+    // Azure ends a copy whatever lease the destination holds; Azurite wants the lease the copy started under.
+    const leaseId = tracker.get(key)?.leaseId;
+    const conditions = leaseId ? { leaseId } : undefined;
     try {
       const properties = await client.getProperties();
       const metadata = properties.metadata ?? {};
-      if (properties.blobType === 'PageBlob') await client.getPageBlobClient().create(0, { metadata });
-      else if (properties.blobType === 'AppendBlob') await client.getAppendBlobClient().create({ metadata });
-      else await client.getBlockBlobClient().upload('', 0, { metadata });
+      if (properties.blobType === 'PageBlob') await client.getPageBlobClient().create(0, { metadata, conditions });
+      else if (properties.blobType === 'AppendBlob') await client.getAppendBlobClient().create({ metadata, conditions });
+      else await client.getBlockBlobClient().upload('', 0, { metadata, conditions });
     } catch (error) {
       if (error instanceof RestError && error.statusCode === 404) return;
       throw error;
@@ -217,7 +221,7 @@ export async function startBlobService(options: BlobServiceOptions): Promise<Blo
       await containerClient.createIfNotExists();
       const page = containerClient.getPageBlobClient(blob);
       await page.create(sizeBytes, { metadata: createOptions.metadata });
-      await page.uploadPages(pageBlobHeader(account, container, blob, sizeBytes), 0, PAGE_SIZE);
+      await page.uploadPages(pageBlobHeader(account, container, blob, sizeBytes, createOptions.headerFacts), 0, PAGE_SIZE);
       if (sizeBytes >= 2 * PAGE_SIZE) {
         await page.uploadPages(vhdFooter(sizeBytes, randomBytes(16)), sizeBytes - PAGE_SIZE, PAGE_SIZE);
       }

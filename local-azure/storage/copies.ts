@@ -34,6 +34,8 @@ export interface CopyRecord {
   readonly startedAtMs: number;
   /** The disk whose read grant authorizes the source, so revoking the grant fails the copy. */
   readonly sourceDisk?: string;
+  /** The destination's lease the copy was started under: Azure ends a copy whatever the lease, Azurite needs its id. */
+  readonly leaseId?: string;
   ends: CopyEnd[];
   /** Set once the destination has been emptied after a failure or abort. */
   emptied?: Promise<void>;
@@ -45,6 +47,7 @@ export interface StartCopy {
   source: string;
   totalBytes: number;
   sourceDisk?: string;
+  leaseId?: string;
   /** The source SAS stops working at this time; a copy still running then fails. */
   sourceExpiresAtMs?: number;
   /** An injected failure: the copy fails once this share of the bytes is copied. */
@@ -100,6 +103,7 @@ export class CopyTracker {
       totalBytes: copy.totalBytes,
       startedAtMs,
       sourceDisk: copy.sourceDisk,
+      leaseId: copy.leaseId,
       ends,
     };
     this.records.set(copy.key, record);

@@ -10,7 +10,9 @@ import { sendStorageError, StorageMessages } from './storageErrors';
 /**
  * The blob copy operations: Copy Blob (asynchronous, modelled by the copy tracker), Copy Blob From URL
  * (synchronous) and Abort Copy Blob. A copy is admitted only onto a destination without a pending
- * copy, from a source the front has verified with the source's own credentials.
+ * copy, from a source the front has verified with the source's own credentials. Admission is atomic:
+ * from the moment a start is admitted until its copy is recorded (or refused) the destination counts
+ * as having a pending copy, so of two starts that race only one gets 202, as in Azure.
  */
 
 /** Copy Blob From URL copies block blobs of at most 256 MiB. */
@@ -36,6 +38,9 @@ interface VerifiedSource {
 }
 
 export class CopyOperations {
+  /** Destinations whose copy start is admitted but not yet recorded in the tracker. */
+  private readonly admitting = new Set<string>();
+
   constructor(
     private readonly o: CopyOptions,
     private readonly proxy: AzuriteProxy,
@@ -48,9 +53,26 @@ export class CopyOperations {
     auth: Auth,
     faultPath: string,
   ): Promise<void> {
-    const admitted = await this.admitCopy(req, res, target, auth);
+    const key = this.reserve(req, res, target);
+    if (!key) return;
+    try {
+      await this.admittedStart(req, res, target, auth, key, faultPath);
+    } finally {
+      this.admitting.delete(key);
+    }
+  }
+
+  private async admittedStart(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    target: RequestTarget,
+    auth: Auth,
+    key: string,
+    faultPath: string,
+  ): Promise<void> {
+    const admitted = await this.admitCopy(req, res, target, auth, key);
     if (!admitted) return;
-    const { key, existing, source } = admitted;
+    const { existing, source } = admitted;
     if (existing) await this.o.tracker.settle(existing);
     const failure = this.o.faults.take('Blob_StartCopy', faultPath, ['copyFailed']);
     const answer = await this.proxy.forward(req, target, auth, { copySource: source.azuriteUrl });
@@ -64,6 +86,7 @@ export class CopyOperations {
       totalBytes: source.totalBytes,
       sourceDisk: source.sourceDisk,
       sourceExpiresAtMs: source.expiresAtMs,
+      leaseId: leaseIdOf(req),
       failAfterPercent: failure ? (failure.failAfterPercent ?? 50) : undefined,
       failDescription: failure ? copyFailureDescription(failure) : undefined,
     });
@@ -73,21 +96,32 @@ export class CopyOperations {
     res.end();
   }
 
-  /** A copy onto a destination whose copy is still pending is refused; else the source is verified. */
+  /**
+   * Claims the destination for one copy start, before anything is awaited: a destination whose copy is
+   * pending, or whose start another request is being admitted for, is refused with 409.
+   */
+  private reserve(req: http.IncomingMessage, res: http.ServerResponse, target: RequestTarget): string | undefined {
+    const key = targetBlobKey(target)!;
+    const existing = this.o.tracker.get(key);
+    if (this.admitting.has(key) || (existing && this.o.tracker.isPending(existing))) {
+      sendStorageError(req, res, 409, 'PendingCopyOperation', StorageMessages.PendingCopyOperation);
+      return undefined;
+    }
+    this.admitting.add(key);
+    return key;
+  }
+
+  /** With the destination reserved, verifies the source. */
   private async admitCopy(
     req: http.IncomingMessage,
     res: http.ServerResponse,
     target: RequestTarget,
     auth: Auth,
-  ): Promise<{ key: string; existing?: CopyRecord; source: VerifiedSource } | undefined> {
-    const key = targetBlobKey(target)!;
+    key: string,
+  ): Promise<{ existing?: CopyRecord; source: VerifiedSource } | undefined> {
     const existing = this.o.tracker.get(key);
-    if (existing && this.o.tracker.isPending(existing)) {
-      sendStorageError(req, res, 409, 'PendingCopyOperation', StorageMessages.PendingCopyOperation);
-      return undefined;
-    }
     const source = await this.verifyCopySource(req, res, target, auth);
-    return source && { key, existing, source };
+    return source && { existing, source };
   }
 
   /**
@@ -154,9 +188,19 @@ export class CopyOperations {
 
   /** Copy Blob From URL: synchronous, for committed block blobs up to 256 MiB only. */
   async syncCopy(req: http.IncomingMessage, res: http.ServerResponse, target: RequestTarget, auth: Auth): Promise<void> {
-    const admitted = await this.admitCopy(req, res, target, auth);
+    const key = this.reserve(req, res, target);
+    if (!key) return;
+    try {
+      await this.admittedSyncCopy(req, res, target, auth, key);
+    } finally {
+      this.admitting.delete(key);
+    }
+  }
+
+  private async admittedSyncCopy(req: http.IncomingMessage, res: http.ServerResponse, target: RequestTarget, auth: Auth, key: string): Promise<void> {
+    const admitted = await this.admitCopy(req, res, target, auth, key);
     if (!admitted) return;
-    const { key, existing, source } = admitted;
+    const { existing, source } = admitted;
     if (source.blobType !== 'BlockBlob') {
       return sendStorageError(req, res, 409, 'InvalidSourceBlobType', StorageMessages.InvalidSourceBlobType);
     }
@@ -216,6 +260,12 @@ export function copySourceUrl(req: http.IncomingMessage): URL | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The destination lease a copy was started under; the front needs it to empty the blob when the copy fails. */
+function leaseIdOf(req: http.IncomingMessage): string | undefined {
+  const header = req.headers['x-ms-lease-id'];
+  return typeof header === 'string' && header ? header : undefined;
 }
 
 function copyFailureDescription(fault: FaultRule): string {

@@ -2,6 +2,7 @@ import type * as http from 'node:http';
 import type { FaultPlan, FaultRule } from '../faults';
 import type { Metrics } from '../metrics';
 import { authenticate, type Auth, type AuthenticationOptions } from './authentication';
+import { dataActionOf } from './dataRoles';
 import { AzuriteProxy, isSuccess, type ProxyOptions } from './azuriteProxy';
 import { copySourceUrl, CopyOperations, type CopyOptions } from './copyOperations';
 import type { CopyState } from './copies';
@@ -68,7 +69,7 @@ export class BlobFront {
     if (!this.o.accounts.has(target.account)) {
       return sendStorageError(req, res, 404, 'ResourceNotFound', `The storage account ${target.account} does not exist.`);
     }
-    const auth = authenticate(this.o, req, res, target);
+    const auth = authenticate(this.o, req, res, target, dataActionOf(op));
     if (!auth) return;
     if (metadataBytes(req.headers) > MAX_METADATA_BYTES) {
       return sendStorageError(req, res, 400, 'MetadataTooLarge', StorageMessages.MetadataTooLarge);

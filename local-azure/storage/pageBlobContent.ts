@@ -5,11 +5,31 @@
  */
 export const PAGE_SIZE = 512;
 
-/** The first page of a page blob created by the local storage. */
-export function pageBlobHeader(account: string, container: string, blob: string, sizeBytes: number): Buffer {
+const HEADER_MAGIC = 'LOCAL-AZURE PAGE BLOB';
+
+/**
+ * The first page of a page blob created by the local storage. `facts` are further `name=value` lines
+ * that stand for what real bytes would show (a disk's partition style, say); copies carry them.
+ */
+export function pageBlobHeader(account: string, container: string, blob: string, sizeBytes: number, facts: Record<string, string> = {}): Buffer {
   const page = Buffer.alloc(PAGE_SIZE);
-  page.write(`LOCAL-AZURE PAGE BLOB\naccount=${account}\ncontainer=${container}\nblob=${blob}\nsize=${sizeBytes}\n`, 'utf8');
+  const lines = [HEADER_MAGIC, `account=${account}`, `container=${container}`, `blob=${blob}`, `size=${sizeBytes}`];
+  for (const [name, value] of Object.entries(facts)) lines.push(`${name}=${value}`);
+  page.write(`${lines.join('\n')}\n`, 'utf8');
   return page;
+}
+
+/** The `name=value` lines of a first page that pageBlobHeader wrote, or undefined for any other bytes. */
+export function readPageBlobHeader(page: Buffer): Record<string, string> | undefined {
+  const text = page.subarray(0, PAGE_SIZE).toString('utf8').replace(/\0+$/, '');
+  const [magic, ...lines] = text.split('\n');
+  if (magic !== HEADER_MAGIC) return undefined;
+  const facts: Record<string, string> = {};
+  for (const line of lines) {
+    const equals = line.indexOf('=');
+    if (equals > 0) facts[line.slice(0, equals)] = line.slice(equals + 1);
+  }
+  return facts;
 }
 
 /** CHS geometry as the VHD specification derives it from the disk size. */

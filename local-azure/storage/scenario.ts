@@ -1,7 +1,8 @@
 import type { ScenarioVhd } from '../scenario';
 import { checkAlone, type Checker } from '../scenarioChecker';
+import { BLOB_DATA_ROLE_NAMES, type BlobDataRoleAssignment } from './dataRoles';
 
-/** The Storage part of a scenario: VHDs (page blobs) a storage account holds at start. */
+/** The Storage part of a scenario: VHDs (page blobs) a storage account holds at start, and its blob data roles. */
 
 const GIB = 1024 * 1024 * 1024;
 
@@ -22,5 +23,20 @@ export function checkVhd(vhd: ScenarioVhd, source = 'vhd'): ScenarioVhd {
 }
 
 export function vhdSizeBytes(vhd: ScenarioVhd): number {
-  return vhd.sizeBytes ?? GIB;
+  // By default a valid fixed VHD: 1 GiB and its footer.
+  return vhd.sizeBytes ?? GIB + 512;
+}
+
+/** A storage account's `blobDataRoles`: who holds which Storage Blob Data role on it (or on one container). */
+export function checkBlobDataRolesScenario(c: Checker, raw: unknown, path: string): BlobDataRoleAssignment[] | undefined {
+  return c.array(raw, path)?.map((item, i) => {
+    const itemPath = `${path}[${i}]`;
+    const a = c.object(item, itemPath, ['principal', 'role', 'container']);
+    if (a) {
+      c.string(a.principal, `${itemPath}.principal`, { required: true, pattern: /^\S+$/, hint: 'must be a client id or object id' });
+      c.string(a.role, `${itemPath}.role`, { required: true, oneOf: BLOB_DATA_ROLE_NAMES });
+      c.string(a.container, `${itemPath}.container`, { pattern: /^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, hint: 'must be a container name' });
+    }
+    return item as BlobDataRoleAssignment;
+  });
 }

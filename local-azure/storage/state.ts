@@ -1,4 +1,5 @@
 import type { Principal } from '../identity/state';
+import { allowsData, type BlobDataRoleAssignment, type DataAction } from './dataRoles';
 
 /**
  * The Storage slice of the local Azure's state: the storage accounts the scenario's services made (a
@@ -13,6 +14,8 @@ export interface StorageAccount {
   name: string;
   /** The principal may not use it (a lab's denyAccess). */
   denyAccess: boolean;
+  /** Who holds which Storage Blob Data role on it; undefined: every principal, Contributor. */
+  blobDataRoles?: BlobDataRoleAssignment[];
   /** Page blobs (VHDs) it holds when the local Azure starts. */
   initialBlobs: InitialBlob[];
 }
@@ -41,12 +44,13 @@ export class StorageState {
   }
 
   /**
-   * Whether the principal a bearer token is for (undefined: none of the tenant's) may use the account's
-   * blob data: here any principal of the tenant may, unless the scenario denies the account.
+   * Whether the principal a bearer token is for (undefined: none of the tenant's) may do `action` on the
+   * account's blob data in `container`: as its Storage Blob Data roles allow (dataRoles.ts), and never
+   * on an account the scenario denies.
    */
-  canAccessData(principal: Principal | undefined, accountName: string): boolean {
+  canAccessData(principal: Principal | undefined, accountName: string, container: string | undefined, action: DataAction): boolean {
     const account = this.findAccount(accountName);
-    return !!principal && !!account && !account.denyAccess;
+    return !!principal && !!account && !account.denyAccess && allowsData(account.blobDataRoles, principal, container, action);
   }
 }
 

@@ -40,7 +40,7 @@ void runTask('SnapImagesFromVMs', async (ctx) => {
       maxConcurrentJobs,
       dryRun,
       signal: ctx.signal,
-      onProgress: (percent) => ctx.reporter.progress(percent, 'Replicating image versions'),
+      onProgress: (percent, activity) => ctx.reporter.progress(percent, activity),
     });
     ctx.uploadSummary('SnapImagesFromVMs', snapSummaryMarkdown(result));
     if (!dryRun) ctx.setOutput('SavedImageNames', result.savedImageNames.join(','));
@@ -55,7 +55,7 @@ void runTask('SnapImagesFromVMs', async (ctx) => {
     timeoutMinutes,
     dryRun,
     signal: ctx.signal,
-    onProgress: (percent) => ctx.reporter.progress(percent, 'Copying OS disks into the image store'),
+    onProgress: (percent, activity) => ctx.reporter.progress(percent, activity),
   });
   ctx.uploadSummary('SnapImagesFromVMs', snapSummaryMarkdown(result));
   if (!dryRun) ctx.setOutput('SavedImageNames', result.savedImageNames.join(','));

@@ -1,6 +1,6 @@
 import { labsPerTemplate, loadConfiguration, type ConfigurationResult } from '../../core/config/labsConfig';
 import { markdownCell as cell } from '../../core/format';
-import type { Issue } from '../../core/report';
+import { type Issue, reportIssues } from '../../core/report';
 import { runTask } from '../common/taskContext';
 
 const TASK = 'ValidateLabsJson';
@@ -11,7 +11,7 @@ void runTask(TASK, async (ctx) => {
   const location = ctx.input('ConfigurationLocation', true);
   ctx.reporter.info(`Checking the image factory configuration in ${location}`);
   const result = await loadConfiguration(location);
-  for (const issue of result.issues) ctx.reporter.issue(issue);
+  reportIssues(ctx.reporter, result.issues);
 
   const errors = result.issues.filter((issue) => issue.severity === 'error').length;
   const warnings = result.issues.length - errors;

@@ -29,6 +29,8 @@ export interface TaskContext {
   /** Starts the timeout clock: after `minutes` the signal aborts and the task ends Failed. */
   setTimeoutMinutes(minutes: number): void;
   uploadSummary(title: string, markdown: string): void;
+  /** Publishes a file as the run's pipeline artifact `name` (artifact.upload). */
+  uploadArtifact(name: string, file: string): void;
   setOutput(name: string, value: string): void;
 }
 
@@ -164,6 +166,10 @@ export async function runTask(taskName: string, body: (context: TaskContext) => 
       fs.writeFileSync(file, markdown, 'utf8');
       tl.command('task.uploadsummary', null, file);
       reporter.debug(`${title}: summary written to ${file}`);
+    },
+    uploadArtifact: (name, file) => {
+      tl.uploadArtifact(name, file, name);
+      reporter.debug(`Published ${file} as the artifact '${name}'.`);
     },
     setOutput: (name, value) => reporter.output(name, value),
   };

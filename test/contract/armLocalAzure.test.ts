@@ -334,7 +334,7 @@ describe('local Azure scenarios and lifecycle', function () {
         assert.ok(elapsed < 5000, `started in ${elapsed} ms`);
         const state = await azure.state();
         assert.equal(state.labs.flatMap((l) => l.vms).length, 12);
-        assert.equal(state.labs[0].blobs[0].sizeBytes, 1024 ** 3);
+        assert.equal(state.labs[0].blobs[0].sizeBytes, 1024 ** 3 + 512);
       } finally {
         await azure.stop();
       }

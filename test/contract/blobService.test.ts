@@ -292,6 +292,62 @@ describe('blob storage (Azurite behind the HTTPS front)', function () {
     service.revokeDiskRead(disk);
   });
 
+  it('admits one of two copy starts that race onto the same destination; the other gets 409 PendingCopyOperation', async () => {
+    const disk = await newDisk();
+    const source = await service.grantDiskRead(disk, 600);
+    for (let round = 0; round < 3; round++) {
+      const destination = uploadClient(`raced-${round}.vhd`);
+      const starts = await Promise.allSettled([0, 1, 2].map(() => destination.beginCopyFromURL(source)));
+      const admitted = starts.filter((s) => s.status === 'fulfilled');
+      const refused = starts.filter((s): s is PromiseRejectedResult => s.status === 'rejected');
+      assert.equal(admitted.length, 1, `round ${round}: one start admitted`);
+      for (const { reason } of refused) {
+        assert.ok(reason instanceof RestError, String(reason));
+        assert.equal(reason.statusCode, 409);
+        assert.equal(reason.response?.headers.get('x-ms-error-code'), 'PendingCopyOperation');
+      }
+      await destination.abortCopyFromURL(copyIdOf((admitted[0] as PromiseFulfilledResult<{ getOperationState(): unknown }>).value.getOperationState()));
+    }
+    service.revokeDiskRead(disk);
+  });
+
+  it('honours a lease on the destination: copies, writes and deletes need its id, and a failed copy still ends', async () => {
+    const disk = await newDisk();
+    const source = await service.grantDiskRead(disk, 600);
+    const destination = sasClient(service.blobSasUrl(LAB, 'uploads', 'leased.vhd', 'rcwd', new Date(Date.now() + 3600_000)));
+    await destination.getBlockBlobClient().upload('', 0, { metadata: { claim: 'run-1' } });
+    const lease = destination.getBlobLeaseClient();
+    const { leaseId } = await lease.acquireLease(15);
+    assert.ok(leaseId);
+    await expectRestError(destination.beginCopyFromURL(source), 412, 'LeaseIdMissing');
+    await expectRestError(destination.beginCopyFromURL(source, { conditions: { leaseId: '5c9b8f0a-9d5e-4c7e-9b1a-000000000000' } }), 412, 'LeaseIdMismatchWithBlobOperation');
+    await expectRestError(destination.getBlockBlobClient().upload('x', 1), 412, 'LeaseIdMissing');
+    await expectRestError(destination.delete(), 412, 'LeaseIdMissing');
+
+    faults.replace([{ operation: 'Blob_StartCopy', kind: 'copyFailed', failAfterPercent: 10, count: 1, match: 'leased' }]);
+    await destination.beginCopyFromURL(source, { conditions: { leaseId }, metadata: { claim: 'run-1', image: 'leased' } });
+    await expectRestError(destination.beginCopyFromURL(source, { conditions: { leaseId } }), 409, 'PendingCopyOperation');
+    const failed = await waitForCopy(destination);
+    assert.equal(failed.copyStatus, 'failed');
+    assert.equal(failed.contentLength, 0, 'the failed copy leaves an empty blob, lease or not');
+    assert.equal(failed.leaseState, 'leased', 'and the lease stands');
+    assert.deepEqual(failed.metadata, { claim: 'run-1', image: 'leased' });
+
+    await destination.beginCopyFromURL(source, { conditions: { leaseId } });
+    assert.equal((await waitForCopy(destination)).copyStatus, 'success');
+    await lease.releaseLease();
+    await destination.delete();
+    service.revokeDiskRead(disk);
+  });
+
+  async function waitForCopy(blob: BlobClient) {
+    for (;;) {
+      const properties = await blob.getProperties();
+      if (properties.copyStatus !== 'pending') return properties;
+      await sleep(100);
+    }
+  }
+
   it('accepts Azure AD tokens for storage from principals with data access, and nothing else', async () => {
     const container = aadContainer('token-contributor');
     const blob = container.getBlockBlobClient('aad/written.txt');

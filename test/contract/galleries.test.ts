@@ -24,8 +24,8 @@ const SCENARIO: Scenario = {
       location: 'westus2',
       vms: [
         { name: 'Gen1-Vm', osType: 'Windows', diskSizeGB: 1 },
-        { name: 'Gen2-TL', osType: 'Windows', hyperVGeneration: 'V2', securityType: 'TrustedLaunch', diskSizeGB: 1, dataDisks: [{ lun: 0, diskSizeGB: 1 }] },
-        { name: 'Gen2-Linux', osType: 'Linux', hyperVGeneration: 'V2', diskSizeGB: 1 },
+        { name: 'Gen2-TL', osType: 'Windows', imageReference: { publisher: 'MicrosoftWindowsDesktop', offer: 'windows-11', sku: 'win11-23h2-ent' }, securityType: 'TrustedLaunch', diskSizeGB: 1, dataDisks: [{ lun: 0, diskSizeGB: 1 }] },
+        { name: 'Gen2-Linux', osType: 'Linux', imageReference: { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2' }, diskSizeGB: 1 },
       ],
     },
     { subscriptionId: SUB, resourceGroup: 'LockedRG', name: 'Locked', denyAccess: true, vms: [{ name: 'Hidden' }] },

@@ -20,7 +20,7 @@ const SCENARIO: Scenario = {
       resourceGroup: 'FactoryRG',
       name: 'Factory',
       location: 'westus2',
-      vms: [{ name: 'Win11', osType: 'Windows', hyperVGeneration: 'V2', securityType: 'TrustedLaunch', dataDisks: [{ lun: 0, diskSizeGB: 2 }] }],
+      vms: [{ name: 'Win11', osType: 'Windows', imageReference: { publisher: 'MicrosoftWindowsDesktop', offer: 'windows-11', sku: 'win11-23h2-ent' }, securityType: 'TrustedLaunch', dataDisks: [{ lun: 0, diskSizeGB: 2 }] }],
     },
     { subscriptionId: SUB, resourceGroup: 'TeamRG', name: 'EastLab', location: 'eastus' },
     { subscriptionId: SUB, resourceGroup: 'TeamRG', name: 'OwnGallery', location: 'eastus', sharedGallery: { name: 'TeamGallery', galleryId: OTHER_GALLERY } },

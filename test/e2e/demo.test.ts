@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -19,7 +20,7 @@ describe('quick-start demo', function () {
     assert.equal(run.status, 0, output.slice(-4000));
 
     const summary = output.slice(output.lastIndexOf('== Summary =='));
-    for (const task of ['ValidateLabsJson', 'SnapImagesFromVMs', 'DistributeImages', 'CleanUpFactory', 'RetireImages']) {
+    for (const task of ['ValidateLabsJson', 'SnapImagesFromVMs', 'DistributeImages', 'CleanUpFactory', 'RetireImages', 'PublishImageCatalog']) {
       assert.match(summary, new RegExp(`${task}\\s+Succeeded\\s`), `${task} did not succeed:\n${summary}`);
     }
     const labLine = (lab: string, what: string) => {
@@ -51,6 +52,11 @@ describe('quick-start demo', function () {
     ].sort());
     assert.deepEqual(labLine('Training', 'custom images'), [`Linux_Ubuntu2204-${today}`]);
     assert.match(summary, /Disk access still granted: none/);
+    // The demo ends with the catalog of what the labs now hold, and says where it is.
+    const catalog = /^Image catalog \(open it in a browser\): (.+)$/m.exec(summary)?.[1];
+    assert.ok(catalog, `no catalog path at the end:\n${summary}`);
+    const page = fs.readFileSync(catalog!, 'utf8');
+    assert.ok(page.includes(`Linux_Ubuntu2204-${today}`), 'the catalog shows the images saved today');
     assert.doesNotMatch(output, /sig=[A-Za-z0-9%+/]{10,}/, 'a SAS signature reached the log');
   });
 });

@@ -37,6 +37,8 @@ export interface MetricsSnapshot {
   since: string;
   total: number;
   byOperation: Record<string, number>;
+  /** Requests Resource Manager refused for its token buckets (429), by operation. */
+  throttled: Record<string, number>;
 }
 
 export interface VmChange {

@@ -184,6 +184,18 @@ describe('ValidateLabsJson (L0, the bundled task)', function () {
     assertFailedWith(await run(clash), 'IF1013', path.join(clash, 'GoldenImages', 'linux', 'ubuntu2204.json'));
   });
 
+  it('fails on a property written twice in one object of labs.json or of a template, naming both positions (IF1014)', async () => {
+    const doubled = labsJson([lab('Dev', ['Windows', 'Linux'])]).replace('"ImagePaths": [', '"ImagePaths": ["Linux"],\n      "ImagePaths": [');
+    const labs = configuration({ ...TEMPLATES, 'labs.json': doubled });
+    const error = assertFailedWith(await run(labs), 'IF1014', path.join(labs, 'labs.json'), { line: 7, column: 7 });
+    assert.match(error.data, /\$\.Labs\[0\]: the property "ImagePaths" is written twice in one object, at line 6, column 7 and at line 7, column 7/);
+
+    const template = JSON.stringify(labVmTemplate('Linux'), null, 2).replace('"resources": [', '"resources": [],\n  "resources": [');
+    const golden = configuration({ ...TEMPLATES, 'GoldenImages/Linux/Ubuntu2204.json': template, 'labs.json': labsJson([lab('Dev', ['Windows', 'Linux'])]) });
+    const templateError = assertFailedWith(await run(golden), 'IF1014', path.join(golden, 'GoldenImages', 'Linux', 'Ubuntu2204.json'));
+    assert.match(templateError.data, /\$: the property "resources" is written twice in one object/);
+  });
+
   it('reports every problem of a run, then the count', async () => {
     const location = configuration({
       ...TEMPLATES,

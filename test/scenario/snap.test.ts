@@ -6,6 +6,7 @@ import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
 import { earlierImage, FOREIGN_BLOB, LAB, LAB_ID, mixedFactory, slowFactory, stamp, VMS } from '../scenarios/snap/factory';
 import { runTaskProcess, startTask, type TaskRun } from '../helpers/taskProcess';
 import { waitFor } from '../helpers/waitFor';
+import { loggingCommands } from '../helpers/loggingCommands';
 
 /**
  * The built SnapImagesFromVMs task against the local Azure, run as the agent runs it. Assertions are
@@ -123,7 +124,7 @@ describe('SnapImagesFromVMs against the local Azure', function () {
       assert.equal(linux.imagePath, 'Linux/Ubuntu 18.04.json');
       assert.equal(linux.sourceDiskId, diskIdOf(state, VMS.linux.name));
       assert.equal(linux.sizeBytes, GIB);
-      assert.equal(factory(state).blobs.find((b) => b.name === linuxBlob)?.sizeBytes, GIB);
+      assert.equal(factory(state).blobs.find((b) => b.name === linuxBlob)?.sizeBytes, GIB + 512, "the VHD is the disk and its footer");
 
       assert.deepEqual(state.diskGrants, [], 'every disk access was revoked');
       assert.deepEqual(issues(run, 'error'), []);
@@ -216,6 +217,24 @@ describe('SnapImagesFromVMs against the local Azure', function () {
       assert.deepEqual(blobNames(state), [`Linux_Ubuntu-${stamp()}.vhd`, `Win2016_Datacenter-${stamp()}.vhd`]);
       assert.equal(imageOf(state, `Linux_Ubuntu-${stamp()}.vhd`).sourceDiskId, diskIdOf(state, 'ubuntu-1804'));
       assert.deepEqual(state.diskGrants, []);
+    });
+
+    it('shows bytes copied of the total and a percent, each line only when it changes', async () => {
+      await start(256);
+      const run = await runSnapTask(azure.env, inputs);
+      assert.equal(run.result, 'Succeeded', run.stdout);
+      const steps = loggingCommands(run.stdout)
+        .filter((c) => c.command === 'task.setprogress')
+        .map((c) => ({ value: Number(c.properties.value), activity: c.data }));
+      assert.ok(steps.length >= 3, JSON.stringify(steps));
+      for (const [i, step] of steps.entries()) {
+        const match = /^Copying OS disks into the image store: ([0-9.]+ [KMG]?i?B) of ([0-9.]+ [KMG]?i?B) copied \((\d+) %\)$/.exec(step.activity);
+        assert.ok(match, `progress line ${step.activity}`);
+        assert.equal(Number(match[3]), step.value, 'the line says the percent it sets');
+        if (i > 0) assert.notEqual(step.activity, steps[i - 1].activity, `line ${i} repeats the one before: ${JSON.stringify(steps)}`);
+      }
+      assert.ok(steps.some((s) => s.value > 0 && s.value < 100 && !s.activity.startsWith('Copying OS disks into the image store: 0 B')), JSON.stringify(steps));
+      assert.equal(steps[steps.length - 1].activity, 'Copying OS disks into the image store: 2.0 GiB of 2.0 GiB copied (100 %)');
     });
 
     it('on SIGINT mid-copy aborts the copies, revokes access, deletes partial VHDs and ends Cancelled within 7 s', async () => {

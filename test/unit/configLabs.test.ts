@@ -207,6 +207,41 @@ describe('configuration (labs.json and GoldenImages)', () => {
     });
   });
 
+  describe('property names written twice', () => {
+    it('refuses labs.json with a doubled ImagePaths, naming both positions, and yields no configuration', async () => {
+      const text = '{\n  "Labs": [\n    {\n      "SubscriptionId": "' + SUB + '",\n      "LabName": "Dev",\n      "ImagePaths": ["Windows"],\n      "ImagePaths": ["Linux"]\n    }\n  ]\n}\n';
+      const result = await load({ ...TEMPLATES, 'labs.json': text });
+      assert.equal(result.configuration, undefined);
+      assert.deepEqual(only(result), {
+        severity: 'error',
+        code: 'IF1014',
+        message:
+          'Configuration/labs.json, line 7, column 7: $.Labs[0]: the property "ImagePaths" is written twice in one object, at line 6, column 7 and at line 7, column 7; JSON would keep only the second and drop the first without a word.',
+        fix: 'Keep one "ImagePaths" in the object (merge the two values into it if both are wanted).',
+        file: path.join(result.location, 'labs.json'),
+        line: 7,
+        column: 7,
+      });
+    });
+
+    it('reports every doubled name in a template, at any depth, and treats the template as broken', async () => {
+      const template = JSON.stringify(labVmTemplate('Linux'), null, 2)
+        .replace('"contentVersion": "1.0.0.0",', '"contentVersion": "1.0.0.0",\n  "contentVersion": "2.0.0.0",')
+        .replace('"osType": "Linux",', '"osType": "Linux",\n          "osType": "Windows",');
+      const result = await load({ ...TEMPLATES, 'GoldenImages/Linux/Ubuntu2204.json': template, 'labs.json': labsJson([lab('Dev', ['Windows', 'Linux'])]) });
+      assert.equal(result.configuration, undefined);
+      assert.deepEqual(
+        result.issues.map((i) => `${i.code} ${i.line}:${i.column} ${i.message.replace(/^.*?: /, '').replace(/ is written.*/, '')}`),
+        ['IF1014 4:3 $: the property "contentVersion"', 'IF1014 27:11 $.resources[0].properties.galleryImageReference: the property "osType"'],
+      );
+    });
+
+    it('accepts the same name in different objects, and names that differ in case', async () => {
+      const result = await load({ ...TEMPLATES, 'labs.json': labsJson([lab('Dev', ['Windows']), lab('Test', ['Linux'])], '\n  "labs": [],') });
+      assert.ok(!result.issues.some((i) => i.code === 'IF1014'), result.issues.map((i) => i.message).join('\n'));
+    });
+  });
+
   describe('labs.json schema', () => {
     it('names the lab, JSON path, what was found and what is expected, at the value', async () => {
       const result = await load({

@@ -332,6 +332,7 @@ const EXPECTED_INPUTS: Record<string, string[]> = {
     'dryRun',
   ],
   CleanUpFactory: ['azureSubscription', 'DevTestLabName', 'galleryName', 'galleryResourceGroup', 'dryRun'],
+  PublishImageCatalog: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'CatalogFile', 'ArtifactName', 'maxConcurrentJobs'],
 };
 const EXPECTED_OUTPUTS: Record<string, string[]> = {
   ValidateLabsJson: ['LabCount', 'TemplateCount'],
@@ -339,6 +340,7 @@ const EXPECTED_OUTPUTS: Record<string, string[]> = {
   DistributeImages: ['CreatedImageIds'],
   RetireImages: ['DeletedImageCount'],
   CleanUpFactory: ['DeletedVmCount'],
+  PublishImageCatalog: ['CatalogFile'],
 };
 
 describe('task.json', () => {

@@ -14,8 +14,8 @@ export const GALLERY_ID = `/subscriptions/${SUB}/resourceGroups/${FACTORY_RG}/pr
 export const OTHER_GALLERY_ID = `/subscriptions/${SUB}/resourceGroups/team-rg/providers/Microsoft.Compute/galleries/TeamImages`;
 
 export const VMS = {
-  win11: { name: 'win11-ent', osType: 'Windows', hyperVGeneration: 'V2', securityType: 'TrustedLaunch', diskSizeGB: 2, dataDisks: [{ lun: 0, diskSizeGB: 1 }], tags: { ImagePath: 'Win11\\Enterprise.json' } },
-  ubuntu: { name: 'ubuntu-2204', osType: 'Linux', hyperVGeneration: 'V2', diskSizeGB: 1, tags: { ImagePath: 'Linux/Ubuntu2204.json' } },
+  win11: { name: 'win11-ent', osType: 'Windows', imageReference: { publisher: 'MicrosoftWindowsDesktop', offer: 'windows-11', sku: 'win11-23h2-ent' }, securityType: 'TrustedLaunch', diskSizeGB: 2, dataDisks: [{ lun: 0, diskSizeGB: 1 }], tags: { ImagePath: 'Win11\\Enterprise.json' } },
+  ubuntu: { name: 'ubuntu-2204', osType: 'Linux', imageReference: { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2' }, diskSizeGB: 1, tags: { ImagePath: 'Linux/Ubuntu2204.json' } },
   server: { name: 'ws2016', osType: 'Windows', diskSizeGB: 1, tags: { ImagePath: 'WindowsServer/2016-Datacenter.json' } },
   jumpbox: { name: 'jumpbox', osType: 'Windows', powerState: 'running', tags: { owner: 'ops' } },
 } as const;

@@ -1,0 +1,176 @@
+import { formatBytes } from '../format';
+import { html, utcMinute } from './html';
+import type { CatalogModel, CellState, GoldenImageEntry, LabRow, MatrixCell } from './model';
+import { PAGE_SCRIPT } from './pageScript';
+import { PAGE_STYLE } from './pageStyle';
+
+/**
+ * The catalog as one self-contained HTML file: styles and script inline, nothing fetched, so it opens
+ * offline and from a pipeline artifact. Every value from the model (names, notes, reasons from Azure)
+ * is written through `html`.
+ */
+export function renderCatalogPage(model: CatalogModel): string {
+  const osTypes = [...new Set(model.images.map((image) => image.osType).filter((os): os is NonNullable<typeof os> => !!os))].sort();
+  const subscriptions = [...new Set(model.labs.map((lab) => lab.subscriptionId))].sort();
+  const route = model.route === 'vhd' ? 'VHD route (image store and lab custom images)' : 'gallery route (Azure Compute Gallery)';
+  const title = `Image catalog: factory lab ${model.factoryLabName}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${html(title)}</title>
+<style>${PAGE_STYLE}</style>
+</head>
+<body>
+<a class="skip" href="#main">Skip to the catalog</a>
+<header>
+<h1>Image catalog</h1>
+<p class="meta">Factory lab <strong>${html(model.factoryLabName)}</strong>, ${html(route)}. Read from Azure at ${html(utcMinute(model.generatedUtc))}.
+Retention keeps the ${html(model.imagesToSave)} newest image(s) of each ImagePath.</p>
+<nav aria-label="Sections"><ul><li><a href="#images-heading">Golden images</a></li><li><a href="#labs-heading">Which lab holds which version</a></li></ul></nav>
+</header>
+<main id="main">
+${countsSection(model)}
+<form id="filters" class="filters" role="search" aria-label="Filter the catalog">
+<label>Search<input type="search" id="f-search" placeholder="Image, lab, version, notes" autocomplete="off"></label>
+<label>Operating system<select id="f-os"><option value="">All</option>${osTypes.map((os) => `<option value="${html(os)}">${html(os)}</option>`).join('')}</select></label>
+<label>Lab<select id="f-lab"><option value="">All</option>${model.labs.map((lab) => `<option value="${lab.index}">${html(lab.name)}</option>`).join('')}</select></label>
+<label>Subscription<select id="f-subscription"><option value="">All</option>${subscriptions.map((id) => `<option value="${html(id)}">${html(id)}</option>`).join('')}</select></label>
+<label class="check"><input type="checkbox" id="f-stale"> Stale only</label>
+<button type="reset">Clear</button>
+</form>
+<p id="status" role="status" aria-live="polite"></p>
+${imagesSection(model)}
+${labsSection(model)}
+</main>
+<footer><p>Written by PublishImageCatalog from the configuration and the live state of the factory and its labs. Stale: a lab lacks the newest image of a path it selects (or could not be read). Ages are whole days since the factory saved the image.</p></footer>
+<script>${PAGE_SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+function countsSection(model: CatalogModel): string {
+  const { counts } = model;
+  const item = (label: string, value: number) => `<div><dt>${label}</dt><dd>${value}</dd></div>`;
+  const alerts: string[] = [];
+  if (model.sourceUnreadable) alerts.push(`<p class="alert" role="alert">The ${html(model.sourceLabel)} could not be read: ${html(model.sourceUnreadable)} Which image is newest is not known.</p>`);
+  if (counts.unreadableLabs > 0) alerts.push(`<p class="alert">${counts.unreadableLabs} lab(s) could not be read; their rows are marked.</p>`);
+  return `<section aria-labelledby="counts-heading"><h2 id="counts-heading">At a glance</h2>
+<dl class="counts">${item('Golden images', counts.images)}${item('Labs', counts.labs)}${item('Stale labs', counts.staleLabs)}${item('Labs not read', counts.unreadableLabs)}${item('Images retention removes', counts.retiring)}</dl>
+${alerts.join('\n')}</section>`;
+}
+
+function sortHeader(label: string, type: 'text' | 'number' = 'text', extra = ''): string {
+  return `<th scope="col" data-type="${type}"${extra}><button type="button" class="sort">${label}</button></th>`;
+}
+
+function imagesSection(model: CatalogModel): string {
+  const rows = model.images.map((image, column) => imageRow(image, model.labs, column)).join('\n');
+  return `<section aria-labelledby="images-heading">
+<h2 id="images-heading">Golden images</h2>
+<div class="scroll" role="region" aria-labelledby="images-heading" tabindex="0">
+<table id="images-table">
+<caption>One row per template in GoldenImages (and per ImagePath whose template was removed while images of it remain). Sort by a column with its button.</caption>
+<thead><tr>${sortHeader('ImagePath')}${sortHeader('OS')}${sortHeader('Generation')}${sortHeader('Security type')}<th scope="col">Base image</th><th scope="col">Notes</th><th scope="col">Artifacts</th>${sortHeader('Newest image')}${sortHeader('Age (days)', 'number')}${sortHeader('Size', 'number')}${sortHeader('Labs with newest', 'number')}</tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+</div>
+</section>`;
+}
+
+function imageRow(image: GoldenImageEntry, labs: readonly LabRow[], column: number): string {
+  const selecting = labs.filter((lab) => lab.cells[column].selected).map((lab) => lab.index);
+  const stale = labs.some((lab) => lab.cells[column].lacksNewest);
+  const reference = image.baseImage;
+  const base = reference ? `${reference.publisher} / ${reference.offer} / ${reference.sku} / ${reference.version}` : '';
+  const sourced = (value: { value: string; from: string } | undefined) =>
+    value ? `${html(value.value)}${value.from === 'template' ? ' <span class="small">(from the template)</span>' : ''}` : '<span class="small">unknown</span>';
+  const search = [image.imagePath, image.osType ?? '', base, image.notes ?? '', image.artifacts.join(' '), image.newest?.name ?? ''].join(' ').toLowerCase();
+  const newest = image.newest;
+  return `<tr data-os="${html(image.osType ?? '')}" data-stale="${stale}" data-labs="${selecting.join(' ')}" data-search="${html(search)}">
+<th scope="row"><code>${html(image.imagePath)}</code>${image.templateRemoved ? ' <span class="tag">template removed</span>' : ''}</th>
+<td>${html(image.osType ?? 'unknown')}</td>
+<td>${sourced(image.generation)}</td>
+<td>${sourced(image.securityType)}</td>
+<td>${reference ? `<code>${html(base)}</code>` : '<span class="small">none (template removed)</span>'}</td>
+<td>${html(image.notes ?? '')}</td>
+<td>${image.artifacts.length ? `<ul class="plain">${image.artifacts.map((name) => `<li>${html(name)}</li>`).join('')}</ul>` : '<span class="small">none</span>'}</td>
+<td data-sort="${html(newest?.createdUtc ?? '')}">${newest ? `<span class="v">${html(newest.version)}</span><span class="small">${html(utcMinute(newest.createdUtc))}</span>` : '<span class="small">no image made yet</span>'}</td>
+<td data-sort="${newest ? newest.ageDays : -1}">${newest ? newest.ageDays : ''}</td>
+<td data-sort="${newest?.sizeBytes ?? -1}">${newest?.sizeBytes !== undefined ? html(formatBytes(newest.sizeBytes)) : ''}</td>
+<td data-sort="${image.labsWithNewest}">${image.labsWithNewest} of ${image.labsSelecting}</td>
+</tr>`;
+}
+
+function labsSection(model: CatalogModel): string {
+  const header = model.images
+    .map((image) => sortHeader(`<code>${html(image.imagePath)}</code>`, 'number', ` data-os="${html(image.osType ?? '')}"`))
+    .join('');
+  const rows = model.labs.map((lab) => labRow(lab, model.images)).join('\n');
+  const legend = (Object.keys(STATE_LABEL) as CellState[])
+    .map((state) => `<li class="${state}">${STATE_LABEL[state].symbol} ${STATE_LABEL[state].text}</li>`)
+    .join('');
+  return `<section aria-labelledby="labs-heading">
+<h2 id="labs-heading">Which lab holds which version</h2>
+<ul class="legend" aria-label="What a cell's mark means">${legend}<li class="held">&#9851; retention removes it on its next run</li></ul>
+<div class="scroll" role="region" aria-labelledby="labs-heading" tabindex="0">
+<table id="labs-table" class="matrix">
+<caption>Labs by ImagePath: in each cell the newest version the lab holds and its age in days. Sorting an ImagePath column orders by age.</caption>
+<thead><tr>${sortHeader('Lab')}${sortHeader('Subscription')}${sortHeader('Stale paths', 'number')}${header}</tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+</div>
+</section>`;
+}
+
+const STATE_LABEL: Record<CellState, { symbol: string; text: string }> = {
+  current: { symbol: '&#10003;', text: 'holds the newest' },
+  behind: { symbol: '&#9888;', text: 'lacks the newest' },
+  missing: { symbol: '&#9888;', text: 'holds none of a path it selects' },
+  'no-image': { symbol: '&#8230;', text: 'no image made yet' },
+  held: { symbol: '&#8226;', text: 'holds an image (newest unknown, or path no longer selected)' },
+  'not-selected': { symbol: '&#8211;', text: 'not selected' },
+  unreadable: { symbol: '&#8856;', text: 'lab could not be read' },
+};
+
+function labRow(lab: LabRow, images: readonly GoldenImageEntry[]): string {
+  const stale = lab.staleCount > 0 || !!lab.unreadable;
+  // A lab is found by the paths it selects or holds, not by every path of the factory.
+  const relevant = lab.cells.filter((cell) => cell.selected || cell.versions.length > 0);
+  const search = [lab.name, lab.subscriptionId, lab.resourceGroup ?? '', ...relevant.map((cell) => `${cell.imagePath} ${cell.says} ${cell.versions.map((v) => v.name).join(' ')}`)]
+    .join(' ')
+    .toLowerCase();
+  const name = `${html(lab.name)}${lab.resourceGroup ? `<span class="small">resource group ${html(lab.resourceGroup)}</span>` : ''}${
+    lab.unreadable ? `<span class="mark unreadable-note">&#8856; could not be read: ${html(lab.unreadable)}</span>` : ''
+  }`;
+  const cells = lab.cells.map((cell, column) => matrixCell(cell, images[column].osType ?? '')).join('');
+  return `<tr data-lab="${lab.index}" data-subscription="${html(lab.subscriptionId)}" data-stale="${stale}" data-unreadable="${!!lab.unreadable}" data-search="${html(search)}">
+<th scope="row" data-sort="${html(lab.name.toLowerCase())}"${lab.unreadable ? ' class="unreadable"' : ''}>${name}</th>
+<td><code>${html(lab.subscriptionId)}</code></td>
+<td data-sort="${lab.unreadable ? -1 : lab.staleCount}">${lab.unreadable ? 'unknown' : lab.staleCount}</td>
+${cells}
+</tr>`;
+}
+
+function matrixCell(cell: MatrixCell, osType: string): string {
+  const label = STATE_LABEL[cell.state];
+  const holds = cell.holds;
+  const sort = holds?.ageDays ?? (cell.state === 'unreadable' ? 100_001 : cell.selected ? 100_000 : 100_002);
+  const parts: string[] = [];
+  if (holds) parts.push(`<span class="v" title="${html(holds.name)}">${html(holds.version)}</span>${holds.ageDays !== undefined ? `<span class="age">${holds.ageDays} d old</span>` : ''}`);
+  parts.push(`<span class="mark">${label.symbol} ${cell.lacksNewest && cell.newestVersion ? `lacks the newest (${html(cell.newestVersion)})` : label.text}</span>`);
+  const unready = cell.versions.filter((version) => version.state !== 'ready');
+  for (const version of unready) parts.push(`<span class="more">${html(version.version)}: ${html(version.state === 'creating' ? 'being created' : version.state === 'deleting' ? 'being deleted' : 'failed')}</span>`);
+  const older = cell.versions.filter((version) => version.state === 'ready' && version !== holds && !version.retiring);
+  if (older.length) parts.push(`<span class="more">also ${older.map((version) => html(version.version)).join(', ')}</span>`);
+  for (const version of cell.versions.filter((v) => v.retiring)) {
+    parts.push(`<span class="retiring" data-image="${html(version.name)}" title="${html(version.retiring ?? '')}">&#9851; retention removes ${html(version.version)}</span>`);
+  }
+  return `<td class="cell ${cell.state}" data-os="${html(osType)}" data-state="${cell.state}" data-sort="${sort}" aria-label="${html(`${cell.imagePath}: ${cell.says}`)}">${parts.join('')}</td>`;
+}

@@ -1,0 +1,79 @@
+import type { OsType } from '../factoryImages';
+import type { Configuration } from '../config/labsConfig';
+import type { ReadOutcome } from '../retire/plan';
+
+/**
+ * What the catalog needs from a route (the VHD route: the factory's image store and the labs' custom
+ * images; the gallery route: gallery image versions and the images enabled in each lab). Each route has
+ * its reader; the page model (model.ts) is built from a RouteState alone, so it never asks which route
+ * carried an image, and a second route plugs in as a second reader.
+ */
+export type RouteName = 'vhd' | 'gallery';
+
+/** Hyper-V generation, as Azure writes it. */
+export type Generation = 'V1' | 'V2';
+/** `Standard`, `TrustedLaunch`, `ConfidentialVM`: as Azure writes it. */
+export type SecurityType = string;
+
+/** One image (VHD route) or image version (gallery route) at the route's source. */
+export interface SourceImage {
+  /** Custom image name, or gallery image version name. */
+  name: string;
+  /** The version as people read it: `Nov-24-2026`, `2026.11.24`. */
+  version: string;
+  /** Normalized (`/` separators, case kept). */
+  imagePath: string;
+  /** When the factory saved it (UTC, ISO 8601). */
+  createdUtc: string;
+  sizeBytes?: number;
+  osType?: OsType;
+  /** Present when the image's own metadata says; otherwise the template's is shown. */
+  generation?: Generation;
+  securityType?: SecurityType;
+  /** The factory VM's notes, as saved with the image. */
+  description?: string;
+}
+
+export type HeldImageState = 'ready' | 'creating' | 'failed' | 'deleting';
+
+/** An image of the factory's that a lab holds. */
+export interface HeldImage {
+  name: string;
+  version: string;
+  imagePath: string;
+  /** When the factory saved it, when known (UTC, ISO 8601). */
+  createdUtc?: string;
+  state: HeldImageState;
+  /** Why the route's retention removes it on its next run, when it does. */
+  retiring?: string;
+}
+
+export interface LabHoldings {
+  /** The lab's index in labs.json's Labs. */
+  labIndex: number;
+  read: ReadOutcome<HeldImage[]>;
+}
+
+export interface RouteState {
+  route: RouteName;
+  /** What people call the source: "image store of lab 'ImageFactory'". */
+  sourceLabel: string;
+  source: ReadOutcome<SourceImage[]>;
+  /** Source images retention removes on its next run, by name, with why. */
+  sourceRetiring: Map<string, string>;
+  /** One entry per lab of labs.json. */
+  labs: LabHoldings[];
+}
+
+export interface RouteReadOptions {
+  configuration: Configuration;
+  /** The retention setting RetireImages runs with, so the page marks what it will remove. */
+  imagesToSave: number;
+  maxConcurrentJobs: number;
+  signal: AbortSignal;
+}
+
+export interface CatalogRouteReader {
+  readonly route: RouteName;
+  read(options: RouteReadOptions): Promise<RouteState>;
+}

@@ -1,0 +1,49 @@
+import { publishCatalog } from '../../core/catalog/publish';
+import { vhdRouteReader } from '../../core/catalog/vhdRoute';
+import { ErrorCodes, FactoryError } from '../../core/errors';
+import { connectAzure } from '../common/azure';
+import { runTask } from '../common/taskContext';
+
+/** Characters Azure Pipelines refuses in an artifact name. */
+const ARTIFACT_NAME_FORBIDDEN = /["/:<>\\|*?]/;
+
+void runTask('PublishImageCatalog', async (ctx) => {
+  const configurationLocation = ctx.input('ConfigurationLocation', true);
+  const labName = ctx.input('DevTestLabName', true);
+  const catalogFile = ctx.input('CatalogFile', true);
+  const artifactName = ctx.input('ArtifactName');
+  const imagesToSave = ctx.intInput('ImagesToSave', { default: 2, min: 1, max: 1000 });
+  const maxConcurrentJobs = ctx.intInput('maxConcurrentJobs', { default: 20, min: 1, max: 200 });
+  const inputSubscriptionId = ctx.guidInput('SubscriptionId');
+  if (artifactName && ARTIFACT_NAME_FORBIDDEN.test(artifactName)) {
+    throw new FactoryError(ErrorCodes.InputInvalid, `The input 'ArtifactName' is '${artifactName}'; an artifact name cannot hold " / : < > \\ | * or ?.`, {
+      fix: "Set 'ArtifactName' to a name of letters, digits, '-', '_' and '.', such as ImageCatalog.",
+      subject: 'ArtifactName',
+    });
+  }
+
+  const azure = connectAzure(ctx);
+  const subscriptionId = inputSubscriptionId ?? azure.connection.subscriptionId;
+  if (!subscriptionId) {
+    throw new FactoryError(ErrorCodes.InputInvalid, `The factory lab's subscription is not known: 'SubscriptionId' is empty and the service connection names none.`, {
+      fix: "Set 'SubscriptionId' to the id of the subscription that holds the factory lab.",
+      subject: 'SubscriptionId',
+    });
+  }
+  const result = await publishCatalog(vhdRouteReader(azure, { subscriptionId, labName }), {
+    configurationLocation,
+    factoryLabName: labName,
+    catalogFile,
+    imagesToSave,
+    maxConcurrentJobs,
+    ...(artifactName ? { artifactName } : {}),
+    reporter: ctx.reporter,
+    signal: ctx.signal,
+  });
+  ctx.uploadSummary('PublishImageCatalog', result.digest);
+  if (result.file) {
+    if (artifactName) ctx.uploadArtifact(artifactName, result.file);
+    ctx.setOutput('CatalogFile', result.file);
+  }
+  return result.message;
+});

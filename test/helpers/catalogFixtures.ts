@@ -1,0 +1,40 @@
+import type { CatalogTemplate } from '../../core/catalog/model';
+import type { HeldImage, SourceImage } from '../../core/catalog/route';
+import { skuGeneration } from '../../core/catalog/templateFacts';
+import type { GoldenTemplate, LabConfig } from '../../core/config/labsConfig';
+
+/** Small builders of catalog scenario states: templates, labs, source images and the images labs hold. */
+export const NOW = new Date('2026-12-03T12:00:00.000Z');
+export const SUB_A = '7d2f5b8a-3c41-4e0f-9a6b-21c8d4e7f310';
+export const SUB_B = 'c1a9e4f2-6b83-4d57-8e20-94f3b7a1d6c8';
+
+export function template(imagePath: string, osType: 'Windows' | 'Linux', sku: string, extra: Partial<GoldenTemplate> = {}): CatalogTemplate {
+  return {
+    template: { imagePath, file: `/config/GoldenImages/${imagePath}`, osType, galleryImageReference: { publisher: 'P', offer: 'O', sku, version: 'latest' }, ...extra },
+    facts: { artifacts: [], generation: skuGeneration(sku), securityType: 'Standard' },
+  };
+}
+
+export const TEMPLATES = [
+  template('WindowsServer/Server2022.json', 'Windows', '2022-datacenter', { notes: 'Server 2022' }),
+  template('Linux/Ubuntu.json', 'Linux', '22_04-lts-gen2'),
+];
+
+export function lab(index: number, labName: string, imagePaths: string[], subscriptionId = SUB_A): LabConfig {
+  return { index, labName, subscriptionId, imagePaths, templates: [] };
+}
+
+export function source(imagePath: string, day: string, extra: Partial<SourceImage> = {}): SourceImage {
+  const base = imagePath.replace(/\.json$/, '').replace(/\//g, '_');
+  return { name: `${base}-${day}`, version: day, imagePath, createdUtc: dayTime(day), sizeBytes: 1048576, osType: 'Windows', ...extra };
+}
+
+export function held(imagePath: string, day: string, extra: Partial<HeldImage> = {}): HeldImage {
+  const base = imagePath.replace(/\.json$/, '').replace(/\//g, '_');
+  return { name: `${base}-${day}`, version: day, imagePath, createdUtc: dayTime(day), state: 'ready', ...extra };
+}
+
+function dayTime(day: string): string {
+  return new Date(`${day.slice(0, 3)} ${day.slice(4, 6)} ${day.slice(7)} 06:00:00 UTC`).toISOString();
+}
+
