@@ -3,9 +3,9 @@ import { callAzure } from '../azure/azureErrors';
 import { loadAndReportConfiguration } from '../config/labsConfig';
 import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
 import { runPool } from '../pool';
-import { collectingIssues } from '../distribute/distribute';
+import { collectingIssues, factorySubscription } from '../distribute/distribute';
 import type { Issue } from '../report';
-import { type GalleryRef, observeGallery } from './gallery';
+import { existingGallery, type GalleryRef, type observeGallery } from './gallery';
 import {
   cellKey,
   type CellResult,
@@ -50,22 +50,9 @@ export async function distributeGalleryImages(azure: AzureContext, options: Gall
     run.message = 'The configuration has errors; nothing was distributed.';
     return run;
   }
-  const factorySubscriptionId = options.factorySubscriptionId || azure.connection.subscriptionId;
-  if (!factorySubscriptionId) {
-    throw new FactoryError(ErrorCodes.InputInvalid, "The factory lab's subscription is not known.", {
-      fix: "Set the input 'SubscriptionId', or use a service connection that names a subscription.",
-      subject: 'SubscriptionId',
-    });
-  }
-  const factory = await azure.labs.find(factorySubscriptionId, options.factoryLabName, { signal });
-  const ref: GalleryRef = { subscriptionId: factory.subscriptionId, resourceGroup: options.galleryResourceGroup || factory.resourceGroup, name: options.galleryName };
-  const gallery = await observeGallery(azure, ref, signal);
-  if (!gallery.id) {
-    throw new FactoryError(ErrorCodes.GalleryNotFound, `Gallery '${ref.name}' does not exist in resource group '${ref.resourceGroup}' of subscription ${ref.subscriptionId}.`, {
-      fix: 'Run SnapImagesFromVMs with the same galleryName and galleryResourceGroup first.',
-      subject: ref.name,
-    });
-  }
+  const factory = await azure.labs.find(factorySubscription(azure, options.factorySubscriptionId), options.factoryLabName, { signal });
+  const gallery = await existingGallery(azure, factory, options, signal);
+  const ref = gallery.ref;
   const completed = await completedRegions(azure, ref, gallery, factory.id, signal);
   const images = imagesToServe(gallery, factory.id, completed);
   const labs = await observeLabs(azure, configuration.labs, ref.name, Math.min(50, Math.max(10, options.maxConcurrentJobs)), signal);

@@ -80,6 +80,24 @@ export function observedVersion(version: GalleryImageVersion): ObservedVersion {
   };
 }
 
+/** The gallery of the route's inputs (its resource group defaulting to the factory lab's), which must exist. */
+export async function existingGallery(
+  azure: AzureContext,
+  factory: { subscriptionId: string; resourceGroup: string },
+  inputs: { galleryName: string; galleryResourceGroup?: string },
+  signal?: AbortSignal,
+): Promise<ObservedGallery> {
+  const ref: GalleryRef = { subscriptionId: factory.subscriptionId, resourceGroup: inputs.galleryResourceGroup || factory.resourceGroup, name: inputs.galleryName };
+  const gallery = await observeGallery(azure, ref, signal);
+  if (!gallery.id) {
+    throw new FactoryError(ErrorCodes.GalleryNotFound, `Gallery '${ref.name}' does not exist in resource group '${ref.resourceGroup}' of subscription ${ref.subscriptionId}.`, {
+      fix: 'Run SnapImagesFromVMs with the same galleryName and galleryResourceGroup first.',
+      subject: ref.name,
+    });
+  }
+  return gallery;
+}
+
 /** Reads the gallery, its definitions and their versions; a gallery that does not exist is empty. */
 export async function observeGallery(azure: AzureContext, ref: GalleryRef, signal?: AbortSignal): Promise<ObservedGallery> {
   const client = azure.compute(ref.subscriptionId);

@@ -9,7 +9,7 @@ import { formatDuration } from '../format';
 import { runPool } from '../pool';
 import type { Reporter } from '../report';
 import { reportError, type SnapOutcome } from '../snap/apply';
-import { listLabVms, type SnapRunResult } from '../snap/run';
+import { findFactoryLab, listLabVms, type SnapRunResult } from '../snap/run';
 import { vmFacts } from '../snap/plan';
 import { runSteps, type Step } from '../steps';
 import { type GalleryRef, observeGallery } from './gallery';
@@ -46,14 +46,7 @@ export interface PublishRunResult extends Pick<SnapRunResult, 'lab' | 'outcomes'
 export async function runPublish(azure: AzureContext, options: PublishOptions): Promise<PublishRunResult> {
   const { reporter } = azure;
   const signal = options.signal;
-  const subscriptionId = options.subscriptionId ?? azure.connection.subscriptionId;
-  if (!subscriptionId) {
-    throw new FactoryError(ErrorCodes.ServiceConnectionInvalid, `The service connection '${azure.connection.connectionId}' names no subscription, so the factory lab '${options.labName}' cannot be found.`, {
-      fix: 'Use an Azure Resource Manager service connection scoped to the subscription of the factory lab.',
-      subject: azure.connection.connectionId,
-    });
-  }
-  const lab = await azure.labs.find(subscriptionId, options.labName, { signal });
+  const lab = await findFactoryLab(azure, options.labName, options.subscriptionId, signal);
   const gallery: GalleryRef = { subscriptionId: lab.subscriptionId, resourceGroup: options.galleryResourceGroup || lab.resourceGroup, name: options.galleryName };
   reporter.info(`Factory lab '${lab.name}' (resource group '${lab.resourceGroup}', ${lab.location}); gallery route: gallery '${gallery.name}' in resource group '${gallery.resourceGroup}'.`);
   const result: PublishRunResult = { lab, gallery, outcomes: [], savedImageNames: [], dryRun: options.dryRun };

@@ -6,7 +6,7 @@ import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../error
 import { runPool } from '../pool';
 import type { Issue } from '../report';
 import { observeLabs } from './distribute';
-import { type GalleryRef, observeGallery } from './gallery';
+import { existingGallery } from './gallery';
 import { describeGalleryRetirePlan, galleryRetireSummary, planGalleryRetire } from './retirePlan';
 import { deleteVersion, versionClient, waitForVersion } from './versions';
 
@@ -36,14 +36,8 @@ export async function retireGalleryImages(azure: AzureContext, options: GalleryR
   const configuration = await loadAndReportConfiguration(options.configurationLocation, reporter);
   if (!configuration) return { deleted: 0, summary: '', message: 'The configuration has errors; nothing was retired.' };
   const factory = await azure.labs.find(options.subscriptionId, options.labName, { signal });
-  const ref: GalleryRef = { subscriptionId: factory.subscriptionId, resourceGroup: options.galleryResourceGroup || factory.resourceGroup, name: options.galleryName };
-  const gallery = await observeGallery(azure, ref, signal);
-  if (!gallery.id) {
-    throw new FactoryError(ErrorCodes.GalleryNotFound, `Gallery '${ref.name}' does not exist in resource group '${ref.resourceGroup}' of subscription ${ref.subscriptionId}.`, {
-      fix: 'Run SnapImagesFromVMs with the same galleryName and galleryResourceGroup first.',
-      subject: ref.name,
-    });
-  }
+  const gallery = await existingGallery(azure, factory, options, signal);
+  const ref = gallery.ref;
   const labs = await observeLabs(azure, configuration.labs, ref.name, Math.min(50, Math.max(10, options.maxConcurrentJobs)), signal);
   for (const lab of labs) if (lab.error) reporter.issue(lab.error);
   const plan = planGalleryRetire({ gallery, factoryLabId: factory.id, imagesToSave: options.imagesToSave, labs, galleryLocation: gallery.location ?? factory.location });

@@ -40,14 +40,7 @@ const ACCESS_MARGIN_SECONDS = 3600;
 export async function runSnap(azure: AzureContext, options: SnapRunOptions): Promise<SnapRunResult> {
   const { reporter } = azure;
   const signal = options.signal;
-  const subscriptionId = options.subscriptionId ?? azure.connection.subscriptionId;
-  if (!subscriptionId) {
-    throw new FactoryError(ErrorCodes.ServiceConnectionInvalid, `The service connection '${azure.connection.connectionId}' names no subscription, so the factory lab '${options.labName}' cannot be found.`, {
-      fix: 'Use an Azure Resource Manager service connection scoped to the subscription of the factory lab.',
-      subject: azure.connection.connectionId,
-    });
-  }
-  const lab = await azure.labs.find(subscriptionId, options.labName, { signal });
+  const lab = await findFactoryLab(azure, options.labName, options.subscriptionId, signal);
   reporter.info(`Factory lab '${lab.name}' (resource group '${lab.resourceGroup}', subscription ${lab.subscriptionId}, ${lab.location}).`);
   const storage = azure.labs.storage(lab);
   const store = new ImageStore(storage, reporter);
@@ -75,6 +68,18 @@ export async function runSnap(azure: AzureContext, options: SnapRunOptions): Pro
   });
   const savedImageNames = outcomes.filter((o) => o.status === 'saved' && o.imageName).map((o) => o.imageName!);
   return { lab, plan, outcomes, savedImageNames, dryRun: false };
+}
+
+/** The factory lab, in `subscriptionId` or else the service connection's subscription. */
+export async function findFactoryLab(azure: AzureContext, labName: string, subscriptionId: string | undefined, signal?: AbortSignal): Promise<LabRef> {
+  const subscription = subscriptionId ?? azure.connection.subscriptionId;
+  if (!subscription) {
+    throw new FactoryError(ErrorCodes.ServiceConnectionInvalid, `The service connection '${azure.connection.connectionId}' names no subscription, so the factory lab '${labName}' cannot be found.`, {
+      fix: 'Use an Azure Resource Manager service connection scoped to the subscription of the factory lab.',
+      subject: azure.connection.connectionId,
+    });
+  }
+  return azure.labs.find(subscription, labName, { signal });
 }
 
 /** The lab's VMs with their compute status (power state, OS disk), every page. */
