@@ -51,6 +51,8 @@ export const ErrorCodes = {
   SnapFailed: 'IF3003',
   ImageNameInvalid: 'IF3004',
   VmNotProvisioned: 'IF3005',
+  VhdRouteGeneration2: 'IF3010',
+  VhdRouteTrustedLaunch: 'IF3011',
 
   // IF4xxx DistributeImages
   LabRegionMismatch: 'IF4001',
@@ -58,6 +60,7 @@ export const ErrorCodes = {
   DistributionFailed: 'IF4003',
   FactoryStoreEmpty: 'IF4004',
   CustomImageNameTaken: 'IF4005',
+  StoredImageGeneration2: 'IF4010',
 
   // IF5xxx RetireImages and CleanUpFactory
   LabNotFullyRead: 'IF5001',

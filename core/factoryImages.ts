@@ -1,4 +1,5 @@
 import { normalizeImagePath } from './config/imagePaths';
+import { type HyperVGeneration, parseHyperVGeneration, parseSecurityType, type SecurityType } from './vhdRoute';
 
 /**
  * What the factory writes about its images, shared by SnapImagesFromVMs (writer), DistributeImages and
@@ -41,6 +42,9 @@ export interface FactoryImage {
   /** When the image was saved (UTC, ISO 8601). */
   createdUtc: string;
   sizeBytes: number;
+  /** The source VM's generation, from its OS disk; the route that may carry the image depends on it. */
+  hyperVGeneration: HyperVGeneration;
+  securityType: SecurityType;
 }
 
 /** Marks a blob as a factory image; the value is the metadata format version. */
@@ -82,6 +86,8 @@ export function toBlobMetadata(image: FactoryImage): Record<string, string> {
     sourcediskid: encodeURIComponent(image.sourceDiskId),
     createdutc: image.createdUtc,
     sizebytes: String(image.sizeBytes),
+    hypervgeneration: image.hyperVGeneration,
+    securitytype: image.securityType,
   };
   const used = Object.entries(fields).reduce((sum, [name, value]) => sum + name.length + value.length, 0);
   const description = fitDescription(image.description, BLOB_METADATA_MAX_BYTES - used - 'description'.length);
@@ -126,7 +132,25 @@ export function fromBlobMetadata(metadata: Record<string, string> | undefined): 
     sourceDiskId: safeDecode(md.sourcediskid ?? ''),
     createdUtc: md.createdutc,
     sizeBytes,
+    // Images saved before the generation was recorded came through the VHD route, which took Generation 1 only.
+    hyperVGeneration: parseHyperVGeneration(md.hypervgeneration) ?? 'V1',
+    securityType: parseSecurityType(md.securitytype),
   };
+}
+
+/**
+ * Marks the empty placeholder a SnapImagesFromVMs run makes to claim a store name before it copies
+ * into it (see azure/blobClaim.ts). The copy replaces all metadata, so only a placeholder has it.
+ */
+const CLAIM_MARKER = 'imagefactoryclaim';
+
+/** A placeholder's metadata: the image's, without the free text, and the claim marker. */
+export function claimMetadata(image: FactoryImage): Record<string, string> {
+  return { ...toBlobMetadata({ ...image, description: '' }), [CLAIM_MARKER]: FORMAT_VERSION };
+}
+
+export function isClaimPlaceholder(metadata: Record<string, string> | undefined): boolean {
+  return !!metadata && Object.keys(metadata).some((key) => key.toLowerCase() === CLAIM_MARKER);
 }
 
 export function stagingMetadata(imageName: string): Record<string, string> {

@@ -1,7 +1,7 @@
 import type { BlobItem, ContainerClient } from '@azure/storage-blob';
 import type { LabStorage } from './azure/labs';
 import { callAzure } from './azure/azureErrors';
-import { type FactoryImage, fromBlobMetadata, storeBlobName } from './factoryImages';
+import { type FactoryImage, fromBlobMetadata, isClaimPlaceholder, storeBlobName } from './factoryImages';
 import type { Reporter } from './report';
 
 /**
@@ -14,6 +14,8 @@ export interface StoredImage extends FactoryImage {
   blobName: string;
   /** The blob's URL without any SAS. */
   blobUrl: string;
+  /** A run holds the blob's lease: it is still at work on it (revoking its disk access, say). */
+  leased?: boolean;
 }
 
 export type IncompleteCopyStatus = 'pending' | 'failed' | 'aborted';
@@ -45,6 +47,8 @@ export function classifyStoreBlob(
   const image = fromBlobMetadata(blob.metadata);
   if (!image) return { kind: 'other' };
   const copyStatus = blob.properties.copyStatus;
+  // A run's claim on the name, its copy not started yet: as good as a pending copy of that disk.
+  if (copyStatus === undefined && isClaimPlaceholder(blob.metadata)) return { kind: 'incomplete', copyStatus: 'pending', image };
   if (copyStatus === undefined || copyStatus === 'success') return { kind: 'image', image };
   return { kind: 'incomplete', copyStatus, image };
 }
@@ -71,7 +75,12 @@ export class ImageStore {
       })) {
         const found = classifyStoreBlob(blob);
         if (found.kind === 'image') {
-          listing.images.push({ ...found.image, blobName: blob.name, blobUrl: container.getBlobClient(blob.name).url });
+          listing.images.push({
+            ...found.image,
+            blobName: blob.name,
+            blobUrl: container.getBlobClient(blob.name).url,
+            leased: blob.properties.leaseState === 'leased',
+          });
         } else if (found.kind === 'incomplete') {
           listing.incomplete.push({ blobName: blob.name, copyStatus: found.copyStatus, image: found.image });
         } else {
@@ -95,35 +104,36 @@ export class ImageStore {
    * Deletes a blob of the store; a blob that is already gone is not an error. A copy still pending on
    * the blob is aborted first, since storage refuses to delete a blob with a pending copy.
    */
-  async delete(blobName: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  async delete(blobName: string, options: { signal?: AbortSignal; leaseId?: string } = {}): Promise<void> {
     const container = await this.storage.containerClient({ signal: options.signal });
     const blob = container.getBlobClient(blobName);
+    const conditions = options.leaseId ? { leaseId: options.leaseId } : undefined;
     await callAzure(`Deleting '${blobName}' from the factory image store of lab '${this.lab.name}'`, async () => {
       try {
-        await blob.deleteIfExists({ deleteSnapshots: 'include', abortSignal: options.signal });
+        await blob.deleteIfExists({ deleteSnapshots: 'include', abortSignal: options.signal, conditions });
       } catch (error) {
         if (errorCode(error) !== 'PendingCopyOperation') throw error;
-        await abortPendingCopy(container, blobName, options.signal);
-        await blob.deleteIfExists({ deleteSnapshots: 'include', abortSignal: options.signal });
+        await abortPendingCopy(container, blobName, options.signal, conditions);
+        await blob.deleteIfExists({ deleteSnapshots: 'include', abortSignal: options.signal, conditions });
       }
     }, { subject: blobName });
     this.reporter.debug(`Deleted '${blobName}' from the image store of lab '${this.lab.name}'.`);
   }
 }
 
-async function abortPendingCopy(container: ContainerClient, blobName: string, signal?: AbortSignal): Promise<void> {
+async function abortPendingCopy(container: ContainerClient, blobName: string, signal?: AbortSignal, conditions?: { leaseId: string }): Promise<void> {
   const blob = container.getBlobClient(blobName);
   const properties = await blob.getProperties({ abortSignal: signal });
   if (properties.copyStatus !== 'pending' || !properties.copyId) return;
   try {
-    await blob.abortCopyFromURL(properties.copyId, { abortSignal: signal });
+    await blob.abortCopyFromURL(properties.copyId, { abortSignal: signal, conditions });
   } catch (error) {
     // The copy may have ended between the two calls; then there is nothing left to abort.
     if (errorCode(error) !== 'NoPendingCopyOperation') throw error;
   }
 }
 
-function errorCode(error: unknown): string | undefined {
+export function errorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const e = error as { code?: unknown; details?: { errorCode?: unknown } };
   if (typeof e.details?.errorCode === 'string') return e.details.errorCode;

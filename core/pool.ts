@@ -1,7 +1,12 @@
+import pLimit from 'p-limit';
+
 /**
- * Runs independent jobs with at most `limit` in flight. A finished job hands its slot to the next one
- * at once (no polling for free slots). Once `signal` aborts no new job starts; jobs already running
- * see the same signal and are expected to stop and clean up.
+ * Runs independent jobs with at most `limit` in flight, through p-limit: a finished job hands its slot
+ * to the next one at once (no polling for free slots). What p-limit leaves to its caller is added
+ * here: once `signal` aborts no new job starts (a queued job sees the signal and does not run, which
+ * settles it, where p-limit's clearQueue would leave its promise pending); jobs already running see
+ * the same signal and are expected to stop and clean up. A job's failure is its own outcome, in its
+ * place, and never stops the others.
  */
 export type PoolResult<R> =
   | { status: 'fulfilled'; value: R }
@@ -20,20 +25,12 @@ export async function runPool<T, R>(
 ): Promise<PoolResult<R>[]> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a whole number of at least 1, not ${limit}`);
   const signal = options.signal ?? new AbortController().signal;
-  const results: PoolResult<R>[] = items.map(() => ({ status: 'not-started' }));
-  let next = 0;
-
-  async function lane(): Promise<void> {
-    while (next < items.length && !signal.aborted) {
-      const index = next++;
-      try {
-        results[index] = { status: 'fulfilled', value: await worker(items[index], index, signal) };
-      } catch (reason) {
-        results[index] = { status: 'rejected', reason };
-      }
+  return pLimit(limit).map(items, async (item, index): Promise<PoolResult<R>> => {
+    if (signal.aborted) return { status: 'not-started' };
+    try {
+      return { status: 'fulfilled', value: await worker(item, index, signal) };
+    } catch (reason) {
+      return { status: 'rejected', reason };
     }
-  }
-
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
+  });
 }

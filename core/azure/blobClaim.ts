@@ -68,6 +68,8 @@ export class BlobClaim {
       await blob.getBlobLeaseClient(runId).acquireLease(CLAIM_SECONDS, { abortSignal: options.signal });
     } catch (error) {
       if (isStatus(error, 409)) return undefined;
+      // The holder deleted it between the two calls (its work is done): start over, making it anew.
+      if (isStatus(error, 404) && !created) return BlobClaim.take(blob, runId, options);
       throw error;
     }
     return { claim: new BlobClaim(blob, runId), created };

@@ -29,6 +29,8 @@ export function vhdRouteReader(azure: AzureContext, options: VhdRouteOptions): C
       const observed = await observeRetirementScopes(azure, configuration, factory, store, readOptions, signal);
       const plan = planRetirement({
         factoryLabId: factory.id,
+        // RetireImages' default: the PowerShell image factory's images are retired too.
+        includePowerShellImages: true,
         imagesToSave: readOptions.imagesToSave,
         templatePaths: configuration.templates.map((template) => template.imagePath),
         store: observed.store,

@@ -8,6 +8,7 @@ import { markdownCell } from '../format';
 import { publishedImages } from '../gallery/published';
 import { ImageStore } from '../imageStore';
 import { causeFix, causeText, deleteUnlessGone, runDeletions } from '../retire/deletions';
+import { revokeLeftoverGrant } from '../snap/diskAccess';
 import { listLabVms } from '../snap/run';
 import { type CleanupPlan, type CleanupVm, deleteVmReasonText, formatCleanupPlan, planCleanup, type SavedImage, type VmDecision } from './plan';
 
@@ -92,7 +93,20 @@ export async function cleanUpFactory(azure: AzureContext, options: CleanUpFactor
   }
 
   const total = plan.deletions.length;
+  const store = plan.deletions.some((d) => d.image?.blobName) ? await azure.labs.storage(lab).containerClient({ signal }) : undefined;
   const results = await runDeletions(plan.deletions, { limit: options.maxConcurrentJobs, signal, reporter, noun: 'VM' }, async (decision, jobSignal) => {
+    // A saved VM's disk may still have the read access a killed SnapImagesFromVMs run left; Azure refuses to
+    // delete a VM whose disk has an active SAS. A run still finishing the image is waited for.
+    const { osDiskId } = decision.vm;
+    if (decision.image && osDiskId) {
+      await revokeLeftoverGrant(azure, {
+        diskId: osDiskId,
+        vmName: decision.vm.name,
+        image: decision.image.blobName ? store?.getBlobClient(decision.image.blobName) : undefined,
+        reporter,
+        signal: jobSignal,
+      });
+    }
     await deleteVm(azure, lab, decision.vm.name, jobSignal);
     reporter.info(`Deleted VM '${decision.vm.name}': ${decision.detail}.`);
   });

@@ -24,6 +24,8 @@ export interface CleanupVm {
 /** What the store says about where its images came from (StoredImage satisfies this). */
 export interface SavedImage {
   imageName: string;
+  /** Its blob in the store, when read from there. */
+  blobName?: string;
   sourceVmId: string;
   sourceDiskId: string;
   createdUtc: string;
@@ -41,7 +43,7 @@ export type DeleteVmReason = 'snapped' | 'provisioning-failed' | 'being-deleted'
 export type KeepVmReason = 'ignored' | 'in-progress' | 'not-snapped' | 'store-unreadable' | 'not-tagged' | 'unsettled';
 
 export type VmDecision =
-  | { action: 'delete'; vm: CleanupVm; reason: DeleteVmReason; detail: string; issue?: Issue }
+  | { action: 'delete'; vm: CleanupVm; reason: DeleteVmReason; detail: string; issue?: Issue; image?: SavedImage }
   | { action: 'keep'; vm: CleanupVm; reason: KeepVmReason; detail: string; issue?: Issue };
 
 export interface CleanupPlan {
@@ -112,7 +114,7 @@ function decide(vm: CleanupVm, input: CleanupPlanInput): VmDecision {
   }
   const saved = savedImageOf(vm, input.savedImages);
   if (saved) {
-    return { action: 'delete', vm, reason: 'snapped', detail: `saved as image ${saved.imageName}` };
+    return { action: 'delete', vm, reason: 'snapped', detail: `saved as image ${saved.imageName}`, image: saved };
   }
   return {
     action: 'keep',

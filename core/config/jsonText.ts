@@ -58,14 +58,19 @@ export function parseJson(raw: string): JsonParseResult {
 
 /** Every property name written twice in one object, in reading order; a second scan of parsed text. */
 function findDuplicateKeys(text: string): DuplicateKey[] {
-  const scanner = new JsonScanner(text, false, []);
-  try {
-    scanner.scanDocument();
-  } catch (error) {
-    if (!(error instanceof JsonSyntaxError)) throw error;
-  }
-  const found = scanner.duplicates!;
-  if (found.length === 0) return [];
+  const scan = (pointers: boolean) => {
+    const scanner = new JsonScanner(text, false, [], pointers);
+    try {
+      scanner.scanDocument();
+    } catch (error) {
+      if (!(error instanceof JsonSyntaxError)) throw error;
+    }
+    return scanner.duplicates!;
+  };
+  // The first pass builds no JSON pointers (most of a scan's cost); only a file with a doubled name
+  // is scanned again to learn which object holds it.
+  if (scan(false).length === 0) return [];
+  const found = scan(true);
   const lines = new LineIndex(text);
   return found.map((d) => ({ name: d.name, objectPointer: d.objectPointer, first: lines.position(d.first), second: lines.position(d.second) }));
 }
@@ -203,11 +208,13 @@ class JsonScanner {
   /**
    * @param record  record where each value and property name starts (for JsonLocator)
    * @param duplicates  when given, collects property names written twice in one object
+   * @param pointers  build the JSON pointer of each value (always when recording)
    */
   constructor(
     private readonly text: string,
     private readonly record: boolean,
     readonly duplicates?: { name: string; objectPointer: string; first: number; second: number }[],
+    private readonly pointers: boolean = record,
   ) {}
 
   scanDocument(): void {
@@ -258,7 +265,7 @@ class JsonScanner {
       }
       const keyStart = this.pos;
       const name = this.scanString(true);
-      const child = `${pointer}/${escapePointerSegment(name)}`;
+      const child = this.pointers ? `${pointer}/${escapePointerSegment(name)}` : '';
       if (this.record) this.keys.set(child, keyStart);
       if (names) {
         const first = names.get(name);
@@ -282,7 +289,7 @@ class JsonScanner {
       if (this.text.charCodeAt(this.pos) === Ch.CloseBracket) {
         throw new JsonSyntaxError("a trailing comma before ']' is not allowed in JSON", comma);
       }
-      this.scanValue(`${pointer}/${index++}`);
+      this.scanValue(this.pointers ? `${pointer}/${index++}` : '');
       comma = this.separator(Ch.CloseBracket, 'array items', "',' or ']' after an array item");
     } while (comma >= 0);
   }

@@ -5,7 +5,8 @@ import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../error
 import { ImageStore } from '../imageStore';
 import { runPool } from '../pool';
 import type { Issue, Reporter } from '../report';
-import { newRunId } from '../azure/blobClaim';
+import { CLAIM_SECONDS, newRunId } from '../azure/blobClaim';
+import { sleep } from '../azure/retryPolicy';
 import { type JobEnvironment, SasCache, deleteStagingBlob, runDistributionJob, storageErrorCode } from './job';
 import { observeLabs } from './observe';
 import { formatBytes } from '../format';
@@ -238,13 +239,20 @@ async function deleteLeftovers(
     concurrency,
     async ({ lab, blob }, _index, poolSignal) => {
       const container = await azure.labs.storage(lab).containerClient({ signal: poolSignal });
-      try {
-        await deleteStagingBlob(container, blob.blobName, poolSignal);
-      } catch (error) {
-        // Leased: a run at work right now holds it (its image set differs from this run's); it tidies up itself.
-        if (storageErrorCode((error as { cause?: unknown }).cause ?? error) !== 'LeaseIdMissing') throw error;
-        reporter.debug(`Left '${blob.blobName}' in lab '${lab.name}': another run holds it.`);
-        return;
+      // Leased: a run holds it. A killed run's claim lapses within CLAIM_SECONDS, so that long is waited for;
+      // a claim that lasts longer is a live run's (one whose image set differs from this run's), which tidies up itself.
+      for (const giveUpAt = Date.now() + 2 * CLAIM_SECONDS * 1000; ; ) {
+        try {
+          await deleteStagingBlob(container, blob.blobName, poolSignal);
+          break;
+        } catch (error) {
+          if (storageErrorCode((error as { cause?: unknown }).cause ?? error) !== 'LeaseIdMissing') throw error;
+          if (Date.now() > giveUpAt) {
+            reporter.debug(`Left '${blob.blobName}' in lab '${lab.name}': another run holds it.`);
+            return;
+          }
+          await sleep(1000, poolSignal);
+        }
       }
       reporter.info(`Deleted '${blob.blobName}', left in lab '${lab.name}' by an earlier run.`);
     },

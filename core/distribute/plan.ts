@@ -4,6 +4,7 @@ import type { LabConfig } from '../config/labsConfig';
 import { ErrorCodes, FactoryError } from '../errors';
 import { type FactoryImage, isFactoryCustomImage } from '../factoryImages';
 import type { Issue } from '../report';
+import { VHD_ROUTE_FIX, vhdRouteRefusal } from '../vhdRoute';
 
 /**
  * The distribution plan: a pure function of the configuration and of what was observed in Azure (the
@@ -140,6 +141,8 @@ export function planDistribution(input: PlanInput): DistributionPlan {
   // labs.json lists each lab once (the validator sees to it); entries naming the same lab are merged all the same,
   // so that no image is ever planned twice into one lab.
   const byKey = new Map<string, { planned: PlannedLab; wanted: Map<string, FactoryImage> }>();
+  /** Image name -> the labs it was meant for, for images the VHD route cannot carry. */
+  const refusedIn = new Map<string, string[]>();
   for (const config of input.labs) {
     const key = configuredLabKey(config);
     let entry = byKey.get(key);
@@ -166,9 +169,23 @@ export function planDistribution(input: PlanInput): DistributionPlan {
       continue;
     }
     planned.lab = observation.lab;
-    planLab(plan, planned, observation, [...wanted.values()]);
+    planLab(plan, planned, observation, [...wanted.values()], refusedIn);
   }
+  for (const [imageName, labNames] of refusedIn) plan.issues.push(refusedImageIssue(images.find((i) => i.imageName === imageName)!, labNames));
   return plan;
+}
+
+/** One error per image the VHD route cannot carry, naming every lab it was meant for. */
+function refusedImageIssue(image: FactoryImage, labNames: readonly string[]): Issue {
+  const refusal = vhdRouteRefusal(image)!;
+  return {
+    severity: 'error',
+    code: ErrorCodes.StoredImageGeneration2,
+    message:
+      `Image '${image.imageName}' (ImagePath '${image.imagePath}') is not distributed to ${describeCount(labNames.length, 'lab')} ` +
+      `(${labNames.join(', ')}): its metadata says ${refusal.reason}.`,
+    fix: `Delete '${image.imageName}.vhd' from the factory's image store (RetireImages does once it is old enough). ${VHD_ROUTE_FIX}`,
+  };
 }
 
 /** Why a lab can receive no images, if it cannot. */
@@ -209,6 +226,7 @@ function planLab(
   planned: PlannedLab,
   observation: Extract<LabObservation, { lab: LabRef }>,
   wanted: readonly FactoryImage[],
+  refusedIn: Map<string, string[]>,
 ): void {
   const lab = observation.lab;
   const customImages = new Map(observation.customImages.map((ci) => [imageKey(ci.name), ci]));
@@ -223,6 +241,12 @@ function planLab(
 
     if (existing && state === 'Succeeded') {
       planned.cells.set(image.imageName, { state: 'exists', customImageId: existing.id, madeByFactory });
+      continue;
+    }
+    if (vhdRouteRefusal(image)) {
+      // A custom image made of it would give VMs that do not boot: nothing is copied.
+      refusedIn.set(image.imageName, [...(refusedIn.get(image.imageName) ?? []), lab.name]);
+      planned.cells.set(image.imageName, { state: 'error', code: ErrorCodes.StoredImageGeneration2 });
       continue;
     }
     if (existing && !madeByFactory) {

@@ -128,7 +128,7 @@ export async function distributeGalleryImages(azure: AzureContext, options: Gall
           const enableState = state === 'enable' ? 'Enabled' : 'Disabled';
           await callAzure(`Setting image '${definition}' ${enableState} in lab '${lab.name}'`, () => azure.sharedGalleries.setImageState(lab, ref.name, definition, enableState, { signal: poolSignal }), { subject: lab.name });
           results.set(key, state === 'enable' ? 'enabled' : 'disabled');
-          if (state === 'enable') run.createdImageIds.push(`${lab.id}/sharedgalleries/${ref.name}/sharedimages/${definition}`);
+          if (state === 'enable') run.createdImageIds.push(`${lab.id}/sharedgalleries/${ref.name}/sharedimages/${definition}`.toLowerCase());
           reporter.info(`Lab '${lab.name}': image '${definition}' ${enableState.toLowerCase()}.`);
         }
       } catch (error) {

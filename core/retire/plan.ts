@@ -1,5 +1,6 @@
 import { imagePathKey, labSelects, normalizeImagePath } from '../config/imagePaths';
 import { getTag, isFactoryCustomImage, Tags } from '../factoryImages';
+import { isPowerShellFactoryImage } from './powerShellImages';
 
 /**
  * The retention plan: a pure function of the configuration and of what was read from Azure, so every
@@ -7,10 +8,11 @@ import { getTag, isFactoryCustomImage, Tags } from '../factoryImages';
  * what the previous run left.
  *
  * Scopes are the factory image store, the factory lab and the labs of labs.json. In each scope the
- * factory's images are grouped by ImagePath key; a group whose template is gone, or (in a target lab)
- * whose path the lab no longer selects, goes; otherwise the `imagesToSave` newest stay and the rest go.
- * Above every rule: the last image of a path that a lab still selects stays (in that lab, and in the
- * factory's store and lab, which are the source of every lab's next copy).
+ * factory's images are grouped by ImagePath key; a group whose template is gone goes everywhere (as
+ * the PowerShell factory's RetireImages did), even where a folder entry of ImagePaths still covers its
+ * path: that entry selects the folder's templates, and the removed one is no longer among them. In a
+ * target lab a group whose path the lab no longer selects goes; otherwise the `imagesToSave` newest
+ * stay and the rest go.
  */
 
 /** A custom image as listed in a lab. */
@@ -50,6 +52,8 @@ export interface LabObservation {
 export interface RetirePlanInput {
   /** Resource id of the factory lab; custom images tagged with another factory's id are not ours. */
   factoryLabId: string;
+  /** Take the PowerShell image factory's custom images (powerShellImages.ts) as this factory's. */
+  includePowerShellImages: boolean;
   imagesToSave: number;
   /** ImagePaths of the templates that exist in GoldenImages. */
   templatePaths: readonly string[];
@@ -59,7 +63,7 @@ export interface RetirePlanInput {
 }
 
 export type DeleteReason = 'older' | 'template-removed' | 'not-selected' | 'being-deleted';
-export type KeepReason = 'newest' | 'last-selected' | 'unknown-time' | 'not-ready';
+export type KeepReason = 'newest' | 'unknown-time' | 'not-ready';
 
 export interface PlannedImage {
   /** Custom image name, or image name for a stored VHD. */
@@ -107,6 +111,8 @@ interface Candidate {
   imagePath: string;
   /** Milliseconds since the epoch; undefined when no usable time is known. */
   time?: number;
+  /** Made by the PowerShell image factory; said in the plan, since it carries no ImageFactory tag. */
+  powerShell?: boolean;
   target: PlannedDeletion['target'];
 }
 
@@ -117,12 +123,11 @@ export function planRetirement(input: RetirePlanInput): RetirePlan {
   }
   const templateKeys = new Set(input.templatePaths.map(imagePathKey));
   const targets = input.labs.filter((lab) => lab.imagePaths !== undefined);
-  const selectingLabs = (imagePath: string): string[] =>
+  const coveringLabs = (imagePath: string): string[] =>
     targets.filter((lab) => labSelects(lab.imagePaths ?? [], imagePath)).map((lab) => lab.label);
 
   const scopes: ScopePlan[] = [];
 
-  // The store and a factory lab that is not a target feed every lab: a path stays wanted while any lab selects it.
   const storeScope = emptyScope('store', STORE_SCOPE_KEY, input.store.label);
   if (!input.store.read.ok) {
     storeScope.unreadable = input.store.read.reason;
@@ -136,7 +141,7 @@ export function planRetirement(input: RetirePlanInput): RetirePlan {
       time: parseTime(image.createdUtc),
       target: { kind: 'blob', blobName: image.blobName },
     }));
-    decideGroups(storeScope, candidates, { imagesToSave, templateKeys, wantedBy: selectingLabs });
+    decideGroups(storeScope, candidates, { imagesToSave, templateKeys, coveredBy: coveringLabs });
   }
   scopes.push(storeScope);
 
@@ -149,7 +154,8 @@ export function planRetirement(input: RetirePlanInput): RetirePlan {
     }
     const candidates: Candidate[] = [];
     for (const image of lab.read.value) {
-      if (!isFactoryCustomImage(image.tags, input.factoryLabId)) {
+      const powerShell = input.includePowerShellImages && isPowerShellFactoryImage(image.name, image.tags);
+      if (!powerShell && !isFactoryCustomImage(image.tags, input.factoryLabId)) {
         scope.notOurs++;
         continue;
       }
@@ -176,7 +182,7 @@ export function planRetirement(input: RetirePlanInput): RetirePlan {
           detail: `provisioning state ${image.provisioningState}: left alone and not counted`,
         });
       } else {
-        candidates.push({ name: image.name, imagePath, time: created, target: { kind: 'customImage', name: image.name } });
+        candidates.push({ name: image.name, imagePath, time: created, powerShell, target: { kind: 'customImage', name: image.name } });
       }
     }
     const imagePaths = lab.imagePaths;
@@ -184,7 +190,7 @@ export function planRetirement(input: RetirePlanInput): RetirePlan {
       imagesToSave,
       templateKeys,
       selects: imagePaths && ((imagePath) => labSelects(imagePaths, imagePath)),
-      wantedBy: imagePaths ? (imagePath) => (labSelects(imagePaths, imagePath) ? [lab.label] : []) : selectingLabs,
+      coveredBy: imagePaths ? (imagePath) => (labSelects(imagePaths, imagePath) ? [lab.label] : []) : coveringLabs,
     });
   }
 
@@ -196,8 +202,8 @@ interface GroupRules {
   templateKeys: ReadonlySet<string>;
   /** For a target lab: whether it selects a path. Absent for the factory's own scopes. */
   selects?: (imagePath: string) => boolean;
-  /** The labs that still select a path; their last image of it is never deleted. */
-  wantedBy: (imagePath: string) => string[];
+  /** The labs whose ImagePaths entries still cover a path, named when its template is gone. */
+  coveredBy: (imagePath: string) => string[];
 }
 
 function decideGroups(scope: ScopePlan, candidates: Candidate[], rules: GroupRules): void {
@@ -211,8 +217,9 @@ function decideGroups(scope: ScopePlan, candidates: Candidate[], rules: GroupRul
   for (const key of [...groups.keys()].sort()) {
     const group = groups.get(key)!.sort(newestFirst);
     const imagePath = group[0].imagePath;
+    const origin = (candidate: Candidate, detail: string) => (candidate.powerShell ? `${detail} (made by the PowerShell image factory)` : detail);
     const keep = (candidate: Candidate, reason: KeepReason, detail: string) =>
-      scope.keep.push({ name: candidate.name, imagePath: candidate.imagePath, created: isoTime(candidate.time), reason, detail });
+      scope.keep.push({ name: candidate.name, imagePath: candidate.imagePath, created: isoTime(candidate.time), reason, detail: origin(candidate, detail) });
     const remove = (candidate: Candidate, reason: DeleteReason, detail: string) =>
       scope.delete.push({
         scopeKey: scope.key,
@@ -220,26 +227,21 @@ function decideGroups(scope: ScopePlan, candidates: Candidate[], rules: GroupRul
         imagePath: candidate.imagePath,
         created: isoTime(candidate.time),
         reason,
-        detail,
+        detail: origin(candidate, detail),
         target: candidate.target,
       });
 
     let groupReason: { reason: DeleteReason; detail: string } | undefined;
     if (!rules.templateKeys.has(key)) {
-      groupReason = { reason: 'template-removed', detail: `its template ${imagePath} is no longer in GoldenImages` };
+      const covering = rules.coveredBy(imagePath);
+      const folderNote = covering.length > 0 ? `; retired though ${describeLabs(covering)} still list(s) a folder that held it` : '';
+      groupReason = { reason: 'template-removed', detail: `its template ${imagePath} is no longer in GoldenImages${folderNote}` };
     } else if (rules.selects && !rules.selects(imagePath)) {
       groupReason = { reason: 'not-selected', detail: `labs.json no longer selects ${imagePath} for this lab` };
     }
 
     if (groupReason) {
-      const wantedBy = rules.wantedBy(imagePath);
-      group.forEach((candidate, index) => {
-        if (index === 0 && wantedBy.length > 0) {
-          keep(candidate, 'last-selected', `${groupReason.detail}, but it is the last image of a path ${describeLabs(wantedBy)} still selects`);
-        } else {
-          remove(candidate, groupReason.reason, groupReason.detail);
-        }
-      });
+      for (const candidate of group) remove(candidate, groupReason.reason, groupReason.detail);
       continue;
     }
 

@@ -27,6 +27,8 @@ export interface RetireImagesOptions {
   /** The factory lab. */
   labName: string;
   imagesToSave: number;
+  /** Retire the PowerShell image factory's custom images too (plan.ts, powerShellImages.ts). */
+  includePowerShellImages: boolean;
   maxConcurrentJobs: number;
   dryRun: boolean;
   signal?: AbortSignal;
@@ -84,6 +86,7 @@ export async function retireImages(azure: AzureContext, options: RetireImagesOpt
 
   const plan = planRetirement({
     factoryLabId: factory.id,
+    includePowerShellImages: options.includePowerShellImages,
     imagesToSave: options.imagesToSave,
     templatePaths: configuration.templates.map((template) => template.imagePath),
     store: observed.store,

@@ -1,17 +1,14 @@
-import type { BlobClient } from '@azure/storage-blob';
 import type { AzureContext } from '../azure/azureContext';
-import { callAzure } from '../azure/azureErrors';
-import { type CopyProgress, copyBlob, followCopy, sasBlobClient } from '../azure/blobCopy';
-import { type LabStorage, maskSas } from '../azure/labs';
+import type { LabStorage } from '../azure/labs';
 import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
-import { type FactoryImage, storeBlobName, toBlobMetadata } from '../factoryImages';
 import { formatBytes, formatDuration } from '../format';
-import type { ImageStore } from '../imageStore';
+import { errorCode, type ImageStore } from '../imageStore';
 import { runPool } from '../pool';
 import type { Reporter } from '../report';
-import { runSteps, type Step } from '../steps';
+import { revokeLeftoverGrant } from './diskAccess';
 import type { SnapAction, SnapPlan, SnapVm } from './plan';
 import { SnapProgress } from './progress';
+import { saveVm } from './save';
 
 /**
  * Carries out a snap plan: each VM to save is an independent job of steps with cleanup, at most
@@ -25,8 +22,10 @@ export interface ApplySnapOptions {
   store: ImageStore;
   reporter: Reporter;
   maxConcurrentJobs: number;
-  /** How long the disk's read SAS lives; longer than the run may take, as access is revoked at the end anyway. */
-  accessSeconds: number;
+  /** This run's id: the lease id of every store blob it claims. */
+  runId: string;
+  /** The longest a disk's read SAS may live (the run's time limit and a margin); a grant is as short as its copy allows. */
+  maxAccessSeconds: number;
   signal?: AbortSignal;
   /** Overall progress of the copies: told only when what it says changes. */
   onProgress?: (percent: number, activity: string) => void;
@@ -84,9 +83,16 @@ export async function applySnap(plan: SnapPlan, options: ApplySnapOptions): Prom
       reporter.info(`Deleted '${blob.blobName}', a ${blob.copyStatus} copy an earlier run left behind.`);
     } catch (error) {
       if (isAbortError(error)) break;
+      if (errorCode((error as { cause?: unknown }).cause) === 'LeaseIdMissing') {
+        // A run at work right now holds it and copies over it; it is not this run's to delete.
+        reporter.debug(`Left '${blob.blobName}': another run holds it.`);
+        continue;
+      }
       reportError(reporter, error, `Could not delete '${blob.blobName}', a ${blob.copyStatus} copy an earlier run left behind`);
     }
   }
+
+  await revokeLeftoverGrants(plan, options, signal);
 
   const jobs = plan.actions
     .map((action, index) => ({ action, index }))
@@ -105,10 +111,15 @@ export async function applySnap(plan: SnapPlan, options: ApplySnapOptions): Prom
         `VM '${action.vm.name}': ${action.kind === 'save' ? `saving its OS disk as '${action.image.imageName}'` : `following the copy into '${action.blobName}'`}.`,
       );
       try {
-        const sizeBytes = await saveVm(action, options, poolSignal, (p) => progress.update(jobIndex, p));
+        const { sizeBytes, byAnotherRun } = await saveVm(action, options, poolSignal, (p) => progress.update(jobIndex, p));
         const durationMs = clock() - started;
-        Object.assign(outcome, { status: 'saved', sizeBytes, durationMs, message: `saved as '${action.image.imageName}'` });
-        reporter.info(`${label}: saved, ${formatBytes(sizeBytes)} in ${formatDuration(durationMs)}.`);
+        if (byAnotherRun) {
+          Object.assign(outcome, { status: 'already-saved', sizeBytes, message: `saved as '${action.image.imageName}' by another run` });
+          reporter.info(`${label}: saved by another run.`);
+        } else {
+          Object.assign(outcome, { status: 'saved', sizeBytes, durationMs, message: `saved as '${action.image.imageName}'` });
+          reporter.info(`${label}: saved, ${formatBytes(sizeBytes)} in ${formatDuration(durationMs)}.`);
+        }
         progress.finish(jobIndex);
       } catch (error) {
         if (isAbortError(error) || (poolSignal.aborted && !isFactoryError(error))) {
@@ -128,117 +139,34 @@ export async function applySnap(plan: SnapPlan, options: ApplySnapOptions): Prom
   return outcomes;
 }
 
-interface SaveState {
-  /** Set once access may have been granted: from the grant request on, or by the interrupted run. */
-  accessRequested?: boolean;
-  diskSizeBytes?: number;
-  sourceUrl?: string;
-  /** The copy ended in success: the image is complete in the store. */
-  copied?: boolean;
-  destination?: BlobClient;
-}
-
-/** The steps of one VM's save (or the rest of an interrupted one); returns the VHD's size. */
-async function saveVm(
-  action: Extract<SnapAction, { kind: 'save' | 'resume' }>,
-  options: ApplySnapOptions,
-  signal: AbortSignal,
-  onProgress: (progress: CopyProgress) => void,
-): Promise<number> {
-  const { azure, storage, store, reporter } = options;
-  const disk = parseDiskId(action.diskId);
-  const compute = azure.compute(disk.subscriptionId);
-  const vmName = action.vm.name;
-  const blobName = action.kind === 'resume' ? action.blobName : storeBlobName(action.image.imageName);
-  const state: SaveState = {};
-  let sizeBytes = action.image.sizeBytes;
-
-  const diskAccess: Step<SaveState> = {
-    name: 'disk access',
-    async run(s, stepSignal) {
-      if (action.kind === 'resume') {
-        // The interrupted run's grant is still active; it is revoked once the copy is done.
-        s.accessRequested = true;
-        return;
-      }
-      const found = await callAzure(`Reading the OS disk '${disk.name}' of VM '${vmName}'`, () => compute.disks.get(disk.resourceGroup, disk.name, { abortSignal: stepSignal }), {
-        notFound: ErrorCodes.VmHasNoOsDisk,
-        subject: vmName,
-      });
-      s.diskSizeBytes = found.diskSizeBytes ?? (found.diskSizeGB !== undefined ? found.diskSizeGB * 1024 ** 3 : undefined);
-      s.accessRequested = true;
-      const access = await callAzure(
-        `Granting read access to the OS disk '${disk.name}' of VM '${vmName}'`,
-        () =>
-          compute.disks.beginGrantAccessAndWait(
-            disk.resourceGroup,
-            disk.name,
-            { access: 'Read', durationInSeconds: options.accessSeconds },
-            { abortSignal: stepSignal, updateIntervalInMs: azure.pollIntervalMs },
-          ),
-        { subject: vmName },
-      );
-      if (!access.accessSAS) {
-        throw new FactoryError(ErrorCodes.SnapFailed, `Azure granted access to the OS disk '${disk.name}' of VM '${vmName}' but gave no SAS URL.`, {
-          fix: 'Run again; if it persists, check the disk in the Azure portal.',
-          subject: vmName,
+/**
+ * A disk already saved needs no copy, but a run killed after its copy ended may have left its read
+ * access granted: revoke it, once no run is at work on the image. A failure is reported; the VM's
+ * outcome stays what it is, as its image is complete.
+ */
+async function revokeLeftoverGrants(plan: SnapPlan, options: ApplySnapOptions, signal: AbortSignal): Promise<void> {
+  const saved = plan.actions.filter((a): a is Extract<SnapAction, { kind: 'already-saved' }> => a.kind === 'already-saved');
+  if (saved.length === 0) return;
+  const container = await options.storage.containerClient({ signal });
+  await runPool(
+    saved,
+    options.maxConcurrentJobs,
+    async (action, _index, poolSignal) => {
+      try {
+        await revokeLeftoverGrant(options.azure, {
+          diskId: action.image.sourceDiskId,
+          vmName: action.vm.name,
+          image: container.getBlobClient(action.image.blobName),
+          reporter: options.reporter,
+          signal: poolSignal,
         });
+      } catch (error) {
+        if (isAbortError(error) || poolSignal.aborted) return;
+        reportError(options.reporter, error, `VM '${action.vm.name}': could not revoke the read access an earlier run left on its OS disk`);
       }
-      maskSas(access.accessSAS, reporter);
-      s.sourceUrl = access.accessSAS;
     },
-    async cleanup(s) {
-      if (!s.accessRequested) return;
-      // Always, and without the run's signal: a disk left with an active SAS cannot be attached or started.
-      await callAzure(`Revoking read access to the OS disk '${disk.name}' of VM '${vmName}'`, () =>
-        compute.disks.beginRevokeAccessAndWait(disk.resourceGroup, disk.name, { updateIntervalInMs: azure.pollIntervalMs }),
-        { subject: vmName },
-      );
-      reporter.debug(`Revoked read access to disk '${disk.name}' of VM '${vmName}'.`);
-    },
-  };
-
-  const copy: Step<SaveState> = {
-    name: 'copy',
-    async run(s, stepSignal) {
-      const uploadUri = await storage.uploadUri(blobName, { signal: stepSignal });
-      s.destination = sasBlobClient(uploadUri, azure.storageRetryOptions);
-      const copyOptions = { signal: stepSignal, onProgress, reporter };
-      if (action.kind === 'resume') {
-        sizeBytes = (await followCopy(s.destination, copyOptions)).totalBytes;
-      } else {
-        const image: FactoryImage = { ...action.image, sizeBytes: s.diskSizeBytes ?? 0 };
-        sizeBytes = (await copyBlob(s.destination, s.sourceUrl!, { ...copyOptions, metadata: toBlobMetadata(image) })).totalBytes;
-      }
-      s.copied = true;
-    },
-    async cleanup(_s, outcome) {
-      if (outcome === 'succeeded') return;
-      // Aborts a copy still pending and deletes the blob with its metadata: no partial image remains.
-      await store.delete(blobName);
-      reporter.debug(`Deleted the partial copy '${blobName}' of VM '${vmName}'.`);
-    },
-  };
-
-  const cleanupErrors: unknown[] = [];
-  try {
-    await runSteps([diskAccess, copy], state, {
-      signal,
-      onCleanupError: (step, error) => {
-        cleanupErrors.push(error);
-        const what =
-          step === 'disk access'
-            ? `revoke read access to its OS disk '${disk.name}', which stays readable through its SAS until that expires or 'az disk revoke-access --ids ${action.diskId}' revokes it`
-            : `delete the partial copy '${blobName}' from the image store; the next run deletes it`;
-        reportError(reporter, error, `VM '${vmName}': could not ${what}`);
-      },
-    });
-  } catch (error) {
-    // The image is complete and only its cleanup failed, which is reported already: it counts as saved.
-    if (state.copied && cleanupErrors.includes(error)) return sizeBytes;
-    throw error;
-  }
-  return sizeBytes;
+    { signal },
+  );
 }
 
 export interface DiskRef {

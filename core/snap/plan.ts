@@ -4,6 +4,7 @@ import { ErrorCodes, FactoryError } from '../errors';
 import { type FactoryImage, type OsType, getTag, Tags } from '../factoryImages';
 import type { IncompleteImage, StoreListing, StoredImage } from '../imageStore';
 import type { Issue } from '../report';
+import { type ImageGeneration, VHD_ROUTE_FIX, vhdRouteRefusal } from '../vhdRoute';
 import { imageBaseName, imageNameFor } from './naming';
 
 /**
@@ -68,7 +69,16 @@ export function vmFacts(vm: LabVirtualMachine): VmFacts {
   };
 }
 
-export function planSnap(vms: readonly LabVirtualMachine[], store: StoreListing, now: Date): SnapPlan {
+/**
+ * @param osDisks generation and security type of the tagged VMs' OS disks, read from Compute, keyed by
+ *   disk id in lower case; a disk not in it counts as Generation 1 without a security type.
+ */
+export function planSnap(
+  vms: readonly LabVirtualMachine[],
+  store: StoreListing,
+  now: Date,
+  osDisks: ReadonlyMap<string, ImageGeneration> = new Map(),
+): SnapPlan {
   const createdUtc = now.toISOString();
   const facts = vms.map(vmFacts).sort((a, b) => compareText(a.vm.name, b.vm.name));
   const sameDisk = (a: string | undefined, b: string | undefined) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
@@ -82,7 +92,7 @@ export function planSnap(vms: readonly LabVirtualMachine[], store: StoreListing,
 
   const usedIncomplete = new Set<IncompleteImage>();
   const actions: SnapAction[] = [];
-  const toName: { facts: VmFacts; diskId: string; osType: OsType; replaces?: IncompleteImage }[] = [];
+  const toName: { facts: VmFacts; diskId: string; osType: OsType; generation: ImageGeneration; replaces?: IncompleteImage }[] = [];
 
   for (const f of facts) {
     const { vm } = f;
@@ -103,6 +113,21 @@ export function planSnap(vms: readonly LabVirtualMachine[], store: StoreListing,
       actions.push({ kind: 'resume', vm, image: pending.image, diskId, blobName: pending.blobName });
       continue;
     }
+    const generation = osDisks.get(diskId.toLowerCase()) ?? { hyperVGeneration: 'V1', securityType: 'Standard' };
+    // Refused before anything is granted or copied: the VHD route cannot carry the image.
+    const refusal = vhdRouteRefusal(generation);
+    if (refusal) {
+      actions.push(
+        skip(
+          vm,
+          'error',
+          refusal.code,
+          `VM '${vm.name}' (ImagePath '${vm.imagePath}') is not saved as a VHD: ${refusal.reason}.`,
+          VHD_ROUTE_FIX,
+        ),
+      );
+      continue;
+    }
     const notReady = checkReadyToSave(f);
     if (notReady) {
       actions.push(notReady);
@@ -110,7 +135,7 @@ export function planSnap(vms: readonly LabVirtualMachine[], store: StoreListing,
     }
     const failed = store.incomplete.find((b) => !usedIncomplete.has(b) && b.copyStatus !== 'pending' && sameDisk(b.image?.sourceDiskId, diskId));
     if (failed) usedIncomplete.add(failed);
-    toName.push({ facts: f, diskId, osType: f.osType!, replaces: failed });
+    toName.push({ facts: f, diskId, osType: f.osType!, generation, replaces: failed });
   }
 
   // Every failed copy is deleted before any copy starts, including those a VM redoes: a redone VM may
@@ -118,7 +143,7 @@ export function planSnap(vms: readonly LabVirtualMachine[], store: StoreListing,
   const discard = store.incomplete.filter((b) => b.copyStatus !== 'pending');
   const foreignPending = store.incomplete.filter((b) => b.copyStatus === 'pending' && !usedIncomplete.has(b));
 
-  for (const { facts: f, diskId, osType, replaces } of toName) {
+  for (const { facts: f, diskId, osType, generation, replaces } of toName) {
     const vm = f.vm;
     let named;
     try {
@@ -138,6 +163,8 @@ export function planSnap(vms: readonly LabVirtualMachine[], store: StoreListing,
       sourceDiskId: diskId,
       createdUtc,
       sizeBytes: 0,
+      hyperVGeneration: generation.hyperVGeneration,
+      securityType: generation.securityType,
     };
     actions.push({ kind: 'save', vm, image, diskId, ...(named.note ? { nameNote: named.note } : {}), ...(replaces ? { replaces } : {}) });
   }
@@ -206,7 +233,7 @@ export function describeSnapPlan(plan: SnapPlan): string[] {
     switch (action.kind) {
       case 'save':
         lines.push(
-          `  save    ${vm} (ImagePath '${action.image.imagePath}', ${action.image.osType}) as image '${action.image.imageName}'` +
+          `  save    ${vm} (ImagePath '${action.image.imagePath}', ${action.image.osType}, Generation ${action.image.hyperVGeneration === 'V2' ? 2 : 1}) as image '${action.image.imageName}'` +
             (action.replaces ? `, replacing the ${action.replaces.copyStatus} copy '${action.replaces.blobName}'` : '') +
             (action.nameNote ? ` (${action.nameNote})` : ''),
         );

@@ -3,9 +3,11 @@ import type { AzureContext } from '../azure/azureContext';
 import { callAzure } from '../azure/azureErrors';
 import type { LabRef } from '../azure/labs';
 import { ErrorCodes, FactoryError } from '../errors';
+import { newRunId } from '../azure/blobClaim';
 import { ImageStore } from '../imageStore';
 import { formatBytes, formatDuration, markdownCell as cell } from '../format';
 import { applySnap, plannedOutcomes, type SnapOutcome, type SnapStatus } from './apply';
+import { readOsDisks } from './osDisks';
 import { describeSnapPlan, planSnap, type SnapPlan } from './plan';
 
 /**
@@ -17,7 +19,7 @@ export interface SnapRunOptions {
   /** The factory lab's subscription; default: the service connection's. */
   subscriptionId?: string;
   maxConcurrentJobs: number;
-  /** The run's time limit; the disks' read access is granted for longer than that. */
+  /** The run's time limit; no disk's read access is granted for much longer than that. */
   timeoutMinutes: number;
   dryRun: boolean;
   signal?: AbortSignal;
@@ -34,7 +36,7 @@ export interface SnapRunResult {
   dryRun: boolean;
 }
 
-/** Disk read access lasts this much beyond the run's time limit, so it never ends before the copy does. */
+/** Disk read access never lasts more than this beyond the run's time limit (see snap/diskAccess.ts for how long it does). */
 const ACCESS_MARGIN_SECONDS = 3600;
 
 export async function runSnap(azure: AzureContext, options: SnapRunOptions): Promise<SnapRunResult> {
@@ -47,7 +49,8 @@ export async function runSnap(azure: AzureContext, options: SnapRunOptions): Pro
 
   const [vms, listing] = await Promise.all([listLabVms(azure, lab, signal), store.list({ signal })]);
   reporter.info(`The lab has ${vms.length} VM(s); its image store holds ${listing.images.length} image(s).`);
-  const plan = planSnap(vms, listing, options.now ?? new Date());
+  const osDisks = await readOsDisks(azure, vms, { maxConcurrentJobs: options.maxConcurrentJobs, signal });
+  const plan = planSnap(vms, listing, options.now ?? new Date(), osDisks);
   for (const line of describeSnapPlan(plan)) reporter.info(line);
   for (const action of plan.actions) if (action.kind === 'skip') reporter.issue(action.issue);
 
@@ -62,7 +65,8 @@ export async function runSnap(azure: AzureContext, options: SnapRunOptions): Pro
     store,
     reporter,
     maxConcurrentJobs: options.maxConcurrentJobs,
-    accessSeconds: options.timeoutMinutes * 60 + ACCESS_MARGIN_SECONDS,
+    runId: newRunId(),
+    maxAccessSeconds: options.timeoutMinutes * 60 + ACCESS_MARGIN_SECONDS,
     signal,
     onProgress: options.onProgress,
   });

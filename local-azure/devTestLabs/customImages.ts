@@ -8,6 +8,7 @@ import { labId, labVmId, managedImageId } from './ids';
 import { parseLabBlobUrl, resolveLab } from './labs';
 import { CUSTOM_IMAGE_NAME, CUSTOM_IMAGE_NAME_HINT } from './scenario';
 import type { CustomImage, Lab } from './state';
+import { vhdBootGeneration, vhdProblem } from './vhdChecks';
 import { customImageView } from './views';
 
 /** DevTest Labs custom images: get, list, create from a VHD or a lab VM, update tags, delete. */
@@ -34,7 +35,11 @@ interface CustomImageSource {
   vm?: CustomImage['vm'];
   osType: CustomImage['osType'];
   blob?: { account: string; container: string; blob: string };
+  /** From a lab VM: what the image gets from its disk. A VHD's are read when the image is made. */
+  disk?: Pick<CustomImage, 'hyperVGeneration' | 'bootGeneration' | 'sizeGB'>;
 }
+
+const GIB = 1024 * 1024 * 1024;
 
 export async function createOrUpdateCustomImage(request: ArmRequest): Promise<Reply> {
   const lab = resolveLab(request, { asParent: true });
@@ -47,7 +52,6 @@ export async function createOrUpdateCustomImage(request: ArmRequest): Promise<Re
   const tags = body.tags === undefined ? {} : checkTags(body.tags);
   const description = optionalString(properties.description, 'properties.description');
   const author = optionalString(properties.author, 'properties.author');
-  const source = await checkImageSource(request, lab, properties);
 
   const existing = findByName(lab.customImages, name);
   if (existing && (existing.provisioningState === 'Creating' || existing.provisioningState === 'Deleting')) {
@@ -56,12 +60,14 @@ export async function createOrUpdateCustomImage(request: ArmRequest): Promise<Re
     );
   }
   if (existing && existing.provisioningState === 'Succeeded') {
-    // Replacing a finished image changes only what can change on it.
+    // A made image keeps its source: only what describes it can change.
+    refuseImmutableChange(existing, properties);
     existing.tags = tags;
     if (description !== undefined) existing.description = description;
     if (author !== undefined) existing.author = author;
     return ok(customImageView(lab, existing));
   }
+  const source = await checkImageSource(request, lab, properties);
 
   const image: CustomImage = existing ?? {
     name,
@@ -70,8 +76,11 @@ export async function createOrUpdateCustomImage(request: ArmRequest): Promise<Re
     creationDate: new Date().toISOString(),
     provisioningState: 'Creating',
     uniqueIdentifier: stableGuid(`image:${labId(lab)}/${name}/${Date.now()}`.toLowerCase()),
+    hyperVGeneration: 'V1',
+    bootGeneration: 'V1',
+    sizeGB: 1,
   };
-  Object.assign(image, { tags, osType: source.osType, vhd: source.vhd, vm: source.vm, description, author, provisioningState: 'Creating' });
+  Object.assign(image, { tags, osType: source.osType, vhd: source.vhd, vm: source.vm, description, author, provisioningState: 'Creating', ...source.disk });
   image.managedImageId = managedImageId(lab, name);
   if (!existing) lab.customImages.push(image);
 
@@ -83,10 +92,16 @@ export async function createOrUpdateCustomImage(request: ArmRequest): Promise<Re
       message: `The resource operation completed with terminal provisioning state 'Failed'. Creating custom image '${name}' in lab '${lab.name}' failed.`,
     },
     complete: async () => {
-      // The VHD is read when the image is made, so it must still be there.
+      // The VHD is read when the image is made, so it must still be there, and be a fixed VHD.
       if (source.blob) {
-        const found = await context.blob.blobExists(source.blob.account, source.blob.container, source.blob.blob);
-        if (!found) throw vhdNotFound(source.vhd?.imageName ?? source.blob.blob, source.blob.account);
+        const imageName = source.vhd?.imageName ?? source.blob.blob;
+        const ends = await context.blob.readBlobEnds(source.blob.account, source.blob.container, source.blob.blob);
+        if (!ends) throw vhdNotFound(imageName, source.blob.account);
+        const problem = vhdProblem(imageName, ends);
+        if (problem) throw problem;
+        image.hyperVGeneration = 'V1';
+        image.bootGeneration = vhdBootGeneration(ends);
+        image.sizeGB = Math.ceil((ends.sizeBytes - 512) / GIB);
       }
       image.provisioningState = 'Succeeded';
       return undefined;
@@ -100,6 +115,35 @@ export async function createOrUpdateCustomImage(request: ArmRequest): Promise<Re
     headers: context.operations.startHeaders(op),
     body: customImageView(lab, image),
   };
+}
+
+/**
+ * 409 PropertyChangeNotAllowed for a PUT that gives a made image another source (its VHD, its OS type or
+ * its VM), as Resource Manager answers a change of a property fixed at creation.
+ */
+function refuseImmutableChange(image: CustomImage, properties: Record<string, unknown>): void {
+  const vhd = properties.vhd as Record<string, unknown> | undefined;
+  const vm = properties.vm as Record<string, unknown> | undefined;
+  const changed: string[] = [];
+  if (vhd !== undefined && !image.vhd) changed.push('vhd');
+  if (vm !== undefined && !image.vm) changed.push('vm');
+  if (vhd && typeof vhd === 'object') {
+    if (vhd.imageName !== undefined && image.vhd?.imageName !== undefined && withoutQuery(vhd.imageName) !== withoutQuery(image.vhd.imageName)) changed.push('vhd.imageName');
+    if (vhd.osType !== undefined && vhd.osType !== image.osType) changed.push('vhd.osType');
+  }
+  if (vm && typeof vm === 'object' && image.vm?.sourceVmId !== undefined && typeof vm.sourceVmId === 'string' && !same(vm.sourceVmId, image.vm.sourceVmId)) {
+    changed.push('vm.sourceVmId');
+  }
+  if (changed.length === 0) return;
+  throw new ArmError(
+    409,
+    'PropertyChangeNotAllowed',
+    `Changing property '${changed[0]}' is not allowed: the custom image '${image.name}' is made; its source (VHD, OS type, VM) is fixed at creation. Create a custom image of another name instead.`,
+  );
+}
+
+function withoutQuery(url: unknown): string {
+  return String(url).split(/[?#]/)[0];
 }
 
 async function checkImageSource(request: ArmRequest, lab: Lab, properties: Record<string, unknown>): Promise<CustomImageSource> {
@@ -144,7 +188,12 @@ async function checkImageSource(request: ArmRequest, lab: Lab, properties: Recor
     if (!source) {
       throw new ArmError(400, 'InvalidSourceVm', `The virtual machine '${sourceVmId}' is not a virtual machine of lab '${lab.name}'.`);
     }
-    return { osType: source.compute.osType, vm: vm as CustomImage['vm'] };
+    const disk = source.compute.osDisk;
+    return {
+      osType: source.compute.osType,
+      vm: vm as CustomImage['vm'],
+      disk: { hyperVGeneration: disk.hyperVGeneration, bootGeneration: disk.bootGeneration, sizeGB: disk.sizeGB },
+    };
   }
   throw invalidRequestContent('properties.vhd (a VHD in the lab storage account) or properties.vm (a lab virtual machine) is required.');
 }

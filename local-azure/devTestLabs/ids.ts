@@ -9,17 +9,21 @@ export function defaultStorageAccount(subscriptionId: string, resourceGroup: str
   return `a${letters}${stableDigits(`${subscriptionId}/${resourceGroup}/${labName}`.toLowerCase(), 10)}`;
 }
 
-/** Lab ids as DevTest Labs writes them: provider and `resourcegroups` in lower case, names as created. */
+/**
+ * Lab ids as DevTest Labs writes them: all in lower case, names included, whatever case they were
+ * created with (clients must compare resource ids without regard to case). Lab VMs' and custom
+ * images' ids extend it, so they are lower case too.
+ */
 export function labId(lab: Lab): string {
-  return `/subscriptions/${lab.subscriptionId}/resourcegroups/${lab.resourceGroup}/providers/microsoft.devtestlab/labs/${lab.name}`;
+  return `/subscriptions/${lab.subscriptionId}/resourcegroups/${lab.resourceGroup}/providers/microsoft.devtestlab/labs/${lab.name}`.toLowerCase();
 }
 
 export function labVmId(lab: Lab, vm: Pick<LabVm, 'name'>): string {
-  return `${labId(lab)}/virtualmachines/${vm.name}`;
+  return `${labId(lab)}/virtualmachines/${vm.name.toLowerCase()}`;
 }
 
-export function customImageId(lab: Lab, image: CustomImage): string {
-  return `${labId(lab)}/customimages/${image.name}`;
+export function customImageId(lab: Lab, image: Pick<CustomImage, 'name'>): string {
+  return `${labId(lab)}/customimages/${image.name.toLowerCase()}`;
 }
 
 /** The Compute image DevTest Labs makes for a custom image, in the lab's resource group. */

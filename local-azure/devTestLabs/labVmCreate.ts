@@ -72,7 +72,7 @@ export function createVmFromSharedImage(request: ArmRequest): Reply {
   if (!size) throw invalidRequestContent('properties.size is required.');
   const id = optionalString(properties.sharedImageId, 'properties.sharedImageId');
   if (!id) {
-    throw new ArmError(400, 'InvalidImageSource', 'This local Azure creates lab virtual machines from shared gallery images only: properties.sharedImageId is required.');
+    throw invalidRequestContent('properties.sharedImageId is required: an image of the lab\'s shared gallery.');
   }
   const image = resolveSharedImage(request, lab, id);
   const versionName = optionalString(properties.sharedImageVersion, 'properties.sharedImageVersion');
@@ -90,9 +90,9 @@ export function createVmFromSharedImage(request: ArmRequest): Reply {
       diskSizeGB: version.osDisk.sizeGB,
       securityType: imageSecurityType(image).startsWith('TrustedLaunch') ? 'TrustedLaunch' : 'Standard',
       dataDisks: version.dataDisks.map((d) => ({ lun: d.lun ?? 0, diskSizeGB: d.sizeGB })),
+      // The VM's generation is the definition's; its disk boots what the version's source booted.
+      source: { kind: 'image', imageId: galleryImageVersionId(version), hyperVGeneration: image.hyperVGeneration, bootGeneration: version.bootGeneration },
     },
-    // The VM's generation is the definition's; its disk boots what the version's source booted.
-    { kind: 'image', imageId: galleryImageVersionId(version), hyperVGeneration: image.hyperVGeneration, bootGeneration: version.bootGeneration },
     { sharedImageId: id, sharedImageVersion: version.name },
   );
   const op = context.operations.startFor(request, lab, 'Microsoft.DevTestLab', {

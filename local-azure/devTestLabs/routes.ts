@@ -13,6 +13,7 @@ import {
   SHARED_GALLERY_API_VERSIONS,
 } from './sharedGalleries';
 import { deleteVm, getVm, listVms, powerVm, updateVm } from './virtualMachines';
+import { createOrUpdateVm } from './vmCreation';
 
 /**
  * DevTest Labs 2018-09-15: labs, lab virtual machines, custom images; and 2018-10-15-preview, the
@@ -39,6 +40,12 @@ function route(
 
 const SHARED = `${LAB}/sharedgalleries`;
 
+/** A lab VM from a shared gallery image (`sharedImageId`, 2018-10-15-preview), else from a marketplace or custom image. */
+function createLabVm(request: Parameters<RouteSpec['handler']>[0]): ReturnType<RouteSpec['handler']> {
+  const properties = (request.body as { properties?: { sharedImageId?: unknown } } | undefined)?.properties;
+  return properties?.sharedImageId !== undefined ? createVmFromSharedImage(request) : createOrUpdateVm(request);
+}
+
 export const devTestLabsRoutes: RouteSpec[] = [
   route('GET', '/subscriptions/{subscriptionId}/providers/Microsoft.DevTestLab/labs', 'Labs_ListBySubscription', 'labs/read', listLabsBySubscription),
   route('GET', LABS, 'Labs_ListByResourceGroup', 'labs/read', listLabsByResourceGroup),
@@ -56,7 +63,7 @@ export const devTestLabsRoutes: RouteSpec[] = [
   route('PUT', `${LAB}/customimages/{name}`, 'CustomImages_CreateOrUpdate', 'labs/customImages/write', createOrUpdateCustomImage),
   route('PATCH', `${LAB}/customimages/{name}`, 'CustomImages_Update', 'labs/customImages/write', updateCustomImage),
   route('DELETE', `${LAB}/customimages/{name}`, 'CustomImages_Delete', 'labs/customImages/delete', deleteCustomImage),
-  route('PUT', `${LAB}/virtualmachines/{name}`, 'VirtualMachines_CreateOrUpdate', 'labs/virtualMachines/write', createVmFromSharedImage, ALL_DTL_API_VERSIONS),
+  route('PUT', `${LAB}/virtualmachines/{name}`, 'VirtualMachines_CreateOrUpdate', 'labs/virtualMachines/write', createLabVm, ALL_DTL_API_VERSIONS),
   route('GET', SHARED, 'SharedGalleries_List', 'labs/sharedGalleries/read', listSharedGalleries, SHARED_GALLERY_API_VERSIONS),
   route('GET', `${SHARED}/{sharedGalleryName}`, 'SharedGalleries_Get', 'labs/sharedGalleries/read', getSharedGallery, SHARED_GALLERY_API_VERSIONS),
   route('PUT', `${SHARED}/{sharedGalleryName}`, 'SharedGalleries_CreateOrUpdate', 'labs/sharedGalleries/write', createOrUpdateSharedGallery, SHARED_GALLERY_API_VERSIONS),

@@ -3,14 +3,14 @@ import type { GalleryImage } from '../galleries/state';
 import { labId } from './ids';
 import type { Lab, SharedGallery } from './state';
 
-/** A lab's shared gallery and its images as DevTest Labs 2018-10-15-preview returns them. */
+/** A lab's shared gallery and its images as DevTest Labs 2018-10-15-preview returns them (ids in lower case, as all of DevTest Labs'). */
 
 export function sharedGalleryId(lab: Lab, gallery: SharedGallery): string {
-  return `${labId(lab)}/sharedgalleries/${gallery.name}`;
+  return `${labId(lab)}/sharedgalleries/${gallery.name.toLowerCase()}`;
 }
 
 export function sharedImageId(lab: Lab, gallery: SharedGallery, definitionName: string): string {
-  return `${sharedGalleryId(lab, gallery)}/sharedimages/${definitionName}`;
+  return `${sharedGalleryId(lab, gallery)}/sharedimages/${definitionName.toLowerCase()}`;
 }
 
 export function sharedGalleryView(lab: Lab, gallery: SharedGallery): Record<string, unknown> {

@@ -1,5 +1,5 @@
-import { defaultMarketplaceImage, type MarketplaceImage } from '../compute/marketplace';
-import type { ComputeState, PowerState, VirtualMachine, VmSource } from '../compute/state';
+import { defaultMarketplaceImage, type HyperVGeneration, type MarketplaceImage, type SecurityType } from '../compute/marketplace';
+import type { ComputeState, OsType, PowerState, VirtualMachine, VmSource } from '../compute/state';
 import { findByName, same, stableDigits, stableGuid } from '../ids';
 import type { ScenarioCustomImage, ScenarioLab, ScenarioVm } from '../scenario';
 import { checkAlone } from '../scenarioChecker';
@@ -69,6 +69,16 @@ export interface CustomImage {
   vhd?: { imageName?: string; sysPrep?: boolean; osType: string };
   vm?: { sourceVmId?: string; windowsOsInfo?: { windowsOsState?: string }; linuxOsInfo?: { linuxOsState?: string } };
   managedImageId?: string;
+  /**
+   * The generation of the managed image behind the custom image. One made from a VHD is always
+   * Generation 1 (DevTest Labs 2018-09-15 has no way to say otherwise); one made from a lab VM has the
+   * VM's generation.
+   */
+  hyperVGeneration: HyperVGeneration;
+  /** What the OS on the image's disk boots with: for a VHD, what its first sectors show. */
+  bootGeneration: HyperVGeneration;
+  /** The OS disk size of VMs made from it, in GiB. */
+  sizeGB: number;
 }
 
 export class DevTestLabsState {
@@ -168,36 +178,74 @@ export class DevTestLabsState {
     return lab;
   }
 
-  /** A lab VM being created (VirtualMachines_CreateOrUpdate): its compute VM starts in `Creating`. */
-  addCreatingVm(lab: Lab, vm: ScenarioVm, source: VmSource, sharedImage: LabVm['sharedImage']): LabVm {
-    const labVm = this.createVm(lab, { ...vm, provisioningState: 'Creating', powerState: 'starting' }, source);
-    labVm.sharedImage = sharedImage;
-    lab.vms.push(labVm);
-    return labVm;
-  }
-
-  /** `source`: what the VM is made from, when not the scenario's marketplace image. */
-  private createVm(lab: Lab, vm: ScenarioVm, source?: VmSource): LabVm {
+  /**
+   * Creates a lab VM with its compute VM and OS disk, but not the disk's bytes (createDiskBlob) nor the
+   * lab's list entry: what VirtualMachines_CreateOrUpdate, a deployment of lab VMs and a scenario share.
+   */
+  makeVm(lab: Lab, vm: NewLabVm): LabVm {
     const seed = `${labId(lab)}/${vm.name}`.toLowerCase();
     const compute = this.services.compute.createVirtualMachine({
       subscriptionId: lab.subscriptionId,
       resourceGroup: `${lab.name}-${vm.name}-${stableDigits(`rg:${seed}`, 6)}`,
       name: vm.name,
       location: lab.location,
-      osType: vm.osType ?? 'Windows',
+      osType: vm.osType,
       size: vm.size ?? 'Standard_DS2_v2',
-      source: source ?? { kind: 'marketplace', image: scenarioImage(vm) },
+      source: vm.source,
       securityType: vm.securityType,
-      powerState: (vm.powerState ?? 'deallocated') as PowerState,
-      provisioningState: vm.provisioningState ?? 'Succeeded',
+      powerState: vm.powerState,
+      provisioningState: vm.provisioningState,
       createdDate: vm.createdDate ?? new Date().toISOString(),
-      diskSizeGB: vm.diskSizeGB ?? 1,
-      dataDisks: (vm.dataDisks ?? []).map((disk) => ({ lun: disk.lun, diskSizeGB: disk.diskSizeGB ?? 1 })),
+      diskSizeGB: vm.diskSizeGB,
+      dataDisks: vm.dataDisks,
       seed,
       lab,
     });
-    return { name: vm.name, tags: { ...vm.tags }, notes: vm.notes, uniqueIdentifier: stableGuid(`vm:${seed}`), compute };
+    return { name: vm.name, tags: { ...vm.tags }, notes: vm.notes, uniqueIdentifier: stableGuid(`vm:${seed}`), customImageId: vm.customImageId, compute };
   }
+
+  /** A lab VM being created from a shared gallery image: its compute VM starts in `Creating`. */
+  addCreatingVm(lab: Lab, vm: Omit<NewLabVm, 'powerState' | 'provisioningState'>, sharedImage: LabVm['sharedImage']): LabVm {
+    const labVm = this.makeVm(lab, { ...vm, provisioningState: 'Creating', powerState: 'starting' });
+    labVm.sharedImage = sharedImage;
+    lab.vms.push(labVm);
+    return labVm;
+  }
+
+  private createVm(lab: Lab, vm: ScenarioVm): LabVm {
+    return this.makeVm(lab, {
+      name: vm.name,
+      tags: vm.tags ?? {},
+      notes: vm.notes,
+      osType: vm.osType ?? 'Windows',
+      size: vm.size,
+      source: { kind: 'marketplace', image: scenarioImage(vm) },
+      securityType: vm.securityType,
+      powerState: (vm.powerState ?? 'deallocated') as PowerState,
+      provisioningState: vm.provisioningState ?? 'Succeeded',
+      createdDate: vm.createdDate,
+      diskSizeGB: vm.diskSizeGB ?? 1,
+      dataDisks: (vm.dataDisks ?? []).map((disk) => ({ lun: disk.lun, diskSizeGB: disk.diskSizeGB ?? 1 })),
+    });
+  }
+}
+
+/** A lab VM to make: from a marketplace image or a custom image of the lab (`customImageId`). */
+export interface NewLabVm {
+  name: string;
+  tags: Record<string, string>;
+  notes?: string;
+  osType: OsType;
+  size?: string;
+  source: VmSource;
+  customImageId?: string;
+  securityType?: SecurityType;
+  powerState: PowerState;
+  provisioningState: string;
+  createdDate?: string;
+  diskSizeGB: number;
+  /** Data disks by LUN. */
+  dataDisks?: readonly { lun: number; diskSizeGB: number }[];
 }
 
 function scenarioImage(vm: ScenarioVm): MarketplaceImage {
@@ -218,5 +266,8 @@ function toCustomImage(lab: Lab, image: ScenarioCustomImage): CustomImage {
     uniqueIdentifier: stableGuid(`image:${labId(lab)}/${image.name}`.toLowerCase()),
     vhd: { osType: image.osType ?? 'Windows', sysPrep: false },
     managedImageId: managedImageId(lab, image.name),
+    hyperVGeneration: 'V1',
+    bootGeneration: 'V1',
+    sizeGB: 1,
   };
 }

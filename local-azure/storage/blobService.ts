@@ -69,7 +69,18 @@ export interface BlobService {
     container: string,
   ): Promise<{ name: string; sizeBytes: number; metadata: Record<string, string>; copyStatus?: string; copyProgress?: string }[]>;
   blobExists(account: string, container: string, blob: string): Promise<{ sizeBytes: number; copyStatus?: string } | undefined>;
+  /** What a VHD reader looks at: the blob's type and size, its first page and its last 512 bytes (the VHD footer). */
+  readBlobEnds(account: string, container: string, blob: string): Promise<BlobEnds | undefined>;
   stop(): Promise<void>;
+}
+
+export interface BlobEnds {
+  blobType: string;
+  sizeBytes: number;
+  /** The first 512 bytes (fewer for a smaller blob). */
+  head: Buffer;
+  /** The last 512 bytes (fewer for a smaller blob). */
+  tail: Buffer;
 }
 
 interface DiskLocation {
@@ -285,6 +296,24 @@ export async function startBlobService(options: BlobServiceOptions): Promise<Blo
         const record = tracker.get(key);
         const copyStatus = record ? tracker.state(record).status : properties.copyStatus;
         return { sizeBytes: properties.contentLength ?? 0, copyStatus };
+      } catch (error) {
+        if (error instanceof RestError && error.statusCode === 404) return undefined;
+        throw error;
+      }
+    },
+
+    async readBlobEnds(account, container, blob) {
+      const settling = tracker.get(blobKey(account, container, blob));
+      if (settling) await tracker.settle(settling);
+      const client = admin(account).getContainerClient(container).getBlobClient(blob);
+      try {
+        const properties = await client.getProperties();
+        const sizeBytes = properties.contentLength ?? 0;
+        const read = async (offset: number): Promise<Buffer> =>
+          sizeBytes === 0 ? Buffer.alloc(0) : client.downloadToBuffer(offset, Math.min(PAGE_SIZE, sizeBytes - offset));
+        const head = await read(0);
+        const tail = await read(Math.max(0, sizeBytes - PAGE_SIZE));
+        return { blobType: properties.blobType ?? 'BlockBlob', sizeBytes, head, tail };
       } catch (error) {
         if (error instanceof RestError && error.statusCode === 404) return undefined;
         throw error;

@@ -85,3 +85,31 @@ export function vhdFooter(blobBytes: number, uniqueId: Buffer): Buffer {
   footer.writeUInt32BE(~sum >>> 0, 64);
   return footer;
 }
+
+/** A VHD footer's fields that tell whether it is a fixed VHD (see the VHD specification, "Hard Disk Footer Format"). */
+export interface VhdFooterFields {
+  cookie: string;
+  /** 2 fixed, 3 dynamic, 4 differencing. */
+  diskType: number;
+  currentSize: number;
+  checksumValid: boolean;
+}
+
+export const VHD_DISK_TYPE_FIXED = 2;
+
+/** The footer's fields, or undefined when `footer` is not 512 bytes. */
+export function readVhdFooter(footer: Buffer): VhdFooterFields | undefined {
+  if (footer.length !== PAGE_SIZE) return undefined;
+  const stored = footer.readUInt32BE(64);
+  let sum = 0;
+  footer.forEach((byte, index) => {
+    // The checksum is the one's complement of the sum of every byte but its own four.
+    if (index < 64 || index >= 68) sum += byte;
+  });
+  return {
+    cookie: footer.toString('latin1', 0, 8),
+    diskType: footer.readUInt32BE(60),
+    currentSize: Number(footer.readBigUInt64BE(48)),
+    checksumValid: (~sum >>> 0) === stored,
+  };
+}

@@ -10,6 +10,7 @@ void runTask('RetireImages', async (ctx) => {
   const labName = ctx.input('DevTestLabName', true);
   const imagesToSave = ctx.intInput('ImagesToSave', { default: 2, min: 1, max: 1000 });
   const maxConcurrentJobs = ctx.intInput('maxConcurrentJobs', { default: 20, min: 1, max: 200 });
+  const includePowerShellImages = ctx.boolInput('includePowerShellImages', true);
   const dryRun = ctx.boolInput('dryRun', false);
   const inputSubscriptionId = ctx.guidInput('SubscriptionId');
   // The route: a gallery name chooses the gallery route; without one, the VHD route as always.
@@ -24,7 +25,7 @@ void runTask('RetireImages', async (ctx) => {
       subject: 'SubscriptionId',
     });
   }
-  const common = { configurationLocation, subscriptionId, labName, imagesToSave, maxConcurrentJobs, dryRun, signal: ctx.signal };
+  const common = { configurationLocation, subscriptionId, labName, imagesToSave, includePowerShellImages, maxConcurrentJobs, dryRun, signal: ctx.signal };
   const result = galleryName
     ? await retireGalleryImages(azure, { ...common, galleryName, galleryResourceGroup: ctx.input('galleryResourceGroup', false) || undefined })
     : await retireImages(azure, common);

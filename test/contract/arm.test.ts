@@ -31,7 +31,7 @@ const SCENARIO: Scenario = {
         { name: 'Ubuntu-Build', osType: 'Linux', powerState: 'running', diskSizeGB: 2 },
         { name: 'Win10-Stopped', osType: 'Windows', powerState: 'stopped' },
       ],
-      vhds: [{ name: 'Store-Image.vhd', sizeBytes: MIB, metadata: { imagefactory: '1', imagename: 'Store-Image' } }],
+      vhds: [{ name: 'Store-Image.vhd', sizeBytes: MIB + 512, metadata: { imagefactory: '1', imagename: 'Store-Image' } }],
     },
     {
       subscriptionId: SUB,
@@ -135,8 +135,8 @@ describe('local Resource Manager: DevTest Labs and Compute contract', function (
         ],
         'lab properties',
       );
-      // Ids as DevTest Labs writes them: `resourcegroups` and the provider in lower case.
-      assert.equal(lab.id, `/subscriptions/${SUB}/resourcegroups/FactoryRG/providers/microsoft.devtestlab/labs/Factory`);
+      // Ids as DevTest Labs writes them: all in lower case, names included.
+      assert.equal(lab.id, `/subscriptions/${SUB}/resourcegroups/factoryrg/providers/microsoft.devtestlab/labs/factory`);
       assert.equal(lab.type, 'Microsoft.DevTestLab/labs');
       assert.equal(lab.location, 'westus2');
       assert.deepEqual(lab.tags, { team: 'images' });
@@ -281,7 +281,7 @@ describe('local Resource Manager: DevTest Labs and Compute contract', function (
         'lab VM properties',
       );
       assert.equal(vm.type, 'Microsoft.DevTestLab/labs/virtualMachines');
-      assert.equal(vm.id, `/subscriptions/${SUB}/resourcegroups/FactoryRG/providers/microsoft.devtestlab/labs/Factory/virtualmachines/${vm.name}`);
+      assert.equal(vm.id, `/subscriptions/${SUB}/resourcegroups/factoryrg/providers/microsoft.devtestlab/labs/factory/virtualmachines/${vm.name.toLowerCase()}`);
       assert.equal(vm.properties.computeVm, undefined, 'no compute VM without $expand');
 
       const vms: LabVirtualMachine[] = [];
@@ -379,7 +379,7 @@ describe('local Resource Manager: DevTest Labs and Compute contract', function (
     before(async () => {
       const lab = await clients.devTestLabs.labs.get('TeamRG', 'TeamLab');
       const account = lab.defaultStorageAccount!.split('/').pop()!;
-      await azure.addVhd('TeamLab', { name: 'staging-Image.vhd', sizeBytes: MIB });
+      await azure.addVhd('TeamLab', { name: 'staging-Image.vhd', sizeBytes: MIB + 512 });
       vhdUrl = `${azure.blobUrl}/${account}/uploads/staging-Image.vhd`;
     });
 
@@ -388,7 +388,7 @@ describe('local Resource Manager: DevTest Labs and Compute contract', function (
       const image = response.json as Record<string, any>;
       assertKeys(image, ['id', 'name', 'type', 'location', 'properties', 'tags'], 'custom image');
       assertKeys(image.properties, ['author', 'creationDate', 'provisioningState', 'uniqueIdentifier'], 'custom image properties');
-      assert.equal(image.id, `/subscriptions/${SUB}/resourcegroups/TeamRG/providers/microsoft.devtestlab/labs/TeamLab/customimages/Existing-Image`);
+      assert.equal(image.id, `/subscriptions/${SUB}/resourcegroups/teamrg/providers/microsoft.devtestlab/labs/teamlab/customimages/existing-image`);
       assert.equal(image.type, 'Microsoft.DevTestLab/labs/customImages');
       assert.equal(image.location, 'eastus');
       assert.equal(image.properties.creationDate, '2025-01-02T03:04:05Z');

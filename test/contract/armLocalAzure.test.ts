@@ -317,7 +317,7 @@ describe('local Azure scenarios and lifecycle', function () {
   });
 
   describe('lifecycle', () => {
-    it('starts quickly and stops', async () => {
+    it('starts with a scenario and stops', async () => {
       const scenario: Scenario = {
         labs: Array.from({ length: 3 }, (_, i) => ({
           subscriptionId: SUB,
@@ -327,11 +327,8 @@ describe('local Azure scenarios and lifecycle', function () {
           vhds: [{ name: 'image.vhd' }],
         })),
       };
-      const started = Date.now();
       const azure = await startLocalAzure({ scenario });
-      const elapsed = Date.now() - started;
       try {
-        assert.ok(elapsed < 5000, `started in ${elapsed} ms`);
         const state = await azure.state();
         assert.equal(state.labs.flatMap((l) => l.vms).length, 12);
         assert.equal(state.labs[0].blobs[0].sizeBytes, 1024 ** 3 + 512);

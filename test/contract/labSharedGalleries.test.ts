@@ -71,7 +71,7 @@ describe('local DevTest Labs shared galleries contract', function () {
     await shared.attach(labs.EastLab, 'Factory', galleryId);
     const attached = await shared.list(labs.EastLab);
     assert.deepEqual(attached.map(({ name, galleryId: id, allowAllImages }) => ({ name, id, allowAllImages })), [{ name: 'Factory', id: galleryId, allowAllImages: 'Disabled' }]);
-    assert.match(attached[0].id, /\/subscriptions\/.+\/resourcegroups\/TeamRG\/providers\/microsoft\.devtestlab\/labs\/EastLab\/sharedgalleries\/Factory$/);
+    assert.match(attached[0].id, /\/subscriptions\/.+\/resourcegroups\/teamrg\/providers\/microsoft\.devtestlab\/labs\/eastlab\/sharedgalleries\/factory$/);
     await assert.rejects(shared.attach(labs.OwnGallery, 'Factory', galleryId), (e: Error & { statusCode?: number; code?: string }) => e.statusCode === 409 && e.code === 'Conflict' && /TeamGallery/.test(e.message));
     assert.equal((await shared.list(labs.OwnGallery))[0].galleryId, OTHER_GALLERY, 'the other gallery is untouched');
     await assert.rejects(shared.attach(labs.Factory, 'Missing', `${galleryId}x`), (e: Error & { code?: string }) => e.code === 'InvalidGalleryId');

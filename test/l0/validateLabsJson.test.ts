@@ -103,7 +103,7 @@ describe('ValidateLabsJson (L0, the bundled task)', function () {
     assert.match(result.stdout, /^ValidateLabsJson: 0 errors, 0 warnings \(3 labs and 3 templates checked\)\.$/m);
     assert.deepEqual(result.outputs, { LabCount: '3', TemplateCount: '3' });
     assert.ok(result.summary, 'a summary was uploaded');
-    assert.match(result.summary!, /^\| Linux\/Ubuntu2204\.json \| Linux \| Canonical 0001-com-ubuntu-server-jammy 22_04-lts-gen2 latest \| 2 \|$/m);
+    assert.match(result.summary!, /^\| Linux\/Ubuntu2204\.json \| Linux \| Canonical 0001-com-ubuntu-server-jammy 22_04-lts latest \| 2 \|$/m);
   });
 
   it('succeeds with issues when a template is selected by no lab', async () => {

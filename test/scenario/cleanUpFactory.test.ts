@@ -31,6 +31,8 @@ async function storeImagesOfSavedVms(azure: LocalAzureProcess): Promise<void> {
       sourceDiskId: vm.diskId,
       createdUtc: '2026-11-24T10:00:00.000Z',
       sizeBytes: 1024,
+      hyperVGeneration: 'V1',
+      securityType: 'Standard',
     };
     await azure.addVhd(LAB, { name: `${image.imageName}.vhd`, sizeBytes: 1024, metadata: toBlobMetadata(image) });
   }
@@ -129,5 +131,32 @@ describe('CleanUpFactory killed half-way', function () {
     const state = await azure.state();
     assert.deepEqual(vmNames(state), SURVIVORS, describeRun(second));
     for (const vm of state.labs[0].vms) assert.notEqual(vm.provisioningState, 'Deleting', vm.name);
+  });
+});
+
+describe('two CleanUpFactory runs at once', function () {
+  this.timeout(120_000);
+  let azure: LocalAzureProcess;
+
+  before(async () => {
+    // Deletions take a while, so the second run meets the first one's deletions in flight.
+    azure = await startLocalAzure({ scenario: SCENARIO_FILE, faults: [{ operation: 'VirtualMachines_Delete', kind: 'slowLro', delayMs: 1500, probability: 1 }] });
+    await storeImagesOfSavedVms(azure);
+  });
+  after(async () => azure?.stop());
+
+  it('end with the same VMs as one run, neither failing on a VM the other is deleting', async () => {
+    const inputs = { azureSubscription: 'LocalAzure', DevTestLabName: LAB };
+    const first = startTask('CleanUpFactory', inputs, azure.env);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const second = startTask('CleanUpFactory', inputs, azure.env);
+    const runs = await Promise.all([first.done, second.done]);
+    assert.deepEqual(vmNames(await azure.state()), SURVIVORS);
+    for (const r of runs) {
+      // What one run reports about the lab's VMs (a failed provisioning, an untagged VM), and nothing about the other run.
+      const errors = codes(r, 'error');
+      assert.ok(errors.every((c) => c === 'IF5003' || c === 'IF5004'), describeRun(r));
+      assert.equal(errors.filter((c) => c === 'IF5004').length, 1, describeRun(r));
+    }
   });
 });

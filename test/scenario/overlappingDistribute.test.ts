@@ -4,7 +4,7 @@ import type { Scenario } from '../../local-azure/scenario';
 import { removeConfiguration } from '../fixtures/config/configurationFolder';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
 import { type TaskRun, describeRun, startTask } from '../helpers/taskProcess';
-import { FACTORY, REGION, SUB_A, factoryImage, storeVhd, writeDistributeConfiguration } from '../scenarios/distribute/factory';
+import { FACTORY, FACTORY_ID, REGION, SUB_A, factoryImage, storeVhd, writeDistributeConfiguration } from '../scenarios/distribute/factory';
 
 /**
  * Two DistributeImages runs at once (two pipelines queued close together), each the built task as the
@@ -18,12 +18,18 @@ const IMAGES = [
 ];
 const TARGETS = ['Alpha', 'Bravo', 'Charlie'];
 
+/** An image of Datacenter the factory put in each lab earlier, which retention with ImagesToSave 1 retires. */
+const OLDER = 'Windows_Datacenter-Nov-01-2026';
+
 /** 64 MiB images at 64 MB/s: each copy is pending for about a second, so two runs meet mid-copy. */
-function scenario(): Scenario {
+function scenario(options: { older?: boolean } = {}): Scenario {
+  const customImages = options.older
+    ? [{ name: OLDER, osType: 'Windows' as const, tags: { ImagePath: 'Windows/Datacenter.json', ImageFactory: FACTORY_ID, ImageFactoryCreated: '2026-11-01T08:00:00.000Z' } }]
+    : [];
   return {
     labs: [
       { ...FACTORY, vhds: IMAGES.map(storeVhd) },
-      ...TARGETS.map((name) => ({ subscriptionId: SUB_A, resourceGroup: 'targets-rg', name, location: REGION, storageAccount: `${name.toLowerCase()}store` })),
+      ...TARGETS.map((name) => ({ subscriptionId: SUB_A, resourceGroup: 'targets-rg', name, location: REGION, storageAccount: `${name.toLowerCase()}store`, customImages })),
     ],
     settings: { copyRateMBps: 64, customImageDurationMs: 600, lroDurationMs: 100, lroRetryAfterSeconds: 1 },
   };
@@ -40,7 +46,7 @@ function distribute(azure: LocalAzureProcess, config: string) {
 function assertConverged(state: StateSnapshot, runs: TaskRun[]): void {
   for (const name of TARGETS) {
     const lab = state.labs.find((l) => l.name === name)!;
-    const images = lab.customImages.map((i) => `${i.name} ${i.provisioningState}`).sort();
+    const images = lab.customImages.filter((i) => i.name !== OLDER).map((i) => `${i.name} ${i.provisioningState}`).sort();
     assert.deepEqual(images, IMAGES.map((i) => `${i.imageName} Succeeded`).sort(), `custom images of ${name}`);
     assert.deepEqual(lab.blobs.map((b) => b.name), [], `no staging blob left in ${name}`);
   }
@@ -81,4 +87,32 @@ describe('two DistributeImages runs at once', function () {
       assertConverged(await azure.state(), runs);
     });
   }
+});
+
+describe('DistributeImages and RetireImages at once', function () {
+  this.timeout(120_000);
+  let azure: LocalAzureProcess;
+  let config: string;
+  after(async () => {
+    await azure?.stop();
+    removeConfiguration(config);
+  });
+
+  it('retention never deletes an image being distributed, and neither run fails', async () => {
+    azure = await startLocalAzure({ scenario: scenario({ older: true }) });
+    config = writeDistributeConfiguration(TARGETS.map((LabName) => ({ SubscriptionId: SUB_A, LabName, ImagePaths: ['Windows', 'Linux'] })));
+    const distributing = distribute(azure, config);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const retire = startTask(
+      'RetireImages',
+      { azureSubscription: azure.connectionId, DevTestLabName: FACTORY.name, ConfigurationLocation: config, ImagesToSave: '1' },
+      azure.env,
+    );
+    const [distributed, retired] = await Promise.all([distributing.done, retire.done]);
+    assert.equal(distributed.result, 'Succeeded', describeRun(distributed));
+    assert.equal(retired.result, 'Succeeded', describeRun(retired));
+    const state = await azure.state();
+    assertConverged(state, [distributed]);
+    assert.deepEqual(state.labs.find((l) => l.name === FACTORY.name)!.blobs.map((b) => b.name).sort(), IMAGES.map((i) => `${i.imageName}.vhd`).sort(), 'the store keeps every image');
+  });
 });

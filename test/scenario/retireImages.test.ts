@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import type { StateSnapshot } from '../../local-azure/control';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
-import { CONFIGURATION, EXPECTED_DELETIONS, expectedSurvivors, FACTORY, IMAGES_TO_SAVE, SCENARIO_FILE } from '../scenarios/retire/expected';
+import { CONFIGURATION, EXPECTED_DELETIONS, expectedSurvivors, FACTORY, IMAGES_TO_SAVE, POWERSHELL_IMAGES, SCENARIO_FILE } from '../scenarios/retire/expected';
 import { describeRun, runTaskProcess, startTask, type TaskRun } from '../helpers/taskProcess';
 import { waitFor } from '../helpers/waitFor';
 
@@ -51,7 +51,13 @@ describe('RetireImages against the local Azure', function () {
     assert.deepEqual(touchable(await azure.state()), before, describeRun(r));
     assert.ok(r.lines.includes(`Dry run: ${EXPECTED_DELETIONS} image(s) would be deleted; nothing was changed.`), describeRun(r));
     assert.ok(r.lines.some((l) => /^ {2}delete Windows_Datacenter-Nov-01-2026 \[Windows\/Datacenter\.json, .*older than the 2 newest/.test(l)), describeRun(r));
-    assert.ok(r.lines.some((l) => /^ {2}keep {3}Windows_Legacy-Oct-15-2026 .*still selects/.test(l)), describeRun(r));
+    // A removed template's images go everywhere, the newest too, though Dev's folder entry still covers the path.
+    for (const where of ['Factory image store', "Lab 'Dev'"]) {
+      const scope = r.lines.indexOf(r.lines.find((l) => l.startsWith(where))!);
+      const rows = r.lines.slice(scope + 1).filter((l) => /^ {2}(delete|keep {3}) Windows_Legacy-Oct-15-2026 /.test(l));
+      assert.match(rows[0] ?? '', /^ {2}delete Windows_Legacy-Oct-15-2026 \[Windows\/Legacy\.json, .*\]: its template Windows\/Legacy\.json is no longer in GoldenImages; retired though lab 'Dev' .* still list\(s\) a folder that held it$/, describeRun(r));
+    }
+    assert.ok(!r.lines.some((l) => /^ {2}keep {3}Windows_Legacy/.test(l)), describeRun(r));
     assert.equal(r.outputs.DeletedImageCount, '0');
   });
 
@@ -83,7 +89,7 @@ describe('RetireImages against the local Azure', function () {
     assert.match(r.issues.find((i) => i.code === 'IF5001')!.message, /lab 'Locked'/);
     assert.equal(r.result, 'Failed');
     // Once per lab, how many images were not the factory's.
-    assert.ok(r.lines.some((l) => /^Lab 'Dev' .*3 custom image\(s\) not made by this factory left alone/.test(l)), describeRun(r));
+    assert.ok(r.lines.some((l) => /^Lab 'Dev' .*4 custom image\(s\) not made by this factory left alone/.test(l)), describeRun(r));
     assert.ok(r.lines.some((l) => /^Factory image store .*1 blob\(s\) that are not factory images left alone/.test(l)), describeRun(r));
     // No custom image is left half-deleted.
     for (const lab of state.labs) for (const image of lab.customImages) assert.equal(image.provisioningState, 'Succeeded', `${lab.name}/${image.name}`);
@@ -111,6 +117,42 @@ describe('RetireImages against the local Azure', function () {
     assert.deepEqual(touchable(await azure.state()), before, describeRun(r));
     assert.equal(r.outputs.DeletedImageCount, '0', describeRun(r));
     assert.deepEqual(errorCodes(r), ['IF5001'], describeRun(r));
+  });
+});
+
+describe("RetireImages and the PowerShell image factory's images", function () {
+  this.timeout(120_000);
+  let azure: LocalAzureProcess;
+  const run = (extra: Record<string, string> = {}) => runTaskProcess('RetireImages', retireInputs(extra), azure.env);
+
+  before(async () => {
+    azure = await startLocalAzure({ scenario: SCENARIO_FILE });
+  });
+  after(async () => azure?.stop());
+
+  it('keeps them when includePowerShellImages is false, counting them as not the factory\'s', async () => {
+    const r = await run({ includePowerShellImages: 'false' });
+    const withPowerShell = { ...expectedSurvivors };
+    for (const [lab, names] of Object.entries(POWERSHELL_IMAGES)) withPowerShell[lab as keyof typeof withPowerShell] = [...expectedSurvivors[lab as 'Dev'], ...names].sort();
+    assert.deepEqual(holdings(await azure.state()), withPowerShell, describeRun(r));
+    assert.equal(r.outputs.DeletedImageCount, String(EXPECTED_DELETIONS - 2), describeRun(r));
+    assert.ok(r.lines.some((l) => /^Lab 'Dev' .*5 custom image\(s\) not made by this factory left alone/.test(l)), describeRun(r));
+  });
+
+  it('by default, plans them by the same rules, saying whose they are, and retires them; images without ImagePath stay', async () => {
+    const dry = await run({ dryRun: 'true' });
+    assert.ok(dry.lines.includes('Dry run: 2 image(s) would be deleted; nothing was changed.'), describeRun(dry));
+    assert.ok(
+      dry.lines.some((l) => /^ {2}delete Windows_Datacenter-Oct-4-2026 \[Windows\/Datacenter\.json, 2026-10-04T10:00:00\.000Z\]: older than the 2 newest of Windows\/Datacenter\.json \(made by the PowerShell image factory\)$/.test(l)),
+      describeRun(dry),
+    );
+    assert.ok(dry.lines.some((l) => /^ {2}delete Retired_Old-Sep-6-2026 \[Retired\/Old\.json, .*\]: its template Retired\/Old\.json is no longer in GoldenImages \(made by the PowerShell image factory\)$/.test(l)), describeRun(dry));
+
+    const r = await run();
+    assert.deepEqual(holdings(await azure.state()), expectedSurvivors, describeRun(r));
+    assert.equal(r.outputs.DeletedImageCount, '2', describeRun(r));
+    // Named like a factory image but without the ImagePath tag, or tagged by hand with another name: left alone.
+    assert.ok(expectedSurvivors.Dev.includes('Windows_Datacenter-Sep-3-2026') && expectedSurvivors.Dev.includes('TaggedByHand'));
   });
 });
 

@@ -116,6 +116,8 @@ describe('SnapImagesFromVMs against the local Azure', function () {
         sourceDiskId: diskIdOf(state, VMS.windows.name),
         createdUtc: windows.createdUtc,
         sizeBytes: GIB,
+        hyperVGeneration: 'V1',
+        securityType: 'Standard',
       });
       // Resource ids compare without case, as Azure compares them.
       assert.equal(windows.sourceVmId.toLowerCase(), `${LAB_ID}/virtualmachines/${VMS.windows.name}`.toLowerCase());

@@ -221,4 +221,23 @@ describe('distribution plan', () => {
     assert.equal(plan.jobs.length, 0);
     assert.equal(plan.issues.length, 0);
   });
+
+  it('refuses an image whose metadata says Generation 2 once, naming every lab that selects it, and plans the others', () => {
+    const gen2 = { ...sql, hyperVGeneration: 'V2' as const };
+    const a = configured(0, SUB_A, 'LabA', ['Win2016']);
+    const b = configured(1, SUB_B, 'LabB', ['Win2016/SQL.json']);
+    const plan = planDistribution({
+      factory,
+      images: [win, gen2],
+      labs: [a, b],
+      observations: observations([
+        [a, observed(labRef(SUB_A, 'LabA'))],
+        [b, observed(labRef(SUB_B, 'LabB'))],
+      ]),
+    });
+    assert.deepEqual(plan.jobs.map((j) => `${j.lab.name}/${j.image.imageName}`), [`LabA/${win.imageName}`]);
+    assert.deepEqual(plan.issues.map((i) => i.code), [ErrorCodes.StoredImageGeneration2]);
+    assert.match(plan.issues[0].message, /not distributed to 2 labs \(LabA, LabB\)/);
+    assert.deepEqual(plan.labs[1].cells.get(gen2.imageName), { state: 'error', code: ErrorCodes.StoredImageGeneration2 });
+  });
 });

@@ -23,6 +23,8 @@ const image: FactoryImage = {
   sourceDiskId: '/subscriptions/s/resourceGroups/Factory-win2016-dc-123/providers/Microsoft.Compute/disks/osdisk',
   createdUtc: '2026-11-24T10:00:00.000Z',
   sizeBytes: 136365211648,
+  hyperVGeneration: 'V1',
+  securityType: 'Standard',
 };
 
 describe('factory image metadata', () => {
@@ -85,5 +87,24 @@ describe('factory image metadata', () => {
     assert.ok(!isFactoryCustomImage({ ImagePath: 'x' }, factoryId));
     assert.ok(!isFactoryCustomImage(undefined, factoryId));
     assert.equal(getTag({ imagepath: 'a' }, 'ImagePath'), 'a');
+  });
+
+  it('carries the generation and security type in the metadata, and reads an image saved before they were recorded as Generation 1', () => {
+    const gen2 = { ...image, hyperVGeneration: 'V2' as const, securityType: 'TrustedLaunch' as const };
+    const metadata = toBlobMetadata(gen2);
+    assert.equal(metadata.hypervgeneration, 'V2');
+    assert.equal(metadata.securitytype, 'TrustedLaunch');
+    assert.equal(fromBlobMetadata(metadata)?.hyperVGeneration, 'V2');
+    assert.equal(fromBlobMetadata(metadata)?.securityType, 'TrustedLaunch');
+    const { hypervgeneration: _g, securitytype: _s, ...older } = toBlobMetadata(image);
+    assert.equal(fromBlobMetadata(older)?.hyperVGeneration, 'V1');
+    assert.equal(fromBlobMetadata(older)?.securityType, 'Standard');
+  });
+
+  it('keeps the generation whole when the notes fill the 8 KB budget', () => {
+    const metadata = toBlobMetadata({ ...image, description: 'x'.repeat(20_000), hyperVGeneration: 'V2' });
+    const bytes = Object.entries(metadata).reduce((sum, [name, value]) => sum + name.length + value.length, 0);
+    assert.ok(bytes <= BLOB_METADATA_MAX_BYTES, `${bytes} bytes`);
+    assert.equal(fromBlobMetadata(metadata)?.hyperVGeneration, 'V2');
   });
 });

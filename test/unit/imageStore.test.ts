@@ -12,6 +12,8 @@ const image: FactoryImage = {
   sourceDiskId: '/subscriptions/s/resourceGroups/rg2/providers/Microsoft.Compute/disks/win2016-os',
   createdUtc: '2026-11-24T10:00:00.000Z',
   sizeBytes: 1024,
+  hyperVGeneration: 'V1',
+  securityType: 'Standard',
 };
 
 const blob = (metadata: Record<string, string> | undefined, copyStatus?: 'pending' | 'success' | 'failed' | 'aborted') => ({

@@ -1,4 +1,6 @@
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { runPool } from '../../core/pool';
 
 const tick = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -65,5 +67,26 @@ describe('runPool', () => {
 
   it('refuses a limit below one', async () => {
     await assert.rejects(runPool([1], 0, async (x) => x), RangeError);
+  });
+});
+
+describe('runPool is p-limit', () => {
+  const repoRoot = path.resolve(__dirname, '../../..');
+  const readJson = (file: string) => JSON.parse(fs.readFileSync(path.join(repoRoot, file), 'utf8'));
+
+  it('pinned to one exact version in package.json and package-lock.json, as a runtime dependency', () => {
+    const version = readJson('package.json').dependencies['p-limit'];
+    assert.match(version, /^\d+\.\d+\.\d+$/, 'an exact version');
+    const locked = readJson('package-lock.json').packages['node_modules/p-limit'];
+    assert.equal(locked.version, version);
+    assert.notEqual(locked.dev, true);
+  });
+
+  it('bundled into every task that runs jobs side by side', () => {
+    for (const task of ['SnapImagesFromVMs', 'DistributeImages', 'RetireImages', 'CleanUpFactory']) {
+      const map = readJson(`tasks/${task}/index.js.map`);
+      assert.ok(map.sources.includes('node_modules/p-limit/index.js'), `${task}'s bundle holds p-limit`);
+      assert.ok(map.sources.includes('core/pool.ts'), `${task}'s bundle runs jobs through core/pool.ts`);
+    }
   });
 });

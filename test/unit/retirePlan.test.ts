@@ -36,6 +36,7 @@ function lab(name: string, imagePaths: string[] | undefined, images: ObservedCus
 function input(parts: Partial<RetirePlanInput>): RetirePlanInput {
   return {
     factoryLabId: FACTORY,
+    includePowerShellImages: true,
     imagesToSave: 2,
     templatePaths: TEMPLATES,
     store: { label: "factory image store of lab 'Factory'", read: { ok: true, value: { images: [], incomplete: 0, otherBlobs: 0 } } },
@@ -192,29 +193,29 @@ describe('planRetirement', () => {
     assert.equal(storeScope.delete.length, 0);
   });
 
-  it('never deletes the last image of a path a lab still selects, in that lab and in the factory store and lab', () => {
-    // The template file is gone, but lab Dev still selects its folder.
+  it('retires every image of a removed template everywhere, even where a folder entry still covers its path', () => {
+    // The template file is gone; lab Dev still lists its folder, which selects only the folder's live templates.
     const gone = 'Win2016/Legacy.json';
+    const both = () => [image('L1', gone, '2026-01-01T00:00:00Z'), image('L2', gone, '2026-02-01T00:00:00Z')];
     const plan = planRetirement(
       input({
         imagesToSave: 3,
         store: store([vhd('L1', gone, '2026-01-01T00:00:00Z'), vhd('L2', gone, '2026-02-01T00:00:00Z')]),
-        labs: [
-          lab('Factory', undefined, [image('L1', gone, '2026-01-01T00:00:00Z'), image('L2', gone, '2026-02-01T00:00:00Z')]),
-          lab('Dev', ['Win2016'], [image('L1', gone, '2026-01-01T00:00:00Z'), image('L2', gone, '2026-02-01T00:00:00Z')]),
-          lab('Test', ['Linux'], [image('L1', gone, '2026-01-01T00:00:00Z'), image('L2', gone, '2026-02-01T00:00:00Z')]),
-        ],
+        labs: [lab('Factory', undefined, both()), lab('Dev', ['Win2016'], both()), lab('Test', ['Linux'], both())],
       }),
     );
-    const [storeScope, factory, dev, test] = plan.scopes;
-    for (const s of [storeScope, factory, dev]) {
-      assert.deepEqual(names(s.keep), ['L2'], s.label);
-      assert.equal(s.keep[0].reason, 'last-selected');
-      assert.match(s.keep[0].detail, /lab 'Dev' still selects/);
-      assert.deepEqual(names(s.delete), ['L1'], s.label);
-      assert.equal(s.delete[0].reason, 'template-removed');
+    for (const s of plan.scopes) {
+      assert.deepEqual(names(s.keep), [], s.label);
+      assert.deepEqual(names(s.delete), ['L1', 'L2'], s.label);
+      assert.ok(s.delete.every((d) => d.reason === 'template-removed'), s.label);
     }
-    assert.deepEqual(names(test.delete), ['L1', 'L2'], 'Test does not select the path: nothing protects it there');
+    const [storeScope, factory, dev, test] = plan.scopes;
+    // The plan says why, and names the labs whose folder entry no longer protects the image.
+    for (const s of [storeScope, factory, dev]) {
+      assert.equal(s.delete[0].detail, "its template Win2016/Legacy.json is no longer in GoldenImages; retired though lab 'Dev' still list(s) a folder that held it", s.label);
+    }
+    assert.equal(test.delete[0].detail, 'its template Win2016/Legacy.json is no longer in GoldenImages');
+    assert.equal(plan.deletions.length, 8);
   });
 
   it('keeps at least one image of every selected path with ImagesToSave = 1', () => {
@@ -245,16 +246,17 @@ describe('planRetirement', () => {
     assert.ok(formatRetirementPlan(plan).some((line) => line.includes("Lab 'Broken' (subscription s1): could not be read completely; left as it is.")));
   });
 
-  it('still protects the store copy of a path that an unreadable lab selects', () => {
+  it('retires the store copies of a removed template while a lab that covers its path cannot be read, and leaves that lab alone', () => {
     const gone = 'Win2016/Legacy.json';
     const plan = planRetirement(
       input({
         store: store([vhd('L1', gone, '2026-01-01T00:00:00Z'), vhd('L2', gone, '2026-02-01T00:00:00Z')]),
-        labs: [{ key: 'x', label: "lab 'Broken'", imagePaths: [gone], read: { ok: false, reason: 'denied' } }],
+        labs: [{ key: 'x', label: "lab 'Broken'", imagePaths: ['Win2016'], read: { ok: false, reason: 'denied' } }],
       }),
     );
-    assert.deepEqual(names(scope(plan, STORE_SCOPE_KEY).keep), ['L2']);
-    assert.deepEqual(names(plan.deletions), ['L1']);
+    assert.deepEqual(names(scope(plan, STORE_SCOPE_KEY).keep), []);
+    assert.deepEqual(names(plan.deletions), ['L1', 'L2']);
+    assert.ok(plan.deletions.every((d) => d.scopeKey === STORE_SCOPE_KEY));
   });
 
   it('leaves an unreadable store as it is', () => {
@@ -336,6 +338,60 @@ describe('planRetirement', () => {
     assert.ok(lines.includes('  keep   U2 [Linux/Ubuntu.json, 2026-02-01T00:00:00.000Z]: newest 1 of 1'), lines.join('\n'));
   });
 
+  describe("the PowerShell image factory's images", () => {
+    // As its SnapImagesFromVMs and DistributeImages left them: tagged ImagePath alone, with Windows separators.
+    const powerShell = (name: string, imagePath: string, creationDate: string): ObservedCustomImage => ({
+      name,
+      tags: { ImagePath: imagePath },
+      creationDate: new Date(creationDate),
+      provisioningState: 'Succeeded',
+    });
+    const labImages = () => [
+      powerShell('Win2016_Datacenter-Oct-4-2026', 'Win2016\\Datacenter.json', '2026-10-04T10:00:00Z'),
+      powerShell('Win2016_Datacenter-Oct-4-2026A', 'Win2016\\Datacenter.json', '2026-10-04T11:00:00Z'),
+      image('W2', 'Win2016/Datacenter.json', '2026-11-02T00:00:00Z'),
+      image('W3', 'Win2016/Datacenter.json', '2026-11-03T00:00:00Z'),
+      // Tagged ImagePath but not named as the PowerShell factory named it: someone's own.
+      powerShell('Win2016_Datacenter-Golden', 'Win2016\\Datacenter.json', '2026-01-01T00:00:00Z'),
+      // Another factory's: its own ImageFactory tag.
+      { ...powerShell('Win2016_Datacenter-Sep-1-2026', 'Win2016\\Datacenter.json', '2026-09-01T00:00:00Z'), tags: { ImagePath: 'Win2016\\Datacenter.json', ImageFactory: '/other' } },
+      // No ImagePath at all.
+      { name: 'Win2016_Datacenter-Aug-1-2026', creationDate: new Date('2026-08-01T00:00:00Z'), provisioningState: 'Succeeded' },
+    ];
+
+    it('retires them by the same rules as its own, ranked by creation date, and says whose they were', () => {
+      const plan = planRetirement(input({ imagesToSave: 2, labs: [lab('Dev', ['Win2016'], labImages())] }));
+      const [, dev] = plan.scopes;
+      assert.deepEqual(names(dev.delete), ['Win2016_Datacenter-Oct-4-2026', 'Win2016_Datacenter-Oct-4-2026A']);
+      assert.deepEqual(names(dev.keep), ['W2', 'W3']);
+      assert.equal(dev.notOurs, 3);
+      assert.equal(dev.delete[0].imagePath, 'Win2016/Datacenter.json');
+      assert.ok(dev.delete.every((d) => d.detail === 'older than the 2 newest of Win2016/Datacenter.json (made by the PowerShell image factory)'));
+    });
+
+    it('retires those of a removed template and of a path a lab no longer selects, in the old naming too', () => {
+      const plan = planRetirement(
+        input({
+          labs: [
+            lab('Dev', ['Linux'], [powerShell('Win2012R2  SQLServer 2016 Express (Jan 9, 2017)', 'Win2012R2\\SQLServer 2016 Express.json', '2017-01-09T00:00:00Z')]),
+            lab('Test', ['Linux'], [powerShell('Win2016_Datacenter-Oct-4-2026', 'Win2016\\Datacenter.json', '2026-10-04T00:00:00Z')]),
+          ],
+        }),
+      );
+      const [, dev, test] = plan.scopes;
+      assert.deepEqual(dev.delete.map((d) => [d.name, d.reason]), [['Win2012R2  SQLServer 2016 Express (Jan 9, 2017)', 'template-removed']]);
+      assert.deepEqual(test.delete.map((d) => [d.name, d.reason]), [['Win2016_Datacenter-Oct-4-2026', 'not-selected']]);
+    });
+
+    it('leaves them alone when turned off, counted as not the factory\'s', () => {
+      const plan = planRetirement(input({ includePowerShellImages: false, imagesToSave: 2, labs: [lab('Dev', ['Win2016'], labImages())] }));
+      const [, dev] = plan.scopes;
+      assert.deepEqual(dev.delete, []);
+      assert.deepEqual(names(dev.keep), ['W2', 'W3']);
+      assert.equal(dev.notOurs, 5);
+    });
+  });
+
   it('refuses an ImagesToSave below 1', () => {
     assert.throws(() => planRetirement(input({ imagesToSave: 0 })), RangeError);
     assert.throws(() => planRetirement(input({ imagesToSave: 1.5 })), RangeError);
@@ -407,8 +463,8 @@ describe('planRetirement', () => {
           for (const key of new Set(ours.map((i) => imagePathKey(i.tags!.ImagePath)))) {
             const selected = labSelects(l.imagePaths, key);
             const templateExists = before.templatePaths.some((t) => imagePathKey(t) === key);
-            // The last image of a path the lab selects stays.
-            if (selected) assert.ok(count(remaining, key) >= 1, `seed ${seed}: ${l.label} lost its last ${key}`);
+            // Once a path's template is gone, none of its images stays.
+            if (!templateExists) assert.equal(count(remaining, key), 0, `seed ${seed}: ${l.label} kept an image of the removed ${key}`);
             // Of a path with a template that the lab selects, exactly the N newest stay.
             if (selected && templateExists) {
               assert.equal(count(remaining, key), Math.min(before.imagesToSave, count(ours, key)), `seed ${seed}: ${l.label} ${key}`);

@@ -40,6 +40,8 @@ function image(imageName: string, vmName: string, imagePath = 'Win2016/Datacente
     sourceDiskId: diskId(vmName),
     createdUtc: '2026-11-24T08:00:00.000Z',
     sizeBytes: 1024,
+    hyperVGeneration: 'V1',
+    securityType: 'Standard',
   };
 }
 
@@ -64,6 +66,8 @@ describe('snap plan', () => {
           sourceDiskId: diskId('win2016'),
           createdUtc: '2026-11-24T10:00:00.000Z',
           sizeBytes: 0,
+          hyperVGeneration: 'V1',
+          securityType: 'Standard',
         },
       },
     ]);
@@ -269,5 +273,27 @@ describe('snap plan', () => {
     const before = JSON.stringify({ vms, store });
     assert.deepEqual(planSnap(vms, store, now), planSnap([...vms].reverse(), store, now));
     assert.equal(JSON.stringify({ vms, store }), before);
+  });
+
+  it('refuses a Generation 2 or Trusted Launch VM with the VHD route codes, whatever its power state, and saves the Generation 1 VM', () => {
+    const vms = [vm('gen1', { imagePath: 'Win/Gen1.json' }), vm('gen2', { imagePath: 'Win/Gen2.json', power: 'running' }), vm('trusted', { imagePath: 'Linux/TL.json', os: 'Linux' })];
+    const osDisks = new Map([
+      [diskId('gen1').toLowerCase(), { hyperVGeneration: 'V1' as const, securityType: 'Standard' as const }],
+      [diskId('gen2').toLowerCase(), { hyperVGeneration: 'V2' as const, securityType: 'Standard' as const }],
+      [diskId('trusted').toLowerCase(), { hyperVGeneration: 'V2' as const, securityType: 'TrustedLaunch' as const }],
+    ]);
+    const plan = planSnap(vms, { images: [], incomplete: [], otherBlobs: 0, otherBlobNames: [] }, now, osDisks);
+    const byVm = new Map(plan.actions.map((a) => [a.vm.name, a]));
+    const saved = byVm.get('gen1')!;
+    assert.equal(saved.kind, 'save');
+    assert.equal((saved as Extract<SnapAction, { kind: 'save' }>).image.hyperVGeneration, 'V1');
+    for (const [name, code] of [['gen2', ErrorCodes.VhdRouteGeneration2], ['trusted', ErrorCodes.VhdRouteTrustedLaunch]] as const) {
+      const action = byVm.get(name)!;
+      assert.equal(action.kind, 'skip');
+      const issue = (action as Extract<SnapAction, { kind: 'skip' }>).issue;
+      assert.equal(issue.code, code);
+      assert.equal(issue.severity, 'error');
+      assert.match(issue.fix ?? '', /Azure Compute Gallery route/);
+    }
   });
 });

@@ -326,6 +326,7 @@ const EXPECTED_INPUTS: Record<string, string[]> = {
     'SubscriptionId',
     'DevTestLabName',
     'ImagesToSave',
+    'includePowerShellImages',
     'galleryName',
     'galleryResourceGroup',
     'maxConcurrentJobs',

@@ -34,12 +34,15 @@ export function factoryImage(imageName: string, imagePath: string, sizeBytes = 6
     sourceDiskId: `/subscriptions/${SUB_A}/resourceGroups/factory-rg/providers/Microsoft.Compute/disks/${imageName}-os`,
     createdUtc: '2026-11-24T08:00:00.000Z',
     sizeBytes,
+    hyperVGeneration: 'V1',
+    securityType: 'Standard',
   };
 }
 
 /** The store blob of an image, as SnapImagesFromVMs leaves it. */
 export function storeVhd(image: FactoryImage): ScenarioVhd {
-  return { name: storeBlobName(image.imageName), sizeBytes: image.sizeBytes, metadata: toBlobMetadata(image) };
+  // A fixed VHD: the disk's bytes and the 512-byte footer.
+  return { name: storeBlobName(image.imageName), sizeBytes: image.sizeBytes + 512, metadata: toBlobMetadata(image) };
 }
 
 export interface LabsJsonLab {

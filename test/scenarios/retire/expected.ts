@@ -10,12 +10,15 @@ import * as path from 'node:path';
  * | Windows/Datacenter.json | present | Dev (folder Windows) |
  * | Windows/SQL.json | present | Dev (folder), Test (`Windows\SQL.json`) |
  * | Linux/Ubuntu.json | present | Test, Locked (folder Linux) |
- * | Windows/Legacy.json | gone | Dev, through the folder Windows |
+ * | Windows/Legacy.json | gone | (Dev's folder entry Windows covers its path) |
  * | Retired/Old.json | gone | nobody |
  *
  * Three SQL images share one creation second (`...-Nov-15-2026`, `A`, `B`); Dev's Datacenter images carry
  * no ImageFactoryCreated tag (their creationDate orders them) and one has its tag names in odd casing.
- * Foreign images: hand-made, tagged by hand, and made by another factory. Locked denies all access.
+ * Foreign images: hand-made, tagged by hand, made by another factory, and one named like a factory image
+ * without an ImagePath tag. Two were made by the PowerShell image factory (tagged ImagePath alone, with
+ * its naming): an older Datacenter image in Dev and one of the removed Retired/Old.json in Factory.
+ * Locked denies all access.
  * The expected survivors below are written out by hand from the rules, not computed by the plan.
  */
 export const SCENARIO_FILE = path.resolve(__dirname, '../../../../test/scenarios/retire/scenario.json');
@@ -30,8 +33,6 @@ export const expectedSurvivors = {
     'Linux_Ubuntu-Nov-08-2026.vhd',
     'Windows_Datacenter-Nov-08-2026.vhd',
     'Windows_Datacenter-Nov-15-2026.vhd',
-    // Its template is gone, but Dev still selects the Windows folder: the newest stays as the source.
-    'Windows_Legacy-Oct-15-2026.vhd',
     'Windows_SQL-Nov-15-2026.vhd',
     'Windows_SQL-Nov-15-2026A.vhd',
     'notes-from-the-team.vhd',
@@ -43,7 +44,7 @@ export const expectedSurvivors = {
     'TeamImage-Handmade',
     'Windows_Datacenter-Nov-08-2026',
     'Windows_Datacenter-Nov-15-2026',
-    'Windows_Legacy-Oct-15-2026',
+    'Windows_Datacenter-Sep-3-2026',
     'Windows_SQL-Nov-15-2026A',
   ],
   Test: ['Linux_Ubuntu-Nov-01-2026', 'Linux_Ubuntu-Nov-08-2026', 'OtherFactory-Ubuntu', 'Windows_SQL-Nov-15-2026A', 'Windows_SQL-Nov-15-2026B'],
@@ -51,7 +52,12 @@ export const expectedSurvivors = {
 };
 
 /**
- * Deleted: store 4 (Datacenter Nov-01, SQL Nov-01, Legacy Oct-01, Old), Factory 1 (Old), Dev 4 (Datacenter
- * Nov-01, Legacy Oct-01, both Ubuntu), Test 3 (SQL Nov-15 plain, Datacenter, Legacy).
+ * Deleted: store 5 (Datacenter Nov-01, SQL Nov-01, both Legacy, Old), Factory 2 (Old, the PowerShell
+ * factory's Old), Dev 6 (Datacenter Nov-01 and the PowerShell factory's Oct-4, both Legacy, both Ubuntu),
+ * Test 3 (SQL Nov-15 plain, Datacenter, Legacy). Legacy's template is gone: its images go everywhere,
+ * though Dev's folder entry Windows still covers its path.
  */
-export const EXPECTED_DELETIONS = 12;
+export const EXPECTED_DELETIONS = 16;
+
+/** The PowerShell image factory's images, by lab: kept when RetireImages is told to leave them. */
+export const POWERSHELL_IMAGES = { Factory: ['Retired_Old-Sep-6-2026'], Dev: ['Windows_Datacenter-Oct-4-2026'] };

@@ -36,6 +36,8 @@ export function earlierImage(now = new Date()): FactoryImage {
     sourceDiskId: `/subscriptions/${SUB}/resourceGroups/Factory-win2016-dc-morning-100/providers/Microsoft.Compute/disks/win2016-dc-morning`,
     createdUtc: new Date(now.getTime() - 60_000).toISOString(),
     sizeBytes: 1024 * 1024,
+    hyperVGeneration: 'V1',
+    securityType: 'Standard',
   };
 }
 
