@@ -36,8 +36,9 @@ const toRead = labsToRead(configuration.labs, images);
 // As in the product, a signal shared by every lab read in flight.
 const signal = new AbortController().signal;
 setMaxListeners(0, signal);
-const observations = await observeLabs(azure, toRead, images, { concurrency: 20, sas, signal });
-const plan = planDistribution({ factory, images, labs: configuration.labs, observations });
+const observations = await observeLabs(azure, toRead, images, { concurrency: 20, sas, signal, factoryLabId: factory.id });
+const retention = { imagesToSave: options.imagesToSave ?? 2, templatePaths: configuration.templates.map((t) => t.imagePath) };
+const plan = planDistribution({ factory, images, labs: configuration.labs, observations, retention });
 
 async function job(job) {
   const storage = azure.labs.storage(job.lab);

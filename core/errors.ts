@@ -4,6 +4,7 @@
  *
  * Ranges: IF1xxx configuration (labs.json, GoldenImages), IF2xxx Azure connection and access,
  * IF3xxx SnapImagesFromVMs, IF4xxx DistributeImages, IF5xxx RetireImages and CleanUpFactory,
+ * IF6xxx MakeGoldenImageVMs,
  * IF7xxx the gallery route (Azure Compute Gallery),
  * IF8xxx PublishImageCatalog,
  * IF9xxx faults that are not the user's (a bug or an unexpected Azure answer).
@@ -68,6 +69,17 @@ export const ErrorCodes = {
   VmProvisioningFailed: 'IF5003',
   VmNotTagged: 'IF5004',
   VmNotSnapped: 'IF5005',
+
+  // IF6xxx MakeGoldenImageVMs
+  VmDeploymentFailed: 'IF6001',
+  VmNotDeallocatedInTime: 'IF6002',
+  VmCredentialsMissing: 'IF6003',
+  TemplateParameterMissing: 'IF6004',
+  VmSizeUnknown: 'IF6005',
+  TemplateSelectionInvalid: 'IF6006',
+  VmGenerationUnsupported: 'IF6007',
+  MakeCleanupFailed: 'IF6008',
+  VmNotGeneralized: 'IF6009',
 
   // IF7xxx the gallery route
   GalleryInputInvalid: 'IF7001',

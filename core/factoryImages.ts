@@ -22,6 +22,10 @@ export const Tags = {
   ImageFactoryCreated: 'ImageFactoryCreated',
   /** On a gallery image version: the managed disk it was made from; a disk is published once. */
   ImageFactorySourceDisk: 'ImageFactorySourceDisk',
+  /** On a factory VM MakeGoldenImageVMs made: the hash of the template's content, carried into the image. */
+  TemplateHash: 'ImageFactoryTemplateHash',
+  /** On a factory VM MakeGoldenImageVMs made: its marketplace image (`publisher/offer/sku/version`), carried into the image. */
+  BaseImage: 'ImageFactoryBaseImage',
 } as const;
 
 export type OsType = 'Windows' | 'Linux';
@@ -45,6 +49,9 @@ export interface FactoryImage {
   /** The source VM's generation, from its OS disk; the route that may carry the image depends on it. */
   hyperVGeneration: HyperVGeneration;
   securityType: SecurityType;
+  /** The template's content hash and base image, when MakeGoldenImageVMs made the VM; it rebuilds a template only when they change. */
+  templateHash?: string;
+  baseImage?: string;
 }
 
 /** Marks a blob as a factory image; the value is the metadata format version. */
@@ -88,6 +95,8 @@ export function toBlobMetadata(image: FactoryImage): Record<string, string> {
     sizebytes: String(image.sizeBytes),
     hypervgeneration: image.hyperVGeneration,
     securitytype: image.securityType,
+    ...(image.templateHash ? { templatehash: encodeURIComponent(image.templateHash) } : {}),
+    ...(image.baseImage ? { baseimage: encodeURIComponent(image.baseImage) } : {}),
   };
   const used = Object.entries(fields).reduce((sum, [name, value]) => sum + name.length + value.length, 0);
   const description = fitDescription(image.description, BLOB_METADATA_MAX_BYTES - used - 'description'.length);
@@ -135,6 +144,8 @@ export function fromBlobMetadata(metadata: Record<string, string> | undefined): 
     // Images saved before the generation was recorded came through the VHD route, which took Generation 1 only.
     hyperVGeneration: parseHyperVGeneration(md.hypervgeneration) ?? 'V1',
     securityType: parseSecurityType(md.securitytype),
+    ...(md.templatehash ? { templateHash: safeDecode(md.templatehash) } : {}),
+    ...(md.baseimage ? { baseImage: safeDecode(md.baseimage) } : {}),
   };
 }
 

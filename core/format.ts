@@ -52,3 +52,10 @@ export function markdownCell(text: string): string {
     .replace(/\\(?=\|)/g, '\\\\')
     .replace(/\|/g, '\\|');
 }
+
+/** `3 saved, 1 skipped`: how many outcomes have each status, in the order statuses first appear. */
+export function statusTally<S extends string>(statuses: readonly S[], names: Record<S, { tally: string }>): string {
+  const counts = new Map<S, number>();
+  for (const status of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
+  return [...counts].map(([status, n]) => `${n} ${names[status].tally}`).join(', ');
+}

@@ -10,6 +10,7 @@ import { ArmError, ok, parseJsonBody, readBody, type Reply } from './http';
 import { findByName } from './ids';
 import type { Metrics } from './metrics';
 import type { Operations } from './resourceManager/operations';
+import { deploymentState } from './resourceManager/deploymentState';
 import type { ScenarioCustomImage, ScenarioVhd, ScenarioVm } from './scenario';
 import { ScenarioError } from './scenarioChecker';
 import { CONNECTION_SCHEMES, type ConnectionOptions, type ConnectionScheme } from './serviceConnection';
@@ -142,6 +143,8 @@ export interface StateSnapshot {
   /** Long-running operations still running. */
   operations: { id: string; operationId: string; path: string; status: string; startTime: string }[];
   faults: FaultRule[];
+  /** Resource Manager deployments of every resource group, with their resource operations. */
+  deployments: { subscriptionId: string; resourceGroup: string; name: string; provisioningState: string; tags: Record<string, string>; operations: { resourceName: string; state: string; error?: { code: string; message: string } }[] }[];
 }
 
 async function snapshot(options: ControlOptions): Promise<StateSnapshot> {
@@ -163,6 +166,14 @@ async function snapshot(options: ControlOptions): Promise<StateSnapshot> {
       startTime: op.startTime.toISOString(),
     })),
     faults: faults.list(),
+    deployments: state.resourceManager.deployments.all().map((d) => ({
+      subscriptionId: d.subscriptionId,
+      resourceGroup: d.resourceGroup,
+      name: d.name,
+      provisioningState: deploymentState(d),
+      tags: d.tags,
+      operations: d.operations.map((op) => ({ resourceName: op.resourceName, state: op.state, error: op.error })),
+    })),
   };
 }
 
@@ -182,6 +193,8 @@ export interface LabSnapshot extends Pick<Lab, 'subscriptionId' | 'resourceGroup
     diskState: string;
     diskSizeGB: number;
     hyperVGeneration: string;
+    size: string;
+    artifacts: { artifactId: string; status: string }[];
     securityType: string;
     dataDiskIds: string[];
   }[];
@@ -212,7 +225,7 @@ async function snapshotLab(options: ControlOptions, lab: Lab): Promise<LabSnapsh
     storageAccount: lab.storageAccount,
     denyAccess: lab.denyAccess,
     tags: lab.tags,
-    vms: lab.vms.map(({ name, tags, notes, compute }) => ({
+    vms: lab.vms.map(({ name, tags, notes, compute, artifacts }) => ({
       name,
       id: labVmId(lab, { name }),
       tags,
@@ -225,6 +238,8 @@ async function snapshotLab(options: ControlOptions, lab: Lab): Promise<LabSnapsh
       diskName: compute.osDisk.name,
       diskState: diskState(compute.osDisk),
       diskSizeGB: compute.osDisk.sizeGB,
+      size: compute.size,
+      artifacts: (artifacts ?? []).map((a) => ({ ...a })),
       hyperVGeneration: compute.hyperVGeneration,
       securityType: compute.securityType,
       dataDiskIds: compute.dataDisks.map((d) => diskId(d.disk)),

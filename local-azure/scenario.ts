@@ -71,6 +71,12 @@ export interface ScenarioSettings {
   pageSize?: number;
   /** Speed of a gallery image version's replication into each target region. Default 2048 MB/s. */
   galleryReplicationRateMBps?: number;
+  /** How long a lab VM a deployment creates takes to be created and started. Default 1000 ms. */
+  vmCreateDurationMs?: number;
+  /** How long applying each artifact to a lab VM takes. Default 500 ms. */
+  artifactDurationMs?: number;
+  /** How long a VM takes to shut down after a generalizing artifact (sysprep, deprovision). Default 500 ms. */
+  vmShutdownDurationMs?: number;
   /** Resource Manager's per-principal token buckets. Default true; off only to test something else. */
   armThrottling?: boolean;
   /** Read bucket size and refill per second. Default 250 and 25, as in Azure. */

@@ -11,6 +11,9 @@ export interface Settings {
   pageSize: number;
   /** Speed at which a gallery image version's disks are replicated into each target region. */
   galleryReplicationRateMBps: number;
+  vmCreateDurationMs: number;
+  artifactDurationMs: number;
+  vmShutdownDurationMs: number;
   /** Resource Manager's token buckets (resourceManager/throttling.ts); off only to test something else. */
   armThrottling: boolean;
   armReadBucket: number;
@@ -29,6 +32,9 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   tokenLifetimeSeconds: 3600,
   pageSize: 100,
   galleryReplicationRateMBps: 2048,
+  vmCreateDurationMs: 1000,
+  artifactDurationMs: 500,
+  vmShutdownDurationMs: 500,
   // Azure's documented buckets per subscription and principal.
   armThrottling: true,
   armReadBucket: 250,
@@ -50,6 +56,9 @@ export function checkSettings(c: Checker, raw: unknown, path: string): ScenarioS
   c.number(s.tokenLifetimeSeconds, `${path}.tokenLifetimeSeconds`, { integer: true, min: 1 });
   c.number(s.pageSize, `${path}.pageSize`, { integer: true, min: 1 });
   c.number(s.galleryReplicationRateMBps, `${path}.galleryReplicationRateMBps`, { above: 0 });
+  c.number(s.vmCreateDurationMs, `${path}.vmCreateDurationMs`, { min: 0 });
+  c.number(s.artifactDurationMs, `${path}.artifactDurationMs`, { min: 0 });
+  c.number(s.vmShutdownDurationMs, `${path}.vmShutdownDurationMs`, { min: 0 });
   c.boolean(s.armThrottling, `${path}.armThrottling`);
   for (const kind of ['Read', 'Write', 'Delete']) {
     c.number(s[`arm${kind}Bucket`], `${path}.arm${kind}Bucket`, { integer: true, min: 1 });

@@ -15,7 +15,7 @@ const page = resolve(process.argv[2] ?? join(root, 'out', 'catalog', 'image-cata
 const picture = resolve(process.argv[3] ?? join(root, 'docs', 'image-catalog.png'));
 const browser = await launchChromium();
 try {
-  const tab = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+  const tab = await browser.newPage({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
   await tab.goto(pathToFileURL(page).href);
   await tab.screenshot({ path: picture, fullPage: true });
   console.log(`Wrote ${picture}`);

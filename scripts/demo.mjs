@@ -1,6 +1,6 @@
 // The quick start: runs the whole image factory on the sample configuration against the embedded local Azure
-// (local-azure/scenarios/demo.json: a factory lab with golden-image VMs and three target labs in two
-// subscriptions). Each stage runs as the agent runs it, through the same runner and log rendering as
+// (local-azure/scenarios/demo.json: an empty factory lab whose image store holds older images, and three target
+// labs in two subscriptions). Each stage runs as the agent runs it, through the same runner and log rendering as
 // `npm run task`; the demo stops at the first stage that fails, or at Ctrl+C once the running stage has cleaned
 // up, and always stops the local Azure last. Exit code: 0, 1 when a stage failed, 130 when cancelled.
 import { createRequire } from 'node:module';
@@ -15,10 +15,16 @@ const { startLocalAzure } = require(join(root, 'out', 'test', 'helpers', 'localA
 const configuration = join(root, 'Configuration');
 const scenario = join(root, 'local-azure', 'scenarios', 'demo.json');
 const factory = { DevTestLabName: 'ImageFactory' };
+// The demo's VM administrator; in a pipeline these come from secret variables.
+const administrator = {
+  machinePassword: 'Demo-Factory-Adm1n!',
+  machineSshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDemoFactoryKey demo@imagefactory',
+};
 const catalogFile = join(root, 'out', 'catalog', 'image-catalog.html');
 
 const stages = [
   { title: 'Validate the configuration', task: 'ValidateLabsJson', inputs: { ConfigurationLocation: configuration } },
+  { title: 'Make the golden image VMs from the templates', task: 'MakeGoldenImageVMs', inputs: { ConfigurationLocation: configuration, ...factory, ...administrator } },
   { title: 'Save the factory VMs as generalized VHDs', task: 'SnapImagesFromVMs', inputs: { ...factory } },
   { title: 'Distribute the images to the target labs', task: 'DistributeImages', inputs: { ConfigurationLocation: configuration, ...factory } },
   { title: 'Clean up the factory VMs', task: 'CleanUpFactory', inputs: { ...factory } },

@@ -43,6 +43,14 @@ const minus = (a, b) => (x, y) => a(x, y) && !b(x, y);
 const glyphs = {
   // A check mark: the configuration passes.
   ValidateLabsJson: stroke([[0.24, 0.52], [0.43, 0.71], [0.77, 0.31]], 0.13),
+  // A monitor with a plus: a VM is made.
+  MakeGoldenImageVMs: union(
+    minus(roundRect(0.16, 0.2, 0.84, 0.66, 0.06), roundRect(0.23, 0.27, 0.77, 0.59, 0.03)),
+    roundRect(0.44, 0.66, 0.56, 0.76, 0.01),
+    roundRect(0.32, 0.75, 0.68, 0.81, 0.02),
+    roundRect(0.46, 0.33, 0.54, 0.53, 0.01),
+    roundRect(0.4, 0.39, 0.6, 0.47, 0.01),
+  ),
   // A camera: a VM's disk is captured.
   SnapImagesFromVMs: union(
     minus(roundRect(0.18, 0.34, 0.82, 0.76, 0.07), circle(0.5, 0.55, 0.13)),
@@ -100,6 +108,7 @@ const extensionGlyph = union(
 
 const colors = {
   ValidateLabsJson: [0x10, 0x7c, 0x41],
+  MakeGoldenImageVMs: [0x8a, 0x5a, 0x00],
   SnapImagesFromVMs: [0x00, 0x63, 0xb1],
   DistributeImages: [0x5c, 0x2d, 0x91],
   RetireImages: [0xc2, 0x4e, 0x00],

@@ -40,11 +40,23 @@ export interface AzureContext {
   /** Cached per subscription, retries configured. */
   devTestLabs(subscriptionId: string): DevTestLabsClient;
   compute(subscriptionId: string): ComputeManagementClient;
+  /**
+   * Another Resource Manager client (one task's own, so the others do not bundle it), made with the
+   * connection's endpoint and scopes, with the run's retries and pacing on its pipeline.
+   */
+  armClient<T extends { pipeline: Pipeline }>(create: (credential: TokenCredential, options: ArmClientOptions) => T): T;
   readonly labs: LabDirectory;
   /** Labs' shared galleries (DevTest Labs 2018-10-15-preview), through the DevTest Labs clients. */
   readonly sharedGalleries: LabSharedGalleries;
   /** Retries of the run's blob clients: pass to `sasBlobClient` for SAS URLs (upload URIs, disk access). */
   readonly storageRetryOptions: StorageRetrySettings;
+}
+
+/** What a generated Resource Manager client needs to reach the connection's cloud (`$host` is some clients' name for the endpoint). */
+export interface ArmClientOptions {
+  endpoint: string;
+  $host: string;
+  credentialScopes: string[];
 }
 
 export const DEFAULT_POLL_INTERVAL_MS = 2000;
@@ -93,6 +105,11 @@ export function createAzureContext(connection: ServiceConnection, options: Azure
       useArmRetries(client.pipeline, retry, pacer);
       return client;
     }),
+    armClient: (create) => {
+      const client = create(credential, { endpoint, $host: endpoint, credentialScopes: scopes });
+      useArmRetries(client.pipeline, retry, pacer);
+      return client;
+    },
     labs: undefined as unknown as LabDirectory,
     sharedGalleries: undefined as unknown as LabSharedGalleries,
   };

@@ -30,7 +30,8 @@ export interface LabDirectoryContext {
  * asks Resource Manager once per subscription, not once per lab.
  */
 export class LabDirectory {
-  private readonly listings = new Map<string, Promise<Lab[]>>();
+  /** Each subscription's labs, kept as references only: a subscription may hold thousands. */
+  private readonly listings = new Map<string, Promise<LabRef[]>>();
   private readonly storages = new Map<string, LabStorage>();
 
   constructor(private readonly context: LabDirectoryContext) {}
@@ -39,18 +40,17 @@ export class LabDirectory {
     options.signal?.throwIfAborted();
     const wanted = labName.toLowerCase();
     const wantedGroup = options.resourceGroup?.toLowerCase();
-    let labs: Lab[];
+    let labs: LabRef[];
     try {
       labs = await untilAborted(this.list(subscriptionId), options.signal);
     } catch (error) {
       // An identity with roles on a resource group only may not list the subscription; with the
       // resource group known, the lab can still be read directly.
       if (!(options.resourceGroup && error instanceof FactoryError && error.code === ErrorCodes.AuthorizationFailed)) throw error;
-      labs = [await this.get(subscriptionId, options.resourceGroup, labName, options.signal)];
+      labs = [await this.get(subscriptionId, options.resourceGroup, labName, options.signal)].flatMap((lab) => toLabRef(lab, subscriptionId) ?? []);
     }
     const matches = labs
-      .map((lab) => toLabRef(lab, subscriptionId))
-      .filter((lab): lab is LabRef => !!lab && lab.name.toLowerCase() === wanted)
+      .filter((lab) => lab.name.toLowerCase() === wanted)
       .filter((lab) => !wantedGroup || lab.resourceGroup.toLowerCase() === wantedGroup);
     if (matches.length === 1) return matches[0];
     const where = `subscription ${subscriptionId}${options.resourceGroup ? `, resource group '${options.resourceGroup}'` : ''}`;
@@ -93,14 +93,17 @@ export class LabDirectory {
     );
   }
 
-  private list(subscriptionId: string): Promise<Lab[]> {
+  private list(subscriptionId: string): Promise<LabRef[]> {
     const key = subscriptionId.toLowerCase();
     let listing = this.listings.get(key);
     if (!listing) {
       // No caller's signal: the listing is shared, and one caller's cancel must not fail the others.
       listing = callAzure(`Listing the DevTest Labs of subscription ${subscriptionId}`, async () => {
-        const labs: Lab[] = [];
-        for await (const lab of this.context.devTestLabs(subscriptionId).labs.listBySubscription()) labs.push(lab);
+        const labs: LabRef[] = [];
+        for await (const lab of this.context.devTestLabs(subscriptionId).labs.listBySubscription()) {
+          const ref = toLabRef(lab, subscriptionId);
+          if (ref) labs.push(ref);
+        }
         this.context.reporter.debug(`Subscription ${subscriptionId} has ${labs.length} lab(s) the service connection can see.`);
         return labs;
       }, { subject: subscriptionId });

@@ -1,7 +1,7 @@
 import type { GalleryImageReference, GoldenTemplate, LabConfig } from '../config/labsConfig';
 import { imagePathKey, labSelects, normalizeImagePath } from '../config/imagePaths';
 import type { OsType } from '../factoryImages';
-import type { Generation, HeldImage, HeldImageState, RouteName, RouteState, SecurityType, SourceImage } from './route';
+import type { HyperVGeneration, HeldImage, HeldImageState, RouteName, RouteState, SecurityType, SourceImage } from './route';
 import type { TemplateFacts } from './templateFacts';
 
 /**
@@ -41,7 +41,7 @@ export interface NewestImage {
 export interface GoldenImageEntry {
   imagePath: string;
   osType?: OsType;
-  generation?: Sourced<Generation>;
+  generation?: Sourced<HyperVGeneration>;
   securityType?: Sourced<SecurityType>;
   baseImage?: GalleryImageReference;
   notes?: string;

@@ -35,7 +35,7 @@ form.filters input[type=checkbox] { width: 1.1rem; height: 1.1rem; }
 table { border-collapse: collapse; width: 100%; font-size: .92rem; }
 caption { text-align: left; padding: .5rem .75rem; color: var(--muted); caption-side: top; }
 th, td { text-align: left; vertical-align: top; padding: .45rem .6rem; border-bottom: 1px solid var(--line); }
-thead th { background: var(--band); position: sticky; top: 0; white-space: nowrap; }
+thead th { background: var(--band); position: sticky; top: 0; }
 tbody th { font-weight: 600; }
 th button.sort { font: inherit; font-weight: 600; color: var(--ink); background: none; border: 0; padding: 0; cursor: pointer; text-align: left; }
 th button.sort::after { content: " \\2195"; color: var(--muted); }
@@ -55,6 +55,8 @@ th[aria-sort=descending] button.sort::after { content: " \\2193"; color: var(--i
 .tag { display: inline-block; border: 1px solid currentColor; border-radius: 3px; padding: 0 .3rem; font-size: .8rem; margin: .1rem .2rem .1rem 0; }
 code { font-family: ui-monospace, SFMono-Regular, Consolas, monospace; font-size: .88em; overflow-wrap: anywhere; }
 #images-table tbody th code, .matrix thead code { white-space: nowrap; }
+.base { min-width: 13rem; }
+.notes { min-width: 10rem; }
 ul.plain { margin: 0; padding-left: 1.1rem; }
 .legend { display: flex; flex-wrap: wrap; gap: .5rem; padding: 0; list-style: none; margin: .5rem 0; }
 .legend li { padding: .2rem .5rem; border-radius: 4px; font-size: .85rem; }

@@ -16,6 +16,8 @@ export interface PublishCatalogOptions {
   /** Where the page is written; its folder is made when missing. */
   catalogFile: string;
   imagesToSave: number;
+  /** As RetireImages runs: the PowerShell image factory's custom images count as the factory's. */
+  includePowerShellImages: boolean;
   maxConcurrentJobs: number;
   /** The pipeline artifact the page is published as, for the summary to name. */
   artifactName?: string;
@@ -51,7 +53,13 @@ export async function publishCatalog(reader: CatalogRouteReader, options: Publis
     return { digest: `**${message}**\n`, message };
   }
   const templates = await Promise.all(configuration.templates.map(async (template) => ({ template, facts: await readTemplateFacts(template) })));
-  const state = await reader.read({ configuration, imagesToSave: options.imagesToSave, maxConcurrentJobs: options.maxConcurrentJobs, signal });
+  const state = await reader.read({
+    configuration,
+    imagesToSave: options.imagesToSave,
+    includePowerShellImages: options.includePowerShellImages,
+    maxConcurrentJobs: options.maxConcurrentJobs,
+    signal,
+  });
   const model = buildCatalog({
     now: options.now ?? new Date(),
     factoryLabName: options.factoryLabName,

@@ -68,14 +68,27 @@ function sortHeader(label: string, type: 'text' | 'number' = 'text', extra = '')
 
 function imagesSection(model: CatalogModel): string {
   const rows = model.images.map((image, column) => imageRow(image, model.labs, column)).join('\n');
-  return `<section aria-labelledby="images-heading">
-<h2 id="images-heading">Golden images</h2>
-<div class="scroll" role="region" aria-labelledby="images-heading" tabindex="0">
-<table id="images-table">
-<caption>One row per template in GoldenImages (and per ImagePath whose template was removed while images of it remain). Sort by a column with its button.</caption>
-<thead><tr>${sortHeader('ImagePath')}${sortHeader('OS')}${sortHeader('Generation')}${sortHeader('Security type')}<th scope="col">Base image</th><th scope="col">Notes</th><th scope="col">Artifacts</th>${sortHeader('Newest image')}${sortHeader('Age (days)', 'number')}${sortHeader('Size', 'number')}${sortHeader('Labs with newest', 'number')}</tr></thead>
+  return tableSection({
+    name: 'images',
+    title: 'Golden images',
+    caption: 'One row per template in GoldenImages (and per ImagePath whose template was removed while images of it remain). Sort by a column with its button.',
+    head: `${sortHeader('ImagePath')}${sortHeader('OS')}${sortHeader('Generation, security type')}<th scope="col">Base image</th><th scope="col">Notes</th><th scope="col">Artifacts</th>${sortHeader('Newest image')}${sortHeader('Age (days)', 'number')}${sortHeader('Size', 'number')}${sortHeader('Labs with newest', 'number')}`,
+    rows,
+  });
+}
+
+/** A section holding one table, scrolling sideways on its own (a focusable region, so the keyboard can scroll it). */
+function tableSection(parts: { name: string; title: string; caption: string; head: string; rows: string; before?: string; tableClass?: string }): string {
+  const heading = `${parts.name}-heading`;
+  return `<section aria-labelledby="${heading}">
+<h2 id="${heading}">${parts.title}</h2>
+${parts.before ?? ''}
+<div class="scroll" role="region" aria-labelledby="${heading}" tabindex="0">
+<table id="${parts.name}-table"${parts.tableClass ? ` class="${parts.tableClass}"` : ''}>
+<caption>${parts.caption}</caption>
+<thead><tr>${parts.head}</tr></thead>
 <tbody>
-${rows}
+${parts.rows}
 </tbody>
 </table>
 </div>
@@ -87,17 +100,18 @@ function imageRow(image: GoldenImageEntry, labs: readonly LabRow[], column: numb
   const stale = labs.some((lab) => lab.cells[column].lacksNewest);
   const reference = image.baseImage;
   const base = reference ? `${reference.publisher} / ${reference.offer} / ${reference.sku} / ${reference.version}` : '';
-  const sourced = (value: { value: string; from: string } | undefined) =>
-    value ? `${html(value.value)}${value.from === 'template' ? ' <span class="small">(from the template)</span>' : ''}` : '<span class="small">unknown</span>';
+  // Where each value was read, said once when both come from the same place.
+  const value = (entry: { value: string } | undefined) => html(entry?.value ?? 'unknown');
+  const fromTemplate = [image.generation?.from === 'template' ? 'generation' : '', image.securityType?.from === 'template' ? 'security type' : ''].filter(Boolean);
+  const from = fromTemplate.length === 2 ? ' <span class="small">(from the template)</span>' : fromTemplate.length === 1 ? ` <span class="small">(${fromTemplate[0]} from the template)</span>` : '';
   const search = [image.imagePath, image.osType ?? '', base, image.notes ?? '', image.artifacts.join(' '), image.newest?.name ?? ''].join(' ').toLowerCase();
   const newest = image.newest;
   return `<tr data-os="${html(image.osType ?? '')}" data-stale="${stale}" data-labs="${selecting.join(' ')}" data-search="${html(search)}">
 <th scope="row"><code>${html(image.imagePath)}</code>${image.templateRemoved ? ' <span class="tag">template removed</span>' : ''}</th>
 <td>${html(image.osType ?? 'unknown')}</td>
-<td>${sourced(image.generation)}</td>
-<td>${sourced(image.securityType)}</td>
-<td>${reference ? `<code>${html(base)}</code>` : '<span class="small">none (template removed)</span>'}</td>
-<td>${html(image.notes ?? '')}</td>
+<td data-sort="${html(image.generation?.value ?? '')}">${value(image.generation)}, ${value(image.securityType)}${from}</td>
+<td class="base">${reference ? `<code>${html(base)}</code>` : '<span class="small">none (template removed)</span>'}</td>
+<td class="notes">${html(image.notes ?? '')}</td>
 <td>${image.artifacts.length ? `<ul class="plain">${image.artifacts.map((name) => `<li>${html(name)}</li>`).join('')}</ul>` : '<span class="small">none</span>'}</td>
 <td data-sort="${html(newest?.createdUtc ?? '')}">${newest ? `<span class="v">${html(newest.version)}</span><span class="small">${html(utcMinute(newest.createdUtc))}</span>` : '<span class="small">no image made yet</span>'}</td>
 <td data-sort="${newest ? newest.ageDays : -1}">${newest ? newest.ageDays : ''}</td>
@@ -114,19 +128,15 @@ function labsSection(model: CatalogModel): string {
   const legend = (Object.keys(STATE_LABEL) as CellState[])
     .map((state) => `<li class="${state}">${STATE_LABEL[state].symbol} ${STATE_LABEL[state].text}</li>`)
     .join('');
-  return `<section aria-labelledby="labs-heading">
-<h2 id="labs-heading">Which lab holds which version</h2>
-<ul class="legend" aria-label="What a cell's mark means">${legend}<li class="held">&#9851; retention removes it on its next run</li></ul>
-<div class="scroll" role="region" aria-labelledby="labs-heading" tabindex="0">
-<table id="labs-table" class="matrix">
-<caption>Labs by ImagePath: in each cell the newest version the lab holds and its age in days. Sorting an ImagePath column orders by age.</caption>
-<thead><tr>${sortHeader('Lab')}${sortHeader('Subscription')}${sortHeader('Stale paths', 'number')}${header}</tr></thead>
-<tbody>
-${rows}
-</tbody>
-</table>
-</div>
-</section>`;
+  return tableSection({
+    name: 'labs',
+    title: 'Which lab holds which version',
+    before: `<ul class="legend" aria-label="What a cell's mark means">${legend}<li class="held">&#9851; retention removes it on its next run</li></ul>`,
+    tableClass: 'matrix',
+    caption: 'Labs by ImagePath: in each cell the newest version the lab holds and its age in days. Sorting an ImagePath column orders by age.',
+    head: `${sortHeader('Lab')}${sortHeader('Subscription')}${sortHeader('Stale paths', 'number')}${header}`,
+    rows,
+  });
 }
 
 const STATE_LABEL: Record<CellState, { symbol: string; text: string }> = {

@@ -1,5 +1,8 @@
 import type { OsType } from '../factoryImages';
 import type { Configuration } from '../config/labsConfig';
+import type { HyperVGeneration, SecurityType as ComputeSecurityType } from '../vhdRoute';
+
+export type { HyperVGeneration };
 import type { ReadOutcome } from '../retire/plan';
 
 /**
@@ -10,10 +13,8 @@ import type { ReadOutcome } from '../retire/plan';
  */
 export type RouteName = 'vhd' | 'gallery';
 
-/** Hyper-V generation, as Azure writes it. */
-export type Generation = 'V1' | 'V2';
 /** `Standard`, `TrustedLaunch`, `ConfidentialVM`: as Azure writes it. */
-export type SecurityType = string;
+export type SecurityType = ComputeSecurityType;
 
 /** One image (VHD route) or image version (gallery route) at the route's source. */
 export interface SourceImage {
@@ -28,7 +29,7 @@ export interface SourceImage {
   sizeBytes?: number;
   osType?: OsType;
   /** Present when the image's own metadata says; otherwise the template's is shown. */
-  generation?: Generation;
+  generation?: HyperVGeneration;
   securityType?: SecurityType;
   /** The factory VM's notes, as saved with the image. */
   description?: string;
@@ -69,6 +70,8 @@ export interface RouteReadOptions {
   configuration: Configuration;
   /** The retention setting RetireImages runs with, so the page marks what it will remove. */
   imagesToSave: number;
+  /** As RetireImages runs: the PowerShell image factory's custom images count as the factory's. */
+  includePowerShellImages: boolean;
   maxConcurrentJobs: number;
   signal: AbortSignal;
 }

@@ -1,6 +1,8 @@
 import { promises as fs } from 'node:fs';
 import { isExpression, isObject, LAB_VM_RESOURCE_TYPE, type GoldenTemplate } from '../config/goldenImages';
-import type { Generation, SecurityType } from './route';
+import { imageGeneration } from '../marketplace';
+import { parseSecurityType } from '../vhdRoute';
+import type { HyperVGeneration, SecurityType } from './route';
 
 /**
  * What the catalog shows of a template beyond what the configuration check keeps: the artifacts the
@@ -10,26 +12,18 @@ import type { Generation, SecurityType } from './route';
  */
 export interface TemplateFacts {
   artifacts: string[];
-  generation: Generation;
+  generation: HyperVGeneration;
   securityType: SecurityType;
 }
 
 export async function readTemplateFacts(template: GoldenTemplate): Promise<TemplateFacts> {
   const properties = await labVmProperties(template.file);
-  const securityType = typeof properties?.securityType === 'string' && !isExpression(properties.securityType) ? properties.securityType : 'Standard';
+  const securityType = parseSecurityType(typeof properties?.securityType === 'string' && !isExpression(properties.securityType) ? properties.securityType : undefined);
   return {
     artifacts: artifactNames(properties?.artifacts),
-    generation: skuGeneration(template.galleryImageReference.sku),
+    generation: imageGeneration(template.galleryImageReference),
     securityType,
   };
-}
-
-/**
- * Marketplace SKUs name their Generation 2 variant with a `gen2` or `-g2` ending (`22_04-lts-gen2`,
- * `2019-datacenter-gensecond`, `2022-datacenter-g2`); the others are Generation 1.
- */
-export function skuGeneration(sku: string): Generation {
-  return /(gen2|gensecond|-g2)$/i.test(sku) ? 'V2' : 'V1';
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { AzureContext } from '../azure/azureContext';
 import { normalizeImagePath } from '../config/imagePaths';
 import { getTag, isFactoryCustomImage, Tags } from '../factoryImages';
-import { ImageStore } from '../imageStore';
-import { planRetirement, STORE_SCOPE_KEY, type ObservedCustomImage, type ScopePlan } from '../retire/plan';
-import { observeRetirementScopes } from '../retire/retireImages';
+import { STORE_SCOPE_KEY, type ObservedCustomImage, type ScopePlan } from '../retire/plan';
+import { isPowerShellFactoryImage } from '../retire/powerShellImages';
+import { observeAndPlanRetirement } from '../retire/retireImages';
 import { imageBaseName } from '../snap/naming';
 import type { CatalogRouteReader, HeldImage, HeldImageState, RouteReadOptions, RouteState } from './route';
 
@@ -25,17 +25,7 @@ export function vhdRouteReader(azure: AzureContext, options: VhdRouteOptions): C
     async read(readOptions: RouteReadOptions): Promise<RouteState> {
       const { configuration, signal } = readOptions;
       const factory = await azure.labs.find(options.subscriptionId, options.labName, { signal });
-      const store = new ImageStore(azure.labs.storage(factory), azure.reporter);
-      const observed = await observeRetirementScopes(azure, configuration, factory, store, readOptions, signal);
-      const plan = planRetirement({
-        factoryLabId: factory.id,
-        // RetireImages' default: the PowerShell image factory's images are retired too.
-        includePowerShellImages: true,
-        imagesToSave: readOptions.imagesToSave,
-        templatePaths: configuration.templates.map((template) => template.imagePath),
-        store: observed.store,
-        labs: observed.labs,
-      });
+      const { observed, plan } = await observeAndPlanRetirement(azure, configuration, factory, readOptions, signal);
       const scopes = new Map(plan.scopes.map((scope) => [scope.key, scope]));
       const storeScope = scopes.get(STORE_SCOPE_KEY);
 
@@ -49,7 +39,9 @@ export function vhdRouteReader(azure: AzureContext, options: VhdRouteOptions): C
         }
         const retiring = retiringNames(scopes.get(key));
         const held = observation.read.value
-          .filter((image) => isFactoryCustomImage(image.tags, factory.id))
+          .filter(
+            (image) => isFactoryCustomImage(image.tags, factory.id) || (readOptions.includePowerShellImages && isPowerShellFactoryImage(image.name, image.tags)),
+          )
           .map((image) => heldImage(image, retiring));
         return { labIndex: lab.index, read: { ok: true as const, value: held } };
       });
@@ -67,6 +59,9 @@ export function vhdRouteReader(azure: AzureContext, options: VhdRouteOptions): C
                 createdUtc: image.createdUtc,
                 sizeBytes: image.sizeBytes,
                 osType: image.osType,
+                // From the VHD's metadata, which records the source VM's generation and security type.
+                generation: image.hyperVGeneration,
+                securityType: image.securityType,
                 description: image.description,
               })),
             }

@@ -1,4 +1,6 @@
 import { promises as fs } from 'node:fs';
+import { knownVmSize } from '../azure/vmSizes';
+import { imageGeneration } from '../marketplace';
 import * as path from 'node:path';
 import { ErrorCodes } from '../errors';
 import type { OsType } from '../factoryImages';
@@ -7,6 +9,9 @@ import { MAX_GOLDEN_IMAGES_DEPTH, MAX_GOLDEN_IMAGES_ENTRIES, MAX_TEMPLATE_FILE_B
 import { describeFound, fileIssue, readJsonFile, type LocatedFile } from './configIssues';
 import { imagePathKey } from './imagePaths';
 import { JsonLocator, jsonPointer, type TextPosition } from './jsonText';
+
+/** Parameters MakeGoldenImageVMs fills in every template: the factory lab's name and the VM's. */
+export const REQUIRED_PARAMETERS = ['labName', 'newVMName'] as const;
 
 /** The resource type of a DevTest Labs VM; ARM compares types without regard to case. */
 export const LAB_VM_RESOURCE_TYPE = 'Microsoft.DevTestLab/labs/virtualmachines';
@@ -286,11 +291,12 @@ function checkTemplateShape(
     if (typeof reference.version === 'string' && reference.version.trim() !== '') version = reference.version;
     else problem(`${referencePointer}/version`, `galleryImageReference.version is ${describeFound(reference.version)}, expected a version such as "latest".`);
   }
+  const literal = (value: unknown) => (typeof value === 'string' && value !== '' && !isExpression(value) ? value : undefined);
+  const size = literal(properties.size) ?? (properties.size === undefined ? undefined : defaultSize(document));
+  issues.push(...checkFactoryNeeds(document, locator, where, { sizePointer: `${vmPointer}/properties/size`, size, sku, offer }));
   if (issues.length > 0 || !publisher || !offer || !sku || !osType) return { issues };
 
-  const literal = (value: unknown) => (typeof value === 'string' && value !== '' && !isExpression(value) ? value : undefined);
   const notes = literal(properties.notes);
-  const size = literal(properties.size);
   return {
     issues,
     template: {
@@ -299,9 +305,65 @@ function checkTemplateShape(
       osType,
       galleryImageReference: { publisher, offer, sku, version },
       ...(notes !== undefined ? { notes } : {}),
-      ...(size !== undefined ? { size } : {}),
+      ...(literal(properties.size) !== undefined ? { size: literal(properties.size) } : {}),
     },
   };
+}
+
+/** The default of the template's `size` parameter, when the VM's size is `[parameters('size')]`. */
+function defaultSize(document: Record<string, unknown>): string | undefined {
+  const parameters = isObject(document.parameters) ? document.parameters : {};
+  const key = Object.keys(parameters).find((k) => k.toLowerCase() === 'size');
+  const spec = key === undefined ? undefined : parameters[key];
+  return isObject(spec) && typeof spec.defaultValue === 'string' && !isExpression(spec.defaultValue) ? spec.defaultValue : undefined;
+}
+
+/**
+ * What MakeGoldenImageVMs needs of a template beyond its shape: the parameters it fills with the lab's
+ * and the VM's names, and a size Azure offers that can boot the image's generation.
+ */
+function checkFactoryNeeds(
+  document: Record<string, unknown>,
+  locator: JsonLocator,
+  where: LocatedFile,
+  vm: { sizePointer: string; size?: string; sku?: string; offer?: string },
+): Issue[] {
+  const issues: Issue[] = [];
+  const parameters = isObject(document.parameters) ? document.parameters : {};
+  const declared = Object.keys(parameters).map((k) => k.toLowerCase());
+  const missing = REQUIRED_PARAMETERS.filter((name) => !declared.includes(name.toLowerCase()));
+  if (missing.length > 0) {
+    issues.push(
+      fileIssue(
+        ErrorCodes.TemplateParameterMissing,
+        'error',
+        where,
+        locator.value(document.parameters === undefined ? '' : '/parameters'),
+        `the template does not declare the parameter(s) ${missing.map((m) => `'${m}'`).join(', ')}, which MakeGoldenImageVMs fills with the factory lab's name and the VM's name.`,
+        `Declare "labName" and "newVMName" (type string) and name the lab VM "[concat(parameters('labName'), '/', parameters('newVMName'))]".`,
+      ),
+    );
+  }
+  if (vm.size !== undefined) {
+    const known = knownVmSize(vm.size);
+    const position = locator.value(vm.sizePointer);
+    if (!known) {
+      issues.push(fileIssue(ErrorCodes.VmSizeUnknown, 'error', where, position, `the VM size '${vm.size}' is not a size Azure offers.`, 'Use a VM size Azure offers, such as Standard_D2s_v5.'));
+    } else if (vm.sku && !known.generations.includes(imageGeneration({ sku: vm.sku, offer: vm.offer ?? '' }))) {
+      const generation = imageGeneration({ sku: vm.sku, offer: vm.offer ?? '' });
+      issues.push(
+        fileIssue(
+          ErrorCodes.VmGenerationUnsupported,
+          'error',
+          where,
+          position,
+          `the SKU '${vm.sku}' is a Generation ${generation.slice(1)} image, which a VM of size '${vm.size}' cannot boot.`,
+          'Choose a size that boots the image generation (the v3 and later D, E and F sizes boot both), or a SKU of the other generation.',
+        ),
+      );
+    }
+  }
+  return issues;
 }
 
 function readOsType(

@@ -8,7 +8,7 @@ import type { Issue, Reporter } from '../report';
 import { CLAIM_SECONDS, newRunId } from '../azure/blobClaim';
 import { sleep } from '../azure/retryPolicy';
 import { type JobEnvironment, SasCache, deleteStagingBlob, runDistributionJob, storageErrorCode } from './job';
-import { observeLabs } from './observe';
+import { observeLabs, observeStagingBlobs } from './observe';
 import { formatBytes } from '../format';
 import { type JobResult, countOutcomes, describePlan, summaryMarkdown } from './outcome';
 import { type DistributionJob, type DistributionPlan, describeCount, labsToRead, planDistribution } from './plan';
@@ -23,6 +23,8 @@ export interface DistributeOptions {
   /** Default: the service connection's subscription. */
   factorySubscriptionId?: string;
   maxConcurrentJobs: number;
+  /** RetireImages' ImagesToSave: an image retention would delete from a lab right after is not copied there. */
+  imagesToSave: number;
   dryRun: boolean;
   signal?: AbortSignal;
 }
@@ -79,12 +81,19 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
       `reading ${describeCount(toRead.length, 'lab')} in ${describeCount(subscriptions.size, 'subscription')}.`,
   );
   const sas = new SasCache();
-  const observations = await observeLabs(azure, toRead, listing.images, {
-    signal,
-    concurrency: Math.min(50, Math.max(10, options.maxConcurrentJobs)),
-    sas,
-  });
-  const plan = planDistribution({ factory, images: listing.images, labs: configuration.labs, observations });
+  const observeOptions = { signal, concurrency: Math.min(50, Math.max(10, options.maxConcurrentJobs)), sas, factoryLabId: factory.id };
+  const observations = await observeLabs(azure, toRead, listing.images, observeOptions);
+  const planNow = () =>
+    planDistribution({
+      factory,
+      images: listing.images,
+      labs: configuration.labs,
+      observations,
+      retention: { imagesToSave: options.imagesToSave, templatePaths: configuration.templates.map((template) => template.imagePath) },
+    });
+  // Only labs with a job are read further (their storage costs an upload URI); how each job starts depends on it.
+  await observeStagingBlobs(azure, observations, planNow().jobs, listing.images, observeOptions);
+  const plan = planNow();
   run.plan = plan;
   for (const line of describePlan(plan)) reporter.info(line);
   for (const issue of plan.issues) reporter.issue(issue);
@@ -106,7 +115,7 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
   run.message =
     `${describeCount(counts.created, 'custom image')} created, ${counts.exists} already in place, ${counts.failed} failed` +
     `${counts.cancelled ? `, ${counts.cancelled} cancelled` : ''}${counts.notStarted ? `, ${counts.notStarted} not started` : ''}` +
-    `${counts.blocked ? `, ${counts.blocked} blocked` : ''}.`;
+    `${counts.blocked ? `, ${counts.blocked} blocked` : ''}${counts.leftOut ? `, ${counts.leftOut} left out (retention would delete them)` : ''}.`;
   return run;
 }
 

@@ -151,7 +151,7 @@ function warningFor(error: unknown, where: string, blobName: string): Issue {
     severity: 'warning',
     code: ErrorCodes.DistributionFailed,
     message: `Created ${where}, but its staging blob '${blobName}' could not be deleted: ${detail}`,
-    fix: 'Nothing is missing; the next DistributeImages run deletes the blob.',
+    fix: 'Nothing is missing; the next DistributeImages run with a job in this lab deletes the blob.',
   };
 }
 

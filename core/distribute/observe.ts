@@ -4,14 +4,26 @@ import type { LabRef } from '../azure/labs';
 import { ErrorCodes, isAbortError, isFactoryError } from '../errors';
 import { type FactoryImage, isStagingBlob, stagingBlobName } from '../factoryImages';
 import { runPool } from '../pool';
+import { customImageRanking, type ListedCustomImage } from '../retire/rule';
 import { type SasCache, uploadUri } from './job';
-import { type ConfiguredLab, type LabObservation, type ObservedCustomImage, type ObservedStagingBlob, configuredLabKey, selectedImages } from './plan';
+import { labSelects } from '../config/imagePaths';
+import {
+  type ConfiguredLab,
+  type DistributionJob,
+  type LabObservation,
+  type ObservedCustomImage,
+  type ObservedStagingBlob,
+  configuredLabKey,
+  selectedImages,
+} from './plan';
 
 /**
- * Reads what the plan needs of each target lab, once: the lab itself (from its subscription's lab
- * list, read once per subscription), its custom images (one paged list) and the staging blobs an
- * earlier run may have left in its storage (one blob listing, a data-plane call). A lab that cannot be
- * read becomes an error for that lab alone.
+ * Reads what the plan needs of each target lab, in two passes. First every lab: the lab itself (from its
+ * subscription's lab list, read once per subscription) and its custom images (one paged list), kept only
+ * as far as the plan reads them. Then only the labs the plan gives a job: the staging blobs an earlier
+ * run may have left in the lab's storage (one blob listing, a data-plane call). Storage is reached
+ * through an upload URI, a Resource Manager write, so a lab with nothing to do costs none. A lab that
+ * cannot be read becomes an error for that lab alone.
  */
 export interface ObserveOptions {
   signal?: AbortSignal;
@@ -19,8 +31,11 @@ export interface ObserveOptions {
   concurrency: number;
   /** Upload URIs asked for while reading a lab are kept here for the jobs. */
   sas: SasCache;
+  /** The factory lab's resource id: which custom images are the factory's. */
+  factoryLabId: string;
 }
 
+/** The first pass: each lab and its custom images. Observations carry no staging blobs yet. */
 export async function observeLabs(
   azure: AzureContext,
   labs: readonly ConfiguredLab[],
@@ -28,40 +43,57 @@ export async function observeLabs(
   options: ObserveOptions,
 ): Promise<Map<string, LabObservation>> {
   const observations = new Map<string, LabObservation>();
-  const stagingNames = new Map(images.map((image) => [stagingBlobName(image.imageName).toLowerCase(), image.imageName]));
   // Labs of one subscription share its lab list: the directory asks for it once, whoever asks first.
-  const results = await runPool(
-    labs,
-    options.concurrency,
-    async (lab, _index, signal) => {
-      observations.set(configuredLabKey(lab), await observeLab(azure, lab, images, stagingNames, options.sas, signal));
-    },
-    { signal: options.signal },
-  );
-  for (const result of results) if (result.status === 'rejected') throw result.reason;
-  options.signal?.throwIfAborted();
+  await eachLab(labs, options, async (config, signal) => {
+    observations.set(configuredLabKey(config), await guarded(signal, async () => {
+      const lab = await azure.labs.find(config.subscriptionId, config.labName, { resourceGroup: config.resourceGroup, signal });
+      const wanted = new Set(selectedImages(config, images).map((image) => image.imageName.toLowerCase()));
+      // What the plan reads: an image of a wanted name, and the factory's images of paths the lab selects (retention ranks them).
+      const needed = (image: ObservedCustomImage) =>
+        wanted.has(image.name.toLowerCase()) || (!!image.ranking && labSelects(config.imagePaths, image.ranking.imagePath));
+      return { lab, customImages: await listCustomImages(azure, lab, options.factoryLabId, needed, signal) };
+    }));
+  });
   return observations;
 }
 
-async function observeLab(
+/**
+ * The second pass, for the labs that have a job: their staging blobs, read through an upload URI asked
+ * for the lab's first job (which reuses it). Replaces each such observation with a complete one.
+ */
+export async function observeStagingBlobs(
   azure: AzureContext,
-  config: ConfiguredLab,
+  observations: Map<string, LabObservation>,
+  jobs: readonly DistributionJob[],
   images: readonly FactoryImage[],
-  stagingNames: ReadonlyMap<string, string>,
-  sas: SasCache,
-  signal: AbortSignal,
-): Promise<LabObservation> {
-  let lab: LabRef;
+  options: ObserveOptions,
+): Promise<void> {
+  const firstJob = new Map<string, DistributionJob>();
+  for (const job of jobs) if (!firstJob.has(job.lab.id.toLowerCase())) firstJob.set(job.lab.id.toLowerCase(), job);
+  const stagingNames = new Map(images.map((image) => [stagingBlobName(image.imageName).toLowerCase(), image.imageName]));
+  const entries = [...observations].filter(
+    (entry): entry is [string, Extract<LabObservation, { lab: LabRef }>] => 'lab' in entry[1] && firstJob.has(entry[1].lab.id.toLowerCase()),
+  );
+  await eachLab(entries, options, async ([key, observation], signal) => {
+    observations.set(key, await guarded(signal, async () => {
+      const { lab } = observation;
+      const job = firstJob.get(lab.id.toLowerCase())!;
+      await uploadUri(options.sas, azure.labs.storage(lab), stagingBlobName(job.image.imageName), signal);
+      return { ...observation, stagingBlobs: await listStagingBlobs(azure, lab, stagingNames, signal) };
+    }));
+  });
+}
+
+async function eachLab<T>(items: readonly T[], options: ObserveOptions, read: (item: T, signal: AbortSignal) => Promise<void>): Promise<void> {
+  const results = await runPool(items, options.concurrency, (item, _index, signal) => read(item, signal), { signal: options.signal });
+  for (const result of results) if (result.status === 'rejected') throw result.reason;
+  options.signal?.throwIfAborted();
+}
+
+/** A lab's read, its FactoryErrors made an observation of that lab. */
+async function guarded(signal: AbortSignal, read: () => Promise<LabObservation>): Promise<LabObservation> {
   try {
-    lab = await azure.labs.find(config.subscriptionId, config.labName, { resourceGroup: config.resourceGroup, signal });
-    const customImages = await listCustomImages(azure, lab, signal);
-    // The lab's blob container is reached through an upload URI; ask for one a job is likely to use.
-    const wanted = selectedImages(config, images);
-    const present = new Set(customImages.filter((ci) => (ci.provisioningState ?? 'Succeeded') === 'Succeeded').map((ci) => ci.name.toLowerCase()));
-    const first = wanted.find((image) => !present.has(image.imageName.toLowerCase())) ?? wanted[0];
-    if (first) await uploadUri(sas, azure.labs.storage(lab), stagingBlobName(first.imageName), signal);
-    const stagingBlobs = await listStagingBlobs(azure, lab, stagingNames, signal);
-    return { lab, customImages, stagingBlobs };
+    return await read();
   } catch (error) {
     if (isAbortError(error) || signal.aborted) throw error;
     if (isFactoryError(error)) return { error };
@@ -69,14 +101,26 @@ async function observeLab(
   }
 }
 
-async function listCustomImages(azure: AzureContext, lab: LabRef, signal: AbortSignal): Promise<ObservedCustomImage[]> {
+/** A listed custom image, reduced to what the plan reads of it. */
+export function observedCustomImage(image: ListedCustomImage & { name: string; id?: string; provisioningState?: string }, factoryLabId: string): ObservedCustomImage {
+  return { name: image.name, id: image.id, provisioningState: image.provisioningState, ranking: customImageRanking(image, factoryLabId) };
+}
+
+async function listCustomImages(
+  azure: AzureContext,
+  lab: LabRef,
+  factoryLabId: string,
+  needed: (image: ObservedCustomImage) => boolean,
+  signal: AbortSignal,
+): Promise<ObservedCustomImage[]> {
   return callAzure(
     `Listing the custom images of lab '${lab.name}' (subscription ${lab.subscriptionId})`,
     async () => {
       const images: ObservedCustomImage[] = [];
       for await (const image of azure.devTestLabs(lab.subscriptionId).customImages.list(lab.resourceGroup, lab.name, { abortSignal: signal })) {
         if (!image.name) continue;
-        images.push({ name: image.name, id: image.id, provisioningState: image.provisioningState, tags: image.tags });
+        const observed = observedCustomImage({ ...image, name: image.name }, factoryLabId);
+        if (needed(observed)) images.push(observed);
       }
       return images;
     },

@@ -13,11 +13,12 @@ export type JobResult =
   | { status: 'failed'; issue: Issue }
   | { status: 'cancelled' };
 
-export type CellOutcome = 'created' | 'exists' | 'failed' | 'cancelled' | 'not started' | 'planned' | 'blocked';
+export type CellOutcome = 'created' | 'exists' | 'failed' | 'cancelled' | 'not started' | 'planned' | 'blocked' | 'left out';
 
 export function cellOutcome(cell: PlannedCell, results: ReadonlyMap<string, JobResult> | undefined): CellOutcome {
   if (cell.state === 'exists') return 'exists';
   if (cell.state === 'error') return 'blocked';
+  if (cell.state === 'left-out') return 'left out';
   if (!results) return 'planned';
   const result = results.get(cell.job.key);
   if (!result) return 'not started';
@@ -42,10 +43,12 @@ export function describePlan(plan: DistributionPlan): string[] {
   const lines: string[] = [];
   const exists = countCells(plan, 'exists');
   const errors = countCells(plan, 'error');
+  const leftOut = countCells(plan, 'left-out');
   lines.push(
     `Plan: ${describeCount(plan.images.length, 'image')} in the store of factory lab '${plan.factory.name}' (${plan.factory.location}), ` +
       `${describeCount(plan.labs.length, 'lab')} in labs.json: ${describeCount(plan.jobs.length, 'job')} to run, ` +
-      `${exists} already in place, ${errors} that cannot be done.`,
+      `${exists} already in place, ${errors} that cannot be done` +
+      `${leftOut ? `, ${leftOut} left out because RetireImages (ImagesToSave ${plan.retention.imagesToSave}) would delete them` : ''}.`,
   );
   lines.push('By lab:');
   for (const lab of plan.labs) {
@@ -62,10 +65,12 @@ export function describePlan(plan: DistributionPlan): string[] {
     const jobs = cells.flatMap(([, c]) => (c.state === 'job' ? [jobWords(c.job)] : []));
     const there = cells.filter(([, c]) => c.state === 'exists').map(([name]) => name);
     const blocked = cells.filter(([, c]) => c.state === 'error').map(([name, c]) => `${name} [${(c as { code: string }).code}]`);
+    const leftOutHere = cells.flatMap(([name, c]) => (c.state === 'left-out' ? [`${name} (${c.detail})`] : []));
     const parts: string[] = [];
     if (jobs.length) parts.push(`to distribute ${jobs.join(', ')}`);
     if (there.length) parts.push(`already has ${there.join(', ')}`);
     if (blocked.length) parts.push(`cannot get ${blocked.join(', ')}`);
+    if (leftOutHere.length) parts.push(`left out, as retention would delete them: ${leftOutHere.join(', ')}`);
     lines.push(`  ${where}: ${parts.join('; ')}.`);
   }
   lines.push('By image:');
@@ -73,14 +78,16 @@ export function describePlan(plan: DistributionPlan): string[] {
     const to: string[] = [];
     const there: string[] = [];
     const blocked: string[] = [];
+    const left: string[] = [];
     for (const lab of plan.labs) {
       const cell = lab.cells.get(image.imageName);
       if (!cell) continue;
-      (cell.state === 'job' ? to : cell.state === 'exists' ? there : blocked).push(lab.config.labName);
+      (cell.state === 'job' ? to : cell.state === 'exists' ? there : cell.state === 'left-out' ? left : blocked).push(lab.config.labName);
     }
     const parts = [`to ${to.length ? to.join(', ') : 'no lab'}`];
     if (there.length) parts.push(`already in ${there.join(', ')}`);
     if (blocked.length) parts.push(`blocked for ${blocked.join(', ')}`);
+    if (left.length) parts.push(`left out of ${left.join(', ')} (retention would delete it)`);
     lines.push(`  ${image.imageName} (${image.imagePath}, ${image.osType}, ${formatBytes(image.sizeBytes)}): ${parts.join('; ')}.`);
   }
   if (plan.leftovers.length) {
@@ -104,10 +111,11 @@ export interface OutcomeCounts {
   cancelled: number;
   notStarted: number;
   blocked: number;
+  leftOut: number;
 }
 
 export function countOutcomes(plan: DistributionPlan, results: ReadonlyMap<string, JobResult>): OutcomeCounts {
-  const counts: OutcomeCounts = { created: 0, exists: 0, failed: 0, cancelled: 0, notStarted: 0, blocked: 0 };
+  const counts: OutcomeCounts = { created: 0, exists: 0, failed: 0, cancelled: 0, notStarted: 0, blocked: 0, leftOut: 0 };
   for (const lab of plan.labs) {
     for (const cell of lab.cells.values()) {
       const outcome = cellOutcome(cell, results);
@@ -116,6 +124,7 @@ export function countOutcomes(plan: DistributionPlan, results: ReadonlyMap<strin
       else if (outcome === 'failed') counts.failed++;
       else if (outcome === 'cancelled') counts.cancelled++;
       else if (outcome === 'not started') counts.notStarted++;
+      else if (outcome === 'left out') counts.leftOut++;
       else counts.blocked++;
     }
   }
@@ -130,6 +139,7 @@ const CELL_TEXT: Record<CellOutcome, string> = {
   'not started': '⏸️ not started',
   planned: '➕ planned',
   blocked: '⛔ blocked',
+  'left out': '➖ left out (retention)',
 };
 
 /**
@@ -156,6 +166,13 @@ export function summaryMarkdown(
     );
   } else {
     out.push('', `Dry run: ${describeCount(plan.jobs.length, 'job')} planned, nothing changed.`);
+  }
+  const leftOut = countCells(plan, 'left-out');
+  if (leftOut) {
+    out.push(
+      '',
+      `Left out ${leftOut}: images RetireImages would delete right after (it keeps the ${plan.retention.imagesToSave} newest of each ImagePath in a lab), so they were not copied.`,
+    );
   }
   const images = plan.images.filter((image) => plan.labs.some((lab) => lab.cells.has(image.imageName)));
   if (images.length && plan.labs.length) {

@@ -2,8 +2,9 @@ import type { LabRef } from '../azure/labs';
 import { labSelects } from '../config/imagePaths';
 import type { LabConfig } from '../config/labsConfig';
 import { ErrorCodes, FactoryError } from '../errors';
-import { type FactoryImage, isFactoryCustomImage } from '../factoryImages';
+import type { FactoryImage } from '../factoryImages';
 import type { Issue } from '../report';
+import { type LeftOut, type RetentionSettings, leftOutByRetention } from './retention';
 import { VHD_ROUTE_FIX, vhdRouteRefusal } from '../vhdRoute';
 
 /**
@@ -16,12 +17,13 @@ import { VHD_ROUTE_FIX, vhdRouteRefusal } from '../vhdRoute';
 /** What the plan reads of a labs.json lab. */
 export type ConfiguredLab = Pick<LabConfig, 'index' | 'subscriptionId' | 'labName' | 'resourceGroup' | 'imagePaths'>;
 
-/** A custom image as a lab's list shows it. */
+/** A custom image as a lab's list shows it, reduced to what the plan reads. */
 export interface ObservedCustomImage {
   name: string;
   id?: string;
   provisioningState?: string;
-  tags?: Record<string, string>;
+  /** How retention ranks it (customImageRanking), when this factory made it; absent for any other image. */
+  ranking?: { imagePath: string; time?: number };
 }
 
 /** A blob in a target lab that an earlier run copied to create a custom image from. */
@@ -34,7 +36,8 @@ export interface ObservedStagingBlob {
 }
 
 export type LabObservation =
-  | { lab: LabRef; customImages: readonly ObservedCustomImage[]; stagingBlobs: readonly ObservedStagingBlob[] }
+  /** `stagingBlobs` are read only in a lab with a job (none is the same as not read). */
+  | { lab: LabRef; customImages: readonly ObservedCustomImage[]; stagingBlobs?: readonly ObservedStagingBlob[] }
   | { error: FactoryError };
 
 export interface PlanInput {
@@ -43,6 +46,8 @@ export interface PlanInput {
   labs: readonly ConfiguredLab[];
   /** What was read of each lab that selects at least one image, keyed by configuredLabKey. */
   observations: ReadonlyMap<string, LabObservation>;
+  /** RetireImages' settings: no image is copied that retention would delete right after. */
+  retention: RetentionSettings;
 }
 
 /** How a job starts, given what an earlier, interrupted run left in the lab. */
@@ -73,6 +78,8 @@ export interface DistributionJob {
 export type PlannedCell =
   | { state: 'job'; job: DistributionJob }
   | { state: 'exists'; customImageId?: string; madeByFactory: boolean }
+  /** Not copied: RetireImages would delete it from the lab right after (why, in its words). */
+  | ({ state: 'left-out' } & LeftOut)
   | { state: 'error'; code: string };
 
 export interface PlannedLab {
@@ -101,6 +108,7 @@ export interface DistributionPlan {
   leftovers: LeftoverStagingBlob[];
   /** Errors and warnings found while planning; each names the lab and, where it applies, the image. */
   issues: Issue[];
+  retention: RetentionSettings;
 }
 
 /** The key a labs.json entry is known by: subscription and lab name, without regard to case. */
@@ -136,25 +144,26 @@ const imageKey = (name: string) => name.toLowerCase();
 
 export function planDistribution(input: PlanInput): DistributionPlan {
   const images = [...input.images].sort((a, b) => a.imageName.localeCompare(b.imageName));
-  const plan: DistributionPlan = { factory: input.factory, images, labs: [], jobs: [], leftovers: [], issues: [] };
+  const plan: DistributionPlan = { factory: input.factory, images, labs: [], jobs: [], leftovers: [], issues: [], retention: input.retention };
 
   // labs.json lists each lab once (the validator sees to it); entries naming the same lab are merged all the same,
   // so that no image is ever planned twice into one lab.
-  const byKey = new Map<string, { planned: PlannedLab; wanted: Map<string, FactoryImage> }>();
+  const byKey = new Map<string, { planned: PlannedLab; wanted: Map<string, FactoryImage>; imagePaths: string[] }>();
   /** Image name -> the labs it was meant for, for images the VHD route cannot carry. */
   const refusedIn = new Map<string, string[]>();
   for (const config of input.labs) {
     const key = configuredLabKey(config);
     let entry = byKey.get(key);
     if (!entry) {
-      entry = { planned: { config, cells: new Map() }, wanted: new Map() };
+      entry = { planned: { config, cells: new Map() }, wanted: new Map(), imagePaths: [] };
       byKey.set(key, entry);
       plan.labs.push(entry.planned);
     }
+    entry.imagePaths.push(...config.imagePaths);
     for (const image of selectedImages(config, images)) entry.wanted.set(imageKey(image.imageName), image);
   }
 
-  for (const [key, { planned, wanted }] of byKey) {
+  for (const [key, { planned, wanted, imagePaths }] of byKey) {
     if (wanted.size === 0) continue;
     const observation = input.observations.get(key);
     const error = labError(planned.config, observation, input.factory, [...wanted.values()]);
@@ -169,7 +178,7 @@ export function planDistribution(input: PlanInput): DistributionPlan {
       continue;
     }
     planned.lab = observation.lab;
-    planLab(plan, planned, observation, [...wanted.values()], refusedIn);
+    planLab(plan, planned, observation, [...wanted.values()], imagePaths, refusedIn);
   }
   for (const [imageName, labNames] of refusedIn) plan.issues.push(refusedImageIssue(images.find((i) => i.imageName === imageName)!, labNames));
   return plan;
@@ -226,17 +235,28 @@ function planLab(
   planned: PlannedLab,
   observation: Extract<LabObservation, { lab: LabRef }>,
   wanted: readonly FactoryImage[],
+  /** Every ImagePaths entry of the labs.json entries naming this lab. */
+  imagePaths: readonly string[],
   refusedIn: Map<string, string[]>,
 ): void {
   const lab = observation.lab;
   const customImages = new Map(observation.customImages.map((ci) => [imageKey(ci.name), ci]));
-  const staging = new Map(observation.stagingBlobs.map((blob) => [imageKey(blob.imageName), blob]));
+  const stagingBlobs = observation.stagingBlobs ?? [];
+  const staging = new Map(stagingBlobs.map((blob) => [imageKey(blob.imageName), blob]));
   const used = new Set<ObservedStagingBlob>();
+  const succeeded = (ci: ObservedCustomImage | undefined) => !!ci && (ci.provisioningState ?? 'Succeeded') === 'Succeeded';
+  const leftOut = leftOutByRetention(
+    imagePaths,
+    `lab '${lab.name}'`,
+    observation.customImages.flatMap((ci) => (ci.ranking && succeeded(ci) ? [{ name: ci.name, ...ci.ranking }] : [])),
+    wanted.filter((image) => !vhdRouteRefusal(image) && !succeeded(customImages.get(imageKey(image.imageName)))),
+    plan.retention,
+  );
 
   for (const image of [...wanted].sort((a, b) => a.imageName.localeCompare(b.imageName))) {
     const existing = customImages.get(imageKey(image.imageName));
     const blob = staging.get(imageKey(image.imageName));
-    const madeByFactory = existing ? isFactoryCustomImage(existing.tags, plan.factory.id) : false;
+    const madeByFactory = !!existing?.ranking;
     const state = existing?.provisioningState ?? 'Succeeded';
 
     if (existing && state === 'Succeeded') {
@@ -247,6 +267,12 @@ function planLab(
       // A custom image made of it would give VMs that do not boot: nothing is copied.
       refusedIn.set(image.imageName, [...(refusedIn.get(image.imageName) ?? []), lab.name]);
       planned.cells.set(image.imageName, { state: 'error', code: ErrorCodes.StoredImageGeneration2 });
+      continue;
+    }
+    const retired = leftOut.get(imageKey(image.imageName));
+    // An image an earlier run started creating is seen through (its VHD is still read); retention deletes it later.
+    if (retired && !existing) {
+      planned.cells.set(image.imageName, { state: 'left-out', ...retired });
       continue;
     }
     if (existing && !madeByFactory) {
@@ -279,7 +305,7 @@ function planLab(
     planned.cells.set(image.imageName, { state: 'job', job });
   }
 
-  for (const blob of observation.stagingBlobs) if (!used.has(blob)) plan.leftovers.push({ lab, blob });
+  for (const blob of stagingBlobs) if (!used.has(blob)) plan.leftovers.push({ lab, blob });
 }
 
 export function describeCount(n: number, noun: string): string {

@@ -9,7 +9,8 @@ import { formatDuration } from '../format';
 import { runPool } from '../pool';
 import type { Reporter } from '../report';
 import { reportError, type SnapOutcome } from '../snap/apply';
-import { findFactoryLab, listLabVms, type SnapRunResult } from '../snap/run';
+import { findFactoryLab } from '../azure/factoryLab';
+import { listLabVms, type SnapRunResult } from '../snap/run';
 import { vmFacts } from '../snap/plan';
 import { runSteps, type Step } from '../steps';
 import { type GalleryRef, observeGallery } from './gallery';
@@ -46,9 +47,9 @@ export interface PublishRunResult extends Pick<SnapRunResult, 'lab' | 'outcomes'
 export async function runPublish(azure: AzureContext, options: PublishOptions): Promise<PublishRunResult> {
   const { reporter } = azure;
   const signal = options.signal;
-  const lab = await findFactoryLab(azure, options.labName, options.subscriptionId, signal);
+  const lab = await findFactoryLab(azure, { labName: options.labName, subscriptionId: options.subscriptionId, signal });
   const gallery: GalleryRef = { subscriptionId: lab.subscriptionId, resourceGroup: options.galleryResourceGroup || lab.resourceGroup, name: options.galleryName };
-  reporter.info(`Factory lab '${lab.name}' (resource group '${lab.resourceGroup}', ${lab.location}); gallery route: gallery '${gallery.name}' in resource group '${gallery.resourceGroup}'.`);
+  reporter.info(`Gallery route: gallery '${gallery.name}' in resource group '${gallery.resourceGroup}'.`);
   const result: PublishRunResult = { lab, gallery, outcomes: [], savedImageNames: [], dryRun: options.dryRun };
 
   const configuration = await loadAndReportConfiguration(options.configurationLocation, reporter);

@@ -1,6 +1,9 @@
 import { imagePathKey, labSelects, normalizeImagePath } from '../config/imagePaths';
-import { getTag, isFactoryCustomImage, Tags } from '../factoryImages';
+import { isFactoryCustomImage } from '../factoryImages';
 import { isPowerShellFactoryImage } from './powerShellImages';
+import { customImageFacts, type DeleteReason, decideRetention, isoTime, type KeepReason, parseTime, type RankedImage, type RetentionRules } from './rule';
+
+export type { DeleteReason, KeepReason } from './rule';
 
 /**
  * The retention plan: a pure function of the configuration and of what was read from Azure, so every
@@ -8,11 +11,8 @@ import { isPowerShellFactoryImage } from './powerShellImages';
  * what the previous run left.
  *
  * Scopes are the factory image store, the factory lab and the labs of labs.json. In each scope the
- * factory's images are grouped by ImagePath key; a group whose template is gone goes everywhere (as
- * the PowerShell factory's RetireImages did), even where a folder entry of ImagePaths still covers its
- * path: that entry selects the folder's templates, and the removed one is no longer among them. In a
- * target lab a group whose path the lab no longer selects goes; otherwise the `imagesToSave` newest
- * stay and the rest go.
+ * factory's images are decided by the retention rule (rule.ts), which DistributeImages follows too,
+ * so that it never copies what retention would delete.
  */
 
 /** A custom image as listed in a lab. */
@@ -62,9 +62,6 @@ export interface RetirePlanInput {
   labs: readonly LabObservation[];
 }
 
-export type DeleteReason = 'older' | 'template-removed' | 'not-selected' | 'being-deleted';
-export type KeepReason = 'newest' | 'unknown-time' | 'not-ready';
-
 export interface PlannedImage {
   /** Custom image name, or image name for a stored VHD. */
   name: string;
@@ -106,11 +103,7 @@ export interface RetirePlan {
 
 export const STORE_SCOPE_KEY = 'store';
 
-interface Candidate {
-  name: string;
-  imagePath: string;
-  /** Milliseconds since the epoch; undefined when no usable time is known. */
-  time?: number;
+interface Candidate extends RankedImage {
   /** Made by the PowerShell image factory; said in the plan, since it carries no ImageFactory tag. */
   powerShell?: boolean;
   target: PlannedDeletion['target'];
@@ -159,8 +152,7 @@ export function planRetirement(input: RetirePlanInput): RetirePlan {
         scope.notOurs++;
         continue;
       }
-      const imagePath = normalizeImagePath(getTag(image.tags, Tags.ImagePath) ?? '');
-      const created = parseTime(getTag(image.tags, Tags.ImageFactoryCreated)) ?? parseTime(image.creationDate);
+      const { imagePath, time: created } = customImageFacts(image);
       const state = (image.provisioningState ?? 'Succeeded').toLowerCase();
       if (state === 'deleting') {
         // A deletion already under way (a run stopped half-way): finish it rather than count the image.
@@ -197,101 +189,28 @@ export function planRetirement(input: RetirePlanInput): RetirePlan {
   return { imagesToSave, scopes, deletions: scopes.flatMap((scope) => scope.delete) };
 }
 
-interface GroupRules {
-  imagesToSave: number;
-  templateKeys: ReadonlySet<string>;
-  /** For a target lab: whether it selects a path. Absent for the factory's own scopes. */
-  selects?: (imagePath: string) => boolean;
-  /** The labs whose ImagePaths entries still cover a path, named when its template is gone. */
-  coveredBy: (imagePath: string) => string[];
-}
-
-function decideGroups(scope: ScopePlan, candidates: Candidate[], rules: GroupRules): void {
-  const groups = new Map<string, Candidate[]>();
-  for (const candidate of candidates) {
-    const key = imagePathKey(candidate.imagePath);
-    const group = groups.get(key);
-    if (group) group.push(candidate);
-    else groups.set(key, [candidate]);
-  }
-  for (const key of [...groups.keys()].sort()) {
-    const group = groups.get(key)!.sort(newestFirst);
-    const imagePath = group[0].imagePath;
-    const origin = (candidate: Candidate, detail: string) => (candidate.powerShell ? `${detail} (made by the PowerShell image factory)` : detail);
-    const keep = (candidate: Candidate, reason: KeepReason, detail: string) =>
-      scope.keep.push({ name: candidate.name, imagePath: candidate.imagePath, created: isoTime(candidate.time), reason, detail: origin(candidate, detail) });
-    const remove = (candidate: Candidate, reason: DeleteReason, detail: string) =>
+function decideGroups(scope: ScopePlan, candidates: Candidate[], rules: RetentionRules): void {
+  for (const decision of decideRetention(candidates, rules)) {
+    const { image } = decision;
+    const detail = image.powerShell ? `${decision.detail} (made by the PowerShell image factory)` : decision.detail;
+    if (decision.keep) {
+      scope.keep.push({ name: image.name, imagePath: image.imagePath, created: isoTime(image.time), reason: decision.reason, detail });
+    } else {
       scope.delete.push({
         scopeKey: scope.key,
-        name: candidate.name,
-        imagePath: candidate.imagePath,
-        created: isoTime(candidate.time),
-        reason,
-        detail: origin(candidate, detail),
-        target: candidate.target,
+        name: image.name,
+        imagePath: image.imagePath,
+        created: isoTime(image.time),
+        reason: decision.reason,
+        detail,
+        target: image.target,
       });
-
-    let groupReason: { reason: DeleteReason; detail: string } | undefined;
-    if (!rules.templateKeys.has(key)) {
-      const covering = rules.coveredBy(imagePath);
-      const folderNote = covering.length > 0 ? `; retired though ${describeLabs(covering)} still list(s) a folder that held it` : '';
-      groupReason = { reason: 'template-removed', detail: `its template ${imagePath} is no longer in GoldenImages${folderNote}` };
-    } else if (rules.selects && !rules.selects(imagePath)) {
-      groupReason = { reason: 'not-selected', detail: `labs.json no longer selects ${imagePath} for this lab` };
-    }
-
-    if (groupReason) {
-      for (const candidate of group) remove(candidate, groupReason.reason, groupReason.detail);
-      continue;
-    }
-
-    // An image whose creation time is unknown cannot be ranked: it stays and does not take a place.
-    let rank = 0;
-    for (const candidate of group) {
-      if (candidate.time === undefined) {
-        keep(candidate, 'unknown-time', 'its creation time is unknown, so it is not ranked');
-      } else if (rank < rules.imagesToSave) {
-        rank++;
-        keep(candidate, 'newest', `newest ${rank} of ${rules.imagesToSave}`);
-      } else {
-        remove(candidate, 'older', `older than the ${rules.imagesToSave} newest of ${imagePath}`);
-      }
     }
   }
-}
-
-/**
- * Newest first; an unknown time counts as newest (it is never ranked out). Ties go by name, the later
- * name first: images saved the same day get suffixes A, B, ... Z, AA, ... in the order they were made,
- * so a longer name is later, and among names of one length the greater one.
- */
-function newestFirst(a: Candidate, b: Candidate): number {
-  const ta = a.time ?? Number.POSITIVE_INFINITY;
-  const tb = b.time ?? Number.POSITIVE_INFINITY;
-  if (ta !== tb) return tb - ta;
-  if (a.name.length !== b.name.length) return b.name.length - a.name.length;
-  const na = a.name.toLowerCase();
-  const nb = b.name.toLowerCase();
-  if (na !== nb) return na < nb ? 1 : -1;
-  return a.name < b.name ? 1 : a.name > b.name ? -1 : 0;
-}
-
-function parseTime(value: Date | string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const time = value instanceof Date ? value.getTime() : Date.parse(value);
-  return Number.isFinite(time) ? time : undefined;
-}
-
-function isoTime(time: number | undefined): string | undefined {
-  return time === undefined ? undefined : new Date(time).toISOString();
 }
 
 function emptyScope(kind: ScopePlan['kind'], key: string, label: string): ScopePlan {
   return { kind, key, label, keep: [], delete: [], notOurs: 0, incomplete: 0 };
-}
-
-function describeLabs(labels: string[]): string {
-  return labels.length === 1 ? labels[0] : `${labels.length} labs (${labels.join(', ')})`;
 }
 
 const REASON_TEXT: Record<DeleteReason, string> = {

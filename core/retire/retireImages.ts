@@ -81,17 +81,7 @@ export async function retireImages(azure: AzureContext, options: RetireImagesOpt
 
   const factory = await azure.labs.find(options.subscriptionId, options.labName, { signal });
   reporter.info(`Factory lab '${factory.name}' (resource group '${factory.resourceGroup}', subscription ${factory.subscriptionId}).`);
-  const store = new ImageStore(azure.labs.storage(factory), reporter);
-  const observed = await observeRetirementScopes(azure, configuration, factory, store, options, signal);
-
-  const plan = planRetirement({
-    factoryLabId: factory.id,
-    includePowerShellImages: options.includePowerShellImages,
-    imagesToSave: options.imagesToSave,
-    templatePaths: configuration.templates.map((template) => template.imagePath),
-    store: observed.store,
-    labs: observed.labs,
-  });
+  const { store, observed, plan } = await observeAndPlanRetirement(azure, configuration, factory, options, signal);
   for (const line of formatRetirementPlan(plan)) reporter.info(line);
   const unreadable = plan.scopes.filter((scope) => scope.unreadable);
   for (const scope of unreadable) {
@@ -149,10 +139,31 @@ export interface Observed {
 }
 
 /**
- * Reads every scope retention decides on: the store, the factory lab and each lab of labs.json, each
- * once. The image catalog reads through it too, so that it marks exactly what retention will remove.
+ * Reads every scope and plans retention from what was read. The image catalog plans through it too, so
+ * that what it marks is what a RetireImages run with the same ImagesToSave deletes.
  */
-export async function observeRetirementScopes(
+export async function observeAndPlanRetirement(
+  azure: AzureContext,
+  configuration: Configuration,
+  factory: LabRef,
+  options: Pick<RetireImagesOptions, 'maxConcurrentJobs' | 'imagesToSave' | 'includePowerShellImages'>,
+  signal: AbortSignal,
+): Promise<{ store: ImageStore; observed: Observed; plan: RetirePlan }> {
+  const store = new ImageStore(azure.labs.storage(factory), azure.reporter);
+  const observed = await observeRetirementScopes(azure, configuration, factory, store, options, signal);
+  const plan = planRetirement({
+    factoryLabId: factory.id,
+    includePowerShellImages: options.includePowerShellImages,
+    imagesToSave: options.imagesToSave,
+    templatePaths: configuration.templates.map((template) => template.imagePath),
+    store: observed.store,
+    labs: observed.labs,
+  });
+  return { store, observed, plan };
+}
+
+/** Reads every scope retention decides on: the store, the factory lab and each lab of labs.json, each once. */
+async function observeRetirementScopes(
   azure: AzureContext,
   configuration: Configuration,
   factory: LabRef,

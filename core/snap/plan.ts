@@ -18,6 +18,9 @@ export interface SnapVm {
   id: string;
   /** The ImagePath tag as written on the VM, when it has one. */
   imagePath?: string;
+  /** What MakeGoldenImageVMs tagged the VM with, carried into the image's metadata. */
+  templateHash?: string;
+  baseImage?: string;
 }
 
 export type SnapAction =
@@ -60,13 +63,19 @@ export function vmFacts(vm: LabVirtualMachine): VmFacts {
   const powerState = powerStatus ? powerStatus.slice('powerstate/'.length).toLowerCase() : vm.lastKnownPowerState?.toLowerCase();
   const os = (vm.osType ?? vm.computeVm?.osType ?? vm.galleryImageReference?.osType)?.toLowerCase();
   return {
-    vm: { name, id: vm.id ?? name, imagePath: getTag(vm.tags, Tags.ImagePath) },
+    vm: { name, id: vm.id ?? name, imagePath: getTag(vm.tags, Tags.ImagePath), ...madeBy(vm.tags) },
     provisioningState: vm.provisioningState,
     powerState,
     osType: os === 'windows' ? 'Windows' : os === 'linux' ? 'Linux' : undefined,
     osDiskId: vm.computeVm?.osDiskId,
     notes: vm.notes ?? '',
   };
+}
+
+function madeBy(tags: Record<string, string> | undefined): Pick<SnapVm, 'templateHash' | 'baseImage'> {
+  const templateHash = getTag(tags, Tags.TemplateHash);
+  const baseImage = getTag(tags, Tags.BaseImage);
+  return { ...(templateHash ? { templateHash } : {}), ...(baseImage ? { baseImage } : {}) };
 }
 
 /**
@@ -165,6 +174,8 @@ export function planSnap(
       sizeBytes: 0,
       hyperVGeneration: generation.hyperVGeneration,
       securityType: generation.securityType,
+      ...(vm.templateHash ? { templateHash: vm.templateHash } : {}),
+      ...(vm.baseImage ? { baseImage: vm.baseImage } : {}),
     };
     actions.push({ kind: 'save', vm, image, diskId, ...(named.note ? { nameNote: named.note } : {}), ...(replaces ? { replaces } : {}) });
   }

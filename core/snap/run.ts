@@ -1,11 +1,12 @@
 import type { LabVirtualMachine } from '@azure/arm-devtestlabs';
 import type { AzureContext } from '../azure/azureContext';
 import { callAzure } from '../azure/azureErrors';
+import { findFactoryLab } from '../azure/factoryLab';
 import type { LabRef } from '../azure/labs';
 import { ErrorCodes, FactoryError } from '../errors';
 import { newRunId } from '../azure/blobClaim';
 import { ImageStore } from '../imageStore';
-import { formatBytes, formatDuration, markdownCell as cell } from '../format';
+import { formatBytes, formatDuration, markdownCell as cell, statusTally } from '../format';
 import { applySnap, plannedOutcomes, type SnapOutcome, type SnapStatus } from './apply';
 import { readOsDisks } from './osDisks';
 import { describeSnapPlan, planSnap, type SnapPlan } from './plan';
@@ -42,8 +43,7 @@ const ACCESS_MARGIN_SECONDS = 3600;
 export async function runSnap(azure: AzureContext, options: SnapRunOptions): Promise<SnapRunResult> {
   const { reporter } = azure;
   const signal = options.signal;
-  const lab = await findFactoryLab(azure, options.labName, options.subscriptionId, signal);
-  reporter.info(`Factory lab '${lab.name}' (resource group '${lab.resourceGroup}', subscription ${lab.subscriptionId}, ${lab.location}).`);
+  const lab = await findFactoryLab(azure, { labName: options.labName, subscriptionId: options.subscriptionId, signal });
   const storage = azure.labs.storage(lab);
   const store = new ImageStore(storage, reporter);
 
@@ -72,18 +72,6 @@ export async function runSnap(azure: AzureContext, options: SnapRunOptions): Pro
   });
   const savedImageNames = outcomes.filter((o) => o.status === 'saved' && o.imageName).map((o) => o.imageName!);
   return { lab, plan, outcomes, savedImageNames, dryRun: false };
-}
-
-/** The factory lab, in `subscriptionId` or else the service connection's subscription. */
-export async function findFactoryLab(azure: AzureContext, labName: string, subscriptionId: string | undefined, signal?: AbortSignal): Promise<LabRef> {
-  const subscription = subscriptionId ?? azure.connection.subscriptionId;
-  if (!subscription) {
-    throw new FactoryError(ErrorCodes.ServiceConnectionInvalid, `The service connection '${azure.connection.connectionId}' names no subscription, so the factory lab '${labName}' cannot be found.`, {
-      fix: 'Use an Azure Resource Manager service connection scoped to the subscription of the factory lab.',
-      subject: azure.connection.connectionId,
-    });
-  }
-  return azure.labs.find(subscription, labName, { signal });
 }
 
 /** The lab's VMs with their compute status (power state, OS disk), every page. */
@@ -115,9 +103,7 @@ const STATUS_TEXT: Record<SnapStatus, { cell: string; tally: string }> = {
 
 /** The run as markdown for the pipeline's summary tab. */
 export function snapSummaryMarkdown(result: Pick<SnapRunResult, 'lab' | 'outcomes' | 'dryRun'>): string {
-  const counts = new Map<SnapStatus, number>();
-  for (const o of result.outcomes) counts.set(o.status, (counts.get(o.status) ?? 0) + 1);
-  const tally = [...counts].map(([status, n]) => `${n} ${STATUS_TEXT[status].tally}`).join(', ');
+  const tally = statusTally(result.outcomes.map((o) => o.status), STATUS_TEXT);
   const lines = [
     `### Images saved from lab ${cell(result.lab.name)}${result.dryRun ? ' (dry run: nothing was changed)' : ''}`,
     '',

@@ -9,7 +9,9 @@ import type { OsType } from './state';
  * needs a Generation 2 image).
  */
 
-export type HyperVGeneration = 'V1' | 'V2';
+// The generation rule is the product's own (the image catalog shows it for templates); Compute here applies the same.
+export { type HyperVGeneration, imageGeneration } from '../../core/marketplace';
+import type { HyperVGeneration } from '../../core/marketplace';
 export const HYPER_V_GENERATIONS: readonly HyperVGeneration[] = ['V1', 'V2'];
 
 /** Compute's `securityProfile.securityType`; `Standard` is what Compute reports as no security profile. */
@@ -36,24 +38,6 @@ const DEFAULT_IMAGES: Record<OsType, MarketplaceImage> = {
 
 export function defaultMarketplaceImage(osType: OsType): MarketplaceImage {
   return DEFAULT_IMAGES[osType];
-}
-
-/**
- * The generation of a marketplace image, from its offer and SKU as the marketplace names them: every
- * `-gen2` / `-g2` SKU (and `gen2` alone, as SUSE names it), Windows Server Azure Edition and every
- * Windows 11 SKU are Generation 2 only, as are Ubuntu 24.04 and later but for their `-gen1` SKUs;
- * any other SKU is Generation 1 (its Generation 2 twin has one of those suffixes).
- */
-export function imageGeneration(reference: Pick<ImageReference, 'offer' | 'sku'>): HyperVGeneration {
-  const sku = reference.sku.toLowerCase();
-  const offer = reference.offer.toLowerCase();
-  if (/(^|[-_])gen1$/.test(sku)) return 'V1';
-  if (/(^|[-_])(gen2|g2|gensecond)($|[-_])/.test(sku)) return 'V2';
-  if (sku.includes('azure-edition')) return 'V2';
-  if (offer === 'windows-11' || sku.startsWith('win11-')) return 'V2';
-  // Ubuntu from 24.04 on is Generation 2 unless its SKU says `-gen1`.
-  if (/^ubuntu-2[4-9]_/.test(offer)) return 'V2';
-  return 'V1';
 }
 
 /**

@@ -55,6 +55,24 @@ export interface LabVm {
   compute: VirtualMachine;
   /** A VM created from an image of the lab's shared gallery. */
   sharedImage?: { sharedImageId: string; sharedImageVersion: string };
+  /** The artifacts a deployment asked for, with how each went. */
+  artifacts?: LabVmArtifact[];
+}
+
+export interface LabVmArtifact {
+  artifactId: string;
+  status: 'Pending' | 'Installing' | 'Succeeded' | 'Failed';
+}
+
+/** What a deployment asks DevTest Labs to create. */
+export interface DeployedVmSpec {
+  name: string;
+  tags: Record<string, string>;
+  notes?: string;
+  osType: 'Windows' | 'Linux';
+  size: string;
+  imageReference: MarketplaceImage;
+  artifacts: LabVmArtifact[];
 }
 
 export interface CustomImage {
@@ -122,6 +140,25 @@ export class DevTestLabsState {
     return labVm;
   }
 
+  /** Adds a VM a deployment creates: Creating and starting until its provisioning has run. */
+  addDeployedVm(lab: Lab, spec: DeployedVmSpec): LabVm {
+    const vm = this.makeVm(lab, {
+      name: spec.name,
+      tags: spec.tags,
+      notes: spec.notes,
+      osType: spec.osType,
+      size: spec.size,
+      source: { kind: 'marketplace', image: spec.imageReference },
+      provisioningState: 'Creating',
+      powerState: 'starting',
+      diskSizeGB: 1,
+      fresh: true,
+    });
+    vm.artifacts = spec.artifacts;
+    lab.vms.push(vm);
+    return vm;
+  }
+
   /** Deletes the lab VM and its compute resources. */
   removeVm(lab: Lab, vm: LabVm): void {
     const index = lab.vms.indexOf(vm);
@@ -183,7 +220,7 @@ export class DevTestLabsState {
    * lab's list entry: what VirtualMachines_CreateOrUpdate, a deployment of lab VMs and a scenario share.
    */
   makeVm(lab: Lab, vm: NewLabVm): LabVm {
-    const seed = `${labId(lab)}/${vm.name}`.toLowerCase();
+    const seed = `${labId(lab)}/${vm.name}${vm.fresh ? `/${Date.now()}` : ''}`.toLowerCase();
     const compute = this.services.compute.createVirtualMachine({
       subscriptionId: lab.subscriptionId,
       resourceGroup: `${lab.name}-${vm.name}-${stableDigits(`rg:${seed}`, 6)}`,
@@ -246,6 +283,8 @@ export interface NewLabVm {
   diskSizeGB: number;
   /** Data disks by LUN. */
   dataDisks?: readonly { lun: number; diskSizeGB: number }[];
+  /** Made while the local Azure runs: new ids (VM, disk) even under an earlier VM's name, as in Azure. */
+  fresh?: boolean;
 }
 
 function scenarioImage(vm: ScenarioVm): MarketplaceImage {

@@ -62,7 +62,7 @@ export function labVmView(lab: Lab, vm: LabVm, options: { expandComputeVm?: bool
     labSubnetName: `Dtl${lab.name}Subnet`,
     labVirtualNetworkId: `${labId(lab)}/virtualnetworks/Dtl${lab.name}`,
     disallowPublicIpAddress: true,
-    artifactDeploymentStatus: { artifactsApplied: 0, totalArtifacts: 0 },
+    artifactDeploymentStatus: artifactDeploymentStatus(vm),
     ...(vm.sharedImage
       ? { ...vm.sharedImage, virtualMachineCreationSource: 'FromSharedGalleryImage' }
       : compute.source.kind === 'marketplace'
@@ -96,6 +96,21 @@ export function labVmView(lab: Lab, vm: LabVm, options: { expandComputeVm?: bool
     location: lab.location,
     tags: { ...vm.tags },
   };
+}
+
+function artifactDeploymentStatus(vm: LabVm): Record<string, unknown> {
+  const artifacts = vm.artifacts ?? [];
+  const status: Record<string, unknown> = { artifactsApplied: artifacts.filter((a) => a.status === 'Succeeded').length, totalArtifacts: artifacts.length };
+  if (artifacts.length > 0) {
+    status.deploymentStatus = artifacts.some((a) => a.status === 'Failed')
+      ? 'Failed'
+      : artifacts.every((a) => a.status === 'Succeeded')
+        ? 'Succeeded'
+        : artifacts.some((a) => a.status === 'Installing')
+          ? 'Running'
+          : 'NotStarted';
+  }
+  return status;
 }
 
 export function customImageView(lab: Lab, image: CustomImage): Record<string, unknown> {

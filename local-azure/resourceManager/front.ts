@@ -5,6 +5,7 @@ import { computeRoutes, DISK_API_VERSIONS, VM_API_VERSIONS } from '../compute/ro
 import type { ArmContext, ArmRequest } from './context';
 import { ALL_DTL_API_VERSIONS, devTestLabsRoutes } from '../devTestLabs/routes';
 import { GALLERY_API_VERSIONS, galleryRoutes } from '../galleries/routes';
+import { deploymentRoutes } from './deployments';
 import { compileRoutes, matchRoute, type CompiledRoute, type RouteSpec } from './routes';
 import { ArmThrottle } from './throttling';
 
@@ -55,7 +56,7 @@ function resolveOperation(request: ArmRequest, provider: 'Microsoft.DevTestLab' 
 }
 
 export class ResourceManager {
-  private readonly routes: CompiledRoute[] = compileRoutes([...devTestLabsRoutes, ...computeRoutes, ...galleryRoutes, ...operationRoutes]);
+  private readonly routes: CompiledRoute[] = compileRoutes([...devTestLabsRoutes, ...computeRoutes, ...galleryRoutes, ...deploymentRoutes, ...operationRoutes]);
   private readonly throttle: ArmThrottle;
 
   constructor(

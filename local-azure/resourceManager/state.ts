@@ -1,5 +1,6 @@
 import { same } from '../ids';
 import type { Scenario } from '../scenario';
+import { DeploymentsState } from './deploymentState';
 
 /**
  * The Resource Manager slice of the local Azure's state: subscriptions and resource groups. A resource
@@ -18,6 +19,7 @@ export interface ResourceGroupHolder {
 
 export class ResourceManagerState {
   readonly subscriptions: Subscription[];
+  readonly deployments = new DeploymentsState();
 
   /**
    * @param impliedSubscriptionIds subscriptions that exist because resources are in them (the labs'),

@@ -9,6 +9,7 @@ void runTask('DistributeImages', async (ctx) => {
   const factoryLabName = ctx.input('DevTestLabName', true);
   const factorySubscriptionId = ctx.guidInput('SubscriptionId');
   const maxConcurrentJobs = ctx.intInput('maxConcurrentJobs', { default: 20, min: 1, max: 200 });
+  const imagesToSave = ctx.intInput('ImagesToSave', { default: 2, min: 1, max: 1000 });
   ctx.setTimeoutMinutes(ctx.intInput('TimeoutMinutes', { default: 480, min: 1, max: 10_080 }));
   const dryRun = ctx.boolInput('dryRun', false);
   // The route: a gallery name chooses the gallery route; without one, the VHD route as always.
@@ -19,7 +20,7 @@ void runTask('DistributeImages', async (ctx) => {
   const common = { configurationLocation, factoryLabName, factorySubscriptionId, maxConcurrentJobs, dryRun, signal: ctx.signal };
   const run = galleryName
     ? await distributeGalleryImages(azure, { ...common, galleryName, galleryResourceGroup: ctx.input('galleryResourceGroup', false) || undefined })
-    : await distributeImages(azure, common);
+    : await distributeImages(azure, { ...common, imagesToSave });
   if (run.summary) ctx.uploadSummary('DistributeImages', run.summary);
   if (!dryRun) ctx.setOutput('CreatedImageIds', run.createdImageIds.join(','));
   return run.message;

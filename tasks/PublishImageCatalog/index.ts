@@ -1,7 +1,7 @@
 import { publishCatalog } from '../../core/catalog/publish';
 import { vhdRouteReader } from '../../core/catalog/vhdRoute';
 import { ErrorCodes, FactoryError } from '../../core/errors';
-import { connectAzure } from '../common/azure';
+import { connectAzure, factorySubscriptionId } from '../common/azure';
 import { runTask } from '../common/taskContext';
 
 /** Characters Azure Pipelines refuses in an artifact name. */
@@ -13,6 +13,7 @@ void runTask('PublishImageCatalog', async (ctx) => {
   const catalogFile = ctx.input('CatalogFile', true);
   const artifactName = ctx.input('ArtifactName');
   const imagesToSave = ctx.intInput('ImagesToSave', { default: 2, min: 1, max: 1000 });
+  const includePowerShellImages = ctx.boolInput('includePowerShellImages', true);
   const maxConcurrentJobs = ctx.intInput('maxConcurrentJobs', { default: 20, min: 1, max: 200 });
   const inputSubscriptionId = ctx.guidInput('SubscriptionId');
   if (artifactName && ARTIFACT_NAME_FORBIDDEN.test(artifactName)) {
@@ -23,18 +24,13 @@ void runTask('PublishImageCatalog', async (ctx) => {
   }
 
   const azure = connectAzure(ctx);
-  const subscriptionId = inputSubscriptionId ?? azure.connection.subscriptionId;
-  if (!subscriptionId) {
-    throw new FactoryError(ErrorCodes.InputInvalid, `The factory lab's subscription is not known: 'SubscriptionId' is empty and the service connection names none.`, {
-      fix: "Set 'SubscriptionId' to the id of the subscription that holds the factory lab.",
-      subject: 'SubscriptionId',
-    });
-  }
+  const subscriptionId = factorySubscriptionId(azure, inputSubscriptionId);
   const result = await publishCatalog(vhdRouteReader(azure, { subscriptionId, labName }), {
     configurationLocation,
     factoryLabName: labName,
     catalogFile,
     imagesToSave,
+    includePowerShellImages,
     maxConcurrentJobs,
     ...(artifactName ? { artifactName } : {}),
     reporter: ctx.reporter,

@@ -1,8 +1,7 @@
 import { retireImages } from '../../core/retire/retireImages';
-import { ErrorCodes, FactoryError } from '../../core/errors';
 import { checkGalleryName } from '../../core/gallery/gallery';
 import { retireGalleryImages } from '../../core/gallery/retire';
-import { connectAzure } from '../common/azure';
+import { connectAzure, factorySubscriptionId } from '../common/azure';
 import { runTask } from '../common/taskContext';
 
 void runTask('RetireImages', async (ctx) => {
@@ -18,13 +17,7 @@ void runTask('RetireImages', async (ctx) => {
   if (galleryName) checkGalleryName(galleryName);
 
   const azure = connectAzure(ctx);
-  const subscriptionId = inputSubscriptionId ?? azure.connection.subscriptionId;
-  if (!subscriptionId) {
-    throw new FactoryError(ErrorCodes.InputInvalid, `The factory lab's subscription is not known: 'SubscriptionId' is empty and the service connection names none.`, {
-      fix: "Set 'SubscriptionId' to the id of the subscription that holds the factory lab.",
-      subject: 'SubscriptionId',
-    });
-  }
+  const subscriptionId = factorySubscriptionId(azure, inputSubscriptionId);
   const common = { configurationLocation, subscriptionId, labName, imagesToSave, includePowerShellImages, maxConcurrentJobs, dryRun, signal: ctx.signal };
   const result = galleryName
     ? await retireGalleryImages(azure, { ...common, galleryName, galleryResourceGroup: ctx.input('galleryResourceGroup', false) || undefined })

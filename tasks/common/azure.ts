@@ -1,5 +1,6 @@
 import { type AzureContext, type AzureContextOptions, createAzureContext } from '../../core/azure/azureContext';
 import { readServiceConnection } from '../../core/azure/serviceConnection';
+import { ErrorCodes, FactoryError } from '../../core/errors';
 import type { TaskContext } from './taskContext';
 
 /**
@@ -16,4 +17,16 @@ export function connectAzure(ctx: TaskContext, inputName = 'azureSubscription', 
       `Resource Manager ${connection.cloud.resourceManagerUrl}, authority ${connection.cloud.authorityHost}.`,
   );
   return createAzureContext(connection, { ...options, reporter: ctx.reporter });
+}
+
+/** The factory lab's subscription: the `SubscriptionId` input, else the service connection's. */
+export function factorySubscriptionId(azure: AzureContext, inputSubscriptionId: string | undefined): string {
+  const subscriptionId = inputSubscriptionId ?? azure.connection.subscriptionId;
+  if (!subscriptionId) {
+    throw new FactoryError(ErrorCodes.InputInvalid, `The factory lab's subscription is not known: 'SubscriptionId' is empty and the service connection names none.`, {
+      fix: "Set 'SubscriptionId' to the id of the subscription that holds the factory lab.",
+      subject: 'SubscriptionId',
+    });
+  }
+  return subscriptionId;
 }

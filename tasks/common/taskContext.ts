@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tlInternal from 'azure-pipelines-task-lib/internal';
 import * as tl from 'azure-pipelines-task-lib/task';
 import { ErrorCodes, FactoryError, formatIssueText, isAbortError, isFactoryError } from '../../core/errors';
 import { logSafe } from '../../core/format';
@@ -24,6 +25,11 @@ export interface TaskContext {
   input(name: string, required?: boolean): string | undefined;
   boolInput(name: string, defaultValue: boolean): boolean;
   intInput(name: string, options: { default: number; min: number; max: number }): number;
+  /**
+   * A secret input (a password from a secret pipeline variable): masked, line by line, before anything
+   * else runs, and returned as given (not trimmed: spaces may be part of it).
+   */
+  secretInput(name: string): string | undefined;
   /** An optional input that names an Azure id (a subscription): refused unless it is a GUID. */
   guidInput(name: string): string | undefined;
   /** Starts the timeout clock: after `minutes` the signal aborts and the task ends Failed. */
@@ -138,6 +144,14 @@ export async function runTask(taskName: string, body: (context: TaskContext) => 
         );
       }
       return parsed;
+    },
+    secretInput: (name) => {
+      // tl.getInput writes `<name>=<value>` to the debug log before anyone could register the value as a
+      // secret, so the value is read where task-lib keeps inputs, and masked before anything prints it.
+      const value = tlInternal._vault.retrieveSecret(`INPUT_${tlInternal._getVariableKey(name)}`);
+      if (!value || value.trim() === '') return undefined;
+      reporter.maskSecret(value);
+      return value;
     },
     guidInput: (name) => {
       const value = tl.getInput(name, false)?.trim();

@@ -1,6 +1,6 @@
 import type { CatalogTemplate } from '../../core/catalog/model';
 import type { HeldImage, SourceImage } from '../../core/catalog/route';
-import { skuGeneration } from '../../core/catalog/templateFacts';
+import { imageGeneration } from '../../core/marketplace';
 import type { GoldenTemplate, LabConfig } from '../../core/config/labsConfig';
 
 /** Small builders of catalog scenario states: templates, labs, source images and the images labs hold. */
@@ -11,7 +11,7 @@ export const SUB_B = 'c1a9e4f2-6b83-4d57-8e20-94f3b7a1d6c8';
 export function template(imagePath: string, osType: 'Windows' | 'Linux', sku: string, extra: Partial<GoldenTemplate> = {}): CatalogTemplate {
   return {
     template: { imagePath, file: `/config/GoldenImages/${imagePath}`, osType, galleryImageReference: { publisher: 'P', offer: 'O', sku, version: 'latest' }, ...extra },
-    facts: { artifacts: [], generation: skuGeneration(sku), securityType: 'Standard' },
+    facts: { artifacts: [], generation: imageGeneration({ offer: 'O', sku }), securityType: 'Standard' },
   };
 }
 

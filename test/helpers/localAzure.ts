@@ -27,6 +27,8 @@ const START_TIMEOUT_MS = 30_000;
 export interface StartOptions {
   /** A scenario object or the path of a scenario JSON file. */
   scenario: Scenario | string;
+  /** How long it may take to be ready; default 30 s. A scenario of thousands of labs takes longer to load. */
+  startTimeoutMs?: number;
   /** Overrides the scenario's settings. */
   settings?: ScenarioSettings;
   /** Replaces the scenario's fault plan. */
@@ -111,8 +113,8 @@ export async function startLocalAzure(options: StartOptions): Promise<LocalAzure
   const ready = await new Promise<ReadyMessage>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill();
-      reject(new Error(`The local Azure did not start within ${START_TIMEOUT_MS} ms.`));
-    }, START_TIMEOUT_MS);
+      reject(new Error(`The local Azure did not start within ${options.startTimeoutMs ?? START_TIMEOUT_MS} ms.`));
+    }, options.startTimeoutMs ?? START_TIMEOUT_MS);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`The local Azure exited before it was ready (code ${code}, signal ${signal}).`));

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
 import type { ConnectionScheme } from '../../local-azure/serviceConnection';
 import { outputLines, parseLoggingCommand } from '../helpers/loggingCommands';
 import { CONNECTION_ID, type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
@@ -79,6 +80,8 @@ function printed(run: TaskRun): string[] {
   return texts;
 }
 
+const CONFIGURATION = path.resolve(__dirname, '..', '..', '..', 'Configuration');
+
 describe('a task signing in with each kind of service connection', function () {
   this.timeout(120_000);
   let azure: LocalAzureProcess;
@@ -120,6 +123,22 @@ describe('a task signing in with each kind of service connection', function () {
         assert.ok(run.secrets.includes(secret), `registered with task.setsecret: ${secret.slice(0, 20)}…`);
       }
       assert.deepEqual((await azure.state()).diskGrants, [], 'disk access was revoked');
+    });
+
+    it(`${scheme.name}: MakeGoldenImageVMs reads the lab, its deployments and its store and plans, with no secret in its debug output`, async () => {
+      const env = await scheme.env(azure);
+      const neverPrinted = [...scheme.secrets(env), ...(scheme.machineSecrets?.(env) ?? [])];
+      const run = await runTaskProcess(
+        'MakeGoldenImageVMs',
+        { ConfigurationLocation: CONFIGURATION, DevTestLabName: LAB, machinePassword: 'Scheme-Test-Pa55word!', machineSshPublicKey: 'ssh-ed25519 AAAAC3Nza scheme', dryRun: 'true' },
+        { ...env, SYSTEM_DEBUG: 'true' },
+      );
+      assert.equal(run.result, 'Succeeded', describeRun(run));
+      assert.match(run.lines.join('\n'), /Plan: make 3 VM\(s\)/);
+      for (const text of printed(run)) {
+        for (const secret of [...neverPrinted, 'Scheme-Test-Pa55word!']) assert.ok(!text.includes(secret), `a secret is printed: ${text.slice(0, 300)}`);
+        assert.doesNotMatch(text, JWT, 'a token is printed');
+      }
     });
   });
 });

@@ -73,6 +73,10 @@ describe('PublishImageCatalog against the local Azure', function () {
     assert.match(labRow(page, 'Engineering-Dev'), /class="cell current"[^>]*aria-label="WindowsServer\/Server2022-Datacenter\.json: Nov-10-2026, \d+ days old; the newest"/);
     assert.match(labRow(page, 'Engineering-Test'), /class="cell missing"[^>]*aria-label="WindowsServer\/Server2022-Datacenter\.json: none; lacks the newest, Nov-10-2026"/);
     assert.match(labRow(page, 'Engineering-Test'), /data-stale="true"/);
+    // Generation and security type from the stored image's metadata where there is an image, else from the template.
+    const imageRow = (imagePath: string) => page.match(new RegExp(`<tr data-os[^>]*>\\s*<th scope="row"><code>${imagePath.replace(/[./]/g, '\\$&')}</code>[\\s\\S]*?</tr>`))?.[0] ?? '';
+    assert.match(imageRow('WindowsServer/Server2022-Datacenter.json'), /<td data-sort="V1">V1, Standard<\/td>/);
+    assert.match(imageRow('Linux/Ubuntu2204.json'), /<td data-sort="V1">V1, Standard <span class="small">\(from the template\)<\/span><\/td>/);
     assert.match(labRow(page, 'Training'), /data-stale="false"/);
 
     const summary = r.summary ?? '';

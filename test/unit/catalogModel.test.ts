@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildCatalog, type CatalogInput, type MatrixCell } from '../../core/catalog/model';
 import type { RouteState } from '../../core/catalog/route';
-import { artifactNames, readTemplateFacts, skuGeneration } from '../../core/catalog/templateFacts';
+import { artifactNames, readTemplateFacts } from '../../core/catalog/templateFacts';
 import { versionOf } from '../../core/catalog/vhdRoute';
 import type { LabConfig } from '../../core/config/labsConfig';
 import { held, lab, NOW, source, SUB_B, TEMPLATES } from '../helpers/catalogFixtures';
@@ -178,10 +178,7 @@ describe('catalog template facts', () => {
     assert.deepEqual(artifactNames(undefined), []);
   });
 
-  it('reads generation from the marketplace SKU and security type from the template', async () => {
-    assert.equal(skuGeneration('22_04-lts-gen2'), 'V2');
-    assert.equal(skuGeneration('2022-datacenter-g2'), 'V2');
-    assert.equal(skuGeneration('2022-datacenter'), 'V1');
+  it('reads generation from the marketplace image and security type from the template', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'catalog-facts-'));
     try {
       const file = path.join(dir, 'T.json');

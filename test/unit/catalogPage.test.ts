@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { buildCatalog } from '../../core/catalog/model';
+import { catalogDigest } from '../../core/catalog/digest';
 import { renderCatalogPage } from '../../core/catalog/render';
 import { held, lab, NOW, source, template } from '../helpers/catalogFixtures';
 
@@ -9,8 +10,8 @@ const HOSTILE_NOTES = '</script><script>alert(3)</script> & </style>';
 const HOSTILE_REASON = 'denied <b onmouseover=alert(4)>';
 const HOSTILE_SUBSCRIPTION = '"><svg onload=alert(5)>';
 
-function hostilePage(): string {
-  const model = buildCatalog({
+function hostileModel() {
+  return buildCatalog({
     now: NOW,
     factoryLabName: '<i>Factory</i>',
     imagesToSave: 2,
@@ -27,7 +28,10 @@ function hostilePage(): string {
       ],
     },
   });
-  return renderCatalogPage(model);
+}
+
+function hostilePage(): string {
+  return renderCatalogPage(hostileModel());
 }
 
 describe('catalog page (HTML)', () => {
@@ -70,5 +74,14 @@ describe('catalog page (HTML)', () => {
     assert.match(row, /data-unreadable="true"/);
     assert.match(row, /class="cell unreadable"/);
     assert.match(row, /lab could not be read/);
+  });
+
+  it('digests counts, stale and unread labs for the run summary, names escaped for markdown and the log', () => {
+    const digest = catalogDigest(hostileModel(), 'ImageCatalog');
+    assert.match(digest, /\| 1 \| 2 \| 1 \| 1 \| 1 \|/);
+    assert.ok(digest.includes('| &lt;img src=x onerror="alert(1)"&gt;Lab | 7d2f5b8a-3c41-4e0f-9a6b-21c8d4e7f310 | Evil/"&gt;&lt;script&gt;alert(2)&lt;/script&gt;\'.json (Dec-01-2026) |'), digest);
+    assert.ok(digest.includes('| Locked | "&gt;&lt;svg onload=alert(5)&gt; | could not be read |'), digest);
+    assert.match(digest, /artifact \*\*ImageCatalog\*\*/);
+    assert.doesNotMatch(digest, /<[a-z]/i);
   });
 });

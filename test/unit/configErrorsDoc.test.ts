@@ -14,6 +14,7 @@ const RANGES = [
   'IF3xxx SnapImagesFromVMs',
   'IF4xxx DistributeImages',
   'IF5xxx RetireImages and CleanUpFactory',
+  'IF6xxx MakeGoldenImageVMs',
   'IF7xxx Gallery route',
   'IF8xxx PublishImageCatalog',
   'IF9xxx Unexpected',

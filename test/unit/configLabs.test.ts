@@ -466,6 +466,26 @@ describe('configuration (labs.json and GoldenImages)', () => {
       ]);
     });
 
+    it('reports every problem a template has for MakeGoldenImageVMs at once: a parameter it fills, an unknown size, a size that cannot boot the generation', async () => {
+      const noName = labVmTemplate('Windows', (vm) => {
+        vm.properties.size = 'Standard_Q9_v9';
+      });
+      delete (noName.parameters as Record<string, unknown>).newVMName;
+      assert.deepEqual(
+        (await shapeProblem(noName)).map((p) => p.replace(/ \d+:\d+ /, ' ')),
+        [
+          "IF6004 the template does not declare the parameter(s) 'newVMName', which MakeGoldenImageVMs fills with the factory lab's name and the VM's name.",
+          "IF6005 the VM size 'Standard_Q9_v9' is not a size Azure offers.",
+        ],
+      );
+      const gen1Size = labVmTemplate('Linux', (vm) => {
+        vm.properties.size = 'Standard_A2_v2';
+      });
+      assert.deepEqual((await shapeProblem(gen1Size)).map((p) => p.replace(/ \d+:\d+ /, ' ')), [
+        "IF6007 the SKU '22_04-lts-gen2' is a Generation 2 image, which a VM of size 'Standard_A2_v2' cannot boot.",
+      ]);
+    });
+
     it('reports every missing or wrong gallery image property of a template', async () => {
       const problems = await shapeProblem(
         labVmTemplate('Mac', (vm) => {

@@ -6,7 +6,11 @@ import { type JobResult, countOutcomes, describePlan, summaryMarkdown } from '..
 import { type DistributionJob, type LabObservation, configuredLabKey, planDistribution } from '../../core/distribute/plan';
 import { ErrorCodes, FactoryError } from '../../core/errors';
 import { factoryImage } from '../scenarios/distribute/factory';
+import { observedCustomImage } from '../../core/distribute/observe';
 import { customImageTags } from '../../core/factoryImages';
+
+/** Keeps every image of these tests: their paths' templates exist and each path has one image. */
+const RETENTION = { imagesToSave: 2, templatePaths: ['Win/Datacenter.json', 'Win/SQL.json'] };
 
 const SUB = '11111111-1111-1111-1111-111111111111';
 
@@ -36,14 +40,14 @@ function samplePlan() {
       configuredLabKey(labs[0]),
       {
         lab: labRef('Alpha'),
-        customImages: [{ name: sql.imageName, provisioningState: 'Succeeded', tags: customImageTags(sql, factory.id) }],
+        customImages: [observedCustomImage({ name: sql.imageName, provisioningState: 'Succeeded', tags: customImageTags(sql, factory.id) }, factory.id)],
         stagingBlobs: [],
       },
     ],
     [configuredLabKey(labs[1]), { lab: labRef('Beta|Pipe'), customImages: [], stagingBlobs: [] }],
     [configuredLabKey(labs[2]), { error: new FactoryError(ErrorCodes.LabNotFound, `Lab 'Gone' was not found in subscription ${SUB}.`) }],
   ]);
-  return planDistribution({ factory, images: [win, sql], labs, observations });
+  return planDistribution({ retention: RETENTION, factory, images: [win, sql], labs, observations });
 }
 
 describe('distribution outcome', () => {
@@ -72,7 +76,7 @@ describe('distribution outcome', () => {
     assert.equal(rows[3], `| Beta\\|Pipe | ${SUB} | ❌ failed | — |`);
     assert.equal(rows[4], `| Gone | ${SUB} | ⛔ blocked | ⛔ blocked |`);
     assert.match(markdown, /\*\*IF4002\*\* boom/);
-    assert.deepEqual(countOutcomes(plan, results), { created: 1, exists: 1, failed: 1, cancelled: 0, notStarted: 0, blocked: 2 });
+    assert.deepEqual(countOutcomes(plan, results), { created: 1, exists: 1, failed: 1, cancelled: 0, notStarted: 0, blocked: 2, leftOut: 0 });
   });
 
   it('says a dry run changed nothing', () => {

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
 import type { LabRef } from '../../core/azure/labs';
+import { describePlan } from '../../core/distribute/outcome';
 import {
   type ConfiguredLab,
   type LabObservation,
@@ -10,7 +11,11 @@ import {
 } from '../../core/distribute/plan';
 import { ErrorCodes, FactoryError } from '../../core/errors';
 import { factoryImage } from '../scenarios/distribute/factory';
+import { observedCustomImage } from '../../core/distribute/observe';
 import { type FactoryImage, customImageTags, stagingBlobName } from '../../core/factoryImages';
+
+/** Keeps every image of these tests: their paths' templates exist and each path has one image. */
+const RETENTION = { imagesToSave: 2, templatePaths: ['Win2016/Datacenter.json', 'Win2016/SQL.json', 'Linux/Ubuntu/Server.json'] };
 
 const SUB_A = '11111111-1111-1111-1111-111111111111';
 const SUB_B = '22222222-2222-2222-2222-222222222222';
@@ -50,7 +55,7 @@ function observations(entries: [ConfiguredLab, LabObservation][]): Map<string, L
 function planOneLab(imagePaths: string[], holds: Partial<Extract<LabObservation, { lab: LabRef }>> = {}) {
   const config = configured(0, SUB_A, 'LabA', imagePaths);
   const lab = labRef(SUB_A, 'LabA');
-  return { lab, plan: planDistribution({ factory, images, labs: [config], observations: observations([[config, observed(lab, holds)]]) }) };
+  return { lab, plan: planDistribution({ retention: RETENTION, factory, images, labs: [config], observations: observations([[config, observed(lab, holds)]]) }) };
 }
 
 describe('distribution plan', () => {
@@ -59,6 +64,7 @@ describe('distribution plan', () => {
     const b = configured(1, SUB_B, 'LabB', ['win2016\\sql.json', 'Linux/']);
     const c = configured(2, SUB_B, 'LabC', ['Win']); // a partial segment selects nothing
     const plan = planDistribution({
+      retention: RETENTION,
       factory,
       images,
       labs: [a, b, c],
@@ -92,6 +98,7 @@ describe('distribution plan', () => {
     const a = configured(0, SUB_A, 'LabA', ['Win2016/Datacenter.json']);
     const again = configured(1, SUB_A, 'LABA', ['Win2016', 'Win2016/Datacenter.json']);
     const plan = planDistribution({
+      retention: RETENTION,
       factory,
       images,
       labs: [a, again],
@@ -106,12 +113,15 @@ describe('distribution plan', () => {
     const lab = labRef(SUB_A, 'LabA');
     const { plan } = planOneLab(['Win2016'], {
       customImages: [
-        {
-          name: win.imageName.toUpperCase(),
-          id: `${lab.id}/customimages/${win.imageName}`,
-          provisioningState: 'Succeeded',
-          tags: customImageTags(win, factory.id),
-        },
+        observedCustomImage(
+          {
+            name: win.imageName.toUpperCase(),
+            id: `${lab.id}/customimages/${win.imageName}`,
+            provisioningState: 'Succeeded',
+            tags: customImageTags(win, factory.id),
+          },
+          factory.id,
+        ),
         { name: sql.imageName, provisioningState: 'Succeeded' },
       ],
     });
@@ -128,8 +138,8 @@ describe('distribution plan', () => {
     const tags = (i: FactoryImage) => customImageTags(i, factory.id);
     const { plan } = planOneLab(['Win2016'], {
       customImages: [
-        { name: win.imageName, provisioningState: 'Creating', tags: tags(win) },
-        { name: sql.imageName, provisioningState: 'Failed', tags: tags(sql) },
+        observedCustomImage({ name: win.imageName, provisioningState: 'Creating', tags: tags(win) }, factory.id),
+        observedCustomImage({ name: sql.imageName, provisioningState: 'Failed', tags: tags(sql) }, factory.id),
       ],
     });
     assert.deepEqual(
@@ -139,7 +149,7 @@ describe('distribution plan', () => {
   });
 
   it('never touches a failed or creating image of that name that the factory did not make', () => {
-    const { plan } = planOneLab(['Win2016/SQL.json'], { customImages: [{ name: sql.imageName, provisioningState: 'Failed', tags: {} }] });
+    const { plan } = planOneLab(['Win2016/SQL.json'], { customImages: [observedCustomImage({ name: sql.imageName, provisioningState: 'Failed', tags: {} }, factory.id)] });
     assert.equal(plan.jobs.length, 0);
     assert.equal(plan.issues.length, 1);
     assert.equal(plan.issues[0].code, ErrorCodes.CustomImageNameTaken);
@@ -153,7 +163,7 @@ describe('distribution plan', () => {
       return { blobName: stagingBlobName(name), imageName: name, copyStatus, copyId: copyStatus ? `copy-${name}` : undefined };
     };
     const { plan } = planOneLab(['Win2016', 'Linux'], {
-      customImages: [{ name: ubuntu.imageName, provisioningState: 'Succeeded', tags: customImageTags(ubuntu, factory.id) }],
+      customImages: [observedCustomImage({ name: ubuntu.imageName, provisioningState: 'Succeeded', tags: customImageTags(ubuntu, factory.id) }, factory.id)],
       stagingBlobs: [
         blob(win, 'pending'),
         blob(sql, 'success'),
@@ -181,6 +191,7 @@ describe('distribution plan', () => {
     const missing = configured(1, SUB_B, 'Missing', ['Win2016']);
     const far = configured(2, SUB_B, 'Far', ['Win2016', 'Linux']);
     const plan = planDistribution({
+      retention: RETENTION,
       factory,
       images,
       labs: [good, missing, far],
@@ -217,9 +228,50 @@ describe('distribution plan', () => {
 
   it('plans nothing for an empty store', () => {
     const a = configured(0, SUB_A, 'LabA', ['Win2016']);
-    const plan = planDistribution({ factory, images: [], labs: [a], observations: new Map() });
+    const plan = planDistribution({ retention: RETENTION, factory, images: [], labs: [a], observations: new Map() });
     assert.equal(plan.jobs.length, 0);
     assert.equal(plan.issues.length, 0);
+  });
+
+  describe('no copy that retention undoes', () => {
+    const dc = (day: number) =>
+      ({ ...factoryImage(`Win2016_Datacenter-Nov-${String(day).padStart(2, '0')}-2026`, 'Win2016/Datacenter.json'), createdUtc: `2026-11-${String(day).padStart(2, '0')}T08:00:00.000Z` });
+    const held = (image: FactoryImage) => observedCustomImage({ name: image.imageName, provisioningState: 'Succeeded', tags: customImageTags(image, factory.id) }, factory.id);
+    const plan = (holds: FactoryImage[], stored: FactoryImage[], templatePaths = RETENTION.templatePaths) => {
+      const config = configured(0, SUB_A, 'LabA', ['Win2016']);
+      return planDistribution({
+        retention: { imagesToSave: 2, templatePaths },
+        factory,
+        images: stored,
+        labs: [config],
+        observations: observations([[config, observed(labRef(SUB_A, 'LabA'), { customImages: holds.map(held) })]]),
+      });
+    };
+    const cells = (p: ReturnType<typeof plan>) =>
+      Object.fromEntries([...p.labs[0].cells].map(([name, cell]) => [name, cell.state === 'left-out' ? `left-out: ${cell.detail}` : cell.state]));
+
+    it('copies only the ImagesToSave newest of a path into a lab that starts selecting it, and says why the rest are left out', () => {
+      const p = plan([], [dc(1), dc(10), dc(20)]);
+      assert.deepEqual(p.jobs.map((j) => j.image.imageName).sort(), [dc(10).imageName, dc(20).imageName]);
+      assert.deepEqual(cells(p)[dc(1).imageName], 'left-out: older than the 2 newest of Win2016/Datacenter.json');
+      assert.match(describePlan(p).join('\n'), /left out, as retention would delete them: Win2016_Datacenter-Nov-01-2026 \(older than the 2 newest/);
+    });
+
+    it('ranks what the lab holds with what it would receive', () => {
+      // The lab holds the two newest: an older store image would go at once.
+      assert.deepEqual(plan([dc(10), dc(20)], [dc(5), dc(10), dc(20)]).jobs, []);
+      // The lab holds an older one: the two newer store images are copied, and retention retires the held one.
+      assert.deepEqual(plan([dc(1)], [dc(10), dc(20)]).jobs.map((j) => j.image.imageName).sort(), [dc(10).imageName, dc(20).imageName]);
+      // A custom image another factory made does not count.
+      const foreign = observedCustomImage({ name: 'Mine', provisioningState: 'Succeeded', tags: customImageTags(dc(25), 'other-factory') }, factory.id);
+      assert.equal(foreign.ranking, undefined);
+    });
+
+    it('copies no image of a path whose template is gone, as RetireImages deletes them all', () => {
+      const p = plan([], [dc(1), dc(20)], ['Win2016/SQL.json']);
+      assert.deepEqual(p.jobs, []);
+      assert.match(cells(p)[dc(1).imageName], /^left-out: its template Win2016\/Datacenter\.json is no longer in GoldenImages/);
+    });
   });
 
   it('refuses an image whose metadata says Generation 2 once, naming every lab that selects it, and plans the others', () => {
@@ -227,6 +279,7 @@ describe('distribution plan', () => {
     const a = configured(0, SUB_A, 'LabA', ['Win2016']);
     const b = configured(1, SUB_B, 'LabB', ['Win2016/SQL.json']);
     const plan = planDistribution({
+      retention: RETENTION,
       factory,
       images: [win, gen2],
       labs: [a, b],

@@ -273,7 +273,7 @@ function productProblems(task: Json, folderName: string): string[] {
 function inputNamesReadBy(source: string): string[] {
   const names = new Set<string>();
   const patterns = [
-    /\b(?:input|boolInput|intInput)\(\s*['"`]([^'"`]+)['"`]/g,
+    /\b(?:input|boolInput|intInput|secretInput)\(\s*['"`]([^'"`]+)['"`]/g,
     /\bget(?:Bool|Path|Delimited)?Input(?:Required)?\(\s*['"`]([^'"`]+)['"`]/g,
   ];
   for (const pattern of patterns) for (const match of source.matchAll(pattern)) names.add(match[1]);
@@ -297,6 +297,7 @@ const inputNamesOf = (task: Json) => (task.inputs as Json[]).map((i) => i.name a
 // The inputs the image factory's users carry over from its scripts: renaming one breaks their pipelines.
 const EXPECTED_INPUTS: Record<string, string[]> = {
   ValidateLabsJson: ['ConfigurationLocation'],
+  MakeGoldenImageVMs: ['ConfigurationLocation', 'azureSubscription', 'DevTestLabName', 'ImagePaths', 'vmSize', 'includeSysprep', 'machineUserName', 'machinePassword', 'machineSshPublicKey', 'maxConcurrentJobs', 'StandardTimeoutMinutes', 'TimeoutMinutes', 'dryRun'],
   SnapImagesFromVMs: [
     'azureSubscription',
     'DevTestLabName',
@@ -317,6 +318,7 @@ const EXPECTED_INPUTS: Record<string, string[]> = {
     'galleryName',
     'galleryResourceGroup',
     'maxConcurrentJobs',
+    'ImagesToSave',
     'TimeoutMinutes',
     'dryRun',
   ],
@@ -333,10 +335,11 @@ const EXPECTED_INPUTS: Record<string, string[]> = {
     'dryRun',
   ],
   CleanUpFactory: ['azureSubscription', 'DevTestLabName', 'galleryName', 'galleryResourceGroup', 'dryRun'],
-  PublishImageCatalog: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'CatalogFile', 'ArtifactName', 'maxConcurrentJobs'],
+  PublishImageCatalog: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'includePowerShellImages', 'CatalogFile', 'ArtifactName', 'maxConcurrentJobs'],
 };
 const EXPECTED_OUTPUTS: Record<string, string[]> = {
   ValidateLabsJson: ['LabCount', 'TemplateCount'],
+  MakeGoldenImageVMs: ['VmNames'],
   SnapImagesFromVMs: ['SavedImageNames'],
   DistributeImages: ['CreatedImageIds'],
   RetireImages: ['DeletedImageCount'],
