@@ -57,8 +57,13 @@ export interface ScenarioFederatedCredential {
 }
 
 export interface ScenarioSettings {
-  /** Server-side blob copy speed. Default 1024 MB/s. */
+  /** Server-side blob copy speed of a copy on its own. Default 1024 MB/s. */
   copyRateMBps?: number;
+  /**
+   * What one source blob serves to all copies reading it at once (Azure: about 60 MiB/s for a page
+   * blob); concurrent copies of one source share it. Default: `copyRateMBps`.
+   */
+  sourceBlobMBps?: number;
   /** How long an ordinary long-running operation (delete, grant access) takes. Default 200 ms. */
   lroDurationMs?: number;
   /** How long creating a custom image from a VHD takes. Default 500 ms. */

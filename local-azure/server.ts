@@ -104,6 +104,7 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
     port: options.blobPort ?? 0,
     accounts: state.storage.accountNames(),
     copyRateMBps: state.settings.copyRateMBps,
+    sourceBlobMBps: state.settings.sourceBlobMBps,
     verifyBearer: (token) => {
       const check = identity.tokens.verifyAccessToken(token, STORAGE_AUDIENCES);
       return check.ok ? { principalId: check.claims.oid, audience: check.claims.aud } : undefined;

@@ -4,6 +4,8 @@ import type { Checker } from './scenarioChecker';
 /** The local Azure's knobs: each service reads its own (copy rate, operation times, token lifetime, page size). */
 export interface Settings {
   copyRateMBps: number;
+  /** What one source blob serves to all copies reading it at once; undefined: `copyRateMBps`. */
+  sourceBlobMBps?: number;
   lroDurationMs: number;
   customImageDurationMs: number;
   lroRetryAfterSeconds: number;
@@ -46,10 +48,11 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
 };
 
 export function checkSettings(c: Checker, raw: unknown, path: string): ScenarioSettings | undefined {
-  const s = c.object(raw, path, Object.keys(DEFAULT_SETTINGS));
+  const s = c.object(raw, path, [...Object.keys(DEFAULT_SETTINGS), 'sourceBlobMBps']);
   if (!s) return undefined;
   const before = c.problems.length;
   c.number(s.copyRateMBps, `${path}.copyRateMBps`, { above: 0 });
+  c.number(s.sourceBlobMBps, `${path}.sourceBlobMBps`, { above: 0 });
   c.number(s.lroDurationMs, `${path}.lroDurationMs`, { min: 0 });
   c.number(s.customImageDurationMs, `${path}.customImageDurationMs`, { min: 0 });
   c.number(s.lroRetryAfterSeconds, `${path}.lroRetryAfterSeconds`, { integer: true, min: 0 });

@@ -40,6 +40,8 @@ export interface BlobServiceOptions {
   port?: number;
   accounts: string[];
   copyRateMBps: number;
+  /** What one source blob serves to all copies reading it; default `copyRateMBps`. */
+  sourceBlobMBps?: number;
   verifyBearer(token: string): { principalId: string; audience: string } | undefined;
   canAccessData: AuthenticationOptions['canAccessData'];
   faults: FaultPlan;
@@ -154,7 +156,7 @@ export async function startBlobService(options: BlobServiceOptions): Promise<Blo
     }
   };
 
-  const tracker = new CopyTracker(options.copyRateMBps, emptyDestination);
+  const tracker = new CopyTracker(options.copyRateMBps, emptyDestination, Date.now, options.sourceBlobMBps);
 
   let port = 0;
   const front = new BlobFront({

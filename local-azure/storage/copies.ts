@@ -1,8 +1,10 @@
+import { copiedAt, replan, type PlannedCopy, type Rates } from './sourceThroughput';
+
 /**
- * Server-side copies as Azure runs them: asynchronous, at a steady rate. Azurite copies instantly, so
- * each copy's visible state is derived from the clock (started at, bytes, rate) and from the events
- * that end it early (an injected failure, the source SAS expiring or being revoked, an abort). No
- * timer runs per copy.
+ * Server-side copies as Azure runs them: asynchronous, at the rate their source blob serves them
+ * (shared by every copy reading it, sourceThroughput.ts). Azurite copies instantly, so each copy's
+ * visible state is derived from the clock and its plan, and from the events that end it early (an
+ * injected failure, the source SAS expiring or being revoked, an abort). No timer runs per copy.
  */
 export type CopyStatus = 'pending' | 'success' | 'aborted' | 'failed';
 
@@ -18,25 +20,18 @@ export interface CopyState {
   description?: string;
 }
 
-interface CopyEnd {
-  atMs: number;
-  status: 'aborted' | 'failed';
-  copiedBytes: number;
-  description?: string;
-}
-
-export interface CopyRecord {
+export interface CopyRecord extends PlannedCopy {
   readonly key: string;
   readonly copyId: string;
   /** The source URL as the client gave it. */
   readonly source: string;
-  readonly totalBytes: number;
   readonly startedAtMs: number;
   /** The disk whose read grant authorizes the source, so revoking the grant fails the copy. */
   readonly sourceDisk?: string;
+  /** The source blob (`account/container/blob`): copies reading the same one share its throughput. */
+  readonly sourceKey?: string;
   /** The destination's lease the copy was started under: Azure ends a copy whatever the lease, Azurite needs its id. */
   readonly leaseId?: string;
-  ends: CopyEnd[];
   /** Set once the destination has been emptied after a failure or abort. */
   emptied?: Promise<void>;
 }
@@ -47,6 +42,8 @@ export interface StartCopy {
   source: string;
   totalBytes: number;
   sourceDisk?: string;
+  /** The source blob, when the front knows it: copies of one source share its throughput. */
+  sourceKey?: string;
   leaseId?: string;
   /** The source SAS stops working at this time; a copy still running then fails. */
   sourceExpiresAtMs?: number;
@@ -60,42 +57,29 @@ export const SOURCE_AUTH_FAILED_DESCRIPTION =
 
 export class CopyTracker {
   private readonly records = new Map<string, CopyRecord>();
-  private readonly bytesPerMs: number;
+  /** Copies by source blob, while they may still be running. */
+  private readonly bySource = new Map<string, Set<CopyRecord>>();
+  private readonly rates: Rates;
 
   /**
+   * @param copyRateMBps the rate of a copy on its own
    * @param emptyDestination replaces a destination with an empty blob, metadata kept: what a failed or
    *   aborted copy leaves in Azure.
+   * @param sourceBlobMBps what one source blob serves to all copies reading it; default `copyRateMBps`.
    */
   constructor(
     copyRateMBps: number,
     private readonly emptyDestination: (key: string) => Promise<void>,
     private readonly now: () => number = Date.now,
+    sourceBlobMBps: number = copyRateMBps,
   ) {
     if (!(copyRateMBps > 0)) throw new RangeError(`copyRateMBps must be positive, got ${copyRateMBps}`);
-    this.bytesPerMs = (copyRateMBps * 1024 * 1024) / 1000;
+    if (!(sourceBlobMBps > 0)) throw new RangeError(`sourceBlobMBps must be positive, got ${sourceBlobMBps}`);
+    this.rates = { perCopyBytesPerMs: bytesPerMs(copyRateMBps), perSourceBytesPerMs: bytesPerMs(sourceBlobMBps) };
   }
 
   start(copy: StartCopy): CopyRecord {
     const startedAtMs = this.now();
-    const ends: CopyEnd[] = [];
-    if (copy.failAfterPercent !== undefined) {
-      const percent = Math.min(100, Math.max(0, copy.failAfterPercent));
-      const copiedBytes = Math.floor((copy.totalBytes * percent) / 100);
-      ends.push({
-        atMs: startedAtMs + copiedBytes / this.bytesPerMs,
-        status: 'failed',
-        copiedBytes,
-        description: copy.failDescription,
-      });
-    }
-    if (copy.sourceExpiresAtMs !== undefined) {
-      ends.push({
-        atMs: copy.sourceExpiresAtMs,
-        status: 'failed',
-        copiedBytes: this.copiedAt(copy.totalBytes, startedAtMs, copy.sourceExpiresAtMs),
-        description: SOURCE_AUTH_FAILED_DESCRIPTION,
-      });
-    }
     const record: CopyRecord = {
       key: copy.key,
       copyId: copy.copyId,
@@ -103,10 +87,21 @@ export class CopyTracker {
       totalBytes: copy.totalBytes,
       startedAtMs,
       sourceDisk: copy.sourceDisk,
+      sourceKey: copy.sourceKey,
       leaseId: copy.leaseId,
-      ends,
+      failAtBytes:
+        copy.failAfterPercent === undefined ? undefined : Math.floor((copy.totalBytes * Math.min(100, Math.max(0, copy.failAfterPercent))) / 100),
+      failDescription: copy.failDescription,
+      expiresAtMs: copy.sourceExpiresAtMs,
+      expiryDescription: SOURCE_AUTH_FAILED_DESCRIPTION,
+      plan: [],
+      finish: { atMs: Infinity, status: 'success', copiedBytes: copy.totalBytes },
     };
+    const previous = this.records.get(copy.key);
+    if (previous) this.stopReading(previous, startedAtMs);
     this.records.set(copy.key, record);
+    this.readers(record).add(record);
+    this.replanSource(record, startedAtMs);
     return record;
   }
 
@@ -120,38 +115,29 @@ export class CopyTracker {
   }
 
   forget(key: string): void {
+    const record = this.records.get(key);
+    if (record) this.stopReading(record, this.now());
     this.records.delete(key);
   }
 
   forgetUnder(prefix: string): void {
-    for (const key of [...this.records.keys()]) if (key.startsWith(prefix)) this.records.delete(key);
+    for (const key of [...this.records.keys()]) if (key.startsWith(prefix)) this.forget(key);
   }
 
   state(record: CopyRecord, atMs = this.now()): CopyState {
-    const completesAtMs = record.startedAtMs + record.totalBytes / this.bytesPerMs;
-    let first: CopyEnd | undefined;
-    for (const end of record.ends) if (end.atMs < completesAtMs && (!first || end.atMs < first.atMs)) first = end;
     const base = { copyId: record.copyId, source: record.source, totalBytes: record.totalBytes };
-    if (first && first.atMs <= atMs) {
+    const { finish } = record;
+    if (finish.atMs <= atMs) {
       return {
         ...base,
-        status: first.status,
-        copiedBytes: first.copiedBytes,
-        progress: `${first.copiedBytes}/${record.totalBytes}`,
-        completedAt: new Date(first.atMs),
-        description: first.description,
+        status: finish.status,
+        copiedBytes: finish.copiedBytes,
+        progress: `${finish.copiedBytes}/${record.totalBytes}`,
+        completedAt: new Date(finish.atMs),
+        description: finish.description,
       };
     }
-    if (completesAtMs <= atMs) {
-      return {
-        ...base,
-        status: 'success',
-        copiedBytes: record.totalBytes,
-        progress: `${record.totalBytes}/${record.totalBytes}`,
-        completedAt: new Date(completesAtMs),
-      };
-    }
-    const copiedBytes = this.copiedAt(record.totalBytes, record.startedAtMs, atMs);
+    const copiedBytes = Math.floor(copiedAt(record, atMs));
     return { ...base, status: 'pending', copiedBytes, progress: `${copiedBytes}/${record.totalBytes}` };
   }
 
@@ -164,7 +150,9 @@ export class CopyTracker {
     const atMs = this.now();
     const state = this.state(record, atMs);
     if (state.status !== 'pending') return false;
-    record.ends.push({ atMs, status, copiedBytes: state.copiedBytes, description });
+    record.finish = { atMs, status, copiedBytes: state.copiedBytes, description };
+    // The copies still reading its source get its share of the throughput from now on.
+    this.replanSource(record, atMs);
     return true;
   }
 
@@ -188,7 +176,34 @@ export class CopyTracker {
     );
   }
 
-  private copiedAt(totalBytes: number, startedAtMs: number, atMs: number): number {
-    return Math.min(totalBytes, Math.max(0, Math.floor((atMs - startedAtMs) * this.bytesPerMs)));
+  /** A copy whose destination is deleted or replaced stops reading its source at once. */
+  private stopReading(record: CopyRecord, atMs: number): void {
+    if (record.finish.atMs > atMs) {
+      record.finish = { atMs, status: 'aborted', copiedBytes: Math.floor(copiedAt(record, atMs)) };
+      this.replanSource(record, atMs);
+    }
   }
+
+  /** The copies reading the same source as `record` (a copy with no known source reads alone). */
+  private readers(record: CopyRecord): Set<CopyRecord> {
+    const key = record.sourceKey ?? `copy ${record.key} ${record.copyId}`;
+    let readers = this.bySource.get(key);
+    if (!readers) {
+      readers = new Set();
+      this.bySource.set(key, readers);
+    }
+    return readers;
+  }
+
+  private replanSource(record: CopyRecord, atMs: number): void {
+    const readers = this.readers(record);
+    // Copies that have ended no longer share anything, and their plans are final.
+    for (const r of readers) if (r.finish.atMs <= atMs) readers.delete(r);
+    replan([...readers], atMs, this.rates);
+    if (readers.size === 0) this.bySource.delete(record.sourceKey ?? `copy ${record.key} ${record.copyId}`);
+  }
+}
+
+function bytesPerMs(mbps: number): number {
+  return (mbps * 1024 * 1024) / 1000;
 }

@@ -1,6 +1,6 @@
 import type * as http from 'node:http';
 import type { FaultPlan, FaultRule } from '../faults';
-import type { Auth } from './authentication';
+import type { Auth, AuthenticationOptions } from './authentication';
 import { appendQuery, isSuccess, type AzuriteProxy } from './azuriteProxy';
 import type { CopyRecord, CopyTracker } from './copies';
 import type { DiskGrants, GrantCheck } from './diskGrants';
@@ -27,10 +27,14 @@ export interface CopyOptions {
   tracker: CopyTracker;
   grants: DiskGrants;
   faults: FaultPlan;
+  /** The Storage Blob Data roles, for a source read with the destination's token (authentication.ts). */
+  canAccessData: AuthenticationOptions['canAccessData'];
 }
 
 interface VerifiedSource {
   azuriteUrl: string;
+  /** The source blob (`account/container/blob`), whose throughput concurrent copies share. */
+  key: string;
   totalBytes: number;
   blobType: string;
   sourceDisk?: string;
@@ -85,6 +89,7 @@ export class CopyOperations {
       source: req.headers['x-ms-copy-source'] as string,
       totalBytes: source.totalBytes,
       sourceDisk: source.sourceDisk,
+      sourceKey: source.key,
       sourceExpiresAtMs: source.expiresAtMs,
       leaseId: leaseIdOf(req),
       failAfterPercent: failure ? (failure.failAfterPercent ?? 50) : undefined,
@@ -156,7 +161,10 @@ export class CopyOperations {
       grant = this.o.grants.check(signature);
       if (grant && !grant.live) return cannotVerify(403, 'AuthenticationFailed', StorageMessages.AuthenticationFailed);
     } else if (auth.kind === 'bearer' && source.account === target.account) {
-      // Within one account a token that may write the destination may also read the source.
+      // Within one account the destination's token reads the source too, as far as its roles let it read there.
+      if (!this.o.canAccessData(auth.principalId, source.account, source.container, 'read')) {
+        return cannotVerify(403, 'AuthorizationPermissionMismatch', StorageMessages.CannotVerifyCopySourceForbidden);
+      }
       query = appendQuery(query, this.o.accountSas.get(source.account)!);
     } else {
       return cannotVerify(404, 'ResourceNotFound', StorageMessages.CannotVerifyCopySourceNotFound);
@@ -179,6 +187,7 @@ export class CopyOperations {
     const expiresAtMs = grant?.expiresAtMs ?? (signedExpiry ? Date.parse(signedExpiry) : undefined);
     return {
       azuriteUrl,
+      key: targetBlobKey(source)!,
       totalBytes: Number(probe.headers['content-length'] ?? 0),
       blobType: String(probe.headers['x-ms-blob-type'] ?? ''),
       sourceDisk: grant?.diskName,

@@ -47,9 +47,9 @@ describe('local blob storage: Storage Blob Data roles (Azure RBAC for blob data)
   after(async () => azure?.stop());
 
   const options = { retryOptions: { maxTries: 1 } } as StoragePipelineOptions;
-  const container = (principal: { clientId: string; clientSecret: string }) =>
+  const container = (principal: { clientId: string; clientSecret: string }, name = 'uploads') =>
     new ContainerClient(
-      `${azure.blobUrl}/${ACCOUNT}/uploads`,
+      `${azure.blobUrl}/${ACCOUNT}/${name}`,
       new ClientSecretCredential(azure.tenantId, principal.clientId, principal.clientSecret, { authorityHost: azure.authorityUrl, disableInstanceDiscovery: true }),
       { ...options, audience: STORAGE_SCOPE },
     );
@@ -100,6 +100,21 @@ describe('local blob storage: Storage Blob Data roles (Azure RBAC for blob data)
       await expectMismatch(denied.getBlobClient('kept.txt').downloadToBuffer());
       await expectMismatch(denied.getBlockBlobClient('x.txt').upload('x', 1));
     }
+  });
+
+  it('reads a copy source in the same account with the token only where its roles let it read', async () => {
+    const scoped = container(SCOPED, 'other');
+    await scoped.createIfNotExists();
+    await scoped.getBlockBlobClient('own.txt').upload('own', 3);
+    const copy = await scoped.getBlobClient('copy-of-own.txt').beginCopyFromURL(scoped.getBlobClient('own.txt').url);
+    assert.equal((await copy.pollUntilDone()).copyStatus, 'success', 'a source in its own container');
+    const refused = await scoped.getBlobClient('copy-of-kept.txt').beginCopyFromURL(`${azure.blobUrl}/${ACCOUNT}/uploads/kept.txt`).then(
+      () => assert.fail('copied a source it may not read'),
+      (error: unknown) => error as RestError,
+    );
+    assert.equal(refused.statusCode, 403);
+    assert.equal(refused.response?.headers.get('x-ms-error-code'), 'CannotVerifyCopySource');
+    assert.equal(refused.response?.headers.get('x-ms-copy-source-error-code'), 'AuthorizationPermissionMismatch');
   });
 
   it('does not apply roles to a SAS: an upload URI works whoever asked for it', async () => {

@@ -480,6 +480,7 @@ describe('configuration (labs.json and GoldenImages)', () => {
       );
       const gen1Size = labVmTemplate('Linux', (vm) => {
         vm.properties.size = 'Standard_A2_v2';
+        (vm.properties.galleryImageReference as Record<string, unknown>).sku = '22_04-lts-gen2';
       });
       assert.deepEqual((await shapeProblem(gen1Size)).map((p) => p.replace(/ \d+:\d+ /, ' ')), [
         "IF6007 the SKU '22_04-lts-gen2' is a Generation 2 image, which a VM of size 'Standard_A2_v2' cannot boot.",

@@ -32,14 +32,9 @@ describe('sample configuration on the VHD route', () => {
     for (const sample of samples) assert.equal(imageGeneration(sample), 'V1', `${sample.imagePath}: SKU ${sample.sku}`);
   });
 
-  it('makes each demo factory VM from its template\'s SKU', () => {
+  it('starts the demo from an empty factory lab, so every factory VM is made from its template and has its SKU', () => {
     const scenario = JSON.parse(fs.readFileSync(path.join(ROOT, 'local-azure', 'scenarios', 'demo.json'), 'utf8')) as Scenario;
     const factory = scenario.labs.find((lab) => lab.name === 'ImageFactory')!;
-    const byPath = new Map(templates().map((t) => [t.imagePath.toLowerCase(), t.sku]));
-    const tagged = (factory.vms ?? []).filter((vm) => vm.tags?.ImagePath);
-    assert.equal(tagged.length, 3);
-    for (const vm of tagged) {
-      assert.equal(vm.imageReference?.sku, byPath.get(vm.tags!.ImagePath.replace(/\\/g, '/').toLowerCase()), vm.name);
-    }
+    assert.deepEqual(factory.vms ?? [], []);
   });
 });
