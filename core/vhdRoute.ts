@@ -20,7 +20,7 @@ export interface ImageGeneration {
 }
 
 export const VHD_ROUTE_FIX =
-  'The VHD route carries Generation 1 images only. Send this image through the Azure Compute Gallery route, which carries Generation 2 and Trusted Launch images (not yet part of these tasks), or build its template from a Generation 1 SKU (one without -gen2 or -g2 that is neither Windows Server Azure Edition nor Windows 11, such as 2022-datacenter), then run again.';
+  'The VHD route carries Generation 1 images only. Send this image through the Azure Compute Gallery route, which carries Generation 2 and Trusted Launch images (set the galleryName input of the tasks), or build its template from a Generation 1 SKU (one without -gen2 or -g2 that is neither Windows Server Azure Edition nor Windows 11, such as 2022-datacenter), then run again.';
 
 /** Why the VHD route cannot carry an image of this generation and security type, or undefined when it can. */
 export function vhdRouteRefusal(image: ImageGeneration): { code: string; reason: string } | undefined {
