@@ -202,6 +202,19 @@ describe('MakeGoldenImageVMs against the local Azure', function () {
       assert.deepEqual(state.deployments, [], 'no deployment is left');
     });
 
+    it('a VM not deallocated within StandardTimeoutMinutes fails with IF6002 and is deleted', async function () {
+      // The smallest timeout the input takes is 1 minute, so this test runs a little over a minute.
+      this.timeout(110_000);
+      azure = await startLocalAzure({ scenario: emptyFactory({ vmShutdownDurationMs: 600_000 }) });
+      const r = await run({ ImagePaths: 'Linux', StandardTimeoutMinutes: '1' });
+      assert.equal(r.result, 'Failed', describeRun(r));
+      assert.deepEqual(errors(r), ['IF6002']);
+      assert.match(r.issues.find((i) => i.code === 'IF6002')!.message, /VM 'linux-ubuntu2204' in lab '.*' was not deallocated within 1 minute\(s\).*It was deleted/);
+      const state = await azure.state();
+      assert.deepEqual(factory(state).vms, [], 'the VM is deleted');
+      assert.deepEqual(state.deployments, [], 'no deployment is left');
+    });
+
     it('kill -9 mid-run, then a rerun: no orphan VM or deployment, every template made', async () => {
       azure = await startLocalAzure({ scenario: emptyFactory({ vmCreateDurationMs: 1500 }) });
       const task = startTask('MakeGoldenImageVMs', { ...inputs(), maxConcurrentJobs: '3' }, azure.env);
