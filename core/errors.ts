@@ -5,6 +5,7 @@
  * Ranges: IF1xxx configuration (labs.json, GoldenImages), IF2xxx Azure connection and access,
  * IF3xxx SnapImagesFromVMs, IF4xxx DistributeImages, IF5xxx RetireImages and CleanUpFactory,
  * IF6xxx MakeGoldenImageVMs,
+ * IF7xxx the gallery route (Azure Compute Gallery),
  * IF8xxx PublishImageCatalog,
  * IF9xxx faults that are not the user's (a bug or an unexpected Azure answer).
  * A code, once published, never changes meaning; retired codes are not reused.
@@ -79,6 +80,16 @@ export const ErrorCodes = {
   VmGenerationUnsupported: 'IF6007',
   MakeCleanupFailed: 'IF6008',
   VmNotGeneralized: 'IF6009',
+
+  // IF7xxx the gallery route
+  GalleryInputInvalid: 'IF7001',
+  GalleryDefinitionMismatch: 'IF7002',
+  GalleryVersionFailed: 'IF7003',
+  LabHasOtherGallery: 'IF7004',
+  GalleryNotFound: 'IF7005',
+  GalleryImageNameInvalid: 'IF7006',
+  GalleryReplicationFailed: 'IF7007',
+
   // IF8xxx PublishImageCatalog
   CatalogWriteFailed: 'IF8001',
   CatalogFileInvalid: 'IF8002',

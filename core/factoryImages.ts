@@ -20,6 +20,8 @@ export const Tags = {
   ImageFactory: 'ImageFactory',
   /** On a custom image: when the image was saved from its VM (UTC, ISO 8601); retention orders by it. */
   ImageFactoryCreated: 'ImageFactoryCreated',
+  /** On a gallery image version: the managed disk it was made from; a disk is published once. */
+  ImageFactorySourceDisk: 'ImageFactorySourceDisk',
   /** On a factory VM MakeGoldenImageVMs made: the hash of the template's content, carried into the image. */
   TemplateHash: 'ImageFactoryTemplateHash',
   /** On a factory VM MakeGoldenImageVMs made: its marketplace image (`publisher/offer/sku/version`), carried into the image. */

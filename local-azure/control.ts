@@ -4,6 +4,7 @@ import { computeVmId, diskId, POWER_STATES, type PowerState } from './compute/st
 import { diskState } from './compute/views';
 import { customImageId, labId, labVmId } from './devTestLabs/ids';
 import { UPLOADS_CONTAINER, type Lab } from './devTestLabs/state';
+import { galleriesSnapshot, type GallerySnapshot } from './galleries/snapshot';
 import { validateFaultRules, type FaultPlan, type FaultRule } from './faults';
 import { ArmError, ok, parseJsonBody, readBody, type Reply } from './http';
 import { findByName } from './ids';
@@ -98,7 +99,7 @@ async function dispatch(req: IncomingMessage, url: URL, options: ControlOptions)
   if ((match = /^\/__local\/labs\/([^/]+)\/vms$/i.exec(path)) && method === 'POST') {
     const lab = findLab(state, match[1], url);
     const vm = state.devTestLabs.addVm(lab, body as ScenarioVm);
-    await createDiskBlob(blob, vm.compute.osDisk);
+    for (const disk of [vm.compute.osDisk, ...vm.compute.dataDisks.map((d) => d.disk)]) await createDiskBlob(blob, disk);
     return { status: 201, body: (await snapshotLab(options, lab)).vms.find((v) => v.name === vm.name) };
   }
   if ((match = /^\/__local\/labs\/([^/]+)\/vms\/([^/]+)$/i.exec(path)) && method === 'PATCH') {
@@ -143,6 +144,8 @@ export interface StateSnapshot {
   /** The machine's managed identities. */
   managedIdentities: { type: string; clientId: string; objectId: string; displayName: string }[];
   labs: LabSnapshot[];
+  /** Azure Compute Galleries with their image definitions and versions. */
+  galleries: GallerySnapshot[];
   /** Disks with a live read SAS. */
   diskGrants: string[];
   /** Long-running operations still running. */
@@ -161,6 +164,7 @@ async function snapshot(options: ControlOptions): Promise<StateSnapshot> {
     principals: state.identity.principals.map(({ clientId, objectId, displayName }) => ({ clientId, objectId, displayName })),
     managedIdentities: state.identity.managedIdentities.map(({ managedIdentity, clientId, objectId, displayName }) => ({ type: managedIdentity!, clientId, objectId, displayName })),
     labs: await Promise.all(state.devTestLabs.labs.map((lab) => snapshotLab(options, lab))),
+    galleries: galleriesSnapshot(state.galleries),
     diskGrants: blob.activeDiskGrants(),
     operations: operations.running().map((op) => ({
       id: op.id,
@@ -200,6 +204,7 @@ export interface LabSnapshot extends Pick<Lab, 'subscriptionId' | 'resourceGroup
     size: string;
     artifacts: { artifactId: string; status: string }[];
     securityType: string;
+    dataDiskIds: string[];
   }[];
   customImages: {
     name: string;
@@ -213,6 +218,8 @@ export interface LabSnapshot extends Pick<Lab, 'subscriptionId' | 'resourceGroup
     vhd?: unknown;
   }[];
   blobs: { container: string; name: string; sizeBytes: number; metadata: Record<string, string>; copyStatus?: string; copyProgress?: string }[];
+  /** The attached Azure Compute Gallery, with the images enabled one by one. */
+  sharedGallery?: { name: string; galleryId: string; allowAllImages: string; enableStates: Record<string, string> };
 }
 
 async function snapshotLab(options: ControlOptions, lab: Lab): Promise<LabSnapshot> {
@@ -243,6 +250,7 @@ async function snapshotLab(options: ControlOptions, lab: Lab): Promise<LabSnapsh
       artifacts: (artifacts ?? []).map((a) => ({ ...a })),
       hyperVGeneration: compute.hyperVGeneration,
       securityType: compute.securityType,
+      dataDiskIds: compute.dataDisks.map((d) => diskId(d.disk)),
     })),
     customImages: lab.customImages.map((image) => ({
       name: image.name,
@@ -256,5 +264,15 @@ async function snapshotLab(options: ControlOptions, lab: Lab): Promise<LabSnapsh
       vhd: image.vhd,
     })),
     blobs: blobs.map((item) => ({ container: UPLOADS_CONTAINER, ...item })),
+    ...(lab.sharedGallery
+      ? {
+          sharedGallery: {
+            name: lab.sharedGallery.name,
+            galleryId: lab.sharedGallery.galleryId,
+            allowAllImages: lab.sharedGallery.allowAllImages,
+            enableStates: Object.fromEntries(lab.sharedGallery.enableStates),
+          },
+        }
+      : {}),
   };
 }

@@ -18,6 +18,8 @@ export interface Scenario {
   /** Subscriptions that exist. Default: those the labs name. */
   subscriptions?: { subscriptionId: string; displayName?: string }[];
   labs: ScenarioLab[];
+  /** Azure Compute Galleries that exist at the start (empty: their images come from the API). */
+  galleries?: ScenarioGallery[];
   settings?: ScenarioSettings;
   faults?: FaultRule[];
   /** Marketplace SKUs and the versions each publishes, beyond or instead of the defaults (compute/marketplace.ts). */
@@ -82,6 +84,8 @@ export interface ScenarioSettings {
   tokenLifetimeSeconds?: number;
   /** Lab VMs per page in list answers (nextLink paging). Default 100. */
   pageSize?: number;
+  /** Speed of a gallery image version's replication into each target region. Default 2048 MB/s. */
+  galleryReplicationRateMBps?: number;
   /** How long a lab VM a deployment creates takes to be created and started. Default 1000 ms. */
   vmCreateDurationMs?: number;
   /** How long applying each artifact to a lab VM takes. Default 500 ms. */
@@ -121,6 +125,8 @@ export interface ScenarioLab {
   customImages?: ScenarioCustomImage[];
   /** VHDs already in the lab's `uploads` container (a factory image store, say). */
   vhds?: ScenarioVhd[];
+  /** An Azure Compute Gallery already attached to the lab. */
+  sharedGallery?: { name: string; galleryId: string; allowAllImages?: 'Enabled' | 'Disabled' };
 }
 
 export interface ScenarioVm {
@@ -145,6 +151,8 @@ export interface ScenarioVm {
   imageReference?: { publisher: string; offer: string; sku: string; version?: string };
   /** `Standard` or `TrustedLaunch` (which needs a Generation 2 image). Default `Standard`. */
   securityType?: 'Standard' | 'TrustedLaunch';
+  /** Data disks: a managed disk per LUN. */
+  dataDisks?: { lun: number; diskSizeGB?: number }[];
 }
 
 export interface ScenarioCustomImage {
@@ -162,4 +170,14 @@ export interface ScenarioVhd {
   name: string;
   sizeBytes?: number;
   metadata?: Record<string, string>;
+}
+
+export interface ScenarioGallery {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  /** Default `westus2`. */
+  location?: string;
+  tags?: Record<string, string>;
+  description?: string;
 }

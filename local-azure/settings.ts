@@ -11,6 +11,8 @@ export interface Settings {
   lroRetryAfterSeconds: number;
   tokenLifetimeSeconds: number;
   pageSize: number;
+  /** Speed at which a gallery image version's disks are replicated into each target region. */
+  galleryReplicationRateMBps: number;
   vmCreateDurationMs: number;
   artifactDurationMs: number;
   vmShutdownDurationMs: number;
@@ -31,6 +33,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   lroRetryAfterSeconds: 1,
   tokenLifetimeSeconds: 3600,
   pageSize: 100,
+  galleryReplicationRateMBps: 2048,
   vmCreateDurationMs: 1000,
   artifactDurationMs: 500,
   vmShutdownDurationMs: 500,
@@ -55,6 +58,7 @@ export function checkSettings(c: Checker, raw: unknown, path: string): ScenarioS
   c.number(s.lroRetryAfterSeconds, `${path}.lroRetryAfterSeconds`, { integer: true, min: 0 });
   c.number(s.tokenLifetimeSeconds, `${path}.tokenLifetimeSeconds`, { integer: true, min: 1 });
   c.number(s.pageSize, `${path}.pageSize`, { integer: true, min: 1 });
+  c.number(s.galleryReplicationRateMBps, `${path}.galleryReplicationRateMBps`, { above: 0 });
   c.number(s.vmCreateDurationMs, `${path}.vmCreateDurationMs`, { min: 0 });
   c.number(s.artifactDurationMs, `${path}.artifactDurationMs`, { min: 0 });
   c.number(s.vmShutdownDurationMs, `${path}.vmShutdownDurationMs`, { min: 0 });

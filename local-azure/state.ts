@@ -4,6 +4,8 @@ import { ComputeState } from './compute/state';
 import { checkLabsScenario } from './devTestLabs/scenario';
 import { DevTestLabsState } from './devTestLabs/state';
 import { checkFaults, type FaultRule } from './faults';
+import { checkGalleriesScenario } from './galleries/scenario';
+import { GalleriesState } from './galleries/state';
 import { checkIdentityScenario } from './identity/scenario';
 import { IdentityState } from './identity/state';
 import { checkSubscriptionsScenario } from './resourceManager/scenario';
@@ -27,6 +29,7 @@ export class AzureState {
   readonly compute: ComputeState;
   readonly storage: StorageState;
   readonly devTestLabs: DevTestLabsState;
+  readonly galleries: GalleriesState;
 
   constructor(scenario: Scenario) {
     const checked = validateScenario(scenario, 'scenario');
@@ -36,10 +39,11 @@ export class AzureState {
     this.compute = new ComputeState(checked.marketplace);
     this.storage = new StorageState();
     this.devTestLabs = new DevTestLabsState(checked.labs, { compute: this.compute, storage: this.storage });
+    this.galleries = new GalleriesState(checked.galleries);
     this.resourceManager = new ResourceManagerState(
       checked.subscriptions,
-      this.devTestLabs.labs.map((lab) => lab.subscriptionId),
-      [this.devTestLabs, this.compute],
+      [...this.devTestLabs.labs, ...this.galleries.galleries].map((resource) => resource.subscriptionId),
+      [this.devTestLabs, this.compute, this.galleries],
     );
   }
 
@@ -68,11 +72,12 @@ export function loadScenarioFile(file: string): Scenario {
 export function validateScenario(raw: unknown, source = 'scenario'): Scenario {
   const problems: string[] = [];
   const c = new Checker(problems);
-  const root = c.object(raw, '$', ['$schema', 'description', 'tenantId', 'principals', 'managedIdentities', 'subscriptions', 'labs', 'settings', 'faults', 'marketplace']);
+  const root = c.object(raw, '$', ['$schema', 'description', 'tenantId', 'principals', 'managedIdentities', 'subscriptions', 'labs', 'galleries', 'settings', 'faults', 'marketplace']);
   if (!root) throw new ScenarioError(source, problems);
   checkIdentityScenario(c, root);
   const subscriptionIds = checkSubscriptionsScenario(c, root.subscriptions);
   checkLabsScenario(c, root.labs, subscriptionIds);
+  if (root.galleries !== undefined) checkGalleriesScenario(c, root.galleries);
   if (root.settings !== undefined) checkSettings(c, root.settings, '$.settings');
   if (root.faults !== undefined) checkFaults(c, root.faults, '$.faults');
   if (root.marketplace !== undefined) checkMarketplace(c, root.marketplace, '$.marketplace');

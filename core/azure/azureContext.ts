@@ -4,6 +4,7 @@ import type { TokenCredential } from '@azure/core-auth';
 import { bearerTokenAuthenticationPolicyName, type Pipeline } from '@azure/core-rest-pipeline';
 import { type Reporter, silentReporter } from '../report';
 import { createCredential } from './credentials';
+import { LabSharedGalleries } from './labSharedGalleries';
 import { LabDirectory } from './labs';
 import { ArmPacer } from './armPacing';
 import { armRetryPolicy, type ArmRetryOptions } from './retryPolicy';
@@ -45,6 +46,8 @@ export interface AzureContext {
    */
   armClient<T extends { pipeline: Pipeline }>(create: (credential: TokenCredential, options: ArmClientOptions) => T): T;
   readonly labs: LabDirectory;
+  /** Labs' shared galleries (DevTest Labs 2018-10-15-preview), through the DevTest Labs clients. */
+  readonly sharedGalleries: LabSharedGalleries;
   /** Retries of the run's blob clients: pass to `sasBlobClient` for SAS URLs (upload URIs, disk access). */
   readonly storageRetryOptions: StorageRetrySettings;
 }
@@ -108,8 +111,10 @@ export function createAzureContext(connection: ServiceConnection, options: Azure
       return client;
     },
     labs: undefined as unknown as LabDirectory,
+    sharedGalleries: undefined as unknown as LabSharedGalleries,
   };
   (context as { labs: LabDirectory }).labs = new LabDirectory(context);
+  (context as { sharedGalleries: LabSharedGalleries }).sharedGalleries = new LabSharedGalleries(context, endpoint);
   return context;
 }
 

@@ -5,6 +5,7 @@ import type { LabRef } from '../azure/labs';
 import { ErrorCodes, FactoryError, isAbortError } from '../errors';
 import { getTag, Tags } from '../factoryImages';
 import { markdownCell } from '../format';
+import { publishedImages } from '../gallery/published';
 import { ImageStore } from '../imageStore';
 import { causeFix, causeText, deleteUnlessGone, runDeletions } from '../retire/deletions';
 import { revokeLeftoverGrant } from '../snap/diskAccess';
@@ -19,6 +20,8 @@ export interface CleanUpFactoryOptions {
   maxConcurrentJobs: number;
   dryRun: boolean;
   signal?: AbortSignal;
+  /** The gallery route: a VM is saved once the gallery holds a version made from its disk. */
+  gallery?: { name: string; resourceGroup?: string };
 }
 
 export type VmOutcomeStatus = 'deleted' | 'failed' | 'not-started' | 'kept';
@@ -64,7 +67,9 @@ export async function cleanUpFactory(azure: AzureContext, options: CleanUpFactor
 
   let savedImages: SavedImage[] | undefined;
   try {
-    savedImages = (await new ImageStore(azure.labs.storage(lab), reporter).list({ signal })).images;
+    savedImages = options.gallery
+      ? await publishedImages(azure, { subscriptionId: lab.subscriptionId, resourceGroup: options.gallery.resourceGroup || lab.resourceGroup, name: options.gallery.name }, lab.id, signal)
+      : (await new ImageStore(azure.labs.storage(lab), reporter).list({ signal })).images;
   } catch (error) {
     if (isAbortError(error) && signal.aborted) throw error;
     reporter.issue({

@@ -54,14 +54,7 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
     return run;
   }
 
-  const factorySubscriptionId = options.factorySubscriptionId || azure.connection.subscriptionId;
-  if (!factorySubscriptionId) {
-    throw new FactoryError(ErrorCodes.InputInvalid, "The factory lab's subscription is not known.", {
-      fix: "Set the input 'SubscriptionId', or use a service connection that names a subscription.",
-      subject: 'SubscriptionId',
-    });
-  }
-  const factory = await azure.labs.find(factorySubscriptionId, options.factoryLabName, { signal });
+  const factory = await azure.labs.find(factorySubscription(azure, options.factorySubscriptionId), options.factoryLabName, { signal });
   const store = new ImageStore(azure.labs.storage(factory), reporter);
   const listing = await store.list({ signal });
   for (const incomplete of listing.incomplete) {
@@ -301,8 +294,20 @@ function runSignal(outer: AbortSignal | undefined): AbortSignal {
   return controller.signal;
 }
 
+/** The factory lab's subscription: the input's, else the service connection's. */
+export function factorySubscription(azure: AzureContext, input: string | undefined): string {
+  const subscriptionId = input || azure.connection.subscriptionId;
+  if (!subscriptionId) {
+    throw new FactoryError(ErrorCodes.InputInvalid, "The factory lab's subscription is not known.", {
+      fix: "Set the input 'SubscriptionId', or use a service connection that names a subscription.",
+      subject: 'SubscriptionId',
+    });
+  }
+  return subscriptionId;
+}
+
 /** A reporter that also keeps every issue, for the summary. */
-function collectingIssues(reporter: Reporter, issues: Issue[]): Reporter {
+export function collectingIssues(reporter: Reporter, issues: Issue[]): Reporter {
   return {
     info: (message) => reporter.info(message),
     debug: (message) => reporter.debug(message),

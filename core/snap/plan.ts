@@ -105,35 +105,12 @@ export function planSnap(
 
   for (const f of facts) {
     const { vm } = f;
-    if (vm.imagePath === undefined) {
-      actions.push({ kind: 'ignore', vm, reason: `VM '${vm.name}' has no ${Tags.ImagePath} tag; it is not a factory VM and is left alone.` });
+    const tagged = checkTaggedVm(f);
+    if ('kind' in tagged) {
+      actions.push(tagged);
       continue;
     }
-    if (f.provisioningState?.toLowerCase() !== 'succeeded') {
-      actions.push(skip(vm, 'warning', ErrorCodes.VmNotProvisioned, provisioningMessage(f), provisioningFix(f)));
-      continue;
-    }
-    try {
-      imageBaseName(vm.imagePath);
-    } catch (error) {
-      actions.push(skipFromError(vm, error));
-      continue;
-    }
-    const diskId = f.osDiskId;
-    if (!diskId || !MANAGED_DISK_ID.test(diskId)) {
-      actions.push(
-        skip(
-          vm,
-          'error',
-          ErrorCodes.VmHasNoOsDisk,
-          diskId
-            ? `VM '${vm.name}' (ImagePath '${vm.imagePath}') has its OS disk at '${diskId}', which is not a managed disk; only managed disks can be saved.`
-            : `VM '${vm.name}' (ImagePath '${vm.imagePath}') reports no OS disk, so there is nothing to save.`,
-          'Create the factory VMs with managed disks (the default for DevTest Labs VMs), then run MakeGoldenImageVMs and SnapImagesFromVMs again.',
-        ),
-      );
-      continue;
-    }
+    const { diskId } = tagged;
     const saved = store.images.find((i) => sameDisk(i.sourceDiskId, diskId));
     if (saved) {
       actions.push({ kind: 'already-saved', vm, image: saved });
@@ -160,27 +137,14 @@ export function planSnap(
       );
       continue;
     }
-    if (f.powerState !== 'deallocated') {
-      actions.push(
-        skip(
-          vm,
-          'warning',
-          ErrorCodes.VmNotDeallocated,
-          `VM '${vm.name}' (ImagePath '${vm.imagePath}') is ${f.powerState ? `'${f.powerState}'` : 'in an unknown power state'}, not deallocated, so it is not saved: it has not finished sysprep (Windows) or deprovisioning (Linux) yet.`,
-          'Let the VM generalize and shut down (sysprep /generalize /shutdown, or waagent -deprovision and a stop), deallocate it, then run SnapImagesFromVMs again.',
-        ),
-      );
-      continue;
-    }
-    if (!f.osType) {
-      actions.push(
-        skip(vm, 'error', ErrorCodes.SnapFailed, `VM '${vm.name}' (ImagePath '${vm.imagePath}') does not say whether it runs Windows or Linux.`, 'Check the VM in the lab; recreate it from its template if its OS type is missing.'),
-      );
+    const notReady = checkReadyToSave(f);
+    if (notReady) {
+      actions.push(notReady);
       continue;
     }
     const failed = store.incomplete.find((b) => !usedIncomplete.has(b) && b.copyStatus !== 'pending' && sameDisk(b.image?.sourceDiskId, diskId));
     if (failed) usedIncomplete.add(failed);
-    toName.push({ facts: f, diskId, osType: f.osType, generation, replaces: failed });
+    toName.push({ facts: f, diskId, osType: f.osType!, generation, replaces: failed });
   }
 
   // Every failed copy is deleted before any copy starts, including those a VM redoes: a redone VM may
@@ -218,6 +182,54 @@ export function planSnap(
 
   actions.sort((a, b) => compareText(a.vm.name, b.vm.name));
   return { createdUtc, actions, discard, foreignPending };
+}
+
+/**
+ * The first checks of a VM on either route: not a factory VM (no ImagePath tag), not provisioned, an
+ * ImagePath that cannot name an image, no managed OS disk. Otherwise its OS disk id.
+ */
+export function checkTaggedVm(f: VmFacts): SnapAction | { diskId: string } {
+  const { vm } = f;
+  if (vm.imagePath === undefined) {
+    return { kind: 'ignore', vm, reason: `VM '${vm.name}' has no ${Tags.ImagePath} tag; it is not a factory VM and is left alone.` };
+  }
+  if (f.provisioningState?.toLowerCase() !== 'succeeded') return skip(vm, 'warning', ErrorCodes.VmNotProvisioned, provisioningMessage(f), provisioningFix(f));
+  try {
+    imageBaseName(vm.imagePath);
+  } catch (error) {
+    return skipFromError(vm, error);
+  }
+  const diskId = f.osDiskId;
+  if (!diskId || !MANAGED_DISK_ID.test(diskId)) {
+    return skip(
+      vm,
+      'error',
+      ErrorCodes.VmHasNoOsDisk,
+      diskId
+        ? `VM '${vm.name}' (ImagePath '${vm.imagePath}') has its OS disk at '${diskId}', which is not a managed disk; only managed disks can be saved.`
+        : `VM '${vm.name}' (ImagePath '${vm.imagePath}') reports no OS disk, so there is nothing to save.`,
+      'Create the factory VMs with managed disks (the default for DevTest Labs VMs), then run MakeGoldenImageVMs and SnapImagesFromVMs again.',
+    );
+  }
+  return { diskId };
+}
+
+/** Whether a tagged VM not saved yet can be saved now: deallocated (generalized), its OS type known. */
+export function checkReadyToSave(f: VmFacts): SnapAction | undefined {
+  const { vm } = f;
+  if (f.powerState !== 'deallocated') {
+    return skip(
+      vm,
+      'warning',
+      ErrorCodes.VmNotDeallocated,
+      `VM '${vm.name}' (ImagePath '${vm.imagePath}') is ${f.powerState ? `'${f.powerState}'` : 'in an unknown power state'}, not deallocated, so it is not saved: it has not finished sysprep (Windows) or deprovisioning (Linux) yet.`,
+      'Let the VM generalize and shut down (sysprep /generalize /shutdown, or waagent -deprovision and a stop), deallocate it, then run SnapImagesFromVMs again.',
+    );
+  }
+  if (!f.osType) {
+    return skip(vm, 'error', ErrorCodes.SnapFailed, `VM '${vm.name}' (ImagePath '${vm.imagePath}') does not say whether it runs Windows or Linux.`, 'Check the VM in the lab; recreate it from its template if its OS type is missing.');
+  }
+  return undefined;
 }
 
 /** The plan as lines to print before anything changes. */

@@ -102,7 +102,7 @@ const STATUS_TEXT: Record<SnapStatus, { cell: string; tally: string }> = {
 };
 
 /** The run as markdown for the pipeline's summary tab. */
-export function snapSummaryMarkdown(result: SnapRunResult): string {
+export function snapSummaryMarkdown(result: Pick<SnapRunResult, 'lab' | 'outcomes' | 'dryRun'>): string {
   const tally = statusTally(result.outcomes.map((o) => o.status), STATUS_TEXT);
   const lines = [
     `### Images saved from lab ${cell(result.lab.name)}${result.dryRun ? ' (dry run: nothing was changed)' : ''}`,

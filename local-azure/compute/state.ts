@@ -65,14 +65,23 @@ export interface VirtualMachine {
   provisioningState: string;
   createdDate: string;
   osDisk: Disk;
+  /** Data disks by LUN, each a managed disk of the VM's resource group. */
+  dataDisks: DataDisk[];
   /** The DevTest Labs lab that keeps the VM: a principal that may not read the lab may not read its VMs' compute resources either. */
   lab?: { readonly name: string; readonly denyAccess: boolean };
 }
 
-export interface NewVirtualMachine extends Omit<VirtualMachine, 'vmId' | 'osDisk' | 'hyperVGeneration' | 'securityType'> {
+export interface DataDisk {
+  lun: number;
+  disk: Disk;
+}
+
+export interface NewVirtualMachine extends Omit<VirtualMachine, 'vmId' | 'osDisk' | 'dataDisks' | 'hyperVGeneration' | 'securityType'> {
   /** Default `Standard`. */
   securityType?: SecurityType;
   diskSizeGB: number;
+  /** Data disks to make with the VM: their LUNs and sizes. */
+  dataDisks?: readonly { lun: number; diskSizeGB: number }[];
   /** Seeds the VM's and its disk's ids, so the same scenario gives the same ids on every start. */
   seed: string;
 }
@@ -87,24 +96,33 @@ export class ComputeState {
 
   /** A VM with its OS disk, named as Compute names a VM's OS disk: `<vm>_OsDisk_1_<32 hex digits>`. */
   createVirtualMachine(spec: NewVirtualMachine): VirtualMachine {
-    const { diskSizeGB, seed, securityType = 'Standard', ...properties } = spec;
+    const { diskSizeGB, seed, securityType = 'Standard', dataDisks = [], ...properties } = spec;
     const generation = vmGeneration(spec.source);
-    const osDisk: Disk = {
+    const disk = (name: string, diskSeed: string, sizeGB: number): Disk => ({
       subscriptionId: spec.subscriptionId,
       resourceGroup: spec.resourceGroup,
-      name: `${spec.name}_OsDisk_1_${stableHex(`disk:${seed}`, 32)}`,
+      name,
       location: spec.location,
-      uniqueId: stableGuid(`disk:${seed}`),
+      uniqueId: stableGuid(diskSeed),
       osType: spec.osType,
-      sizeGB: diskSizeGB,
+      sizeGB,
       createdDate: spec.createdDate,
       hyperVGeneration: generation.hyperVGeneration,
       bootGeneration: generation.bootGeneration,
       securityType,
       sourceImageId: spec.source.kind === 'marketplace' ? platformImageId(spec.subscriptionId, spec.location, spec.source.image) : spec.source.imageId,
+    });
+    const osDisk = disk(`${spec.name}_OsDisk_1_${stableHex(`disk:${seed}`, 32)}`, `disk:${seed}`, diskSizeGB);
+    const vm: VirtualMachine = {
+      ...properties,
+      hyperVGeneration: generation.hyperVGeneration,
+      securityType,
+      vmId: stableGuid(`vmid:${seed}`),
+      osDisk,
+      // Compute names a data disk `<vm>_DataDisk_<lun>` (as a portal-made VM's).
+      dataDisks: dataDisks.map(({ lun, diskSizeGB: size }) => ({ lun, disk: disk(`${spec.name}_DataDisk_${lun}`, `datadisk:${seed}/${lun}`, size) })),
     };
-    const vm: VirtualMachine = { ...properties, hyperVGeneration: generation.hyperVGeneration, securityType, vmId: stableGuid(`vmid:${seed}`), osDisk };
-    osDisk.managedBy = vm;
+    for (const attached of [osDisk, ...vm.dataDisks.map((d) => d.disk)]) attached.managedBy = vm;
     this.virtualMachines.push(vm);
     return vm;
   }
@@ -115,8 +133,17 @@ export class ComputeState {
     if (index >= 0) this.virtualMachines.splice(index, 1);
   }
 
+  /** Every managed disk: each VM's OS disk and its data disks. */
   disks(): Disk[] {
-    return this.virtualMachines.map((vm) => vm.osDisk);
+    return this.virtualMachines.flatMap((vm) => [vm.osDisk, ...vm.dataDisks.map((d) => d.disk)]);
+  }
+
+  findDiskById(id: string): Disk | undefined {
+    return this.disks().find((disk) => same(diskId(disk), id));
+  }
+
+  findVirtualMachineById(id: string): VirtualMachine | undefined {
+    return this.virtualMachines.find((vm) => same(computeVmId(vm), id));
   }
 
   findVirtualMachine(subscriptionId: string, resourceGroup: string, name: string): VirtualMachine | undefined {

@@ -21,7 +21,7 @@ export function checkLabsScenario(c: Checker, raw: unknown, subscriptionIds: Rea
   const accounts = new Set<string>();
   c.array(raw, '$.labs')?.forEach((item, i) => {
     const path = `$.labs[${i}]`;
-    const lab = c.object(item, path, ['subscriptionId', 'resourceGroup', 'name', 'location', 'storageAccount', 'denyAccess', 'blobDataRoles', 'tags', 'vms', 'customImages', 'vhds']);
+    const lab = c.object(item, path, ['subscriptionId', 'resourceGroup', 'name', 'location', 'storageAccount', 'denyAccess', 'blobDataRoles', 'tags', 'vms', 'customImages', 'vhds', 'sharedGallery']);
     if (!lab) return;
     const sub = c.string(lab.subscriptionId, `${path}.subscriptionId`, { required: true, pattern: GUID, hint: 'must be a GUID' });
     if (sub && subscriptionIds && !subscriptionIds.has(sub.toLowerCase())) {
@@ -59,6 +59,18 @@ export function checkLabsScenario(c: Checker, raw: unknown, subscriptionIds: Rea
       checkCustomImageScenario(c, image, `${path}.customImages[${j}]`);
       checkUnique(c, imageNames, image, `${path}.customImages[${j}].name`, 'custom image', (name) => name.toLowerCase());
     });
+    if (lab.sharedGallery !== undefined) {
+      const shared = c.object(lab.sharedGallery, `${path}.sharedGallery`, ['name', 'galleryId', 'allowAllImages']);
+      if (shared) {
+        c.string(shared.name, `${path}.sharedGallery.name`, { required: true, pattern: /^[A-Za-z0-9_.-]{1,80}$/, hint: 'must be 1-80 letters, digits, _ . -' });
+        c.string(shared.galleryId, `${path}.sharedGallery.galleryId`, {
+          required: true,
+          pattern: /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Compute\/galleries\/[^/]+$/i,
+          hint: 'must be a Compute gallery id',
+        });
+        c.string(shared.allowAllImages, `${path}.sharedGallery.allowAllImages`, { oneOf: ['Enabled', 'Disabled'] });
+      }
+    }
     const vhdNames = new Set<string>();
     c.array(lab.vhds, `${path}.vhds`)?.forEach((vhd, j) => {
       checkVhdScenario(c, vhd, `${path}.vhds[${j}]`);
@@ -69,7 +81,7 @@ export function checkLabsScenario(c: Checker, raw: unknown, subscriptionIds: Rea
 }
 
 export function checkVmScenario(c: Checker, raw: unknown, path: string): ScenarioVm | undefined {
-  const vm = c.object(raw, path, ['name', 'tags', 'osType', 'powerState', 'provisioningState', 'notes', 'diskSizeGB', 'createdDate', 'size', 'imageReference', 'securityType']);
+  const vm = c.object(raw, path, ['name', 'tags', 'osType', 'powerState', 'provisioningState', 'notes', 'diskSizeGB', 'createdDate', 'size', 'imageReference', 'securityType', 'dataDisks']);
   if (!vm) return undefined;
   const before = c.problems.length;
   c.string(vm.name, `${path}.name`, {
@@ -92,6 +104,16 @@ export function checkVmScenario(c: Checker, raw: unknown, path: string): Scenari
     const problem = securityTypeProblem(imageGeneration(image), securityType);
     if (problem) c.problem(`${path}.securityType`, `${problem} (SKU ${image.sku})`);
   }
+  const luns = new Set<number>();
+  c.array(vm.dataDisks, `${path}.dataDisks`)?.forEach((item, j) => {
+    const disk = c.object(item, `${path}.dataDisks[${j}]`, ['lun', 'diskSizeGB']);
+    if (!disk) return;
+    if (disk.lun === undefined) c.problem(`${path}.dataDisks[${j}].lun`, 'is required');
+    const lun = c.number(disk.lun, `${path}.dataDisks[${j}].lun`, { integer: true, min: 0, max: 63 });
+    c.number(disk.diskSizeGB, `${path}.dataDisks[${j}].diskSizeGB`, { integer: true, min: 1, max: 32767 });
+    if (lun !== undefined && luns.has(lun)) c.problem(`${path}.dataDisks[${j}].lun`, `LUN ${lun} is used twice`);
+    if (lun !== undefined) luns.add(lun);
+  });
   return c.problems.length === before ? (vm as unknown as ScenarioVm) : undefined;
 }
 

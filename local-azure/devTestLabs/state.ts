@@ -30,6 +30,18 @@ export interface Lab {
   uniqueIdentifier: string;
   vms: LabVm[];
   customImages: CustomImage[];
+  /** The Azure Compute Gallery attached to the lab (a lab has at most one). */
+  sharedGallery?: SharedGallery;
+}
+
+export interface SharedGallery {
+  name: string;
+  /** The Compute gallery's resource id. */
+  galleryId: string;
+  allowAllImages: 'Enabled' | 'Disabled';
+  uniqueIdentifier: string;
+  /** Images enabled or disabled one by one, by definition name (lower case); others follow allowAllImages. */
+  enableStates: Map<string, 'Enabled' | 'Disabled'>;
 }
 
 export interface LabVm {
@@ -41,6 +53,8 @@ export interface LabVm {
   customImageId?: string;
   /** Its Compute side, whose state (power, provisioning, size, OS disk) the lab VM shows. */
   compute: VirtualMachine;
+  /** A VM created from an image of the lab's shared gallery. */
+  sharedImage?: { sharedImageId: string; sharedImageVersion: string };
   /** The artifacts a deployment asked for, with how each went. */
   artifacts?: LabVmArtifact[];
 }
@@ -188,6 +202,15 @@ export class DevTestLabsState {
       initialBlobs: (scenarioLab.vhds ?? []).map((vhd) => ({ container: UPLOADS_CONTAINER, name: vhd.name, sizeBytes: vhdSizeBytes(vhd), metadata: vhd.metadata })),
     });
     for (const vm of scenarioLab.vms ?? []) lab.vms.push(this.createVm(lab, vm));
+    if (scenarioLab.sharedGallery) {
+      lab.sharedGallery = {
+        name: scenarioLab.sharedGallery.name,
+        galleryId: scenarioLab.sharedGallery.galleryId,
+        allowAllImages: scenarioLab.sharedGallery.allowAllImages ?? 'Disabled',
+        uniqueIdentifier: stableGuid(`sharedgallery:${labId(lab)}/${scenarioLab.sharedGallery.name}`.toLowerCase()),
+        enableStates: new Map(),
+      };
+    }
     for (const image of scenarioLab.customImages ?? []) lab.customImages.push(toCustomImage(lab, image));
     return lab;
   }
@@ -211,10 +234,19 @@ export class DevTestLabsState {
       provisioningState: vm.provisioningState,
       createdDate: vm.createdDate ?? new Date().toISOString(),
       diskSizeGB: vm.diskSizeGB,
+      dataDisks: vm.dataDisks,
       seed,
       lab,
     });
     return { name: vm.name, tags: { ...vm.tags }, notes: vm.notes, uniqueIdentifier: stableGuid(`vm:${seed}`), customImageId: vm.customImageId, compute };
+  }
+
+  /** A lab VM being created from a shared gallery image: its compute VM starts in `Creating`. */
+  addCreatingVm(lab: Lab, vm: Omit<NewLabVm, 'powerState' | 'provisioningState'>, sharedImage: LabVm['sharedImage']): LabVm {
+    const labVm = this.makeVm(lab, { ...vm, provisioningState: 'Creating', powerState: 'starting' });
+    labVm.sharedImage = sharedImage;
+    lab.vms.push(labVm);
+    return labVm;
   }
 
   private createVm(lab: Lab, vm: ScenarioVm): LabVm {
@@ -230,6 +262,7 @@ export class DevTestLabsState {
       provisioningState: vm.provisioningState ?? 'Succeeded',
       createdDate: vm.createdDate,
       diskSizeGB: vm.diskSizeGB ?? 1,
+      dataDisks: (vm.dataDisks ?? []).map((disk) => ({ lun: disk.lun, diskSizeGB: disk.diskSizeGB ?? 1 })),
     });
   }
 }
@@ -248,6 +281,8 @@ export interface NewLabVm {
   provisioningState: string;
   createdDate?: string;
   diskSizeGB: number;
+  /** Data disks by LUN. */
+  dataDisks?: readonly { lun: number; diskSizeGB: number }[];
   /** Made while the local Azure runs: new ids (VM, disk) even under an earlier VM's name, as in Azure. */
   fresh?: boolean;
 }

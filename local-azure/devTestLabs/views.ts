@@ -63,9 +63,11 @@ export function labVmView(lab: Lab, vm: LabVm, options: { expandComputeVm?: bool
     labVirtualNetworkId: `${labId(lab)}/virtualnetworks/Dtl${lab.name}`,
     disallowPublicIpAddress: true,
     artifactDeploymentStatus: artifactDeploymentStatus(vm),
-    ...(compute.source.kind === 'marketplace'
-      ? { galleryImageReference: compute.source.image, virtualMachineCreationSource: 'FromGalleryImage' }
-      : { customImageId: vm.customImageId, virtualMachineCreationSource: 'FromCustomImage' }),
+    ...(vm.sharedImage
+      ? { ...vm.sharedImage, virtualMachineCreationSource: 'FromSharedGalleryImage' }
+      : compute.source.kind === 'marketplace'
+        ? { galleryImageReference: compute.source.image, virtualMachineCreationSource: 'FromGalleryImage' }
+        : { customImageId: vm.customImageId, virtualMachineCreationSource: 'FromCustomImage' }),
     networkInterface: {},
     allowClaim: false,
     storageType: 'Premium',
@@ -82,8 +84,8 @@ export function labVmView(lab: Lab, vm: LabVm, options: { expandComputeVm?: bool
       vmSize: compute.size,
       networkInterfaceId: `/subscriptions/${compute.subscriptionId}/resourceGroups/${compute.resourceGroup}/providers/Microsoft.Network/networkInterfaces/${compute.name}`,
       osDiskId: diskId(compute.osDisk),
-      dataDiskIds: [],
-      dataDisks: [],
+      dataDiskIds: compute.dataDisks.map((d) => diskId(d.disk)),
+      dataDisks: compute.dataDisks.map((d) => ({ lun: d.lun, name: d.disk.name, managedDisk: { id: diskId(d.disk) }, diskSizeGB: d.disk.sizeGB })),
     };
   }
   return {

@@ -3,7 +3,8 @@ import { ArmError, parseJsonBody, readBody, type Reply } from '../http';
 import { ARM_AUDIENCES, type TokenIssuer } from '../identity/tokens';
 import { computeRoutes, DISK_API_VERSIONS, VM_API_VERSIONS } from '../compute/routes';
 import type { ArmContext, ArmRequest } from './context';
-import { devTestLabsRoutes, DTL_API_VERSIONS } from '../devTestLabs/routes';
+import { ALL_DTL_API_VERSIONS, devTestLabsRoutes } from '../devTestLabs/routes';
+import { GALLERY_API_VERSIONS, galleryRoutes } from '../galleries/routes';
 import { deploymentRoutes } from './deployments';
 import { compileRoutes, matchRoute, type CompiledRoute, type RouteSpec } from './routes';
 import { ArmThrottle } from './throttling';
@@ -14,7 +15,7 @@ import { ArmThrottle } from './throttling';
  * subscription checks, then the provider handlers.
  */
 
-const COMPUTE_API_VERSIONS = [...new Set([...DISK_API_VERSIONS, ...VM_API_VERSIONS])];
+const COMPUTE_API_VERSIONS = [...new Set([...DISK_API_VERSIONS, ...VM_API_VERSIONS, ...GALLERY_API_VERSIONS])];
 
 const operationRoutes: RouteSpec[] = [
   {
@@ -22,7 +23,7 @@ const operationRoutes: RouteSpec[] = [
     path: '/subscriptions/{subscriptionId}/providers/Microsoft.DevTestLab/locations/{location}/operations/{operationName}',
     operationId: 'Operation_Status',
     action: 'Microsoft.DevTestLab/locations/operations/read',
-    apiVersions: DTL_API_VERSIONS,
+    apiVersions: ALL_DTL_API_VERSIONS,
     handler: (r) => r.context.operations.statusReply(resolveOperation(r, 'Microsoft.DevTestLab')),
   },
   {
@@ -30,7 +31,7 @@ const operationRoutes: RouteSpec[] = [
     path: '/subscriptions/{subscriptionId}/providers/Microsoft.DevTestLab/locations/{location}/operationResults/{operationName}',
     operationId: 'Operation_Status',
     action: 'Microsoft.DevTestLab/locations/operations/read',
-    apiVersions: DTL_API_VERSIONS,
+    apiVersions: ALL_DTL_API_VERSIONS,
     handler: (r) => r.context.operations.resultReply(resolveOperation(r, 'Microsoft.DevTestLab')),
   },
   {
@@ -55,7 +56,7 @@ function resolveOperation(request: ArmRequest, provider: 'Microsoft.DevTestLab' 
 }
 
 export class ResourceManager {
-  private readonly routes: CompiledRoute[] = compileRoutes([...devTestLabsRoutes, ...computeRoutes, ...deploymentRoutes, ...operationRoutes]);
+  private readonly routes: CompiledRoute[] = compileRoutes([...devTestLabsRoutes, ...computeRoutes, ...galleryRoutes, ...deploymentRoutes, ...operationRoutes]);
   private readonly throttle: ArmThrottle;
 
   constructor(

@@ -1,5 +1,6 @@
 import { cleanUpFactory } from '../../core/cleanup/cleanUpFactory';
 import { ErrorCodes, FactoryError } from '../../core/errors';
+import { checkGalleryName } from '../../core/gallery/gallery';
 import { connectAzure } from '../common/azure';
 import { runTask } from '../common/taskContext';
 
@@ -9,6 +10,8 @@ const CONCURRENT_DELETIONS = 10;
 void runTask('CleanUpFactory', async (ctx) => {
   const labName = ctx.input('DevTestLabName', true);
   const dryRun = ctx.boolInput('dryRun', false);
+  const galleryName = ctx.input('galleryName', false);
+  if (galleryName) checkGalleryName(galleryName);
 
   const azure = connectAzure(ctx);
   const subscriptionId = azure.connection.subscriptionId;
@@ -18,7 +21,14 @@ void runTask('CleanUpFactory', async (ctx) => {
       subject: azure.connection.connectionId,
     });
   }
-  const result = await cleanUpFactory(azure, { subscriptionId, labName, maxConcurrentJobs: CONCURRENT_DELETIONS, dryRun, signal: ctx.signal });
+  const result = await cleanUpFactory(azure, {
+    subscriptionId,
+    labName,
+    maxConcurrentJobs: CONCURRENT_DELETIONS,
+    dryRun,
+    signal: ctx.signal,
+    gallery: galleryName ? { name: galleryName, resourceGroup: ctx.input('galleryResourceGroup', false) || undefined } : undefined,
+  });
   ctx.uploadSummary('CleanUpFactory', result.summary);
   ctx.setOutput('DeletedVmCount', String(result.deleted));
   return result.message;

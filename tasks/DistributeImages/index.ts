@@ -1,4 +1,6 @@
 import { distributeImages } from '../../core/distribute/distribute';
+import { distributeGalleryImages } from '../../core/gallery/distribute';
+import { checkGalleryName } from '../../core/gallery/gallery';
 import { connectAzure } from '../common/azure';
 import { runTask } from '../common/taskContext';
 
@@ -10,17 +12,15 @@ void runTask('DistributeImages', async (ctx) => {
   const imagesToSave = ctx.intInput('ImagesToSave', { default: 2, min: 1, max: 1000 });
   ctx.setTimeoutMinutes(ctx.intInput('TimeoutMinutes', { default: 480, min: 1, max: 10_080 }));
   const dryRun = ctx.boolInput('dryRun', false);
+  // The route: a gallery name chooses the gallery route; without one, the VHD route as always.
+  const galleryName = ctx.input('galleryName', false);
+  if (galleryName) checkGalleryName(galleryName);
 
   const azure = connectAzure(ctx);
-  const run = await distributeImages(azure, {
-    configurationLocation,
-    factoryLabName,
-    factorySubscriptionId,
-    maxConcurrentJobs,
-    imagesToSave,
-    dryRun,
-    signal: ctx.signal,
-  });
+  const common = { configurationLocation, factoryLabName, factorySubscriptionId, maxConcurrentJobs, dryRun, signal: ctx.signal };
+  const run = galleryName
+    ? await distributeGalleryImages(azure, { ...common, galleryName, galleryResourceGroup: ctx.input('galleryResourceGroup', false) || undefined })
+    : await distributeImages(azure, { ...common, imagesToSave });
   if (run.summary) ctx.uploadSummary('DistributeImages', run.summary);
   if (!dryRun) ctx.setOutput('CreatedImageIds', run.createdImageIds.join(','));
   return run.message;

@@ -1,4 +1,6 @@
 import { retireImages } from '../../core/retire/retireImages';
+import { checkGalleryName } from '../../core/gallery/gallery';
+import { retireGalleryImages } from '../../core/gallery/retire';
 import { connectAzure, factorySubscriptionId } from '../common/azure';
 import { runTask } from '../common/taskContext';
 
@@ -10,19 +12,16 @@ void runTask('RetireImages', async (ctx) => {
   const includePowerShellImages = ctx.boolInput('includePowerShellImages', true);
   const dryRun = ctx.boolInput('dryRun', false);
   const inputSubscriptionId = ctx.guidInput('SubscriptionId');
+  // The route: a gallery name chooses the gallery route; without one, the VHD route as always.
+  const galleryName = ctx.input('galleryName', false);
+  if (galleryName) checkGalleryName(galleryName);
 
   const azure = connectAzure(ctx);
   const subscriptionId = factorySubscriptionId(azure, inputSubscriptionId);
-  const result = await retireImages(azure, {
-    configurationLocation,
-    subscriptionId,
-    labName,
-    imagesToSave,
-    includePowerShellImages,
-    maxConcurrentJobs,
-    dryRun,
-    signal: ctx.signal,
-  });
+  const common = { configurationLocation, subscriptionId, labName, imagesToSave, includePowerShellImages, maxConcurrentJobs, dryRun, signal: ctx.signal };
+  const result = galleryName
+    ? await retireGalleryImages(azure, { ...common, galleryName, galleryResourceGroup: ctx.input('galleryResourceGroup', false) || undefined })
+    : await retireImages(azure, common);
   ctx.uploadSummary('RetireImages', result.summary);
   ctx.setOutput('DeletedImageCount', String(result.deleted));
   return result.message;

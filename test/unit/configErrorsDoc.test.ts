@@ -15,6 +15,7 @@ const RANGES = [
   'IF4xxx DistributeImages',
   'IF5xxx RetireImages and CleanUpFactory',
   'IF6xxx MakeGoldenImageVMs',
+  'IF7xxx Gallery route',
   'IF8xxx PublishImageCatalog',
   'IF9xxx Unexpected',
 ];
