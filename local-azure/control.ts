@@ -11,8 +11,9 @@ import { findByName } from './ids';
 import type { Metrics } from './metrics';
 import type { Operations } from './resourceManager/operations';
 import { deploymentState } from './resourceManager/deploymentState';
-import type { ScenarioCustomImage, ScenarioVhd, ScenarioVm } from './scenario';
-import { ScenarioError } from './scenarioChecker';
+import { checkMarketplaceSku } from './compute/marketplaceVersions';
+import type { ScenarioCustomImage, ScenarioMarketplaceSku, ScenarioVhd, ScenarioVm } from './scenario';
+import { checkAlone, ScenarioError } from './scenarioChecker';
 import { CONNECTION_SCHEMES, type ConnectionOptions, type ConnectionScheme } from './serviceConnection';
 import type { Settings } from './settings';
 import type { AzureState } from './state';
@@ -87,6 +88,13 @@ async function dispatch(req: IncomingMessage, url: URL, options: ControlOptions)
   if (path === '/__local/settings' && (method === 'PATCH' || method === 'PUT')) {
     state.updateSettings((body ?? {}) as never);
     return ok(state.settings);
+  }
+  if (path === '/__local/marketplace' && method === 'GET') return ok(state.compute.marketplace.snapshot());
+  // A SKU's published versions replaced mid-run: the marketplace publishing a new version.
+  if (path === '/__local/marketplace' && method === 'PUT') {
+    const sku = checkAlone('marketplace', (c) => (checkMarketplaceSku(c, body, 'marketplace'), body as ScenarioMarketplaceSku));
+    state.compute.marketplace.set(sku);
+    return ok(state.compute.marketplace.snapshot());
   }
   if ((match = /^\/__local\/labs\/([^/]+)\/vms$/i.exec(path)) && method === 'POST') {
     const lab = findLab(state, match[1], url);

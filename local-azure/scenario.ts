@@ -22,6 +22,16 @@ export interface Scenario {
   galleries?: ScenarioGallery[];
   settings?: ScenarioSettings;
   faults?: FaultRule[];
+  /** Marketplace SKUs and the versions each publishes, beyond or instead of the defaults (compute/marketplace.ts). */
+  marketplace?: ScenarioMarketplaceSku[];
+}
+
+export interface ScenarioMarketplaceSku {
+  publisher: string;
+  offer: string;
+  sku: string;
+  /** Concrete versions (`1.2.3`), in any order. */
+  versions: string[];
 }
 
 export interface ScenarioPrincipal {

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { checkMarketplace } from './compute/marketplaceVersions';
 import { ComputeState } from './compute/state';
 import { checkLabsScenario } from './devTestLabs/scenario';
 import { DevTestLabsState } from './devTestLabs/state';
@@ -35,7 +36,7 @@ export class AzureState {
     this.settings = { ...DEFAULT_SETTINGS, ...checked.settings };
     this.faults = checked.faults ?? [];
     this.identity = new IdentityState(checked);
-    this.compute = new ComputeState();
+    this.compute = new ComputeState(checked.marketplace);
     this.storage = new StorageState();
     this.devTestLabs = new DevTestLabsState(checked.labs, { compute: this.compute, storage: this.storage });
     this.galleries = new GalleriesState(checked.galleries);
@@ -71,7 +72,7 @@ export function loadScenarioFile(file: string): Scenario {
 export function validateScenario(raw: unknown, source = 'scenario'): Scenario {
   const problems: string[] = [];
   const c = new Checker(problems);
-  const root = c.object(raw, '$', ['$schema', 'description', 'tenantId', 'principals', 'managedIdentities', 'subscriptions', 'labs', 'galleries', 'settings', 'faults']);
+  const root = c.object(raw, '$', ['$schema', 'description', 'tenantId', 'principals', 'managedIdentities', 'subscriptions', 'labs', 'galleries', 'settings', 'faults', 'marketplace']);
   if (!root) throw new ScenarioError(source, problems);
   checkIdentityScenario(c, root);
   const subscriptionIds = checkSubscriptionsScenario(c, root.subscriptions);
@@ -79,6 +80,7 @@ export function validateScenario(raw: unknown, source = 'scenario'): Scenario {
   if (root.galleries !== undefined) checkGalleriesScenario(c, root.galleries);
   if (root.settings !== undefined) checkSettings(c, root.settings, '$.settings');
   if (root.faults !== undefined) checkFaults(c, root.faults, '$.faults');
+  if (root.marketplace !== undefined) checkMarketplace(c, root.marketplace, '$.marketplace');
   if (problems.length) throw new ScenarioError(source, problems);
   return root as unknown as Scenario;
 }

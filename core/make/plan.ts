@@ -6,6 +6,7 @@ import { ErrorCodes } from '../errors';
 import { getTag, type OsType, Tags } from '../factoryImages';
 import type { StoredImage } from '../imageStore';
 import type { Issue } from '../report';
+import { isLatest, latestKey, type LatestVersions } from './baseImages';
 import { vmNameFor } from './naming';
 import { FILLED_PARAMETERS, hasParameter, type LoadedTemplate, REQUIRED_PARAMETERS } from './templates';
 
@@ -41,6 +42,8 @@ export interface MakeOptions {
   includeSysprep: boolean;
   /** What the administrator credentials inputs hold. */
   credentials: { password: boolean; sshKey: boolean };
+  /** The newest marketplace version of each `latest` SKU (baseImages.ts); a SKU not in it stays `latest`. */
+  latestVersions?: LatestVersions;
 }
 
 /** The VM a `make` creates: its name, size, generation and what is deployed. */
@@ -61,7 +64,8 @@ export interface VmSpec {
 }
 
 export type MakeAction =
-  | { kind: 'make'; item: MakeTemplate; vm: VmSpec; replaces: string[]; staleDeployments: string[] }
+  /** `reason`: why an earlier VM or image of the same template version does not do (its base image changed). */
+  | { kind: 'make'; item: MakeTemplate; vm: VmSpec; replaces: string[]; staleDeployments: string[]; reason?: string }
   /** A VM an earlier run started for this template version: wait for it as if this run had made it. */
   | { kind: 'adopt'; item: MakeTemplate; vm: VmSpec; deployment?: string }
   | { kind: 'skip'; item: MakeTemplate; reason: 'stored' | 'waiting'; detail: string }
@@ -80,9 +84,11 @@ export function deploymentNameFor(vmName: string): string {
   return `${DEPLOYMENT_PREFIX}${vmName}`;
 }
 
-export function baseImageOf(template: GoldenTemplate): string {
+/** The base image as recorded (tag ImageFactoryBaseImage): `latest` resolved to the concrete version when known. */
+export function baseImageOf(template: GoldenTemplate, latestVersions?: LatestVersions): string {
   const r = template.galleryImageReference;
-  return `${r.publisher}/${r.offer}/${r.sku}/${r.version}`;
+  const version = (isLatest(r) && latestVersions?.get(latestKey(r))) || r.version;
+  return `${r.publisher}/${r.offer}/${r.sku}/${version}`;
 }
 
 export function planMake(
@@ -98,7 +104,7 @@ export function planMake(
   for (const item of [...items].sort((a, b) => compareText(a.template.imagePath, b.template.imagePath))) {
     const { template, loaded } = item;
     const key = imagePathKey(template.imagePath);
-    const baseImage = baseImageOf(template);
+    const baseImage = baseImageOf(template, options.latestVersions);
     const invalid = checkTemplate(item, options);
     if (invalid) {
       actions.push({ kind: 'invalid', item, issue: invalid });
@@ -131,13 +137,22 @@ export function planMake(
     taken.add(vmName.toLowerCase());
     const stale = replaces.map((name) => deployments.get(deploymentNameFor(name).toLowerCase())).filter((d): d is FactoryDeployment => !!d);
     for (const d of stale) claimed.add(d.name.toLowerCase());
-    actions.push({ kind: 'make', item, vm: spec(vmName), replaces, staleDeployments: stale.map((d) => d.name) });
+    actions.push({ kind: 'make', item, vm: spec(vmName), replaces, staleDeployments: stale.map((d) => d.name), reason: baseImageChange(item, baseImage, ofTemplate, lab.images) });
   }
   // Running deployments may be another run's, still at work: only finished ones are cleared away.
   const staleDeployments = lab.deployments
     .filter((d) => !claimed.has(d.name.toLowerCase()) && d.name.toLowerCase().startsWith(DEPLOYMENT_PREFIX) && !/^(running|accepted)$/i.test(d.provisioningState ?? ''))
     .map((d) => d.name);
   return { actions, staleDeployments };
+}
+
+/** When a VM or image of this template version exists from another base image: the change, for the plan. */
+function baseImageChange(item: MakeTemplate, baseImage: string, vms: readonly MakeVmFacts[], images: readonly StoredImage[]): string | undefined {
+  const key = imagePathKey(item.template.imagePath);
+  const earlier =
+    vms.map((vm) => (getTag(vm.tags, Tags.TemplateHash) === item.loaded.hash ? getTag(vm.tags, Tags.BaseImage) : undefined)).find((b) => b !== undefined && b !== baseImage) ??
+    images.find((i) => imagePathKey(i.imagePath) === key && i.templateHash === item.loaded.hash && i.baseImage !== undefined && i.baseImage !== baseImage)?.baseImage;
+  return earlier ? `the base image changed from ${earlier} to ${baseImage}` : undefined;
 }
 
 function vmSpec(item: MakeTemplate, vmName: string, options: MakeOptions): VmSpec {
@@ -151,7 +166,7 @@ function vmSpec(item: MakeTemplate, vmName: string, options: MakeOptions): VmSpe
     sizeFrom: from,
     generation: imageGeneration(template.galleryImageReference),
     osType: template.osType,
-    baseImage: baseImageOf(template),
+    baseImage: baseImageOf(template, options.latestVersions),
     generalize: options.includeSysprep && !loaded.generalizes,
     endsDeallocated: options.includeSysprep || loaded.generalizes,
   };
@@ -204,8 +219,9 @@ export function describeMakePlan(plan: MakePlan): string[] {
     switch (action.kind) {
       case 'make':
         lines.push(
-          `  make    '${path}' as VM '${action.vm.vmName}' (${action.vm.osType}, ${action.vm.size}, Generation ${action.vm.generation.slice(1)}, ${action.vm.baseImage}${action.vm.generalize ? `, then ${action.vm.osType === 'Windows' ? 'sysprep' : 'deprovision'}` : ''})` +
-            (action.replaces.length ? `, replacing the stale VM(s) ${action.replaces.map((n) => `'${n}'`).join(', ')}` : ''),
+          `  make    '${path}' as VM '${action.vm.vmName}' (${action.vm.osType}, ${action.vm.size}, Generation ${action.vm.generation.slice(1)}, ${action.vm.baseImage}${isLatest(action.item.template.galleryImageReference) && !action.vm.baseImage.endsWith('/latest') ? ' (latest)' : ''}${action.vm.generalize ? `, then ${action.vm.osType === 'Windows' ? 'sysprep' : 'deprovision'}` : ''})` +
+            (action.replaces.length ? `, replacing the stale VM(s) ${action.replaces.map((n) => `'${n}'`).join(', ')}` : '') +
+            (action.reason ? `: ${action.reason}` : ''),
         );
         break;
       case 'adopt':

@@ -13,6 +13,7 @@ import { vmFacts } from '../snap/plan';
 import { applyMake, plannedOutcomes, type Credentials, type MakeOutcome, type MakeStatus } from './apply';
 import { DEPLOYMENT_PREFIX, describeMakePlan, type FactoryDeployment, type MakePlan, planMake } from './plan';
 import { loadTemplate } from './templates';
+import { resolveLatestVersions } from './baseImages';
 
 /**
  * MakeGoldenImageVMs from start to end: read the configuration's templates, find the factory lab, read
@@ -64,6 +65,7 @@ export async function runMake(azure: AzureContext, options: MakeRunOptions): Pro
   const lab = await findFactoryLab(azure, { labName: options.labName, subscriptionId: options.subscriptionId, signal });
   const store = new ImageStore(azure.labs.storage(lab), reporter);
   const [vms, deployments, listing] = await Promise.all([listLabVms(azure, lab, signal), listFactoryDeployments(azure, lab, signal), store.list({ signal })]);
+  const latestVersions = await resolveLatestVersions(azure, { subscriptionId: lab.subscriptionId, location: lab.location, references: items.map((i) => i.template.galleryImageReference), signal });
   reporter.info(`${items.length} template(s) selected; the lab has ${vms.length} VM(s), ${deployments.length} factory deployment(s), and ${listing.images.length} stored image(s).`);
 
   const plan = planMake(
@@ -76,7 +78,7 @@ export async function runMake(azure: AzureContext, options: MakeRunOptions): Pro
       deployments,
       images: listing.images,
     },
-    { defaultSize: options.defaultSize, includeSysprep: options.includeSysprep, credentials: { password: !!options.credentials.password, sshKey: !!options.credentials.sshKey } },
+    { defaultSize: options.defaultSize, includeSysprep: options.includeSysprep, latestVersions, credentials: { password: !!options.credentials.password, sshKey: !!options.credentials.sshKey } },
   );
   for (const line of describeMakePlan(plan)) reporter.info(line);
   for (const action of plan.actions) if (action.kind === 'invalid') reporter.issue(action.issue);

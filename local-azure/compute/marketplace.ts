@@ -55,3 +55,23 @@ export function securityTypeProblem(generation: HyperVGeneration, securityType: 
 export function platformImageId(subscriptionId: string, location: string, image: ImageReference): string {
   return `/Subscriptions/${subscriptionId}/Providers/Microsoft.Compute/Locations/${location}/Publishers/${image.publisher}/ArtifactTypes/VMImage/Offers/${image.offer}/Skus/${image.sku}/Versions/1.0.0`;
 }
+
+/**
+ * The versions the marketplace publishes of each SKU it knows, keyed `publisher/offer/sku` in lower
+ * case (Azure's names are case-insensitive). A scenario's `marketplace` adds SKUs or replaces a SKU's
+ * versions; a SKU not listed is unknown, and listing its versions is answered 404 as Azure does.
+ */
+export const DEFAULT_MARKETPLACE_VERSIONS: Readonly<Record<string, readonly string[]>> = {
+  'microsoftwindowsserver/windowsserver/2019-datacenter': ['17763.6293.240905', '17763.6414.241004'],
+  'microsoftwindowsserver/windowsserver/2022-datacenter': ['20348.2700.240905', '20348.2762.241004'],
+  'microsoftwindowsserver/windowsserver/2022-datacenter-g2': ['20348.2700.240905', '20348.2762.241004'],
+  'microsoftwindowsserver/windowsserver/2022-datacenter-azure-edition': ['20348.2700.240905', '20348.2762.241004'],
+  'microsoftsqlserver/sql2022-ws2022/sqldev': ['16.0.240910', '16.0.241010'],
+  'microsoftsqlserver/sql2022-ws2022/sqldev-gen2': ['16.0.240910', '16.0.241010'],
+  'canonical/0001-com-ubuntu-server-jammy/22_04-lts': ['22.04.202409110', '22.04.202410020'],
+  'canonical/0001-com-ubuntu-server-jammy/22_04-lts-gen2': ['22.04.202409110', '22.04.202410020'],
+};
+
+export function marketplaceSkuKey(image: { publisher: string; offer: string; sku: string }): string {
+  return `${image.publisher}/${image.offer}/${image.sku}`.toLowerCase();
+}

@@ -1,5 +1,6 @@
 import type { RouteSpec } from '../resourceManager/routes';
 import { getDisk, grantAccess, revokeAccess } from './disks';
+import { listImageVersions } from './marketplaceVersions';
 import { getInstanceView } from './virtualMachines';
 
 /**
@@ -15,6 +16,14 @@ export const VM_API_VERSIONS = ['2025-04-01', '2026-03-01'] as const;
 const GROUP = '/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute';
 
 export const computeRoutes: RouteSpec[] = [
+  {
+    method: 'GET',
+    path: '/subscriptions/{subscriptionId}/providers/Microsoft.Compute/locations/{location}/publishers/{publisherName}/artifacttypes/vmimage/offers/{offer}/skus/{skus}/versions',
+    operationId: 'VirtualMachineImages_List',
+    action: 'Microsoft.Compute/locations/publishers/artifacttypes/offers/skus/versions/read',
+    apiVersions: VM_API_VERSIONS,
+    handler: listImageVersions,
+  },
   {
     method: 'GET',
     path: `${GROUP}/virtualMachines/{vmName}/instanceView`,

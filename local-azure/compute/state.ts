@@ -1,3 +1,5 @@
+import { MarketplaceVersions } from './marketplaceVersions';
+import type { ScenarioMarketplaceSku } from '../scenario';
 import { same, stableGuid, stableHex } from '../ids';
 import { imageGeneration, type HyperVGeneration, type MarketplaceImage, platformImageId, type SecurityType } from './marketplace';
 
@@ -86,6 +88,11 @@ export interface NewVirtualMachine extends Omit<VirtualMachine, 'vmId' | 'osDisk
 
 export class ComputeState {
   readonly virtualMachines: VirtualMachine[] = [];
+  readonly marketplace: MarketplaceVersions;
+
+  constructor(marketplace?: readonly ScenarioMarketplaceSku[]) {
+    this.marketplace = new MarketplaceVersions(marketplace);
+  }
 
   /** A VM with its OS disk, named as Compute names a VM's OS disk: `<vm>_OsDisk_1_<32 hex digits>`. */
   createVirtualMachine(spec: NewVirtualMachine): VirtualMachine {

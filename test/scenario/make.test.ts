@@ -60,7 +60,7 @@ describe('MakeGoldenImageVMs against the local Azure', function () {
       const r = await run({ dryRun: 'true' });
       assert.equal(r.result, 'Succeeded', describeRun(r));
       const log = r.lines.join('\n');
-      assert.match(log, /make +'Linux\/Ubuntu2204\.json' as VM 'linux-ubuntu2204' \(Linux, Standard_D2s_v5, Generation 1, Canonical\/0001-com-ubuntu-server-jammy\/22_04-lts\/latest, then deprovision\)/);
+      assert.match(log, /make +'Linux\/Ubuntu2204\.json' as VM 'linux-ubuntu2204' \(Linux, Standard_D2s_v5, Generation 1, Canonical\/0001-com-ubuntu-server-jammy\/22_04-lts\/22\.04\.202410020 \(latest\), then deprovision\)/);
       assert.match(log, /make +'WindowsServer\/Server2022-Datacenter\.json' as VM 'windowsser-[0-9a-f]{4}' \(Windows, Standard_D2s_v5, Generation 1, .*then sysprep\)/);
       assert.match(log, /Dry run: nothing was changed/);
       const state = await azure.state();
@@ -94,7 +94,7 @@ describe('MakeGoldenImageVMs against the local Azure', function () {
       const vm = factory(state).vms.find((v) => v.tags.ImagePath === 'WindowsServer/Server2022-Datacenter.json')!;
       assert.equal(vm.tags.ImageFactory, factory(state).id.toLowerCase());
       assert.match(vm.tags.ImageFactoryTemplateHash, /^[0-9a-f]{16}$/);
-      assert.equal(vm.tags.ImageFactoryBaseImage, 'MicrosoftWindowsServer/WindowsServer/2022-datacenter/latest');
+      assert.equal(vm.tags.ImageFactoryBaseImage, 'MicrosoftWindowsServer/WindowsServer/2022-datacenter/20348.2762.241004', 'latest, resolved to the newest marketplace version');
       assert.match(vm.artifacts[0].artifactId, /\/artifactSources\/public repo\/artifacts\/windows-sysprep$/);
       assert.deepEqual(state.deployments, [], 'every deployment is deleted when done');
       assert.deepEqual(r.outputs.VmNames.split(',').sort(), made.map((v) => v.name).sort());
@@ -129,6 +129,30 @@ describe('MakeGoldenImageVMs against the local Azure', function () {
       assert.notEqual(rebuilt.diskId, oldDisk, 'a new VM, with a new disk');
       assert.equal(r.outputs.VmNames, 'linux-ubuntu2204');
     });
+    it('a newer marketplace version of a `latest` SKU rebuilds exactly the templates on that SKU, and the plan says why', async () => {
+      const before = factory(await azure.state()).vms;
+      const ubuntu = before.find((v) => v.tags.ImagePath === 'Linux/Ubuntu2204.json')!;
+      assert.equal(ubuntu.tags.ImageFactoryBaseImage, 'Canonical/0001-com-ubuntu-server-jammy/22_04-lts/22.04.202410020');
+      // As text 22.04.1202411050 sorts before 22.04.202410020; as a version it is the newer, and Azure lists by text.
+      const published = await azure.request('PUT', '/__local/marketplace', {
+        body: { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts', versions: ['22.04.202409110', '22.04.202410020', '22.04.1202411050'] },
+      });
+      assert.equal(published.status, 200, published.text);
+      const r = await run();
+      assert.equal(r.result, 'Succeeded', describeRun(r));
+      const log = r.lines.join('\n');
+      assert.match(log, /make +'Linux\/Ubuntu2204\.json' as VM 'linux-ubuntu2204' .*replacing the stale VM\(s\) 'linux-ubuntu2204': the base image changed from Canonical\/0001-com-ubuntu-server-jammy\/22_04-lts\/22\.04\.202410020 to Canonical\/0001-com-ubuntu-server-jammy\/22_04-lts\/22\.04\.1202411050/, describeRun(r));
+      assert.equal((log.match(/skip +'.*waits in the factory/g) ?? []).length, 2, describeRun(r));
+      assert.equal(r.outputs.VmNames, 'linux-ubuntu2204');
+      const after = factory(await azure.state()).vms;
+      const rebuilt = after.find((v) => v.tags.ImagePath === 'Linux/Ubuntu2204.json')!;
+      assert.equal(rebuilt.tags.ImageFactoryBaseImage, 'Canonical/0001-com-ubuntu-server-jammy/22_04-lts/22.04.1202411050');
+      assert.notEqual(rebuilt.diskId, ubuntu.diskId, 'a new VM, with a new disk');
+      for (const other of before.filter((v) => v !== ubuntu)) {
+        assert.equal(after.find((v) => v.name === other.name)?.diskId, other.diskId, `'${other.name}' is left as it was`);
+      }
+    });
+
     it('once SnapImagesFromVMs saved the VMs (carrying the template hash) and CleanUpFactory deleted them, a rerun makes nothing', async () => {
       const snap = await runTaskProcess('SnapImagesFromVMs', { DevTestLabName: LAB }, azure.env);
       assert.equal(snap.result, 'Succeeded', describeRun(snap));
@@ -175,6 +199,19 @@ describe('MakeGoldenImageVMs against the local Azure', function () {
       assert.equal(r.result, 'Cancelled', describeRun(r));
       const state = await azure.state();
       assert.deepEqual(factory(state).vms.map((v) => v.name), [], 'no VM is left');
+      assert.deepEqual(state.deployments, [], 'no deployment is left');
+    });
+
+    it('a VM not deallocated within StandardTimeoutMinutes fails with IF6002 and is deleted', async function () {
+      // The smallest timeout the input takes is 1 minute, so this test runs a little over a minute.
+      this.timeout(110_000);
+      azure = await startLocalAzure({ scenario: emptyFactory({ vmShutdownDurationMs: 600_000 }) });
+      const r = await run({ ImagePaths: 'Linux', StandardTimeoutMinutes: '1' });
+      assert.equal(r.result, 'Failed', describeRun(r));
+      assert.deepEqual(errors(r), ['IF6002']);
+      assert.match(r.issues.find((i) => i.code === 'IF6002')!.message, /VM 'linux-ubuntu2204' in lab '.*' was not deallocated within 1 minute\(s\).*It was deleted/);
+      const state = await azure.state();
+      assert.deepEqual(factory(state).vms, [], 'the VM is deleted');
       assert.deepEqual(state.deployments, [], 'no deployment is left');
     });
 

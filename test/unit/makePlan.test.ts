@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
 import type { GoldenTemplate } from '../../core/config/goldenImages';
 import type { StoredImage } from '../../core/imageStore';
+import { newestVersion } from '../../core/make/baseImages';
 import { vmNameFor } from '../../core/make/naming';
-import { type MakeOptions, type MakeVmFacts, planMake } from '../../core/make/plan';
+import { describeMakePlan, type MakeOptions, type MakeVmFacts, planMake } from '../../core/make/plan';
 import { describeTemplate } from '../../core/make/templates';
 
 /** The make plan decided from templates, the lab's VMs and deployments and the image store alone. */
@@ -90,5 +91,24 @@ describe('make plan', () => {
     const without = planMake([item('Linux/U.json', 'Linux', '22_04-lts-gen2')], empty, { ...OPTIONS, includeSysprep: false }).actions[0];
     assert.ok(without.kind === 'make');
     assert.deepEqual([without.vm.generalize, without.vm.endsDeallocated], [false, false]);
+  });
+
+  it('compares marketplace versions as numbers, part by part, not as text', () => {
+    assert.equal(newestVersion(['22.04.202410020', '22.04.1202411050', '9.0.0']), '22.04.1202411050');
+    assert.equal(newestVersion(['9.0.0', '10.0.0', '9.10.0']), '10.0.0');
+    assert.equal(newestVersion([]), undefined);
+  });
+
+  it('a `latest` template whose stored image came from an older version than the newest is remade, and the plan says why; the newest one is skipped', () => {
+    const template = item('A/Latest.json');
+    const image = (baseImage: string) => ({ imagePath: 'A/Latest.json', imageName: 'A_Latest-Nov-01-2026', templateHash: template.loaded.hash, baseImage }) as StoredImage;
+    const latestVersions = new Map([['p/o/2022-datacenter-azure-edition', '2.0.0']]);
+    const older = planMake([template], { ...empty, images: [image('P/O/2022-datacenter-azure-edition/1.0.0')] }, { ...OPTIONS, latestVersions });
+    const action = older.actions[0];
+    assert.equal(action.kind, 'make');
+    assert.equal(action.kind === 'make' && action.vm.baseImage, 'P/O/2022-datacenter-azure-edition/2.0.0');
+    assert.match(describeMakePlan(older).join('\n'), /make +'A\/Latest\.json' .*P\/O\/2022-datacenter-azure-edition\/2\.0\.0 \(latest\).*: the base image changed from P\/O\/2022-datacenter-azure-edition\/1\.0\.0 to P\/O\/2022-datacenter-azure-edition\/2\.0\.0/);
+    const newest = planMake([template], { ...empty, images: [image('P/O/2022-datacenter-azure-edition/2.0.0')] }, { ...OPTIONS, latestVersions });
+    assert.equal(newest.actions[0].kind, 'skip');
   });
 });
