@@ -148,6 +148,8 @@ export interface StateSnapshot {
   galleries: GallerySnapshot[];
   /** Disks with a live read SAS. */
   diskGrants: string[];
+  /** Every Copy Blob started, oldest first, with the blob it read (`account/container/blob`). */
+  copies: { destination: string; source?: string; copyId: string; startedAt: string }[];
   /** Long-running operations still running. */
   operations: { id: string; operationId: string; path: string; status: string; startTime: string }[];
   faults: FaultRule[];
@@ -166,6 +168,7 @@ async function snapshot(options: ControlOptions): Promise<StateSnapshot> {
     labs: await Promise.all(state.devTestLabs.labs.map((lab) => snapshotLab(options, lab))),
     galleries: galleriesSnapshot(state.galleries),
     diskGrants: blob.activeDiskGrants(),
+    copies: blob.copyLog(),
     operations: operations.running().map((op) => ({
       id: op.id,
       operationId: op.spec.operationId,

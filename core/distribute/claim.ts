@@ -35,7 +35,8 @@ export function claimStagingBlob(env: JobEnvironment): Step<JobState> {
       await lookAgain(env, state, { created: taken.created, waited: taken.waited }, signal);
     },
     async cleanup(state) {
-      await state.claim?.release();
+      // A staging blob other labs' copies read is released by whoever deletes it, once they have ended.
+      if (!state.handedOver) await state.claim?.release();
     },
   };
 }

@@ -12,6 +12,8 @@ import { observeLabs, observeStagingBlobs } from './observe';
 import { formatBytes } from '../format';
 import { type JobResult, countOutcomes, describePlan, summaryMarkdown } from './outcome';
 import { type DistributionJob, type DistributionPlan, describeCount, labsToRead, planDistribution } from './plan';
+import { SourceBoard } from './fanOut';
+import type { FanOut } from './sources';
 
 /**
  * DistributeImages: read labs.json, the factory's image store and each target lab once, plan every
@@ -26,6 +28,8 @@ export interface DistributeOptions {
   /** RetireImages' ImagesToSave: an image retention would delete from a lab right after is not copied there. */
   imagesToSave: number;
   dryRun: boolean;
+  /** Where copies read: `tree` (default) also from labs' finished copies, `flat` from the store only (sources.ts). */
+  fanOut?: FanOut;
   signal?: AbortSignal;
 }
 
@@ -104,7 +108,9 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
     return run;
   }
 
-  const env: JobEnvironment = { azure, runId: newRunId(), factory, store, sas, reporter };
+  const fanOut = options.fanOut ?? 'tree';
+  const board = new SourceBoard(fanOut, factory.location);
+  const env: JobEnvironment = { azure, runId: newRunId(), factory, store, sas, reporter, board };
   await deleteLeftovers(azure, plan, reporter, signal, options.maxConcurrentJobs);
   run.results = await applyPlan(env, plan, options.maxConcurrentJobs, signal);
   for (const result of run.results.values()) {
@@ -130,7 +136,7 @@ async function applyPlan(
   signal: AbortSignal,
 ): Promise<Map<string, JobResult>> {
   const { reporter } = env;
-  const jobs = scheduleOrder(plan.jobs);
+  const jobs = scheduleOrder(plan.jobs, env.board.mode);
   const results = new Map<string, JobResult>();
   const totalBytes = jobs.reduce((sum, job) => sum + (copies(job) ? job.image.sizeBytes : 0), 0);
   const copied = new Map<string, number>();
@@ -187,6 +193,8 @@ async function applyPlan(
     },
     { signal },
   );
+  // Staging blobs other labs' copies read are deleted once those copies end: the run waits for it.
+  await env.board.drain();
   outcomes.forEach((outcome, index) => {
     if (outcome.status !== 'rejected') return;
     const job = jobs[index];
@@ -213,9 +221,24 @@ function copies(job: DistributionJob): boolean {
 /**
  * The order jobs start in. A blob's read throughput and a storage account's write throughput are
  * limited, so jobs running together should copy different images into different labs: each lab's
- * jobs are rotated by the lab's position, then the labs are taken in turn.
+ * jobs are rotated by the lab's position, then the labs are taken in turn. In a tree the first copy of
+ * each image goes first: every lab copy of an image fans out from it, so it is the one not to queue.
  */
-export function scheduleOrder(jobs: readonly DistributionJob[]): DistributionJob[] {
+export function scheduleOrder(jobs: readonly DistributionJob[], fanOut: FanOut = 'flat'): DistributionJob[] {
+  const ordered = interleave(jobs);
+  if (fanOut !== 'tree') return ordered;
+  const firsts = new Set<DistributionJob>();
+  const seen = new Set<string>();
+  for (const job of ordered) {
+    const image = job.image.imageName.toLowerCase();
+    if (seen.has(image) || !copies(job)) continue;
+    seen.add(image);
+    firsts.add(job);
+  }
+  return [...firsts, ...ordered.filter((job) => !firsts.has(job))];
+}
+
+function interleave(jobs: readonly DistributionJob[]): DistributionJob[] {
   const byLab = new Map<string, DistributionJob[]>();
   for (const job of jobs) {
     const key = job.lab.id.toLowerCase();
