@@ -18,6 +18,7 @@ import { CONNECTION_SCHEMES, type ConnectionOptions, type ConnectionScheme } fro
 import type { Settings } from './settings';
 import type { AzureState } from './state';
 import type { BlobService } from './storage/blobService';
+import type { CopyLogEntry } from './storage/copies';
 import { checkVhd, vhdSizeBytes } from './storage/scenario';
 
 /**
@@ -149,7 +150,7 @@ export interface StateSnapshot {
   /** Disks with a live read SAS. */
   diskGrants: string[];
   /** Every Copy Blob started, oldest first, with the blob it read (`account/container/blob`). */
-  copies: { destination: string; source?: string; copyId: string; startedAt: string }[];
+  copies: CopyLogEntry[];
   /** Long-running operations still running. */
   operations: { id: string; operationId: string; path: string; status: string; startTime: string }[];
   faults: FaultRule[];

@@ -64,6 +64,8 @@ export interface CopyLogEntry {
   destination: string;
   /** `account/container/blob` of the source, when it is a blob of this service. */
   source?: string;
+  /** The permissions (`sp`) and expiry (`se`) of the source's SAS, when it had one. */
+  sourceSas?: { permissions: string; expiresAt?: string };
   copyId: string;
   startedAt: string;
 }
@@ -114,7 +116,13 @@ export class CopyTracker {
     const previous = this.records.get(copy.key);
     if (previous) this.stopReading(previous, startedAtMs);
     this.records.set(copy.key, record);
-    this.history.push({ destination: copy.key, source: copy.sourceKey, copyId: copy.copyId, startedAt: new Date(startedAtMs).toISOString() });
+    this.history.push({
+      destination: copy.key,
+      source: copy.sourceKey,
+      sourceSas: sasOf(copy.source),
+      copyId: copy.copyId,
+      startedAt: new Date(startedAtMs).toISOString(),
+    });
     // A destination that other copies read as their source is replaced: they fail, as in Azure.
     this.failReadersOf(copy.key, SOURCE_GONE_DESCRIPTION);
     this.readers(record).add(record);
@@ -229,6 +237,16 @@ export class CopyTracker {
     for (const r of readers) if (r.finish.atMs <= atMs) readers.delete(r);
     replan([...readers], atMs, this.rates);
     if (readers.size === 0) this.bySource.delete(record.sourceKey ?? `copy ${record.key} ${record.copyId}`);
+  }
+}
+
+function sasOf(url: string): CopyLogEntry['sourceSas'] {
+  try {
+    const query = new URL(url).searchParams;
+    const permissions = query.get('sp');
+    return permissions === null ? undefined : { permissions, expiresAt: query.get('se') ?? undefined };
+  } catch {
+    return undefined;
   }
 }
 

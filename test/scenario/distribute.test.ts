@@ -336,7 +336,8 @@ describe('DistributeImages against the local Azure', function () {
 
     it('aborts the copies, deletes the staging blobs and ends Cancelled within the grace period', async () => {
       let copying = false;
-      const task = runDistribute(azure, { ConfigurationLocation: config }, (line) => {
+      // Flat: all three copies read the store at once, so all three are under way when the cancel comes.
+      const task = runDistribute(azure, { ConfigurationLocation: config, fanOut: 'flat' }, (line) => {
         if (/^Running 3 jobs/.test(line)) copying = true;
       });
       const copies = (s: StateSnapshot) => copying && stagingBlobs(s).filter((b) => b.endsWith('(pending)')).length === 3;
