@@ -9,6 +9,9 @@ import { blobDataRolePolicyFactory } from './blobDataRoles';
 import { STORAGE_SCOPE } from './serviceConnection';
 import { storagePipeline, type StorageRetrySettings } from './storageClients';
 
+/** The signed version of the read SAS of a lab's blob. */
+const USER_DELEGATION_SAS_VERSION = '2025-11-05';
+
 export interface LabRef {
   id: string;
   subscriptionId: string;
@@ -177,7 +180,8 @@ export class LabStorage {
     const startsOn = new Date(Date.now() - 5 * 60_000);
     const key = await service.getUserDelegationKey(startsOn, options.expiresOn, { abortSignal: options.signal });
     const url = await container.getBlobClient(blobName).generateUserDelegationSasUrl(
-      { permissions: BlobSASPermissions.parse('r'), startsOn, expiresOn: options.expiresOn, protocol: SASProtocol.Https },
+      // A signed version storage has long taken (the SDK's newest is not yet served everywhere, emulators included).
+      { permissions: BlobSASPermissions.parse('r'), startsOn, expiresOn: options.expiresOn, protocol: SASProtocol.Https, version: USER_DELEGATION_SAS_VERSION },
       key,
     );
     maskSas(url, this.context.reporter);
