@@ -1,6 +1,6 @@
 import type { DevTestLabsClient, Lab } from '@azure/arm-devtestlabs';
 import type { TokenCredential } from '@azure/core-auth';
-import { BlobSASPermissions, BlobServiceClient, ContainerClient, SASProtocol } from '@azure/storage-blob';
+import { BlobSASPermissions, BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { AbortError } from '@azure/abort-controller';
 import { ErrorCodes, FactoryError } from '../errors';
 import type { Reporter } from '../report';
@@ -181,7 +181,7 @@ export class LabStorage {
     const key = await service.getUserDelegationKey(startsOn, options.expiresOn, { abortSignal: options.signal });
     const url = await container.getBlobClient(blobName).generateUserDelegationSasUrl(
       // A signed version storage has long taken (the SDK's newest is not yet served everywhere, emulators included).
-      { permissions: BlobSASPermissions.parse('r'), startsOn, expiresOn: options.expiresOn, protocol: SASProtocol.Https, version: USER_DELEGATION_SAS_VERSION },
+      { permissions: BlobSASPermissions.parse('r'), startsOn, expiresOn: options.expiresOn, version: USER_DELEGATION_SAS_VERSION },
       key,
     );
     maskSas(url, this.context.reporter);

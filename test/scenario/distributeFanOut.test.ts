@@ -99,7 +99,9 @@ describe('DistributeImages fans out from finished copies', function () {
     await start();
     const run = await runDistribute(azure, { ConfigurationLocation: config, fanOut: 'star' }).finished;
     assert.equal(run.result, 'Failed', describeRun(run));
-    assert.match(run.lines.join('\n'), /IF1012.*'star' is not a fan-out mode/);
+    const errors = run.issues.filter((i) => i.type === 'error');
+    assert.deepEqual(errors.map((i) => i.code), ['IF1012'], describeRun(run));
+    assert.match(errors[0].message, /'star' is not a fan-out mode/);
     assert.deepEqual(labCopies(await azure.state()), []);
   });
 
