@@ -11,8 +11,9 @@ import { type JobEnvironment, SasCache, deleteStagingBlob, runDistributionJob, s
 import { observeLabs, observeStagingBlobs } from './observe';
 import { formatBytes } from '../format';
 import { type JobResult, countOutcomes, describePlan, summaryMarkdown } from './outcome';
-import { type DistributionJob, type DistributionPlan, describeCount, labsToRead, planDistribution } from './plan';
+import { type DistributionJob, type DistributionPlan, type LabObservation, describeCount, labsToRead, planDistribution } from './plan';
 import { SourceBoard } from './fanOut';
+import { clearStagingTag } from './stagingTag';
 import type { FanOut } from './sources';
 
 /**
@@ -111,7 +112,8 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
   const fanOut = options.fanOut ?? 'tree';
   const board = new SourceBoard(fanOut, factory.location);
   const env: JobEnvironment = { azure, runId: newRunId(), factory, store, sas, reporter, board };
-  await deleteLeftovers(azure, plan, reporter, signal, options.maxConcurrentJobs);
+  const kept = await deleteLeftovers(azure, plan, reporter, signal, options.maxConcurrentJobs);
+  await clearLeftTags(azure, plan, observations, kept, reporter);
   run.results = await applyPlan(env, plan, options.maxConcurrentJobs, signal);
   for (const result of run.results.values()) {
     if (result.status === 'created' && result.customImageId) run.createdImageIds.push(result.customImageId);
@@ -257,15 +259,20 @@ function interleave(jobs: readonly DistributionJob[]): DistributionJob[] {
   return ordered;
 }
 
-/** Deletes staging blobs earlier runs left that no job will use. A failure is a warning: nothing is missing. */
+/**
+ * Deletes staging blobs earlier runs left that no job will use. A failure is a warning: nothing is missing.
+ * Resolves the `<lab id>|<image name>` keys (lower case) of those left in place.
+ */
 async function deleteLeftovers(
   azure: AzureContext,
   plan: DistributionPlan,
   reporter: Reporter,
   signal: AbortSignal,
   concurrency: number,
-): Promise<void> {
-  if (plan.leftovers.length === 0) return;
+): Promise<Set<string>> {
+  const kept = new Set<string>();
+  const keyOf = ({ lab, blob }: DistributionPlan['leftovers'][number]) => `${lab.id}|${blob.imageName}`.toLowerCase();
+  if (plan.leftovers.length === 0) return kept;
   const outcomes = await runPool(
     plan.leftovers,
     concurrency,
@@ -281,6 +288,7 @@ async function deleteLeftovers(
           if (storageErrorCode((error as { cause?: unknown }).cause ?? error) !== 'LeaseIdMissing') throw error;
           if (Date.now() > giveUpAt) {
             reporter.debug(`Left '${blob.blobName}' in lab '${lab.name}': another run holds it.`);
+            kept.add(keyOf({ lab, blob }));
             return;
           }
           await sleep(1000, poolSignal);
@@ -291,6 +299,7 @@ async function deleteLeftovers(
     { signal },
   );
   outcomes.forEach((outcome, index) => {
+    if (outcome.status !== 'fulfilled') kept.add(keyOf(plan.leftovers[index]));
     if (outcome.status !== 'rejected' || isAbortError(outcome.reason)) return;
     const { lab, blob } = plan.leftovers[index];
     reporter.issue({
@@ -302,6 +311,25 @@ async function deleteLeftovers(
       fix: 'Nothing is missing; the next run tries again. If it persists, check the Storage Blob Data Contributor role on the lab.',
     });
   });
+  return kept;
+}
+
+/** The staging tags of custom images whose left staging blob is gone now (or never was), no job of this run aside. */
+async function clearLeftTags(
+  azure: AzureContext,
+  plan: DistributionPlan,
+  observations: ReadonlyMap<string, LabObservation>,
+  kept: ReadonlySet<string>,
+  reporter: Reporter,
+): Promise<void> {
+  const jobs = new Set(plan.jobs.map((job) => job.key));
+  const tagged = [...observations.values()].flatMap((observation) =>
+    'lab' in observation ? observation.customImages.filter((image) => image.stagingLeft).map((image) => ({ lab: observation.lab, image })) : [],
+  );
+  for (const { lab, image } of tagged) {
+    const key = `${lab.id}|${image.name}`.toLowerCase();
+    if (!jobs.has(key) && !kept.has(key)) await clearStagingTag(azure, lab, image.name, reporter);
+  }
 }
 
 /**

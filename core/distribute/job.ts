@@ -7,7 +7,7 @@ import { followCopy, sasBlobClient } from '../azure/blobCopy';
 import type { LabRef, LabStorage } from '../azure/labs';
 import { sleep } from '../azure/retryPolicy';
 import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
-import { customImageTags, stagingBlobName } from '../factoryImages';
+import { Tags, customImageTags, stagingBlobName } from '../factoryImages';
 import type { ImageStore } from '../imageStore';
 import type { Issue, Reporter } from '../report';
 import { type Step, runSteps } from '../steps';
@@ -294,7 +294,7 @@ function createCustomImage(env: JobEnvironment): Step<JobState> {
       if (state.alreadyCreated || state.madeByAnotherRun) return;
       const vhdUrl = state.container!.getBlobClient(state.blobName).url;
       state.createSent = true;
-      const result = await putCustomImage(env, job, vhdUrl, signal);
+      const result = await putCustomImage(env, job, vhdUrl, signal, state.published ? state.blobName : undefined);
       state.customImageId = result.id;
     },
     async cleanup(state, outcome) {
@@ -316,7 +316,14 @@ function createCustomImage(env: JobEnvironment): Step<JobState> {
  * Creates the custom image of `job` from the VHD at `vhdUrl` (a blob of the lab's storage, no SAS) and
  * waits for it; throws CustomImageFailed when Azure refuses it or it ends in any state but Succeeded.
  */
-export async function putCustomImage(env: Pick<JobEnvironment, 'azure' | 'factory'>, job: DistributionJob, vhdUrl: string, signal: AbortSignal): Promise<CustomImage> {
+export async function putCustomImage(
+  env: Pick<JobEnvironment, 'azure' | 'factory'>,
+  job: DistributionJob,
+  vhdUrl: string,
+  signal: AbortSignal,
+  /** The staging blob, when other labs' copies read it and it outlives this job (stagingTag.ts). */
+  stagingBlobLeft?: string,
+): Promise<CustomImage> {
   const body: CustomImage = {
     vhd: {
       imageName: vhdUrl,
@@ -325,7 +332,7 @@ export async function putCustomImage(env: Pick<JobEnvironment, 'azure' | 'factor
     },
     description: job.image.description || `${job.image.imagePath}, made by the image factory.`,
     author: `Image factory ${env.factory.name}`,
-    tags: customImageTags(job.image, env.factory.id),
+    tags: { ...customImageTags(job.image, env.factory.id), ...(stagingBlobLeft ? { [Tags.StagingBlob]: stagingBlobLeft } : {}) },
   };
   let result: CustomImage;
   try {

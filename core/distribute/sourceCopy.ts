@@ -6,6 +6,7 @@ import { stagingMetadata } from '../factoryImages';
 import type { LabCopySource } from './fanOut';
 import { type JobEnvironment, type JobState, deleteStagingBlob, sourceUrl } from './job';
 import { readSasLifetimeMs } from './sources';
+import { clearStagingTag } from './stagingTag';
 
 /**
  * A job's side of fan-out (fanOut.ts): copying from the source the run's board gives it, trying another
@@ -115,6 +116,7 @@ export function retireAndDelete(env: JobEnvironment, state: JobState, source: La
         await env.board.retire(source);
         const container = state.container ?? (await state.storage.containerClient());
         await deleteStagingBlob(container, state.blobName, undefined, state.claim?.leaseId);
+        await clearStagingTag(env.azure, job.lab, job.image.imageName, env.reporter);
       } catch (error) {
         env.reporter.issue({
           severity: 'warning',

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { stagingBlobName } from '../../core/factoryImages';
+import { Tags, stagingBlobName } from '../../core/factoryImages';
 import type { StateSnapshot } from '../../local-azure/control';
 import type { ScenarioSettings } from '../../local-azure/scenario';
 import { removeConfiguration } from '../fixtures/config/configurationFolder';
@@ -57,6 +57,8 @@ describe('DistributeImages fans out from finished copies', function () {
     for (const name of labs) assert.deepEqual(imageNames(lab(state, name)), [IMAGE.imageName], `custom images of ${name}`);
     assert.deepEqual(unfinishedImages(state), []);
     assert.deepEqual(stagingBlobs(state), [], 'no staging blob is left');
+    const tagged = state.labs.flatMap((l) => l.customImages.filter((i) => Tags.StagingBlob in i.tags).map((i) => `${l.name}/${i.name}`));
+    assert.deepEqual(tagged, [], 'no custom image says its staging blob may be left');
   }
 
   it('tree: labs copy from labs whose copy finished, through a read-only SAS, one reader per source', async () => {
