@@ -59,7 +59,8 @@ async function lookAgain(env: JobEnvironment, state: JobState, claim: { created:
     const provisioningState = image.provisioningState ?? 'Succeeded';
     if (provisioningState === 'Succeeded') {
       // The plan found an earlier run's image being created and nobody else has touched it: this run saw it through.
-      if (job.start === 'wait-image' && !claim.waited) {
+      // Not when the staging blob is gone: the run that made the image has finished and tidied up meanwhile.
+      if (job.start === 'wait-image' && !claim.waited && !claim.created) {
         state.start = 'wait-image';
         return;
       }

@@ -139,6 +139,7 @@ async function applyPlan(
 ): Promise<Map<string, JobResult>> {
   const { reporter } = env;
   const jobs = scheduleOrder(plan.jobs, env.board.mode);
+  env.board.expect(jobs.filter(copies));
   const results = new Map<string, JobResult>();
   const totalBytes = jobs.reduce((sum, job) => sum + (copies(job) ? job.image.sizeBytes : 0), 0);
   const copied = new Map<string, number>();

@@ -34,6 +34,9 @@ export class SourceBoard {
   private readonly listeners = new Set<() => void>();
   private readonly pending = new Set<Promise<void>>();
   private readonly said = new Set<string>();
+  /** Per image: copies not yet done, which a published copy may still serve. */
+  private readonly toCopy = new Map<string, number>();
+  private readonly done = new Set<string>();
 
   constructor(
     readonly mode: FanOut,
@@ -41,6 +44,28 @@ export class SourceBoard {
     private readonly storeLocation: string,
     private readonly readersPerSource = READERS_PER_SOURCE,
   ) {}
+
+  /** The run's jobs that will copy, so that a copy knows whether any other may still read it. */
+  expect(jobs: readonly DistributionJob[]): void {
+    for (const job of jobs) this.toCopy.set(imageKey(job), (this.toCopy.get(imageKey(job)) ?? 0) + 1);
+  }
+
+  /** `job` needs no source any more (its copy is done, or it ended). */
+  copied(job: DistributionJob): void {
+    if (this.done.has(job.key)) return;
+    this.done.add(job.key);
+    this.toCopy.set(imageKey(job), Math.max(0, (this.toCopy.get(imageKey(job)) ?? 0) - 1));
+  }
+
+  /**
+   * Whether `source` may still be read once its own job is done: copies read it, or copies of its image
+   * are still to be made. If not, it is retired at once, and its blob goes with its job.
+   */
+  mayOutlive(source: LabCopySource, job: DistributionJob): boolean {
+    if (source.readers > 0 || (this.toCopy.get(imageKey(job)) ?? 0) > 0) return true;
+    source.open = false;
+    return false;
+  }
 
   /** A reader's place on the best source for `job`'s copy, waiting while all are busy; `excluded` lab sources failed it. */
   async acquire(job: DistributionJob, signal: AbortSignal, excluded: ReadonlySet<string> = new Set(), storeOnly = false): Promise<SourceLease> {

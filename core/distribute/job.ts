@@ -101,6 +101,8 @@ export interface JobState {
   published?: LabCopySource;
   /** The staging blob's deletion and the claim's release were left to the run (retireAndDelete). */
   handedOver?: boolean;
+  /** The custom image was made with the staging tag (stagingTag.ts). */
+  tagged?: boolean;
 }
 
 const IN_PROGRESS = new Set(['Creating', 'Updating', 'Deleting', 'Running', 'Accepted', 'InProgress']);
@@ -125,11 +127,13 @@ export async function runDistributionJob(env: JobEnvironment, job: DistributionJ
         env.reporter.debug(`Cleanup of '${step}' for ${where} failed: ${error instanceof Error ? error.message : String(error)}`),
     });
   } catch (error) {
+    env.board.copied(job);
     if (signal.aborted || isAbortError(error)) return { status: 'cancelled' };
     // Only tidying up failed once the image was made: the image stands, and the next run deletes the blob.
     if (state.customImageId || state.alreadyCreated) return created(state, started, warningFor(error, where, state.blobName));
     return { status: 'failed', issue: failureIssue(error, where) };
   }
+  env.board.copied(job);
   if (state.madeByAnotherRun) return { status: 'exists', customImageId: state.madeByAnotherRun.customImageId };
   return created(state, started);
 }
@@ -243,6 +247,7 @@ function copyToLab(env: JobEnvironment): Step<JobState> {
       state.container ??= await state.storage.containerClient({ signal });
       if (state.alreadyCreated || state.madeByAnotherRun) return;
       await putVhd(env, state, signal);
+      env.board.copied(job);
       await publishCopy(env, state, signal);
     },
     async cleanup(state) {
@@ -294,7 +299,9 @@ function createCustomImage(env: JobEnvironment): Step<JobState> {
       if (state.alreadyCreated || state.madeByAnotherRun) return;
       const vhdUrl = state.container!.getBlobClient(state.blobName).url;
       state.createSent = true;
-      const result = await putCustomImage(env, job, vhdUrl, signal, state.published ? state.blobName : undefined);
+      // A staging blob other labs may still read once this job is done: the image says so until it is deleted.
+      state.tagged = !!state.published && env.board.mayOutlive(state.published, job);
+      const result = await putCustomImage(env, job, vhdUrl, signal, state.tagged ? state.blobName : undefined);
       state.customImageId = result.id;
     },
     async cleanup(state, outcome) {

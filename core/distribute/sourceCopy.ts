@@ -2,7 +2,7 @@ import type { BlobClient } from '@azure/storage-blob';
 import { callAzure } from '../azure/azureErrors';
 import { type CopyProgress, copyBlob } from '../azure/blobCopy';
 import { ErrorCodes, isAbortError, isFactoryError } from '../errors';
-import { stagingMetadata } from '../factoryImages';
+import { customImageTags, stagingMetadata } from '../factoryImages';
 import type { LabCopySource } from './fanOut';
 import { type JobEnvironment, type JobState, deleteStagingBlob, sourceUrl } from './job';
 import { readSasLifetimeMs } from './sources';
@@ -116,7 +116,7 @@ export function retireAndDelete(env: JobEnvironment, state: JobState, source: La
         await env.board.retire(source);
         const container = state.container ?? (await state.storage.containerClient());
         await deleteStagingBlob(container, state.blobName, undefined, state.claim?.leaseId);
-        await clearStagingTag(env.azure, job.lab, job.image.imageName, env.reporter);
+        if (state.tagged && state.customImageId) await clearStagingTag(env.azure, job.lab, job.image.imageName, env.reporter, customImageTags(job.image, env.factory.id));
       } catch (error) {
         env.reporter.issue({
           severity: 'warning',

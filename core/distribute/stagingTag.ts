@@ -16,13 +16,19 @@ export function hasStagingTag(tags: Record<string, string> | undefined): boolean
   return getTag(tags, Tags.StagingBlob) !== undefined;
 }
 
-/** Removes the staging tag from the lab's custom image of `imageName`, if it has one; a failure is only logged. */
-export async function clearStagingTag(azure: AzureContext, lab: LabRef, imageName: string, reporter: Reporter): Promise<void> {
+/**
+ * Removes the staging tag from the lab's custom image of `imageName`, if it has one; a failure is only logged.
+ * `knownTags`: the image's tags but that one, when the caller made it (no need to read them first).
+ */
+export async function clearStagingTag(azure: AzureContext, lab: LabRef, imageName: string, reporter: Reporter, knownTags?: Record<string, string>): Promise<void> {
   const client = azure.devTestLabs(lab.subscriptionId).customImages;
   try {
-    const image = await client.get(lab.resourceGroup, lab.name, imageName);
-    if (!hasStagingTag(image.tags)) return;
-    const tags = Object.fromEntries(Object.entries(image.tags ?? {}).filter(([name]) => name.toLowerCase() !== Tags.StagingBlob.toLowerCase()));
+    let tags = knownTags;
+    if (!tags) {
+      const image = await client.get(lab.resourceGroup, lab.name, imageName);
+      if (!hasStagingTag(image.tags)) return;
+      tags = Object.fromEntries(Object.entries(image.tags ?? {}).filter(([name]) => name.toLowerCase() !== Tags.StagingBlob.toLowerCase()));
+    }
     await client.update(lab.resourceGroup, lab.name, imageName, { tags });
   } catch (error) {
     // Gone (its creation failed) is fine; otherwise the next run looks into the lab again, finds nothing, and tries again.
