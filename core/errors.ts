@@ -95,6 +95,7 @@ export const ErrorCodes = {
   CatalogFileInvalid: 'IF8002',
   CatalogLabNotRead: 'IF8003',
   CatalogSourceNotRead: 'IF8004',
+  CatalogGalleryNotRead: 'IF8005',
 
   // IF9xxx not the user's fault
   Internal: 'IF9001',
