@@ -38,7 +38,7 @@ ${countsSection(model)}
 <label>Search<input type="search" id="f-search" placeholder="Image, lab, version, notes" autocomplete="off"></label>
 <label>Operating system<select id="f-os"><option value="">All</option>${osTypes.map((os) => `<option value="${html(os)}">${html(os)}</option>`).join('')}</select></label>
 <label>Lab<select id="f-lab"><option value="">All</option>${model.labs.map((lab) => `<option value="${lab.index}">${html(lab.name)}</option>`).join('')}</select></label>
-${both ? `<label>Route<select id="f-route"><option value="">Both</option>${model.routes.map((entry) => `<option value="${entry.route}">${ROUTE_NAME[entry.route]}</option>`).join('')}</select></label>` : ''}
+${both ? `<label>Route<select id="f-route"><option value="">Both</option>${model.routes.map((entry) => `<option value="${entry.route}">${routeLabel(entry.route)}</option>`).join('')}</select></label>` : ''}
 <label>Subscription<select id="f-subscription"><option value="">All</option>${subscriptions.map((id) => `<option value="${html(id)}">${html(id)}</option>`).join('')}</select></label>
 <label class="check"><input type="checkbox" id="f-stale"> Stale only</label>
 <button type="reset">Clear</button>
@@ -120,7 +120,7 @@ function imageRow(image: GoldenImageEntry, labs: readonly LabRow[], column: numb
   const newest = image.newest;
   return `<tr data-os="${html(image.osType ?? '')}" data-route="${image.route}" data-stale="${stale}" data-labs="${selecting.join(' ')}" data-search="${html(search)}">
 <th scope="row"><code>${html(image.imagePath)}</code>${image.templateRemoved ? ' <span class="tag">template removed</span>' : ''}</th>
-${both ? `<td data-sort="${image.route}">${ROUTE_NAME[image.route]}</td>\n` : ''}<td>${html(image.osType ?? 'unknown')}</td>
+${both ? `<td data-sort="${image.route}">${routeLabel(image.route)}</td>\n` : ''}<td>${html(image.osType ?? 'unknown')}</td>
 <td data-sort="${html(image.generation?.value ?? '')}">${value(image.generation)}, ${value(image.securityType)}${from}</td>
 <td class="base">${reference ? `<code>${html(base)}</code>` : '<span class="small">none (template removed)</span>'}</td>
 <td class="notes">${html(image.notes ?? '')}</td>
@@ -143,7 +143,7 @@ function labsSection(model: CatalogModel): string {
   const both = model.routes.length > 1;
   const header = model.images
     .map((image) =>
-      sortHeader(`<code>${html(image.imagePath)}</code>${both ? `<span class="small">${ROUTE_NAME[image.route]}</span>` : ''}`, 'number', ` data-os="${html(image.osType ?? '')}" data-route="${image.route}"`),
+      sortHeader(`<code>${html(image.imagePath)}</code>${both ? `<span class="small">${routeLabel(image.route)}</span>` : ''}`, 'number', ` data-os="${html(image.osType ?? '')}" data-route="${image.route}"`),
     )
     .join('');
   const rows = model.labs.map((lab) => labRow(lab, model.images)).join('\n');
@@ -161,6 +161,11 @@ function labsSection(model: CatalogModel): string {
     head: `${sortHeader('Lab')}${sortHeader('Subscription')}${sortHeader('Stale paths', 'number')}${header}`,
     rows,
   });
+}
+
+/** A route as a label starts: `VHD route`, `Gallery route`. */
+function routeLabel(route: RouteName): string {
+  return ROUTE_NAME[route].charAt(0).toUpperCase() + ROUTE_NAME[route].slice(1);
 }
 
 const ROUTE_TEXT = { vhd: 'VHD route (image store and lab custom images)' };
