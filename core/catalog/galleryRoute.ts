@@ -58,7 +58,7 @@ export function galleryRouteReader(azure: AzureContext, options: GalleryRouteOpt
         source: gallery.ok ? { ok: true, value: sourceImages.map((entry) => entry.image) } : gallery,
         // By `definition/version`: versions of one run share their name across definitions.
         sourceRetiring: retiring,
-        labs: labs.map((observation) => labHoldings(observation, gallery.ok ? gallery.value.observed : undefined, sourceImages, retiring, plan)),
+        labs: labs.map((observation) => labHoldings(observation, { ref, id: gallery.ok ? gallery.value.observed.id : undefined }, sourceImages, retiring, plan)),
       };
     },
   };
@@ -149,9 +149,15 @@ function retiringVersions(plan: GalleryRetirePlan | undefined, images: readonly 
   return retiring;
 }
 
+/** The gallery as a lab's attachment is matched against: its id once read, else the name it is attached as. */
+interface GalleryIdentity {
+  ref: GalleryRef;
+  id?: string;
+}
+
 function labHoldings(
   observation: LabObservation,
-  gallery: ObservedGallery | undefined,
+  gallery: GalleryIdentity,
   images: readonly GalleryVersionImage[],
   retiring: ReadonlyMap<string, string>,
   plan: GalleryRetirePlan | undefined,
@@ -190,10 +196,10 @@ function labHoldings(
   return { labIndex: config.index, read: { ok: true, value: held }, gallery: access };
 }
 
-function galleryAccess(observation: LabObservation, lab: LabRef, gallery: ObservedGallery | undefined, images: readonly GalleryVersionImage[]): LabGalleryAccess {
+function galleryAccess(observation: LabObservation, lab: LabRef, gallery: GalleryIdentity, images: readonly GalleryVersionImage[]): LabGalleryAccess {
   const region = regionKey(lab.location);
   // By id when the gallery was read (as DistributeImages decides); by the name it is attached as, when not.
-  const ours = observation.attached.find((a) => (gallery?.id ? same(a.galleryId, gallery.id) : same(a.name, gallery?.ref.name ?? '')));
+  const ours = observation.attached.find((a) => (gallery.id ? same(a.galleryId, gallery.id) : same(a.name, gallery.ref.name)));
   const other = observation.attached.find((a) => a !== ours);
   if (!ours) {
     return other ? { region, attachment: 'other-gallery', otherGallery: other.name, enabled: new Set() } : { region, attachment: 'not-attached', enabled: new Set() };

@@ -38,8 +38,7 @@ ${countsSection(model)}
 <label>Search<input type="search" id="f-search" placeholder="Image, lab, version, notes" autocomplete="off"></label>
 <label>Operating system<select id="f-os"><option value="">All</option>${osTypes.map((os) => `<option value="${html(os)}">${html(os)}</option>`).join('')}</select></label>
 <label>Lab<select id="f-lab"><option value="">All</option>${model.labs.map((lab) => `<option value="${lab.index}">${html(lab.name)}</option>`).join('')}</select></label>
-${both ? `<label>Route<select id="f-route"><option value="">Both</option>${model.routes.map((entry) => `<option value="${entry.route}">${routeLabel(entry.route)}</option>`).join('')}</select></label>` : ''}
-<label>Subscription<select id="f-subscription"><option value="">All</option>${subscriptions.map((id) => `<option value="${html(id)}">${html(id)}</option>`).join('')}</select></label>
+${both ? `<label>Route<select id="f-route"><option value="">Both</option>${model.routes.map((entry) => `<option value="${entry.route}">${routeLabel(entry.route)}</option>`).join('')}</select></label>\n` : ''}<label>Subscription<select id="f-subscription"><option value="">All</option>${subscriptions.map((id) => `<option value="${html(id)}">${html(id)}</option>`).join('')}</select></label>
 <label class="check"><input type="checkbox" id="f-stale"> Stale only</label>
 <button type="reset">Clear</button>
 </form>
