@@ -6,7 +6,7 @@ import { imagePathKey, normalizeImagePath } from '../config/imagePaths';
 import { isAbortError, isFactoryError } from '../errors';
 import type { OsType } from '../factoryImages';
 import { observeLabs } from '../gallery/distribute';
-import type { LabObservation } from '../gallery/distributePlan';
+import { type LabObservation, servedVersions } from '../gallery/distributePlan';
 import { type GalleryRef, type ObservedDefinition, type ObservedGallery, type ObservedVersion, observeGallery } from '../gallery/gallery';
 import { regionKey } from '../gallery/naming';
 import { planGalleryRetire, type GalleryRetirePlan } from '../gallery/retirePlan';
@@ -80,7 +80,7 @@ async function readGallery(
   try {
     const observed = await observeGallery(azure, ref, signal);
     if (!observed.id) return { ok: false, reason: 'it does not exist in that resource group; SnapImagesFromVMs with the same galleryName and galleryResourceGroup makes it.' };
-    const ours = observed.definitions.flatMap((definition) => factoryVersions(definition, factoryLabId).map((version) => ({ definition, version })));
+    const ours = observed.definitions.flatMap((definition) => servedVersions(definition, factoryLabId).map((version) => ({ definition, version })));
     const details = await runPool(
       ours,
       Math.max(1, concurrency),
@@ -103,13 +103,6 @@ async function readGallery(
     if (isAbortError(error) || !isFactoryError(error)) throw error;
     return { ok: false, reason: error.message };
   }
-}
-
-/** The versions DistributeImages serves from: made by this factory, with an ImagePath, finished (or being updated). */
-function factoryVersions(definition: ObservedDefinition, factoryLabId: string): ObservedVersion[] {
-  return definition.versions.filter(
-    (v) => v.factoryLabId === factoryLabId.toLowerCase() && v.imagePath && (v.provisioningState === 'Succeeded' || v.provisioningState === 'Updating'),
-  );
 }
 
 function sourceImage(definition: ObservedDefinition, version: ObservedVersion, detail: GalleryImageVersion | undefined): SourceImage {
