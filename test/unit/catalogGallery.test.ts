@@ -215,3 +215,16 @@ describe('catalog model with both routes', () => {
     assert.match(both, /another gallery attached \(TeamImages\); region eastus/);
   });
 });
+
+describe('catalog page on the gallery route (HTML)', () => {
+  it("escapes the gallery's values from Azure: another gallery's name, a region, a reason", () => {
+    const hostile = '<img src=x onerror="alert(1)">';
+    const labs = distributed();
+    labs[3] = { labIndex: 3, read: { ok: true, value: [] }, gallery: access(`east<b>us`, [], { attachment: 'other-gallery', otherGallery: hostile }) };
+    labs[1] = { labIndex: 1, read: { ok: false, reason: `denied ${hostile}` } };
+    const page = renderCatalogPage(build(galleryState(labs, { source: { ok: true, value: [oldVersion, galleryVersion(W11, NEW, { [`west<i>us2`]: 'completed' })] } })));
+    for (const tag of ['<img', '<b>', '<i>']) assert.ok(!page.includes(tag), `${tag} reached the page unescaped`);
+    assert.ok(page.includes('another gallery attached (&lt;img src=x onerror=&quot;alert(1)&quot;&gt;); region east&lt;b&gt;us'));
+    assert.ok(page.includes('replicated to: west&lt;i&gt;us2 &#10003;'));
+  });
+});
