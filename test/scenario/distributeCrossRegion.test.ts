@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { stagingBlobName } from '../../core/factoryImages';
 import { removeConfiguration } from '../fixtures/config/configurationFolder';
-import { type LocalAzureProcess, sdkClients, startLocalAzure } from '../helpers/localAzure';
+import { type LocalAzureProcess, labVmFromImage, startLocalAzure } from '../helpers/localAzure';
 import { describeRun, runTaskProcess } from '../helpers/taskProcess';
 import { FACTORY, REGION, SUB_A, SUB_B, factoryImage, storeVhd, writeDistributeConfiguration } from '../scenarios/distribute/factory';
 
@@ -80,16 +80,8 @@ describe('DistributeImages to a lab in another region (VHD route)', function () 
     assert.ok(rows.includes(`| Far | ${SUB_B} | ✅ created 🌐 | ✅ created 🌐 |`), run.summary);
     assert.ok(rows.includes(`| Near | ${SUB_A} | ✅ created | ✅ created |`), run.summary);
 
-    const clients = sdkClients(azure, SUB_B);
-    const image = await clients.devTestLabs.customImages.get(FAR.resourceGroup, FAR.name, DC.imageName);
-    const vm = await clients.devTestLabs.virtualMachines.beginCreateOrUpdateAndWait(
-      FAR.resourceGroup,
-      FAR.name,
-      'from-golden',
-      { location: FAR.location, customImageId: image.id, size: 'Standard_DS2_v2', userName: 'labuser', password: 'Unused-Passw0rd' },
-      { updateIntervalInMs: 20 },
-    );
+    const { vm, customImageId } = await labVmFromImage(azure, FAR, DC.imageName);
     assert.equal(vm.provisioningState, 'Succeeded');
-    assert.equal(vm.customImageId, image.id);
+    assert.equal(vm.customImageId, customImageId);
   });
 });
