@@ -60,12 +60,11 @@ export class SasCache {
       (value) => {
         made.expiresAtMs = sasExpiresAtMs(value);
       },
-      () => undefined,
+      // A failed or cancelled request is not kept: the next caller asks again.
+      () => {
+        if (this.entries.get(key) === made) this.entries.delete(key);
+      },
     );
-    // A failed or cancelled request is not kept: the next caller asks again.
-    url.catch(() => {
-      if (this.entries.get(key) === made) this.entries.delete(key);
-    });
     return url;
   }
 }
