@@ -5,7 +5,7 @@ import { ErrorCodes, isAbortError, isFactoryError } from '../errors';
 import { customImageTags, stagingMetadata } from '../factoryImages';
 import type { LabCopySource } from './fanOut';
 import { type JobEnvironment, type JobState, deleteStagingBlob, sourceUrl } from './job';
-import { readSasLifetimeMs } from './sources';
+import { copyBudgetMs, crossesRegion } from './regions';
 import { clearStagingTag } from './stagingTag';
 
 /**
@@ -31,7 +31,9 @@ export async function copyFromSource(
     const lease = await env.board.acquire(job, signal, failed, failed.size >= MAX_LAB_SOURCE_FAILURES);
     const from = lease.source;
     try {
-      const url = from ? await readUrl(env, from, job.image.sizeBytes + 512, signal) : await sourceUrl(env.sas, env.store, job.image.imageName, signal);
+      const url = from
+        ? await readUrl(env, from, copyBudgetMs(job.image.sizeBytes, crossesRegion({ region: from.lab.location }, job.lab)), signal)
+        : await sourceUrl(env.sas, env.store, job.image.imageName, signal, copyBudgetMs(job.image.sizeBytes, job.crossesRegion));
       if (url === undefined) {
         failed.add(from!.key);
         continue;
@@ -57,10 +59,13 @@ export async function copyFromSource(
   }
 }
 
-/** A read-only SAS URL of a lab source, or undefined when its account refuses the identity one (warned once per lab). */
-async function readUrl(env: JobEnvironment, source: LabCopySource, vhdBytes: number, signal: AbortSignal): Promise<string | undefined> {
+/**
+ * A read-only SAS URL of a lab source valid for `validForMs` (the copy's budget), or undefined when its
+ * account refuses the identity one (warned once per lab).
+ */
+async function readUrl(env: JobEnvironment, source: LabCopySource, validForMs: number, signal: AbortSignal): Promise<string | undefined> {
   try {
-    return await source.storage.readSasUrl(source.blobName, { expiresOn: new Date(Date.now() + readSasLifetimeMs(vhdBytes)), signal });
+    return await source.storage.readSasUrl(source.blobName, { expiresOn: new Date(Date.now() + validForMs), signal });
   } catch (error) {
     if (!isFactoryError(error) || (error.code !== ErrorCodes.BlobDataWriteDenied && error.code !== ErrorCodes.BlobDataReadDenied)) throw error;
     source.open = false;

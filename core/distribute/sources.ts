@@ -1,4 +1,4 @@
-import { sameRegion } from './plan';
+import { sameRegion } from './regions';
 
 /**
  * Where a copy of an image reads from. A page blob serves about 60 MiB/s in total to every copy reading
@@ -47,14 +47,4 @@ export function chooseSource(
     for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return ra[i] - rb[i];
     return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
   })[0];
-}
-
-/**
- * How long the read SAS of a lab's copy is given for: the copy at a slow 8 MiB/s, and half an hour more,
- * at most the 7 days a user delegation key lives. A copy still running when it ends fails and reads
- * another source.
- */
-export function readSasLifetimeMs(sizeBytes: number): number {
-  const slowMs = (sizeBytes / (8 * 1024 * 1024)) * 1000;
-  return Math.min(7 * 24 * 3600_000 - 10 * 60_000, Math.ceil(slowMs) + 30 * 60_000);
 }
