@@ -7,7 +7,8 @@ import { defaultLabs, FACTORY, GALLERY, galleryConfiguration, galleryFactory, TA
 
 /**
  * Two runs at once on the gallery route, each the bundled task as the agent runs it: SnapImagesFromVMs
- * twice makes one version per disk and both succeed; DistributeImages twice adds each region once; and
+ * twice makes one version per disk and both succeed; DistributeImages twice (two labs.json over one
+ * gallery) adds each region once and neither drops the other's; and
  * RetireImages during DistributeImages takes away only the region it planned to, never the one the
  * other run just added for a lab that selects the image.
  */
@@ -73,7 +74,7 @@ describe('DistributeImages on the gallery route overlapping another run', functi
   /** Published for labs.json `labs`; the factory VMs' versions are then in those labs' regions only. */
   async function published(labs: { name: string; imagePaths: string[] }[]): Promise<void> {
     // 256 MB/s: adding a region takes 4 to 12 s, so the second run meets the first one's update.
-    azure = await startLocalAzure({ scenario: galleryFactory({ rateMBps: 256 }) });
+    azure = await startLocalAzure({ scenario: galleryFactory({ rateMBps: 256, withAsiaLab: true }) });
     const configuration = galleryConfiguration(labs);
     configurations.push(configuration);
     const snap = await runTaskProcess('SnapImagesFromVMs', { DevTestLabName: FACTORY, galleryName: GALLERY, ConfigurationLocation: configuration, maxConcurrentJobs: '4' }, azure.env);
@@ -81,22 +82,32 @@ describe('DistributeImages on the gallery route overlapping another run', functi
     await azure.resetMetrics();
   }
 
-  it('two runs over the same labs add each region once and both succeed', async () => {
+  it('two runs with different labs.json each add their region once, and neither drops the other\'s', async () => {
     await published(defaultLabs().filter((l) => l.name !== TARGETS.europe.name));
-    const configuration = galleryConfiguration();
-    configurations.push(configuration);
-    const inputs = { ConfigurationLocation: configuration, DevTestLabName: FACTORY, galleryName: GALLERY, maxConcurrentJobs: '4' };
-    const runs = await Promise.all([startTask('DistributeImages', inputs, azure.env).done, startTask('DistributeImages', inputs, azure.env).done]);
+    // One pipeline adds the Europe lab, another (a second labs.json) the Asia lab, over the same gallery.
+    const withEurope = galleryConfiguration();
+    const withAsia = galleryConfiguration([...defaultLabs().filter((l) => l.name !== TARGETS.europe.name), { name: TARGETS.asia.name, imagePaths: ['Win11', 'Linux'] }]);
+    configurations.push(withEurope, withAsia);
+    // One version at a time: the second run meets the first one's update of Windows 11 and plans Linux
+    // while the first still waits, so each run's list of regions is stale by the time it writes it.
+    const inputs = (configuration: string) => ({ ConfigurationLocation: configuration, DevTestLabName: FACTORY, galleryName: GALLERY, maxConcurrentJobs: '1' });
+    const first = startTask('DistributeImages', inputs(withEurope), azure.env);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const second = startTask('DistributeImages', inputs(withAsia), azure.env);
+    const runs = await Promise.all([first.done, second.done]);
     assertGreen(runs);
     const state = await azure.state();
-    assert.deepEqual(regionsOf(state, 'Win11_Enterprise'), [['eastus:true', 'northeurope:true', 'westus2:true']]);
-    assert.deepEqual(regionsOf(state, 'Linux_Ubuntu2204'), [['eastus:true', 'northeurope:true', 'westus2:true']]);
+    const everywhere = [['eastus:true', 'japaneast:true', 'northeurope:true', 'westus2:true']];
+    assert.deepEqual(regionsOf(state, 'Win11_Enterprise'), everywhere);
+    assert.deepEqual(regionsOf(state, 'Linux_Ubuntu2204'), everywhere);
     assert.deepEqual(regionsOf(state, 'WindowsServer_2016-Datacenter'), [['westus2:true']]);
-    const metrics = await azure.metrics();
-    assert.equal(metrics.byOperation.GalleryImageVersions_Update, 2, `one region update per version: ${JSON.stringify(metrics.byOperation)}`);
-    assert.equal(metrics.byOperation.GalleryImageVersions_CreateOrUpdate ?? 0, 0);
+    // Each run added its own region to each version, once (an update refused while the other ran is sent again, re-read).
+    const replicated = (run: TaskRun) => run.lines.filter((l) => /^'[^']+' is replicated to /.test(l)).map((l) => l.replace(/\/[\d.]+'/, "'")).sort();
+    assert.deepEqual(replicated(runs[0]), ["'Linux_Ubuntu2204' is replicated to northeurope.", "'Win11_Enterprise' is replicated to northeurope."], runs[0].lines.join('\n'));
+    assert.deepEqual(replicated(runs[1]), ["'Linux_Ubuntu2204' is replicated to japaneast.", "'Win11_Enterprise' is replicated to japaneast."], runs[1].lines.join('\n'));
+    assert.equal((await azure.metrics()).byOperation.GalleryImageVersions_CreateOrUpdate ?? 0, 0, 'a region is the copy: no new version');
     assert.deepEqual(enableStates(state, TARGETS.europe.name), { linux_ubuntu2204: 'Enabled', win11_enterprise: 'Enabled' });
-    assert.deepEqual(enableStates(state, TARGETS.east.name), { linux_ubuntu2204: 'Enabled', win11_enterprise: 'Enabled' });
+    assert.deepEqual(enableStates(state, TARGETS.asia.name), { linux_ubuntu2204: 'Enabled', win11_enterprise: 'Enabled' });
   });
 
   it('with RetireImages at once: Retire drops only the region no selecting lab is in, never the one just added', async () => {
