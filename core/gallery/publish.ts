@@ -80,6 +80,7 @@ export async function runPublish(azure: AzureContext, options: PublishOptions): 
 
   await ensureGalleryAndDefinitions(azure, plan, gallery, observed.location ?? lab.location, lab.id, signal);
   await applyPublish(azure, plan, gallery, result.outcomes, { ...options, location: observed.location ?? lab.location });
+  await deleteDuplicates(azure, plan, gallery, options);
   result.savedImageNames = result.outcomes.filter((o) => o.status === 'saved' && o.imageName).map((o) => o.imageName!);
   return result;
 }
@@ -361,6 +362,25 @@ async function publishVersion(
   const state: VersionJobState = {};
   await runSteps(steps, state, { signal, onCleanupError: (step, error) => azure.reporter.debug(`Cleanup of ${step} failed: ${(error as Error).message}`) });
   return state.followed;
+}
+
+/** Deletes the second versions of a disk that a run killed while giving way to another run left behind. */
+async function deleteDuplicates(azure: AzureContext, plan: PublishPlan, gallery: GalleryRef, options: Pick<PublishOptions, 'maxConcurrentJobs' | 'signal'>): Promise<void> {
+  const duplicates = plan.actions.flatMap((action) => (action.kind === 'already-published' ? action.duplicates.map((name) => ({ action, name })) : []));
+  await runPool(
+    duplicates,
+    options.maxConcurrentJobs,
+    async ({ action, name }, _i, poolSignal) => {
+      try {
+        await deleteVersion(azure, gallery, action.definitionName, name, poolSignal);
+        azure.reporter.info(`Deleted version '${action.definitionName}/${name}', a second version of VM '${action.vm.name}''s disk; '${action.versionName}' stays.`);
+      } catch (error) {
+        if (isAbortError(error)) throw error;
+        reportError(azure.reporter, error, `The second version '${action.definitionName}/${name}' of VM '${action.vm.name}''s disk was not deleted`);
+      }
+    },
+    { signal: options.signal },
+  );
 }
 
 /** Names of the definition's versions made from `diskId` that are or will be usable, oldest first. */

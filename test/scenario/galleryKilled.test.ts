@@ -1,14 +1,15 @@
 import * as assert from 'node:assert/strict';
 import type { StateSnapshot } from '../../local-azure/control';
 import { removeConfiguration } from '../fixtures/config/configurationFolder';
-import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
+import { type LocalAzureProcess, sdkClients, startLocalAzure } from '../helpers/localAzure';
 import { describeRun, runTaskProcess, startTask } from '../helpers/taskProcess';
 import { waitFor } from '../helpers/waitFor';
-import { defaultLabs, FACTORY, GALLERY, galleryConfiguration, galleryFactory, TARGETS, VMS } from '../scenarios/gallery/factory';
+import { defaultLabs, FACTORY, FACTORY_RG, GALLERY, galleryConfiguration, galleryFactory, SUB, TARGETS, VMS } from '../scenarios/gallery/factory';
 
 /**
  * DistributeImages and RetireImages on the gallery route killed (SIGKILL) at the worst moment, each the
- * bundled task as the agent runs it: the rerun converges, does nothing twice and leaves no half state.
+ * bundled task as the agent runs it: the rerun converges, does nothing twice and leaves no half state;
+ * and SnapImagesFromVMs deletes the second version of a disk a run killed while giving way left.
  */
 type GalleryImageState = StateSnapshot['galleries'][number]['images'][number];
 const imagesOf = (state: StateSnapshot): GalleryImageState[] => state.galleries.find((g) => g.name === GALLERY)?.images ?? [];
@@ -111,5 +112,41 @@ describe('RetireImages on the gallery route, killed mid-deletions', function () 
     assert.equal(metrics.byOperation.GalleryImageVersions_Delete, 2, `each old version deleted once: ${JSON.stringify(metrics.byOperation)}`);
     const again = await runTaskProcess('RetireImages', inputs, azure.env);
     assert.equal(again.outputs.DeletedImageCount, '0');
+  });
+});
+
+describe('SnapImagesFromVMs on the gallery route after a run killed while giving way to another', function () {
+  this.timeout(120_000);
+  let azure: LocalAzureProcess;
+  let configuration: string;
+  after(async () => {
+    await azure?.stop();
+    removeConfiguration(configuration);
+  });
+
+  it('deletes the second version of a disk that run left, and keeps the first', async () => {
+    azure = await startLocalAzure({ scenario: galleryFactory() });
+    configuration = galleryConfiguration();
+    const inputs = { DevTestLabName: FACTORY, galleryName: GALLERY, ConfigurationLocation: configuration };
+    const first = await runTaskProcess('SnapImagesFromVMs', inputs, azure.env);
+    assert.equal(first.result, 'Succeeded', describeRun(first));
+    // What a run killed between making its version and deleting it (it had found an earlier one) leaves: a
+    // later version of the same disk with the factory's tags.
+    const [version] = versionsOf(await azure.state(), 'Linux_Ubuntu2204');
+    const vm = (await azure.state()).labs.find((l) => l.name === FACTORY)!.vms.find((v) => v.name === VMS.ubuntu.name)!;
+    const later = version.name.replace(/\d+$/, (patch) => String(Number(patch) + 7));
+    const clients = sdkClients(azure, SUB);
+    await clients.compute.galleryImageVersions.createOrUpdate(FACTORY_RG, GALLERY, 'Linux_Ubuntu2204', later, { location: 'westus2', tags: { ...version.tags, ImageFactoryCreated: new Date().toISOString() }, storageProfile: { source: { virtualMachineId: vm.computeId } } }, { updateIntervalInMs: 20 });
+    assert.equal(versionsOf(await azure.state(), 'Linux_Ubuntu2204').length, 2);
+
+    const rerun = await runTaskProcess('SnapImagesFromVMs', inputs, azure.env);
+    assert.equal(rerun.result, 'Succeeded', describeRun(rerun));
+    assert.match(rerun.lines.join('\n'), new RegExp(`delete +version 'Linux_Ubuntu2204/${later.replace(/\./g, '\\.')}': a second version of the same disk`));
+    assert.equal(rerun.outputs.SavedImageNames, '', 'nothing published again');
+    const left = await waitFor(async () => {
+      const versions = versionsOf(await azure.state(), 'Linux_Ubuntu2204');
+      return versions.length === 1 ? versions : undefined;
+    }, 10_000);
+    assert.deepEqual(left?.map((v) => v.name), [version.name], 'the first version stays');
   });
 });
