@@ -204,6 +204,10 @@ async function applyPlan(
   );
   // Staging blobs other labs' copies read are deleted once those copies end: the run waits for it.
   await env.board.drain();
+  const { fromStore, fromLabs } = env.board.finished;
+  if (env.board.mode === 'tree' && fromStore + fromLabs > 0) {
+    reporter.info(`Fan-out: ${fromLabs} cop${fromLabs === 1 ? 'y' : 'ies'} read another lab's finished copy, ${fromStore} the image store.`);
+  }
   outcomes.forEach((outcome, index) => {
     if (outcome.status !== 'rejected') return;
     const job = jobs[index];

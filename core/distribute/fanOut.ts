@@ -37,6 +37,8 @@ export class SourceBoard {
   /** Per image: copies not yet done, which a published copy may still serve. */
   private readonly toCopy = new Map<string, number>();
   private readonly done = new Set<string>();
+  /** Copies finished, by what they read. */
+  readonly finished = { fromStore: 0, fromLabs: 0 };
 
   constructor(
     readonly mode: FanOut,

@@ -39,7 +39,7 @@ export async function copyFromSource(
         continue;
       }
       env.reporter.debug(`Copying '${job.image.imageName}' into lab '${job.lab.name}' from ${from ? `lab '${from.lab.name}'` : 'the image store'}.`);
-      return await copyBlob(destination, url, {
+      const copied = await copyBlob(destination, url, {
         metadata: stagingMetadata(job.image.imageName),
         leaseId: state.claim?.leaseId,
         sourceIfMatch: from?.etag,
@@ -47,6 +47,9 @@ export async function copyFromSource(
         onProgress,
         reporter: env.reporter,
       });
+      if (from) env.board.finished.fromLabs++;
+      else env.board.finished.fromStore++;
+      return copied;
     } catch (error) {
       if (!from || signal.aborted || isAbortError(error) || !isFactoryError(error)) throw error;
       failed.add(from.key);

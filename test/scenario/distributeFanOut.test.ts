@@ -83,6 +83,10 @@ describe('DistributeImages fans out from finished copies', function () {
     }
     const metrics = await azure.metrics();
     assert.ok((metrics.byOperation.Blob_GetUserDelegationKey ?? 0) >= fromLabs.length, JSON.stringify(metrics.byOperation));
+    assert.ok(
+      run.lines.includes(`Fan-out: ${fromLabs.length} copies read another lab's finished copy, ${copies.length - fromLabs.length} the image store.`),
+      run.lines.join('\n'),
+    );
   });
 
   it('flat: every copy reads the store, as before', async () => {
