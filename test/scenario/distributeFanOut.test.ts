@@ -1,7 +1,9 @@
 import * as assert from 'node:assert/strict';
 import { Tags, stagingBlobName } from '../../core/factoryImages';
 import type { StateSnapshot } from '../../local-azure/control';
+import { DEFAULT_CLIENT_ID } from '../../local-azure/identity/state';
 import type { ScenarioSettings } from '../../local-azure/scenario';
+import type { BlobDataRoleAssignment } from '../../local-azure/storage/dataRoles';
 import { removeConfiguration } from '../fixtures/config/configurationFolder';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
 import { describeRun } from '../helpers/taskProcess';
@@ -31,12 +33,12 @@ describe('DistributeImages fans out from finished copies', function () {
   let azure: LocalAzureProcess;
   let config: string;
 
-  async function start(settings: ScenarioSettings = SETTINGS): Promise<void> {
+  async function start(settings: ScenarioSettings = SETTINGS, blobDataRoles?: BlobDataRoleAssignment[]): Promise<void> {
     azure = await startLocalAzure({
       scenario: {
         labs: [
           { ...FACTORY, vhds: [storeVhd(IMAGE)] },
-          ...LABS.map((name) => ({ subscriptionId: SUB_A, resourceGroup: 'fan-rg', name, location: REGION, storageAccount: account(name) })),
+          ...LABS.map((name) => ({ subscriptionId: SUB_A, resourceGroup: 'fan-rg', name, location: REGION, storageAccount: account(name), blobDataRoles })),
         ],
         settings,
       },
@@ -99,6 +101,19 @@ describe('DistributeImages fans out from finished copies', function () {
     assert.equal(copies.length, LABS.length);
     assert.deepEqual(copies.filter(readLab), [], JSON.stringify(copies));
     assert.equal((await azure.metrics()).byOperation.Blob_GetUserDelegationKey ?? 0, 0);
+  });
+
+  it('a lab whose data role is on its container only serves no other lab: IF4013, and copies read the store', async () => {
+    await start(SETTINGS, [{ principal: DEFAULT_CLIENT_ID, role: 'Storage Blob Data Contributor', container: 'uploads' }]);
+    const run = await runDistribute(azure, { ConfigurationLocation: config }).finished;
+    assert.equal(run.result, 'SucceededWithIssues', describeRun(run));
+    const warnings = run.issues.filter((i) => i.type === 'warning');
+    assert.ok(warnings.length > 0 && warnings.every((w) => w.code === 'IF4013'), JSON.stringify(run.issues));
+    assert.match(warnings[0].message, /Lab 'F\d' cannot serve its copy .* no user delegation key/);
+    assert.equal(new Set(warnings.map((w) => w.message)).size, warnings.length, 'each lab is warned of once');
+    const state = await azure.state();
+    assertConverged(state);
+    assert.deepEqual(labCopies(state).filter(readLab), [], 'no copy read a lab');
   });
 
   it('refuses a fan-out mode it does not know', async () => {
