@@ -99,30 +99,46 @@ process.exitCode = exitCode;
 function printSummary(outcomes, state) {
   console.log('\n== Summary ==');
   for (const { stage, result, seconds } of outcomes) console.log(`  ${stage.padEnd(20)} ${result.padEnd(20)} ${seconds.toFixed(1)} s`);
+  const images = galleryImages(state);
+  for (const gallery of state.galleries) {
+    console.log(`\nGallery ${gallery.name} (${gallery.location}), the gallery route's images:`);
+    for (const image of gallery.images) {
+      for (const v of image.versions) {
+        const disks = v.dataDiskLuns.length ? `, ${v.dataDiskLuns.length} data disk(s)` : '';
+        console.log(`  ${image.name}/${v.name} (Generation ${v.hyperVGeneration.slice(1)}, ${v.securityType}${disks}): ${v.regions.map((r) => r.name).join(', ')}`);
+      }
+    }
+  }
   console.log('\nWhat the labs hold now:');
-  const versions = galleryVersions(state);
   for (const lab of state.labs) {
-    const images = lab.customImages.map((image) => image.name).sort();
+    const customImages = lab.customImages.map((image) => image.name).sort();
     const vhds = lab.blobs.map((blob) => blob.name).sort();
     const shared = Object.entries(lab.sharedGallery?.enableStates ?? {})
       .filter(([, enabled]) => enabled === 'Enabled')
-      .map(([name]) => `${name} ${versions.get(name.toLowerCase())?.(lab.location) ?? '(no replica here)'}`)
+      .map(([name]) => images.get(name.toLowerCase())?.(lab.location) ?? `${name} (no replica here)`)
       .sort();
     console.log(`  ${lab.name} (${lab.location}, ${lab.subscriptionId.slice(0, 8)}…)`);
     if (lab.vms.length) console.log(`    VMs:           ${lab.vms.map((vm) => vm.name).join(', ')}`);
-    console.log(`    custom images: ${images.length ? images.join(', ') : '(none)'}`);
+    console.log(`    custom images: ${customImages.length ? customImages.join(', ') : '(none)'}`);
     if (vhds.length) console.log(`    stored VHDs:   ${vhds.join(', ')}`);
-    if (lab.sharedGallery) console.log(`    gallery ${lab.sharedGallery.name}: ${shared.length ? shared.join(', ') : '(no image enabled)'}`);
+    if (lab.sharedGallery) console.log(`    shared images: ${shared.length ? shared.join(', ') : '(none)'} (gallery ${lab.sharedGallery.name})`);
   }
   console.log(`  Disk access still granted: ${state.diskGrants.length ? state.diskGrants.join(', ') : 'none'}`);
 }
 
-/** Per gallery image (lower-case name): the newest version with a complete replica in a region, as `version`. */
-function galleryVersions(state) {
-  const byImage = new Map();
+/**
+ * Per gallery image (by lower-case name, as a lab lists its shared images): what a lab in a region serves,
+ * `image/version` of the newest version with a complete replica there.
+ */
+function galleryImages(state) {
+  const byName = new Map();
   for (const image of state.galleries.flatMap((g) => g.images)) {
     const finished = image.versions.filter((v) => v.provisioningState === 'Succeeded').sort((a, b) => b.name.localeCompare(a.name, 'en', { numeric: true }));
-    byImage.set(image.name.toLowerCase(), (region) => finished.find((v) => v.regions.some((r) => r.completed && r.name.replace(/\s/g, '').toLowerCase() === region.toLowerCase()))?.name);
+    const region = (name) => name.replace(/\s/g, '').toLowerCase();
+    byName.set(image.name.toLowerCase(), (location) => {
+      const version = finished.find((v) => v.regions.some((r) => r.completed && region(r.name) === region(location)));
+      return version ? `${image.name}/${version.name}` : `${image.name} (no replica here)`;
+    });
   }
-  return byImage;
+  return byName;
 }

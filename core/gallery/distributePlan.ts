@@ -11,9 +11,9 @@ import { byVersion, decideForLab, decideGalleryVersions, factoryVersions, type G
 
 /**
  * DistributeImages on the gallery route, decided from labs.json, the gallery and each lab alone: a lab
- * gets the gallery attached if it has none (another gallery attached is an error, and the lab is left
- * alone), exactly the factory's images its ImagePaths select enabled, and the newest version of each
- * replicated to its region. Adding a lab's region to a version is the copy; one update per version
+ * that selects one of the gallery's images gets the gallery attached if it has none (another gallery
+ * attached is an error, and the lab is left alone), exactly the factory's images its ImagePaths select
+ * enabled, and the newest version of each replicated to its region. Adding a lab's region to a version is the copy; one update per version
  * adds every missing region at once. What RetireImages would undo right after (retention.ts: a version
  * it would delete, an image it would disable in a lab) is left out, and the plan says so.
  */
@@ -132,6 +132,8 @@ export function planGalleryDistribution(input: {
     const selected = images.filter((image) => labSelects(config.imagePaths, image.imagePath));
     const ours = observation.attached.find((a) => same(a.galleryId, gallery.id));
     const other = observation.attached.find((a) => !same(a.galleryId, gallery.id));
+    // A lab that selects none of the gallery's images is not this route's: its own gallery, if any, is no conflict.
+    if (!ours && selected.length === 0) return plan;
     if (!ours && other) {
       plan.error = {
         severity: 'error',
@@ -143,7 +145,6 @@ export function planGalleryDistribution(input: {
       for (const image of selected) cells.set(image.definitionName, 'blocked');
       return plan;
     }
-    plan.attach = !ours;
     const verdicts = decideForLab(config, served, retention);
     for (const image of images) {
       const state = observation.images.find((i) => same(i.definitionName, image.definitionName))?.enableState ?? 'Disabled';
@@ -161,6 +162,8 @@ export function planGalleryDistribution(input: {
         cells.set(image.definitionName, 'disable');
       }
     }
+    // Attached only for an image to enable: a lab holds one gallery, so an idle attachment would keep out its own.
+    plan.attach = !ours && [...cells.values()].includes('enable');
     return plan;
   });
 

@@ -3,13 +3,14 @@ import type { StateSnapshot } from '../../local-azure/control';
 import { labVmTemplate, removeConfiguration, writeConfiguration } from '../fixtures/config/configurationFolder';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
 import { runTaskProcess } from '../helpers/taskProcess';
-import { FACTORY, GALLERY, galleryConfiguration, galleryFactory, SUB, TARGETS } from '../scenarios/gallery/factory';
+import { FACTORY, GALLERY, galleryConfiguration, galleryFactory, OTHER_GALLERY_ID, SUB, TARGETS } from '../scenarios/gallery/factory';
 
 /**
  * DistributeImages and RetireImages on the gallery route apply one retention rule, through the bundled
  * tasks: once a template leaves GoldenImages while a folder entry of labs.json still covers its path,
  * DistributeImages neither enables its version in a lab nor replicates it to a new lab's region (the plan
  * and the summary say it is left out and why), and RetireImages deletes that version and nothing else.
+ * A lab that selects none of the gallery's images gets no gallery attached, even when it has its own.
  */
 const UBUNTU = 'Linux_Ubuntu2204';
 
@@ -26,7 +27,7 @@ describe('the retention rule on the gallery route (DistributeImages and RetireIm
     runTaskProcess(task, { ConfigurationLocation: configuration, DevTestLabName: FACTORY, galleryName: GALLERY, ImagesToSave: '2', ...inputs }, azure.env);
 
   before(async () => {
-    azure = await startLocalAzure({ scenario: galleryFactory() });
+    azure = await startLocalAzure({ scenario: galleryFactory({ withOtherGalleryLab: true }) });
     // Published while only Team-West selected Linux: the Ubuntu version is in westus2 alone.
     published = galleryConfiguration([
       { name: TARGETS.west.name, imagePaths: ['Win11', 'Linux', 'WindowsServer'] },
@@ -40,6 +41,9 @@ describe('the retention rule on the gallery route (DistributeImages and RetireIm
         Labs: [
           { SubscriptionId: SUB, LabName: TARGETS.west.name, ImagePaths: ['Win11', 'Linux', 'WindowsServer'] },
           { SubscriptionId: SUB, LabName: TARGETS.east.name, ImagePaths: ['Win11', 'Linux'] },
+          // Labs that want only a template with no version in the gallery yet.
+          { SubscriptionId: SUB, LabName: TARGETS.europe.name, ImagePaths: ['Linux/Debian12.json'] },
+          { SubscriptionId: SUB, LabName: TARGETS.other.name, ImagePaths: ['Linux/Debian12.json'] },
         ],
       },
       'GoldenImages/Win11/Enterprise.json': labVmTemplate('Windows'),
@@ -56,7 +60,7 @@ describe('the retention rule on the gallery route (DistributeImages and RetireIm
     const distribute = await run('DistributeImages', templateRemoved);
     assert.equal(distribute.result, 'Succeeded', distribute.stdout);
     const log = distribute.lines.join('\n');
-    assert.match(log, /^Plan \(gallery route, gallery 'FactoryImages'\): 2 image\(s\), 2 lab\(s\): .*, 1 left out because RetireImages \(ImagesToSave 2\) would undo them\.$/m);
+    assert.match(log, /^Plan \(gallery route, gallery 'FactoryImages'\): 2 image\(s\), 4 lab\(s\): 2 gallery attachment\(s\), .*, 1 left out because RetireImages \(ImagesToSave 2\) would undo them\.$/m);
     assert.match(
       log,
       /^ {2}leave out 'Linux_Ubuntu2204\/[\d.]+' everywhere: RetireImages would remove it right after \(its template Linux\/Ubuntu2204\.json is no longer in GoldenImages; retired though 2 labs \(Team-West, Team-East\) still list\(s\) a folder that held it\)$/m,
@@ -69,6 +73,9 @@ describe('the retention rule on the gallery route (DistributeImages and RetireIm
     const enabled = (name: string) => Object.entries(state.labs.find((l) => l.name === name)!.sharedGallery?.enableStates ?? {}).filter(([, s]) => s === 'Enabled').map(([n]) => n).sort();
     assert.deepEqual(enabled(TARGETS.west.name), ['win11_enterprise', 'windowsserver_2016-datacenter']);
     assert.deepEqual(enabled(TARGETS.east.name), ['win11_enterprise']);
+    assert.equal(state.labs.find((l) => l.name === TARGETS.europe.name)!.sharedGallery, undefined, 'nothing to enable: not attached');
+    assert.equal(state.labs.find((l) => l.name === TARGETS.other.name)!.sharedGallery?.galleryId, OTHER_GALLERY_ID, 'its own gallery, untouched');
+    assert.deepEqual(distribute.issues, [], 'no IF7004 for a lab that wants nothing of this gallery');
     const ubuntu = versionsOf(state, UBUNTU);
     assert.equal(ubuntu.length, 1);
     assert.deepEqual(ubuntu[0].regions.map((r) => r.name), ['westus2'], 'not replicated to Team-East\'s region');
