@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { removeConfiguration, writeConfiguration } from '../fixtures/config/configurationFolder';
 import { launchChromium } from '../helpers/chromium';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
 import { describeRun, runTaskProcess } from '../helpers/taskProcess';
@@ -15,6 +16,15 @@ import { describeRun, runTaskProcess } from '../helpers/taskProcess';
  * accessibility violation.
  */
 const ROOT = path.resolve(__dirname, '..', '..', '..');
+const SAMPLE = path.join(ROOT, 'Configuration');
+/** The quick start's VHD-route part of the sample: its three first labs and their Generation 1 templates. */
+const VHD_ROUTE_TEMPLATES = ['Linux/Ubuntu2204.json', 'SQLServer/SQL2022-Developer.json', 'WindowsServer/Server2022-Datacenter.json'];
+function vhdRouteSample(): string {
+  const labs = JSON.parse(fs.readFileSync(path.join(SAMPLE, 'labs.json'), 'utf8'));
+  const files: Record<string, unknown> = { 'labs.json': { ...labs, $schema: undefined, Labs: labs.Labs.slice(0, 3) } };
+  for (const template of VHD_ROUTE_TEMPLATES) files[`GoldenImages/${template}`] = fs.readFileSync(path.join(SAMPLE, 'GoldenImages', template), 'utf8');
+  return writeConfiguration(files);
+}
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 interface AxeViolation {
@@ -29,12 +39,13 @@ describe('the image catalog page in headless Chromium', function () {
   let azure: LocalAzureProcess;
   let browser: Browser;
   let dir: string;
+  let configuration: string;
   const pages: Record<'demo' | 'unreadable', string> = { demo: '', unreadable: '' };
 
   const publish = async (file: string) => {
     const r = await runTaskProcess(
       'PublishImageCatalog',
-      { ConfigurationLocation: path.join(ROOT, 'Configuration'), azureSubscription: 'LocalAzure', DevTestLabName: 'ImageFactory', CatalogFile: file },
+      { ConfigurationLocation: configuration, azureSubscription: 'LocalAzure', DevTestLabName: 'ImageFactory', CatalogFile: file },
       azure.env,
     );
     assert.ok(r.result === 'Succeeded' || r.result === 'SucceededWithIssues', describeRun(r));
@@ -45,6 +56,7 @@ describe('the image catalog page in headless Chromium', function () {
     // First the browser: without Chromium these tests fail here, saying so.
     browser = await launchChromium();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'catalog-browser-'));
+    configuration = vhdRouteSample();
     azure = await startLocalAzure({ scenario: path.join(ROOT, 'local-azure', 'scenarios', 'demo.json') });
     pages.demo = await publish(path.join(dir, 'demo.html'));
     await azure.setFaults([{ operation: 'CustomImages_List', kind: 'status', status: 403, code: 'AuthorizationFailed', match: '/labs/Training/', probability: 1 }]);
@@ -54,6 +66,7 @@ describe('the image catalog page in headless Chromium', function () {
     await browser?.close();
     await azure?.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (configuration) removeConfiguration(configuration);
   });
 
   /** Opens a page, recording console errors, page errors and every request that is not the file itself. */
