@@ -72,7 +72,8 @@ try {
     console.log(`\n== ${index + 1}/${stages.length} ${stage.title} (${stage.task}) ==`);
     const started = Date.now();
     const { result, exitCode: stageExit } = await runTask(stage.task, stage.inputs, { env: azure.env });
-    outcomes.push({ stage: stage.task, result: result ?? 'no result', seconds: (Date.now() - started) / 1000 });
+    const route = stage.title.includes(':') ? stage.title.slice(0, stage.title.indexOf(':')) : '';
+    outcomes.push({ stage: stage.task, route, result: result ?? 'no result', seconds: (Date.now() - started) / 1000 });
     if (cancelled) break;
     if (stageExit !== 0) {
       console.log(`\nThe demo stopped: ${stage.task} ended ${result ?? 'without a result'}.`);
@@ -98,7 +99,7 @@ process.exitCode = exitCode;
 
 function printSummary(outcomes, state) {
   console.log('\n== Summary ==');
-  for (const { stage, result, seconds } of outcomes) console.log(`  ${stage.padEnd(20)} ${result.padEnd(20)} ${seconds.toFixed(1)} s`);
+  for (const { stage, route, result, seconds } of outcomes) console.log(`  ${route.padEnd(13)} ${stage.padEnd(20)} ${result.padEnd(20)} ${seconds.toFixed(1)} s`);
   const images = galleryImages(state);
   for (const gallery of state.galleries) {
     console.log(`\nGallery ${gallery.name} (${gallery.location}), the gallery route's images:`);
