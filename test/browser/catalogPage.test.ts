@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { removeConfiguration, writeConfiguration } from '../fixtures/config/configurationFolder';
+import { removeConfiguration } from '../fixtures/config/configurationFolder';
+import { vhdRouteSample } from '../fixtures/config/sampleRoutes';
 import { launchChromium } from '../helpers/chromium';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
 import { describeRun, runTaskProcess } from '../helpers/taskProcess';
@@ -16,15 +17,6 @@ import { describeRun, runTaskProcess } from '../helpers/taskProcess';
  * accessibility violation.
  */
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const SAMPLE = path.join(ROOT, 'Configuration');
-/** The quick start's VHD-route part of the sample: its three first labs and their Generation 1 templates. */
-const VHD_ROUTE_TEMPLATES = ['Linux/Ubuntu2204.json', 'SQLServer/SQL2022-Developer.json', 'WindowsServer/Server2022-Datacenter.json'];
-function vhdRouteSample(): string {
-  const labs = JSON.parse(fs.readFileSync(path.join(SAMPLE, 'labs.json'), 'utf8'));
-  const files: Record<string, unknown> = { 'labs.json': { ...labs, $schema: undefined, Labs: labs.Labs.slice(0, 3) } };
-  for (const template of VHD_ROUTE_TEMPLATES) files[`GoldenImages/${template}`] = fs.readFileSync(path.join(SAMPLE, 'GoldenImages', template), 'utf8');
-  return writeConfiguration(files);
-}
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 interface AxeViolation {
@@ -56,6 +48,7 @@ describe('the image catalog page in headless Chromium', function () {
     // First the browser: without Chromium these tests fail here, saying so.
     browser = await launchChromium();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'catalog-browser-'));
+    // The page as the quick start's VHD route leaves it: its labs and Generation 1 templates.
     configuration = vhdRouteSample();
     azure = await startLocalAzure({ scenario: path.join(ROOT, 'local-azure', 'scenarios', 'demo.json') });
     pages.demo = await publish(path.join(dir, 'demo.html'));
