@@ -4,6 +4,7 @@
 // templates on the VHD route, then the Generation 2 templates on the gallery route (galleryName). Each stage runs
 // as the agent runs it, through the same runner and log rendering as `npm run task`; the demo stops at the first
 // stage that fails, or at Ctrl+C once the running stage has cleaned up, and always stops the local Azure last.
+// The VHD route copies into labs of any region (Desktops-East's Ubuntu crosses from westus2 to eastus).
 // Exit code: 0, 1 when a stage failed, 130 when cancelled.
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -44,7 +45,7 @@ const stages = [
   { title: 'Gallery route: attach the gallery to the labs and replicate to their regions', task: 'DistributeImages', inputs: { ...config, ...keep, ...factory, ...gallery } },
   { title: 'Gallery route: clean up the published factory VMs', task: 'CleanUpFactory', inputs: { ...factory, ...gallery } },
   { title: 'Gallery route: retire old versions (keep 2 per image path)', task: 'RetireImages', inputs: { ...config, ...keep, ...factory, ...gallery } },
-  { title: 'Both routes: write the image catalog', task: 'PublishImageCatalog', inputs: { ...config, ...keep, CatalogFile: catalogFile, ArtifactName: '', ...factory } },
+  { title: 'Both routes: write the image catalog', task: 'PublishImageCatalog', inputs: { ...config, ...keep, CatalogFile: catalogFile, ArtifactName: '', ...factory, ...gallery } },
 ];
 
 // Ctrl+C signals the whole process group: the demo, the local Azure and the running task. The task

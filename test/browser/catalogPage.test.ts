@@ -69,8 +69,8 @@ describe('the image catalog page in headless Chromium', function () {
     // First the browser: without Chromium these tests fail here, saying so.
     browser = await launchChromium();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'catalog-browser-'));
-    // The page as the quick start's VHD route leaves it: its labs and Generation 1 templates.
-    configuration = vhdRouteSample();
+    // The page of the quick start's VHD route, in the factory's region: those labs and the Generation 1 templates.
+    configuration = vhdRouteSample({ labNames: ['Engineering-Dev', 'Engineering-Test', 'Training'] });
     azure = await startLocalAzure({ scenario: path.join(ROOT, 'local-azure', 'scenarios', 'demo.json') });
     pages.demo = await publish(path.join(dir, 'demo.html'));
     await azure.setFaults([{ operation: 'CustomImages_List', kind: 'status', status: 403, code: 'AuthorizationFailed', match: '/labs/Training/', probability: 1 }]);

@@ -87,13 +87,17 @@ describe('quick-start demo', function () {
       const own = block.slice(0, block.findIndex((l) => !l.startsWith('    ')));
       assert.ok(!own.some((l) => l.includes('shared images')), `${lab} selects no gallery image:\n${summary}`);
     }
-    for (const lab of ['Desktops-West', 'Desktops-East', 'Desktops-Europe']) assert.deepEqual(labLine(lab, 'custom images'), ['(none)']);
+    for (const lab of ['Desktops-West', 'Desktops-Europe']) assert.deepEqual(labLine(lab, 'custom images'), ['(none)']);
+    // Desktops-East (eastus) also selects the Generation 1 Ubuntu: the VHD route copied it across regions.
+    assert.deepEqual(labLine('Desktops-East', 'custom images'), [`Linux_Ubuntu2204-${today}`]);
+    assert.match(output, /to distribute across regions, westus2 to eastus/);
     assert.match(summary, /Disk access still granted: none/);
     // The demo ends with the catalog of what the labs now hold, and says where it is.
     const catalog = /^Image catalog \(open it in a browser\): (.+)$/m.exec(summary)?.[1];
     assert.ok(catalog, `no catalog path at the end:\n${summary}`);
     const page = fs.readFileSync(catalog!, 'utf8');
     assert.ok(page.includes(`Linux_Ubuntu2204-${today}`), 'the catalog shows the images saved today');
+    assert.ok(page.includes(`Windows11/Enterprise.json: ${win11}`), 'the catalog shows the gallery route\'s version too');
     // The factory VMs of both routes were cleaned up.
     assert.match(output, /Deleted VM 'windows11-[0-9a-f]{4}': published as version Windows11_Enterprise\/[\d.]+ of gallery 'FactoryImages'\./);
     assert.doesNotMatch(output, /sig=[A-Za-z0-9%+/]{10,}/, 'a SAS signature reached the log');

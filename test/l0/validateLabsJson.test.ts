@@ -104,7 +104,7 @@ describe('ValidateLabsJson (L0, the bundled task)', function () {
     assert.match(result.stdout, /^ValidateLabsJson: 0 errors, 0 warnings \(6 labs and 5 templates checked\)\.$/m);
     assert.deepEqual(result.outputs, { LabCount: '6', TemplateCount: '5' });
     assert.ok(result.summary, 'a summary was uploaded');
-    assert.match(result.summary!, /^\| Linux\/Ubuntu2204\.json \| Linux \| Canonical 0001-com-ubuntu-server-jammy 22_04-lts latest \| 2 \|$/m);
+    assert.match(result.summary!, /^\| Linux\/Ubuntu2204\.json \| Linux \| Canonical 0001-com-ubuntu-server-jammy 22_04-lts latest \| 3 \|$/m);
   });
 
   it('succeeds with issues when a template is selected by no lab', async () => {
