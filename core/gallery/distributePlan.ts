@@ -13,9 +13,10 @@ import { byVersion, decideForLab, decideGalleryVersions, factoryVersions, type G
  * DistributeImages on the gallery route, decided from labs.json, the gallery and each lab alone: a lab
  * that selects one of the gallery's images gets the gallery attached if it has none (another gallery
  * attached is an error, and the lab is left alone), exactly the factory's images its ImagePaths select
- * enabled, and the newest version of each replicated to its region. Adding a lab's region to a version is the copy; one update per version
- * adds every missing region at once. What RetireImages would undo right after (retention.ts: a version
- * it would delete, an image it would disable in a lab) is left out, and the plan says so.
+ * enabled, and the newest version of each replicated to its region. Adding a lab's region to a version
+ * is the copy; one update per version adds every missing region at once. What RetireImages would undo
+ * right after (retention.ts: a version it would delete, an image it would disable in a lab) is left out,
+ * and the plan says so.
  */
 
 export interface GalleryImageToServe {
