@@ -7,7 +7,7 @@ import { markdownCell as md } from '../format';
 import type { Issue } from '../report';
 import { compareVersions, regionKey } from './naming';
 import type { ObservedDefinition, ObservedGallery, ObservedVersion } from './gallery';
-import { byVersion, decideForLab, decideGalleryVersions, factoryVersions, type GalleryRetentionSettings, rankedVersion } from './retention';
+import { byVersion, decideForLab, decideGalleryVersions, finishedFactoryVersions, type GalleryRetentionSettings, rankedVersion } from './retention';
 
 /**
  * DistributeImages on the gallery route, decided from labs.json, the gallery and each lab alone: a lab
@@ -85,7 +85,7 @@ const same = (a: string | undefined, b: string | undefined) => !!a && !!b && a.t
 
 /** The versions of a definition the factory serves labs from: its own (with an ImagePath), finished or being updated. */
 export function servedVersions(definition: ObservedDefinition, factoryLabId: string): ObservedVersion[] {
-  return factoryVersions(definition, factoryLabId).filter((v) => v.provisioningState === 'Succeeded' || v.provisioningState === 'Updating');
+  return finishedFactoryVersions(definition, factoryLabId);
 }
 
 /** The factory's images in the gallery: per definition it made, its newest Succeeded version. */

@@ -43,8 +43,16 @@ export function rankedVersion(definitionName: string, version: Pick<ObservedVers
 }
 
 /**
- * The rule's verdict on every finished (Succeeded) version the factory made in the gallery. A version
- * still being made or replicated is not ranked: it is neither deleted nor counted.
+ * The factory's finished versions of a definition: Succeeded, or Updating (a finished version another run
+ * is adding a region to; its regions change on top of it). These are what labs are served from.
+ */
+export function finishedFactoryVersions(definition: ObservedDefinition, factoryLabId: string): ObservedVersion[] {
+  return factoryVersions(definition, factoryLabId).filter((v) => v.provisioningState === 'Succeeded' || v.provisioningState === 'Updating');
+}
+
+/**
+ * The rule's verdict on every finished version the factory made in the gallery. A version still being
+ * made is not ranked: it is neither deleted nor counted.
  */
 export function decideGalleryVersions(
   definitions: readonly ObservedDefinition[],
@@ -53,9 +61,7 @@ export function decideGalleryVersions(
   settings: GalleryRetentionSettings,
 ): VersionDecision[] {
   const versions = definitions.flatMap((definition) =>
-    factoryVersions(definition, factoryLabId)
-      .filter((v) => v.provisioningState === 'Succeeded')
-      .map((v) => rankedVersion(definition.name, v)),
+    finishedFactoryVersions(definition, factoryLabId).map((v) => rankedVersion(definition.name, v)),
   );
   return decideRetention(versions, {
     imagesToSave: settings.imagesToSave,
