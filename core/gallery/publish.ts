@@ -1,5 +1,6 @@
 import type { LabVirtualMachine } from '@azure/arm-devtestlabs';
 import type { AzureContext } from '../azure/azureContext';
+import { computeClient } from '../azure/compute';
 import { callAzure } from '../azure/azureErrors';
 import type { LabRef } from '../azure/labs';
 import { imagePathKey } from '../config/imagePaths';
@@ -90,7 +91,7 @@ async function readVmFacts(azure: AzureContext, vms: readonly LabVirtualMachine[
     limit,
     async (f) => {
       const [, , subscription, , group, , , , diskName] = f.osDiskId!.split('/');
-      const disk = await callAzure(`Reading the OS disk of VM '${f.vm.name}'`, () => azure.compute(subscription).disks.get(group, diskName, { abortSignal: signal }), { subject: f.vm.name });
+      const disk = await callAzure(`Reading the OS disk of VM '${f.vm.name}'`, () => computeClient(azure, subscription).disks.get(group, diskName, { abortSignal: signal }), { subject: f.vm.name });
       f.hyperVGeneration = disk.hyperVGeneration ?? 'V1';
       f.securityType = disk.securityProfile?.securityType?.startsWith('TrustedLaunch') ? 'TrustedLaunch' : 'Standard';
     },
@@ -134,7 +135,7 @@ async function labRegions(
 }
 
 async function ensureGalleryAndDefinitions(azure: AzureContext, plan: PublishPlan, gallery: GalleryRef, location: string, factoryLabId: string, signal?: AbortSignal): Promise<void> {
-  const client = azure.compute(gallery.subscriptionId);
+  const client = computeClient(azure, gallery.subscriptionId);
   const poll = { updateIntervalInMs: azure.pollIntervalMs, abortSignal: signal };
   if (plan.createGallery) {
     await callAzure(`Creating gallery '${gallery.name}'`, () => client.galleries.createOrUpdate(gallery.resourceGroup, gallery.name, { location, description: 'Images of the DevTest Labs image factory' }, poll), { subject: gallery.name });
