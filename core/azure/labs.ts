@@ -1,11 +1,11 @@
 import type { DevTestLabsClient, Lab } from '@azure/arm-devtestlabs';
 import type { TokenCredential } from '@azure/core-auth';
-import { ContainerClient } from '@azure/storage-blob';
+import { ContainerClient, type Pipeline } from '@azure/storage-blob';
 import { AbortError } from '@azure/abort-controller';
 import { ErrorCodes, FactoryError } from '../errors';
 import type { Reporter } from '../report';
 import { callAzure } from './azureErrors';
-import { blobDataRolePolicyFactory } from './blobDataRoles';
+import { type BlobDataAccess, blobDataRolePolicyFactory } from './blobDataRoles';
 import { STORAGE_SCOPE } from './serviceConnection';
 import { storagePipeline, type StorageRetrySettings } from './storageClients';
 
@@ -33,8 +33,11 @@ export class LabDirectory {
   /** Each subscription's labs, kept as references only: a subscription may hold thousands. */
   private readonly listings = new Map<string, Promise<LabRef[]>>();
   private readonly storages = new Map<string, LabStorage>();
+  private readonly containers: LabContainers;
 
-  constructor(private readonly context: LabDirectoryContext) {}
+  constructor(private readonly context: LabDirectoryContext) {
+    this.containers = new LabContainers(context);
+  }
 
   async find(subscriptionId: string, labName: string, options: { resourceGroup?: string; signal?: AbortSignal } = {}): Promise<LabRef> {
     options.signal?.throwIfAborted();
@@ -79,7 +82,7 @@ export class LabDirectory {
     const key = lab.id.toLowerCase();
     let storage = this.storages.get(key);
     if (!storage) {
-      storage = new LabStorage(lab, this.context);
+      storage = new LabStorage(lab, this.context, this.containers);
       this.storages.set(key, storage);
     }
     return storage;
@@ -115,12 +118,14 @@ export class LabDirectory {
 
 /** A lab's storage account, reached the ways DevTest Labs allows: upload URIs, and Azure AD on the `uploads` container. */
 export class LabStorage {
-  private container?: Promise<ContainerClient>;
+  /** The container's URL, not a client: a client is made on each call, on the run's one pipeline. */
+  private containerUrl?: Promise<string>;
   private lastUploadUri?: string;
 
   constructor(
     readonly lab: LabRef,
     private readonly context: LabDirectoryContext,
+    private readonly containers: LabContainers,
   ) {}
 
   /** A blob SAS URL (sp=rcw) for `blobName` in the lab's `uploads` container; the SAS is masked. */
@@ -147,25 +152,59 @@ export class LabStorage {
   }
 
   /** The `uploads` container with Azure AD (bearer) access: list with metadata, read, delete. */
-  containerClient(options: { signal?: AbortSignal } = {}): Promise<ContainerClient> {
-    if (!this.container) {
+  async containerClient(options: { signal?: AbortSignal } = {}): Promise<ContainerClient> {
+    if (!this.containerUrl) {
       const made = (async () => {
         // Any upload URI names the container; one made earlier in the run saves a request.
         const uri = this.lastUploadUri ?? (await this.uploadUri('imagefactory-container-probe.vhd', options));
-        const containerUrl = containerUrlFromUploadUri(uri);
-        const pipeline = storagePipeline(this.context.credential, this.context.storageRetryOptions, STORAGE_SCOPE);
-        // Only these requests carry the connection's own token, so only they need a Storage Blob Data role.
-        pipeline.factories.unshift(blobDataRolePolicyFactory({ credential: this.context.credential, lab: this.lab, ...accountAndContainer(containerUrl) }));
-        return new ContainerClient(containerUrl, pipeline);
+        return this.containers.add(this.lab, containerUrlFromUploadUri(uri));
       })();
-      this.container = made;
+      this.containerUrl = made;
       made.catch(() => {
-        if (this.container === made) this.container = undefined;
+        if (this.containerUrl === made) this.containerUrl = undefined;
       });
     }
-    return untilAborted(this.container, options.signal);
+    return this.containers.client(await untilAborted(this.containerUrl, options.signal));
   }
 }
+
+/**
+ * The labs' `uploads` containers, reached with the connection's own token through one storage pipeline
+ * for the run: one token cache and one set of policies however many labs a run reads (a pipeline per
+ * lab, kept with its container, held some 15 KB, 75 MB over 5,000 labs). Which lab a refused request
+ * was for, for the missing-role error, is told from its URL.
+ */
+class LabContainers {
+  private pipeline?: Pipeline;
+  /** By `account/container`, lower case. */
+  private readonly labs = new Map<string, LabRef>();
+
+  constructor(private readonly context: LabDirectoryContext) {}
+
+  /** Registers a lab's container; returns its URL. */
+  add(lab: LabRef, containerUrl: string): string {
+    this.labs.set(containerKey(accountAndContainer(containerUrl)), lab);
+    return containerUrl;
+  }
+
+  client(containerUrl: string): ContainerClient {
+    if (!this.pipeline) {
+      const pipeline = storagePipeline(this.context.credential, this.context.storageRetryOptions, STORAGE_SCOPE);
+      // Only these requests carry the connection's own token, so only they need a Storage Blob Data role.
+      pipeline.factories.unshift(blobDataRolePolicyFactory((url) => this.access(url)));
+      this.pipeline = pipeline;
+    }
+    return new ContainerClient(containerUrl, this.pipeline);
+  }
+
+  private access(url: string): BlobDataAccess | undefined {
+    const where = accountAndContainer(url);
+    const lab = this.labs.get(containerKey(where));
+    return lab && { credential: this.context.credential, lab, ...where };
+  }
+}
+
+const containerKey = (where: { account: string; container: string }) => `${where.account}/${where.container}`.toLowerCase();
 
 /**
  * The container URL (no SAS, no blob name) of an upload URI, for account-host URLs
@@ -191,7 +230,7 @@ export function containerUrlFromUploadUri(uploadUri: string): string {
   return `${url.origin}/${segments.slice(0, containerIndex + 1).join('/')}`;
 }
 
-/** The storage account and container of a container URL (account-host or path-style). */
+/** The storage account and container of a container or blob URL (account-host or path-style). */
 function accountAndContainer(containerUrl: string): { account: string; container: string } {
   const url = new URL(containerUrl);
   const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
