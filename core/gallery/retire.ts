@@ -8,7 +8,8 @@ import type { Issue } from '../report';
 import { observeLabs } from './distribute';
 import { existingGallery } from './gallery';
 import { describeGalleryRetirePlan, galleryRetireSummary, planGalleryRetire } from './retirePlan';
-import { deleteVersion, versionClient, waitForVersion } from './versions';
+import { changeTargetRegions } from './targetRegions';
+import { deleteVersion, waitForVersion } from './versions';
 
 /** RetireImages on the gallery route: read, plan, print, then delete versions, drop regions and disable images. */
 export interface GalleryRetireOptions {
@@ -40,7 +41,8 @@ export async function retireGalleryImages(azure: AzureContext, options: GalleryR
   const ref = gallery.ref;
   const labs = await observeLabs(azure, configuration.labs, ref.name, Math.min(50, Math.max(10, options.maxConcurrentJobs)), signal);
   for (const lab of labs) if (lab.error) reporter.issue(lab.error);
-  const plan = planGalleryRetire({ gallery, factoryLabId: factory.id, imagesToSave: options.imagesToSave, labs, galleryLocation: gallery.location ?? factory.location });
+  const retention = { imagesToSave: options.imagesToSave, templatePaths: configuration.templates.map((template) => template.imagePath) };
+  const plan = planGalleryRetire({ gallery, factoryLabId: factory.id, retention, labs, galleryLocation: gallery.location ?? factory.location });
   for (const line of describeGalleryRetirePlan(plan, ref.name)) reporter.info(line);
   if (options.dryRun) {
     return { deleted: 0, summary: galleryRetireSummary(plan, ref.name, new Set(), true), message: 'Dry run: the plan is above; nothing was changed.' };
@@ -71,8 +73,8 @@ export async function retireGalleryImages(azure: AzureContext, options: GalleryR
       `regions:${r.definitionName}/${r.versionName}`,
       `Dropping ${r.removed.join(', ')} from '${r.definitionName}/${r.versionName}'`,
       async (js) => {
-        const poller = versionClient(azure, ref).update(ref.resourceGroup, ref.name, r.definitionName, r.versionName, { publishingProfile: { targetRegions: r.regions.map((name) => ({ name })) } }, { updateIntervalInMs: azure.pollIntervalMs, abortSignal: js });
-        await callAzure(`Updating the regions of '${r.definitionName}/${r.versionName}'`, () => poller.submitted(), { subject: r.versionName });
+        // Only the planned regions go: one another run added since the plan stays.
+        await changeTargetRegions(azure, ref, { definitionName: r.definitionName, versionName: r.versionName, remove: r.removed }, js);
         await waitForVersion(azure, ref, r.definitionName, r.versionName, { signal: js });
       },
       s,

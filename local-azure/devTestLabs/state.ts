@@ -40,6 +40,7 @@ export interface SharedGallery {
   galleryId: string;
   allowAllImages: 'Enabled' | 'Disabled';
   uniqueIdentifier: string;
+  tags?: Record<string, string>;
   /** Images enabled or disabled one by one, by definition name (lower case); others follow allowAllImages. */
   enableStates: Map<string, 'Enabled' | 'Disabled'>;
 }
@@ -73,6 +74,9 @@ export interface DeployedVmSpec {
   size: string;
   imageReference: MarketplaceImage;
   artifacts: LabVmArtifact[];
+  securityType: SecurityType;
+  /** New empty data disks by LUN (`dataDiskParameters`). */
+  dataDisks: readonly { lun: number; diskSizeGB: number }[];
 }
 
 export interface CustomImage {
@@ -149,9 +153,11 @@ export class DevTestLabsState {
       osType: spec.osType,
       size: spec.size,
       source: { kind: 'marketplace', image: spec.imageReference },
+      securityType: spec.securityType,
       provisioningState: 'Creating',
       powerState: 'starting',
       diskSizeGB: 1,
+      dataDisks: spec.dataDisks,
       fresh: true,
     });
     vm.artifacts = spec.artifacts;
