@@ -1,4 +1,3 @@
-import { ComputeManagementClient } from '@azure/arm-compute';
 import { DevTestLabsClient } from '@azure/arm-devtestlabs';
 import type { TokenCredential } from '@azure/core-auth';
 import { bearerTokenAuthenticationPolicyName, type Pipeline } from '@azure/core-rest-pipeline';
@@ -39,10 +38,10 @@ export interface AzureContext {
   readonly pollIntervalMs: number;
   /** Cached per subscription, retries configured. */
   devTestLabs(subscriptionId: string): DevTestLabsClient;
-  compute(subscriptionId: string): ComputeManagementClient;
   /**
-   * Another Resource Manager client (one task's own, so the others do not bundle it), made with the
-   * connection's endpoint and scopes, with the run's retries and pacing on its pipeline.
+   * Another Resource Manager client (in a module of its own, so that only the tasks that use it bundle
+   * it: see `perSubscriptionClient`), made with the connection's endpoint and scopes, with the run's
+   * retries and pacing on its pipeline.
    */
   armClient<T extends { pipeline: Pipeline }>(create: (credential: TokenCredential, options: ArmClientOptions) => T): T;
   readonly labs: LabDirectory;
@@ -93,15 +92,10 @@ export function createAzureContext(connection: ServiceConnection, options: Azure
     reporter,
     pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     storageRetryOptions: storageRetryOptions({ ...options, reporter }),
-    // Both clients default to public Azure: request URLs from `endpoint` (and `$host`, the DevTest Labs
+    // The clients default to public Azure: request URLs from `endpoint` (and `$host`, the DevTest Labs
     // client's own name for it) and token scopes must come from the connection.
     devTestLabs: perSubscription((subscriptionId) => {
       const client = new DevTestLabsClient(credential, subscriptionId, { endpoint, $host: endpoint, credentialScopes: scopes });
-      useArmRetries(client.pipeline, retry, pacer);
-      return client;
-    }),
-    compute: perSubscription((subscriptionId) => {
-      const client = new ComputeManagementClient(credential, subscriptionId, { endpoint, credentials: { scopes } });
       useArmRetries(client.pipeline, retry, pacer);
       return client;
     }),
@@ -116,6 +110,25 @@ export function createAzureContext(connection: ServiceConnection, options: Azure
   (context as { labs: LabDirectory }).labs = new LabDirectory(context);
   (context as { sharedGalleries: LabSharedGalleries }).sharedGalleries = new LabSharedGalleries(context, endpoint);
   return context;
+}
+
+/**
+ * A Resource Manager client of one API, one per subscription and run, that lives in its own module:
+ * a task bundles an SDK client only if its code calls that module (the Compute client alone is about
+ * 450 KB of each bundle).
+ */
+export function perSubscriptionClient<T extends { pipeline: Pipeline }>(
+  create: (credential: TokenCredential, subscriptionId: string, options: ArmClientOptions) => T,
+): (azure: AzureContext, subscriptionId: string) => T {
+  const runs = new WeakMap<AzureContext, (subscriptionId: string) => T>();
+  return (azure, subscriptionId) => {
+    let client = runs.get(azure);
+    if (!client) {
+      client = perSubscription((id) => azure.armClient((credential, options) => create(credential, id, options)));
+      runs.set(azure, client);
+    }
+    return client(subscriptionId);
+  };
 }
 
 /** One client per subscription for the whole run (subscription ids compared without case). */

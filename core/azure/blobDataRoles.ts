@@ -22,19 +22,25 @@ export interface BlobDataAccess {
 export const READER_ROLE = 'Storage Blob Data Reader';
 export const CONTRIBUTOR_ROLE = 'Storage Blob Data Contributor';
 
-export function blobDataRolePolicyFactory(access: BlobDataAccess): RequestPolicyFactory {
+/**
+ * The policy for one pipeline shared by every lab's container: `accessOf` names, from a request's URL,
+ * whose storage it reaches (undefined: a URL this pipeline was not given, answered as it is).
+ */
+export function blobDataRolePolicyFactory(accessOf: (url: string) => BlobDataAccess | undefined): RequestPolicyFactory {
   return {
     create: (next: RequestPolicy): RequestPolicy => ({
       sendRequest: async (request: WebResource) => {
-        let status: number | undefined;
-        let code: string | undefined;
+        // Who was refused, when it was for want of a role.
+        const refusedAccess = (status: number | undefined, code: string | null | undefined) =>
+          isMissingRole(status, code ?? undefined) ? accessOf(request.url) : undefined;
+        let access: BlobDataAccess | undefined;
         try {
           const response = await next.sendRequest(request);
-          status = response.status;
-          code = response.headers.get('x-ms-error-code');
-          if (!isMissingRole(status, code)) return response;
+          access = refusedAccess(response.status, response.headers.get('x-ms-error-code'));
+          if (!access) return response;
         } catch (error) {
-          if (!isRestError(error) || !isMissingRole(error.statusCode, error.response?.headers.get('x-ms-error-code') ?? error.code)) throw error;
+          access = isRestError(error) ? refusedAccess(error.statusCode, error.response?.headers.get('x-ms-error-code') ?? error.code) : undefined;
+          if (!access) throw error;
         }
         throw await missingRoleError(access, request.method);
       },

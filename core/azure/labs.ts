@@ -1,11 +1,11 @@
 import type { DevTestLabsClient, Lab } from '@azure/arm-devtestlabs';
 import type { TokenCredential } from '@azure/core-auth';
-import { BlobSASPermissions, BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+import { BlobSASPermissions, BlobServiceClient, ContainerClient, type Pipeline } from '@azure/storage-blob';
 import { AbortError } from '@azure/abort-controller';
 import { ErrorCodes, FactoryError } from '../errors';
 import type { Reporter } from '../report';
 import { callAzure } from './azureErrors';
-import { blobDataRolePolicyFactory } from './blobDataRoles';
+import { type BlobDataAccess, blobDataRolePolicyFactory } from './blobDataRoles';
 import { STORAGE_SCOPE } from './serviceConnection';
 import { storagePipeline, type StorageRetrySettings } from './storageClients';
 
@@ -36,8 +36,11 @@ export class LabDirectory {
   /** Each subscription's labs, kept as references only: a subscription may hold thousands. */
   private readonly listings = new Map<string, Promise<LabRef[]>>();
   private readonly storages = new Map<string, LabStorage>();
+  private readonly containers: LabContainers;
 
-  constructor(private readonly context: LabDirectoryContext) {}
+  constructor(private readonly context: LabDirectoryContext) {
+    this.containers = new LabContainers(context);
+  }
 
   async find(subscriptionId: string, labName: string, options: { resourceGroup?: string; signal?: AbortSignal } = {}): Promise<LabRef> {
     options.signal?.throwIfAborted();
@@ -82,7 +85,7 @@ export class LabDirectory {
     const key = lab.id.toLowerCase();
     let storage = this.storages.get(key);
     if (!storage) {
-      storage = new LabStorage(lab, this.context);
+      storage = new LabStorage(lab, this.context, this.containers);
       this.storages.set(key, storage);
     }
     return storage;
@@ -118,12 +121,14 @@ export class LabDirectory {
 
 /** A lab's storage account, reached the ways DevTest Labs allows: upload URIs, and Azure AD on the `uploads` container. */
 export class LabStorage {
-  private container?: Promise<ContainerClient>;
+  /** The container's URL, not a client: a client is made on each call, on the run's one pipeline. */
+  private containerUrl?: Promise<string>;
   private lastUploadUri?: string;
 
   constructor(
     readonly lab: LabRef,
     private readonly context: LabDirectoryContext,
+    private readonly containers: LabContainers,
   ) {}
 
   /** A blob SAS URL (sp=rcw) for `blobName` in the lab's `uploads` container; the SAS is masked. */
@@ -150,20 +155,19 @@ export class LabStorage {
   }
 
   /** The `uploads` container with Azure AD (bearer) access: list with metadata, read, delete. */
-  containerClient(options: { signal?: AbortSignal } = {}): Promise<ContainerClient> {
-    if (!this.container) {
+  async containerClient(options: { signal?: AbortSignal } = {}): Promise<ContainerClient> {
+    if (!this.containerUrl) {
       const made = (async () => {
         // Any upload URI names the container; one made earlier in the run saves a request.
         const uri = this.lastUploadUri ?? (await this.uploadUri('imagefactory-container-probe.vhd', options));
-        const containerUrl = containerUrlFromUploadUri(uri);
-        return new ContainerClient(containerUrl, this.bearerPipeline(containerUrl));
+        return this.containers.add(this.lab, containerUrlFromUploadUri(uri));
       })();
-      this.container = made;
+      this.containerUrl = made;
       made.catch(() => {
-        if (this.container === made) this.container = undefined;
+        if (this.containerUrl === made) this.containerUrl = undefined;
       });
     }
-    return untilAborted(this.container, options.signal);
+    return this.containers.client(await untilAborted(this.containerUrl, options.signal));
   }
 
   /**
@@ -175,7 +179,7 @@ export class LabStorage {
   async readSasUrl(blobName: string, options: { expiresOn: Date; signal?: AbortSignal }): Promise<string> {
     const container = await this.containerClient(options);
     const serviceUrl = container.url.slice(0, container.url.lastIndexOf('/'));
-    const service = new BlobServiceClient(serviceUrl, this.bearerPipeline(container.url));
+    const service = this.containers.service(serviceUrl);
     // The key may start a little early: a storage front whose clock runs behind still takes it.
     const startsOn = new Date(Date.now() - 5 * 60_000);
     const key = await service.getUserDelegationKey(startsOn, options.expiresOn, { abortSignal: options.signal });
@@ -187,14 +191,59 @@ export class LabStorage {
     maskSas(url, this.context.reporter);
     return url;
   }
+}
 
-  /** Only these requests carry the connection's own token, so only they need a Storage Blob Data role. */
-  private bearerPipeline(containerUrl: string) {
-    const pipeline = storagePipeline(this.context.credential, this.context.storageRetryOptions, STORAGE_SCOPE);
-    pipeline.factories.unshift(blobDataRolePolicyFactory({ credential: this.context.credential, lab: this.lab, ...accountAndContainer(containerUrl) }));
-    return pipeline;
+/**
+ * The labs' `uploads` containers, reached with the connection's own token through one storage pipeline
+ * for the run: one token cache and one set of policies however many labs a run reads (a pipeline per
+ * lab, kept with its container, held some 15 KB, 75 MB over 5,000 labs). Which lab a refused request
+ * was for, for the missing-role error, is told from its URL.
+ */
+class LabContainers {
+  private pipeline?: Pipeline;
+  /** By `account/container`, lower case. */
+  private readonly labs = new Map<string, LabRef>();
+  /** By account, lower case: a lab's account holds its one `uploads` container. */
+  private readonly byAccount = new Map<string, LabRef>();
+
+  constructor(private readonly context: LabDirectoryContext) {}
+
+  /** Registers a lab's container; returns its URL. */
+  add(lab: LabRef, containerUrl: string): string {
+    const where = accountAndContainer(containerUrl);
+    this.labs.set(containerKey(where), lab);
+    this.byAccount.set(where.account.toLowerCase(), lab);
+    return containerUrl;
+  }
+
+  client(containerUrl: string): ContainerClient {
+    return new ContainerClient(containerUrl, this.bearerPipeline());
+  }
+
+  /** The account's blob service (a user delegation key is asked of the account, not of a container). */
+  service(serviceUrl: string): BlobServiceClient {
+    return new BlobServiceClient(serviceUrl, this.bearerPipeline());
+  }
+
+  private bearerPipeline(): Pipeline {
+    if (!this.pipeline) {
+      const pipeline = storagePipeline(this.context.credential, this.context.storageRetryOptions, STORAGE_SCOPE);
+      // Only these requests carry the connection's own token, so only they need a Storage Blob Data role.
+      pipeline.factories.unshift(blobDataRolePolicyFactory((url) => this.access(url)));
+      this.pipeline = pipeline;
+    }
+    return this.pipeline;
+  }
+
+  /** Who a refused request was for: the lab of its container, or of its account for an account-level request. */
+  private access(url: string): BlobDataAccess | undefined {
+    const where = accountAndContainer(url);
+    const lab = where.container ? this.labs.get(containerKey(where)) : this.byAccount.get(where.account.toLowerCase());
+    return lab && { credential: this.context.credential, lab, account: where.account, container: where.container || 'uploads' };
   }
 }
+
+const containerKey = (where: { account: string; container: string }) => `${where.account}/${where.container}`.toLowerCase();
 
 /**
  * The container URL (no SAS, no blob name) of an upload URI, for account-host URLs
@@ -220,7 +269,7 @@ export function containerUrlFromUploadUri(uploadUri: string): string {
   return `${url.origin}/${segments.slice(0, containerIndex + 1).join('/')}`;
 }
 
-/** The storage account and container of a container URL (account-host or path-style). */
+/** The storage account and container of a container or blob URL (account-host or path-style). */
 function accountAndContainer(containerUrl: string): { account: string; container: string } {
   const url = new URL(containerUrl);
   const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);

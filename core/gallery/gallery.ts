@@ -1,5 +1,6 @@
 import type { GalleryImage, GalleryImageVersion } from '@azure/arm-compute';
 import type { AzureContext } from '../azure/azureContext';
+import { computeClient } from '../azure/compute';
 import { callAzure } from '../azure/azureErrors';
 import { ErrorCodes, FactoryError } from '../errors';
 import { getTag, Tags } from '../factoryImages';
@@ -100,7 +101,7 @@ export async function existingGallery(
 
 /** Reads the gallery, its definitions and their versions; a gallery that does not exist is empty. */
 export async function observeGallery(azure: AzureContext, ref: GalleryRef, signal?: AbortSignal): Promise<ObservedGallery> {
-  const client = azure.compute(ref.subscriptionId);
+  const client = computeClient(azure, ref.subscriptionId);
   const what = `Reading Azure Compute Gallery '${ref.name}' in resource group '${ref.resourceGroup}'`;
   return callAzure(
     what,

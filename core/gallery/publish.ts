@@ -1,5 +1,6 @@
 import type { LabVirtualMachine } from '@azure/arm-devtestlabs';
 import type { AzureContext } from '../azure/azureContext';
+import { computeClient } from '../azure/compute';
 import { callAzure } from '../azure/azureErrors';
 import type { LabRef } from '../azure/labs';
 import { imagePathKey } from '../config/imagePaths';
@@ -94,7 +95,7 @@ async function readVmFacts(azure: AzureContext, vms: readonly LabVirtualMachine[
     limit,
     async (f) => {
       const [, , subscription, , group, , , , diskName] = f.osDiskId!.split('/');
-      const disk = await callAzure(`Reading the OS disk of VM '${f.vm.name}'`, () => azure.compute(subscription).disks.get(group, diskName, { abortSignal: signal }), { subject: f.vm.name });
+      const disk = await callAzure(`Reading the OS disk of VM '${f.vm.name}'`, () => computeClient(azure, subscription).disks.get(group, diskName, { abortSignal: signal }), { subject: f.vm.name });
       f.hyperVGeneration = disk.hyperVGeneration ?? 'V1';
       f.securityType = disk.securityProfile?.securityType?.startsWith('TrustedLaunch') ? 'TrustedLaunch' : 'Standard';
     },
@@ -138,7 +139,7 @@ async function labRegions(
 }
 
 async function ensureGalleryAndDefinitions(azure: AzureContext, plan: PublishPlan, gallery: GalleryRef, location: string, factoryLabId: string, signal?: AbortSignal): Promise<void> {
-  const client = azure.compute(gallery.subscriptionId);
+  const client = computeClient(azure, gallery.subscriptionId);
   const poll = { updateIntervalInMs: azure.pollIntervalMs, abortSignal: signal };
   if (plan.createGallery) {
     const made = await createUnlessMade(

@@ -1,5 +1,6 @@
 import type { ComputeManagementClient, GalleryImageVersion } from '@azure/arm-compute';
 import type { AzureContext } from '../azure/azureContext';
+import { computeClient } from '../azure/compute';
 import { callAzure } from '../azure/azureErrors';
 import { sleep } from '../azure/retryPolicy';
 import { ErrorCodes, FactoryError } from '../errors';
@@ -17,7 +18,7 @@ export interface WaitOptions {
 }
 
 export function versionClient(azure: AzureContext, gallery: GalleryRef): ComputeManagementClient['galleryImageVersions'] {
-  return azure.compute(gallery.subscriptionId).galleryImageVersions;
+  return computeClient(azure, gallery.subscriptionId).galleryImageVersions;
 }
 
 export async function waitForVersion(azure: AzureContext, gallery: GalleryRef, definition: string, version: string, options: WaitOptions = {}): Promise<GalleryImageVersion> {

@@ -1,4 +1,5 @@
 import type { AzureContext } from '../azure/azureContext';
+import { computeClient } from '../azure/compute';
 import { callAzure } from '../azure/azureErrors';
 import type { GalleryImageReference } from '../config/goldenImages';
 
@@ -32,8 +33,7 @@ export async function resolveLatestVersions(
       const listed = await callAzure(
         `Listing the versions of marketplace image ${r.publisher}/${r.offer}/${r.sku} in ${options.location}`,
         () =>
-          azure
-            .compute(options.subscriptionId)
+          computeClient(azure, options.subscriptionId)
             .virtualMachineImages.list(options.location, r.publisher, r.offer, r.sku, { abortSignal: options.signal })
             .catch((error: { statusCode?: number }) => {
               // An unknown SKU: left `latest`, and its deployment reports what Azure says of it.

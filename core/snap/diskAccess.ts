@@ -1,5 +1,6 @@
 import type { BlobClient } from '@azure/storage-blob';
 import type { AzureContext } from '../azure/azureContext';
+import { computeClient } from '../azure/compute';
 import { callAzure } from '../azure/azureErrors';
 import { ASSUMED_COPY_BYTES_PER_SECOND } from '../azure/blobCopy';
 import { sleep } from '../azure/retryPolicy';
@@ -36,7 +37,7 @@ export async function revokeDiskAccess(azure: AzureContext, diskId: string, vmNa
   const disk = parseDiskId(diskId);
   await callAzure(
     `Revoking read access to the OS disk '${disk.name}' of VM '${vmName}'`,
-    () => azure.compute(disk.subscriptionId).disks.beginRevokeAccessAndWait(disk.resourceGroup, disk.name, { updateIntervalInMs: azure.pollIntervalMs }),
+    () => computeClient(azure, disk.subscriptionId).disks.beginRevokeAccessAndWait(disk.resourceGroup, disk.name, { updateIntervalInMs: azure.pollIntervalMs }),
     { subject: vmName },
   );
 }
@@ -57,7 +58,7 @@ export interface LeftoverGrantOptions {
  */
 export async function revokeLeftoverGrant(azure: AzureContext, options: LeftoverGrantOptions): Promise<boolean> {
   const disk = parseDiskId(options.diskId);
-  const compute = azure.compute(disk.subscriptionId);
+  const compute = computeClient(azure, disk.subscriptionId);
   const granted = async () => {
     const found = await callAzure(
       `Reading the OS disk '${disk.name}' of VM '${options.vmName}'`,

@@ -1,5 +1,6 @@
 import type { LabVirtualMachine } from '@azure/arm-devtestlabs';
 import type { AzureContext } from '../azure/azureContext';
+import { computeClient } from '../azure/compute';
 import { callAzure } from '../azure/azureErrors';
 import { ErrorCodes, isAbortError } from '../errors';
 import { runPool } from '../pool';
@@ -34,7 +35,7 @@ export async function readOsDisks(
       const disk = parseDiskId(id);
       const found = await callAzure(
         `Reading the OS disk '${disk.name}'`,
-        () => azure.compute(disk.subscriptionId).disks.get(disk.resourceGroup, disk.name, { abortSignal: signal }),
+        () => computeClient(azure, disk.subscriptionId).disks.get(disk.resourceGroup, disk.name, { abortSignal: signal }),
         { notFound: ErrorCodes.VmHasNoOsDisk, subject: disk.name },
       );
       disks.set(id, {

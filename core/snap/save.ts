@@ -9,6 +9,7 @@ import { runSteps, type Step } from '../steps';
 import { type ApplySnapOptions, parseDiskId, reportError } from './apply';
 import { accessSecondsFor, revokeDiskAccess } from './diskAccess';
 import type { SnapAction } from './plan';
+import { computeClient } from '../azure/compute';
 
 /**
  * One VM's save, as steps with cleanup: claim the store name (a lease with the run's id, so a second
@@ -45,7 +46,7 @@ export async function saveVm(
 ): Promise<SaveResult> {
   const { azure, storage, store, reporter } = options;
   const disk = parseDiskId(action.diskId);
-  const compute = azure.compute(disk.subscriptionId);
+  const compute = computeClient(azure, disk.subscriptionId);
   const vmName = action.vm.name;
   const blobName = action.kind === 'resume' ? action.blobName : storeBlobName(action.image.imageName);
   const state: SaveState = { mode: 'copy' };

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { LabVirtualMachine } from '@azure/arm-devtestlabs';
 import { type AzureContext, createAzureContext } from '../../core/azure/azureContext';
+import { computeClient } from '../../core/azure/compute';
 import { callAzure } from '../../core/azure/azureErrors';
 import { copyBlob, sasBlobClient, type CopyProgress } from '../../core/azure/blobCopy';
 import { envEndpointReader } from '../../core/azure/endpoint';
@@ -115,7 +116,7 @@ describe('connection layer against the local Azure', function () {
     assert.ok(base.computeVm?.osDiskId, 'the compute VM names its OS disk');
 
     const compute = parseId(base.computeId!);
-    const view = await context.compute(SUB).virtualMachines.instanceView(compute.resourceGroup, compute.name);
+    const view = await computeClient(context, SUB).virtualMachines.instanceView(compute.resourceGroup, compute.name);
     assert.ok(view.statuses?.some((s) => s.code === 'PowerState/deallocated'), JSON.stringify(view.statuses));
   });
 
@@ -125,7 +126,7 @@ describe('connection layer against the local Azure', function () {
     const dtl = context.devTestLabs(SUB);
     const vm = await dtl.virtualMachines.get(lab.resourceGroup, lab.name, 'Win2016-Base', { expand: 'properties($expand=computeVm)' });
     const disk = parseId(vm.computeVm!.osDiskId!);
-    const compute = context.compute(SUB);
+    const compute = computeClient(context, SUB);
 
     const diskInfo = await compute.disks.get(disk.resourceGroup, disk.name);
     assert.equal(diskInfo.diskState, 'Reserved', 'a deallocated VM keeps its disk reserved');
@@ -213,7 +214,7 @@ describe('connection layer against the local Azure', function () {
     const lab = await context.labs.find(SUB, 'ImageFactory');
     const vm = await context.devTestLabs(SUB).virtualMachines.get(lab.resourceGroup, lab.name, 'Win2016-Base', { expand: 'properties($expand=computeVm)' });
     const disk = parseId(vm.computeVm!.osDiskId!);
-    const compute = context.compute(SUB);
+    const compute = computeClient(context, SUB);
     const access = await compute.disks.beginGrantAccessAndWait(disk.resourceGroup, disk.name, { access: 'Read', durationInSeconds: 600 });
     try {
       const uploadUri = await context.labs.storage(lab).uploadUri('contract-cancelled.vhd');
@@ -387,7 +388,7 @@ describe('connection layer against the local Azure', function () {
 
     it('a disk access grant or revoke', async () => {
       const disk = await factoryDisk();
-      const compute = context.compute(SUB);
+      const compute = computeClient(context, SUB);
       await azure.setFaults([{ operation: 'Disks_GrantAccess', kind: 'lroFailed', code: 'DiskServiceInternalError', count: 1 }]);
       const grant = () =>
         compute.disks.beginGrantAccessAndWait(disk.resourceGroup, disk.name, { access: 'Read', durationInSeconds: 600 }, { updateIntervalInMs: context.pollIntervalMs });

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createAzureContext } from '../../core/azure/azureContext';
+import { computeClient } from '../../core/azure/compute';
 import { copyBlob, sasBlobClient } from '../../core/azure/blobCopy';
 import { envEndpointReader } from '../../core/azure/endpoint';
 import { readServiceConnection } from '../../core/azure/serviceConnection';
@@ -51,7 +52,7 @@ const flows = {
     const diskId = vm.computeVm!.osDiskId!;
     const diskGroup = /\/resourceGroups\/([^/]+)/i.exec(diskId)![1];
     const diskName = diskId.split('/').pop()!;
-    const compute = context.compute(input.subscriptionId);
+    const compute = computeClient(context, input.subscriptionId);
     const options = { updateIntervalInMs: context.pollIntervalMs };
     const access = await compute.disks.beginGrantAccessAndWait(diskGroup, diskName, { access: 'Read', durationInSeconds: 600 }, options);
     try {

@@ -3,6 +3,7 @@ import * as util from 'node:util';
 import type { TokenCredential } from '@azure/core-auth';
 import { createHttpHeaders, type PipelinePolicy } from '@azure/core-rest-pipeline';
 import { createAzureContext } from '../../core/azure/azureContext';
+import { computeClient } from '../../core/azure/compute';
 import { envEndpointReader, variableEnvironmentName } from '../../core/azure/endpoint';
 import { KnownClouds, readServiceConnection, scopeFor } from '../../core/azure/serviceConnection';
 import { ErrorCodes, FactoryError } from '../../core/errors';
@@ -277,9 +278,9 @@ describe('clients of each cloud', () => {
         },
       };
       context.devTestLabs(SUB).pipeline.addPolicy(network, { afterPhase: 'Sign' });
-      context.compute(SUB).pipeline.addPolicy(network, { afterPhase: 'Sign' });
+      computeClient(context, SUB).pipeline.addPolicy(network, { afterPhase: 'Sign' });
       await assert.rejects(context.devTestLabs(SUB).labs.get('rg', 'lab'), (e: { statusCode?: number }) => e.statusCode === 404);
-      await assert.rejects(context.compute(SUB).disks.get('rg', 'disk'), (e: { statusCode?: number }) => e.statusCode === 404);
+      await assert.rejects(computeClient(context, SUB).disks.get('rg', 'disk'), (e: { statusCode?: number }) => e.statusCode === 404);
       assert.equal(sent.length, 2);
       for (const request of sent) {
         assert.ok(request.url.startsWith(`${cloud.arm}/subscriptions/${SUB}/resourceGroups/rg/providers/`), request.url);
