@@ -91,9 +91,10 @@ describe('PublishImageCatalog against the local Azure', function () {
     const catalog = await run({ ImagesToSave: '1' });
     assert.equal(catalog.result, 'Succeeded', describeRun(catalog));
     const page = fs.readFileSync(catalog.outputs.CatalogFile, 'utf8');
-    const marked = new Set<string>();
+    // Each mark, with why (its title): the reason RetireImages' plan gives for the deletion.
+    const marked = new Map<string, string>();
     for (const lab of ['Engineering-Dev', 'Engineering-Test', 'Training']) {
-      for (const match of labRow(page, lab).matchAll(/class="retiring" data-image="([^"]+)"/g)) marked.add(`${lab}/${match[1]}`);
+      for (const match of labRow(page, lab).matchAll(/class="retiring" data-image="([^"]+)" title="([^"]*)"/g)) marked.set(`${lab}/${match[1]}`, match[2].replace(/&#39;/g, "'"));
     }
 
     const retire = await runTaskProcess(
@@ -102,14 +103,14 @@ describe('PublishImageCatalog against the local Azure', function () {
       azure.env,
     );
     assert.equal(retire.result, 'Succeeded', describeRun(retire));
-    const planned = new Set<string>();
+    const planned = new Map<string, string>();
     let scope: string | undefined;
     for (const line of retire.lines) {
       const title = /^Lab '([^']+)'/.exec(line);
       if (title) scope = title[1];
       else if (!line.startsWith('  ')) scope = undefined;
-      const deletion = /^ {2}delete (\S+) \[/.exec(line);
-      if (deletion && scope && scope !== 'ImageFactory') planned.add(`${scope}/${deletion[1]}`);
+      const deletion = /^ {2}delete (\S+) \[[^\]]*\]: (.*)$/.exec(line);
+      if (deletion && scope && scope !== 'ImageFactory') planned.set(`${scope}/${deletion[1]}`, deletion[2]);
     }
     assert.ok(planned.size > 0, describeRun(retire));
     assert.deepEqual([...marked].sort(), [...planned].sort());
