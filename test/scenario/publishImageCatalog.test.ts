@@ -88,8 +88,9 @@ describe('PublishImageCatalog against the local Azure', function () {
     assert.ok(r.lines.some((line) => line === "  Lab 'Engineering-Test' lacks the newest image of WindowsServer/Server2022-Datacenter.json."), describeRun(r));
   });
 
-  it('marks exactly what RetireImages, run with the same ImagesToSave, would delete from the labs', async () => {
-    const catalog = await run({ ImagesToSave: '1' });
+  /** Each mark on the page of a catalog with `configuration` and ImagesToSave 1, and each lab deletion RetireImages' dry run plans; both with why. */
+  async function marksAndPlan(configuration: string): Promise<{ marked: Map<string, string>; planned: Map<string, string> }> {
+    const catalog = await run({ ConfigurationLocation: configuration, ImagesToSave: '1' });
     assert.equal(catalog.result, 'Succeeded', describeRun(catalog));
     const page = fs.readFileSync(catalog.outputs.CatalogFile, 'utf8');
     // Each mark, with why (its title): the reason RetireImages' plan gives for the deletion.
@@ -100,7 +101,7 @@ describe('PublishImageCatalog against the local Azure', function () {
 
     const retire = await runTaskProcess(
       'RetireImages',
-      { ConfigurationLocation: CONFIGURATION, azureSubscription: 'LocalAzure', DevTestLabName: 'ImageFactory', ImagesToSave: '1', dryRun: 'true' },
+      { ConfigurationLocation: configuration, azureSubscription: 'LocalAzure', DevTestLabName: 'ImageFactory', ImagesToSave: '1', dryRun: 'true' },
       azure.env,
     );
     assert.equal(retire.result, 'Succeeded', describeRun(retire));
@@ -114,7 +115,28 @@ describe('PublishImageCatalog against the local Azure', function () {
       if (deletion && scope && scope !== 'ImageFactory') planned.set(`${scope}/${deletion[1]}`, deletion[2]);
     }
     assert.ok(planned.size > 0, describeRun(retire));
+    return { marked, planned };
+  }
+
+  it('marks exactly what RetireImages, run with the same ImagesToSave, would delete from the labs, and why', async () => {
+    const { marked, planned } = await marksAndPlan(CONFIGURATION);
     assert.deepEqual([...marked].sort(), [...planned].sort());
+    assert.ok([...marked.values()].every((why) => why.startsWith('older than the 1 newest of ')), [...marked.values()].join('\n'));
+  });
+
+  it('marks every image of a template removed from GoldenImages, saying so, as RetireImages plans it', async () => {
+    // The sample without its Windows Server template, and labs.json without the entries that named it.
+    const configuration = path.join(dir, 'without-windows-server');
+    fs.cpSync(CONFIGURATION, configuration, { recursive: true });
+    fs.rmSync(path.join(configuration, 'GoldenImages', 'WindowsServer'), { recursive: true });
+    const labs = JSON.parse(fs.readFileSync(path.join(configuration, 'labs.json'), 'utf8')) as { Labs: { LabName: string; ImagePaths: string[] }[] };
+    for (const lab of labs.Labs) lab.ImagePaths = lab.ImagePaths.filter((entry) => !entry.startsWith('WindowsServer'));
+    fs.writeFileSync(path.join(configuration, 'labs.json'), JSON.stringify(labs));
+
+    const { marked, planned } = await marksAndPlan(configuration);
+    assert.deepEqual([...marked].sort(), [...planned].sort());
+    const removed = [...marked].filter(([, why]) => why.startsWith('its template WindowsServer/Server2022-Datacenter.json is no longer in GoldenImages'));
+    assert.ok(removed.some(([image]) => image.startsWith('Engineering-Dev/WindowsServer_Server2022-Datacenter-')), [...marked].join('\n'));
   });
 
   it('marks a lab that could not be read, warns about it (IF8003), and still writes the page', async () => {
