@@ -3,7 +3,7 @@
  * (Generation 1: BIOS and an MBR disk; Generation 2: UEFI and a GPT disk), so it travels with every VM,
  * OS disk and image made from it. Source: https://learn.microsoft.com/azure/virtual-machines/generation-2
  */
-import type { HyperVGeneration } from './vhdRoute';
+import type { HyperVGeneration, SecurityType } from './vhdRoute';
 
 export type { HyperVGeneration };
 
@@ -23,4 +23,14 @@ export function imageGeneration(reference: { offer: string; sku: string }): Hype
   // Ubuntu from 24.04 on is Generation 2 unless its SKU says `-gen1`.
   if (/^ubuntu-2[4-9]_/.test(offer)) return 'V2';
   return 'V1';
+}
+
+/**
+ * The security type of a lab VM made from a marketplace image of this generation. DevTest Labs asks
+ * Compute for no security type, so the VM gets Azure's default for new VMs: Trusted Launch for a
+ * Generation 2 image, Standard for a Generation 1 image, which cannot have it.
+ * Source: https://learn.microsoft.com/azure/virtual-machines/trusted-launch
+ */
+export function labVmSecurityType(generation: HyperVGeneration): SecurityType {
+  return generation === 'V2' ? 'TrustedLaunch' : 'Standard';
 }

@@ -15,8 +15,16 @@ const page = resolve(process.argv[2] ?? join(root, 'out', 'catalog', 'image-cata
 const picture = resolve(process.argv[3] ?? join(root, 'docs', 'image-catalog.png'));
 const browser = await launchChromium();
 try {
-  const tab = await browser.newPage({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+  const width = 1440;
+  const tab = await browser.newPage({ viewport: { width, height: 900 }, deviceScaleFactor: 1 });
   await tab.goto(pathToFileURL(page).href);
+  // A wide table scrolls inside the page's 1400px column; a picture cannot scroll, so it gets a window wide
+  // enough to show every column of both routes (the page as a wider screen shows it), within reason.
+  const hidden = await tab.evaluate(() => Math.max(0, ...[...document.querySelectorAll('.scroll')].map((e) => e.scrollWidth - e.clientWidth)));
+  if (hidden > 0) {
+    await tab.addStyleTag({ content: 'header, main, footer { max-width: none; }' });
+    await tab.setViewportSize({ width: Math.min(width + hidden + 16, 2000), height: 900 });
+  }
   await tab.screenshot({ path: picture, fullPage: true });
   console.log(`Wrote ${picture}`);
 } finally {

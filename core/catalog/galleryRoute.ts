@@ -56,7 +56,7 @@ export function galleryRouteReader(azure: AzureContext, options: GalleryRouteOpt
           })
         : undefined;
       const sourceImages = gallery.ok ? gallery.value.images : [];
-      const retiring = retiringVersions(plan, sourceImages, readOptions.imagesToSave);
+      const retiring = retiringVersions(plan);
 
       return {
         route: 'gallery',
@@ -138,14 +138,12 @@ function replicationOf(version: ObservedVersion, detail: GalleryImageVersion | u
   });
 }
 
-/** What RetireImages' gallery plan removes, by `definition/version` (lower case), with why. */
-function retiringVersions(plan: GalleryRetirePlan | undefined, images: readonly GalleryVersionImage[], imagesToSave: number): Map<string, string> {
-  const retiring = new Map<string, string>();
-  for (const deletion of plan?.deletions ?? []) {
-    const image = images.find((entry) => same(entry.definitionName, deletion.definitionName) && same(entry.image.name, deletion.versionName));
-    retiring.set(`${deletion.definitionName}/${deletion.versionName}`.toLowerCase(), `older than the ${Math.max(1, imagesToSave)} newest versions of ${image?.image.imagePath ?? deletion.definitionName}`);
-  }
-  return retiring;
+/**
+ * What RetireImages' gallery plan deletes, by `definition/version` (lower case), with why in the plan's
+ * words: older than the ImagesToSave newest of its ImagePath, or its template gone from GoldenImages.
+ */
+export function retiringVersions(plan: Pick<GalleryRetirePlan, 'deletions'> | undefined): Map<string, string> {
+  return new Map((plan?.deletions ?? []).map((deletion) => [`${deletion.definitionName}/${deletion.versionName}`.toLowerCase(), deletion.detail]));
 }
 
 /** The gallery as a lab's attachment is matched against: its id once read, else the name it is attached as. */

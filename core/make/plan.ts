@@ -1,11 +1,12 @@
 import { knownVmSize, type VmGeneration } from '../azure/vmSizes';
-import { imageGeneration } from '../marketplace';
+import { imageGeneration, labVmSecurityType } from '../marketplace';
 import type { GoldenTemplate } from '../config/goldenImages';
 import { imagePathKey, normalizeImagePath } from '../config/imagePaths';
 import { ErrorCodes } from '../errors';
 import { getTag, type OsType, Tags } from '../factoryImages';
 import type { StoredImage } from '../imageStore';
 import type { Issue } from '../report';
+import type { SecurityType } from '../vhdRoute';
 import { isLatest, latestKey, type LatestVersions } from './baseImages';
 import { vmNameFor } from './naming';
 import { FILLED_PARAMETERS, hasParameter, type LoadedTemplate, REQUIRED_PARAMETERS } from './templates';
@@ -55,6 +56,8 @@ export interface VmSpec {
   size: string;
   sizeFrom: 'template' | 'input';
   generation: VmGeneration;
+  /** What Azure makes the VM: Trusted Launch when Generation 2 (labVmSecurityType). */
+  securityType: SecurityType;
   osType: OsType;
   baseImage: string;
   /** Whether the stage appends the generalizing artifact. */
@@ -158,13 +161,15 @@ function baseImageChange(item: MakeTemplate, baseImage: string, vms: readonly Ma
 function vmSpec(item: MakeTemplate, vmName: string, options: MakeOptions): VmSpec {
   const { template, loaded } = item;
   const { size, from } = sizeOf(item, options);
+  const generation = imageGeneration(template.galleryImageReference);
   return {
     vmName,
     imagePath: normalizeImagePath(template.imagePath),
     deploymentName: deploymentNameFor(vmName),
     size,
     sizeFrom: from,
-    generation: imageGeneration(template.galleryImageReference),
+    generation,
+    securityType: labVmSecurityType(generation),
     osType: template.osType,
     baseImage: baseImageOf(template, options.latestVersions),
     generalize: options.includeSysprep && !loaded.generalizes,
@@ -219,7 +224,7 @@ export function describeMakePlan(plan: MakePlan): string[] {
     switch (action.kind) {
       case 'make':
         lines.push(
-          `  make    '${path}' as VM '${action.vm.vmName}' (${action.vm.osType}, ${action.vm.size}, Generation ${action.vm.generation.slice(1)}, ${action.vm.baseImage}${isLatest(action.item.template.galleryImageReference) && !action.vm.baseImage.endsWith('/latest') ? ' (latest)' : ''}${action.vm.generalize ? `, then ${action.vm.osType === 'Windows' ? 'sysprep' : 'deprovision'}` : ''})` +
+          `  make    '${path}' as VM '${action.vm.vmName}' (${action.vm.osType}, ${action.vm.size}, Generation ${action.vm.generation.slice(1)}${action.vm.securityType === 'TrustedLaunch' ? ', Trusted Launch' : ''}, ${action.vm.baseImage}${isLatest(action.item.template.galleryImageReference) && !action.vm.baseImage.endsWith('/latest') ? ' (latest)' : ''}${action.vm.generalize ? `, then ${action.vm.osType === 'Windows' ? 'sysprep' : 'deprovision'}` : ''})` +
             (action.replaces.length ? `, replacing the stale VM(s) ${action.replaces.map((n) => `'${n}'`).join(', ')}` : '') +
             (action.reason ? `: ${action.reason}` : ''),
         );

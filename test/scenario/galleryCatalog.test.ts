@@ -150,6 +150,9 @@ describe('PublishImageCatalog on the gallery route', function () {
       ].sort(),
     );
     assert.match(cells(html, TARGETS.europe.name).get('gallery:Linux/Ubuntu2204.json')!.says, /no longer selected; retention removes/);
+    // Why, in the mark's title: the reason RetireImages' plan gives for deleting the version.
+    const olderMark = new RegExp(`class="retiring" data-image="${older.replace(/\./g, '\\.')}" title="([^"]*)"`).exec(html);
+    assert.equal(olderMark?.[1], 'older than the 1 newest of Win11/Enterprise.json');
 
     const retire = await runTaskProcess(
       'RetireImages',
@@ -159,14 +162,14 @@ describe('PublishImageCatalog on the gallery route', function () {
     assert.equal(retire.result, 'Succeeded', describeRun(retire));
     const planned = { deleted: new Set<string>(), changed: new Set<string>() };
     for (const line of retire.lines) {
-      const deletion = /^ {2}delete +version '([^/]+)\/([^']+)'/.exec(line);
-      if (deletion) planned.deleted.add(`${deletion[1]}/${deletion[2]}`);
+      const deletion = /^ {2}delete +version '([^/]+)\/([^']+)': (.*)$/.exec(line);
+      if (deletion) planned.deleted.add(`${deletion[1]}/${deletion[2]}: ${deletion[3]}`);
       const drop = /^ {2}drop +(\S+) from '([^/]+)\/([^']+)'/.exec(line);
       if (drop) planned.changed.add(`${drop[2]}/${drop[3]} ${drop[1]}`);
       const disable = /^ {2}disable '([^']+)' in lab '([^']+)'/.exec(line);
       if (disable) planned.changed.add(`${disable[1]} in ${disable[2]}`);
     }
-    assert.deepEqual([...planned.deleted], [`Win11_Enterprise/${older}`], describeRun(retire));
+    assert.deepEqual([...planned.deleted], [`Win11_Enterprise/${older}: older than the 1 newest of Win11/Enterprise.json`], describeRun(retire));
     assert.deepEqual([...planned.changed].sort(), [`Linux_Ubuntu2204 in ${TARGETS.europe.name}`, `Linux_Ubuntu2204/${linux} northeurope`], describeRun(retire));
     // Team-Europe still lacks the newest Windows 11; the gallery's version and the four lab cells that lose a version.
     assert.match(r.summary ?? '', /\| 3 \| 3 \| 1 \| 0 \| 5 \|/, r.summary);

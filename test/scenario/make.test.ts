@@ -2,12 +2,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { StateSnapshot } from '../../local-azure/control';
-import { removeConfiguration } from '../fixtures/config/configurationFolder';
-import { vhdRouteSample } from '../fixtures/config/sampleRoutes';
+import { removeConfiguration, writeConfiguration } from '../fixtures/config/configurationFolder';
+import { GALLERY_ROUTE_TEMPLATES, vhdRouteSample } from '../fixtures/config/sampleRoutes';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
 import { describeRun, runTaskProcess, startTask, type TaskRun } from '../helpers/taskProcess';
 import { waitFor } from '../helpers/waitFor';
-import { emptyFactory, LAB } from '../scenarios/make/factory';
+import { emptyFactory, LAB, SUB } from '../scenarios/make/factory';
 
 /**
  * The built MakeGoldenImageVMs task against the local Azure, run as the agent runs it, on the sample
@@ -161,6 +161,33 @@ describe('MakeGoldenImageVMs against the local Azure', function () {
       assert.equal(r.result, 'Succeeded', describeRun(r));
       assert.equal((r.lines.join('\n').match(/skip +'.*was made from this template version/g) ?? []).length, 3, describeRun(r));
       assert.deepEqual(factory(await azure.state()).vms, []);
+    });
+  });
+
+  describe("the sample's Generation 2 templates", () => {
+    before(async () => {
+      azure = await startLocalAzure({ scenario: emptyFactory() });
+      const golden = path.resolve(__dirname, '..', '..', '..', 'Configuration', 'GoldenImages');
+      const files: Record<string, unknown> = { 'labs.json': { Labs: [{ SubscriptionId: SUB, LabName: 'Engineering-Dev', ImagePaths: GALLERY_ROUTE_TEMPLATES }] } };
+      for (const template of GALLERY_ROUTE_TEMPLATES) files[`GoldenImages/${template}`] = fs.readFileSync(path.join(golden, template), 'utf8');
+      configuration = writeConfiguration(files);
+    });
+    after(async () => {
+      await azure?.stop();
+      removeConfiguration(configuration);
+    });
+
+    it('the plan says each VM will be Generation 2 and Trusted Launch, and Azure makes it so', async () => {
+      const r = await run();
+      assert.equal(r.result, 'Succeeded', describeRun(r));
+      const planned = r.lines.filter((line) => /^ {2}make +'/.test(line));
+      assert.equal(planned.length, GALLERY_ROUTE_TEMPLATES.length, describeRun(r));
+      for (const line of planned) assert.match(line, /, Generation 2, Trusted Launch, /);
+      const made = factory(await azure.state()).vms.map(({ tags, hyperVGeneration, securityType }) => ({ imagePath: tags.ImagePath, hyperVGeneration, securityType }));
+      assert.deepEqual(
+        made.sort((a, b) => a.imagePath.localeCompare(b.imagePath)),
+        [...GALLERY_ROUTE_TEMPLATES].sort().map((imagePath) => ({ imagePath, hyperVGeneration: 'V2', securityType: 'TrustedLaunch' })),
+      );
     });
   });
 

@@ -81,38 +81,62 @@ describe('PublishImageCatalog against the local Azure', function () {
 
     const summary = r.summary ?? '';
     assert.match(summary, /^### Image catalog/m);
-    assert.match(summary, /\| 3 \| 3 \| 1 \| 0 \| 0 \|/, summary);
+    // The sample's five templates (VHD and gallery route) and six labs; Engineering-Test is stale.
+    assert.match(summary, /\| 5 \| 6 \| 1 \| 0 \| 0 \|/, summary);
     assert.match(summary, /\| Engineering-Test \| 7d2f5b8a-3c41-4e0f-9a6b-21c8d4e7f310 \| WindowsServer\/Server2022-Datacenter\.json \(Nov-10-2026\) \|/, summary);
     assert.match(summary, /artifact \*\*ImageCatalog\*\*/);
     assert.ok(r.lines.some((line) => line === "  Lab 'Engineering-Test' lacks the newest image of WindowsServer/Server2022-Datacenter.json."), describeRun(r));
   });
 
-  it('marks exactly what RetireImages, run with the same ImagesToSave, would delete from the labs', async () => {
-    const catalog = await run({ ImagesToSave: '1' });
+  /** Each mark on the page of a catalog with `configuration` and ImagesToSave 1, and each lab deletion RetireImages' dry run plans; both with why. */
+  async function marksAndPlan(configuration: string): Promise<{ marked: Map<string, string>; planned: Map<string, string> }> {
+    const catalog = await run({ ConfigurationLocation: configuration, ImagesToSave: '1' });
     assert.equal(catalog.result, 'Succeeded', describeRun(catalog));
     const page = fs.readFileSync(catalog.outputs.CatalogFile, 'utf8');
-    const marked = new Set<string>();
+    // Each mark, with why (its title): the reason RetireImages' plan gives for the deletion.
+    const marked = new Map<string, string>();
     for (const lab of ['Engineering-Dev', 'Engineering-Test', 'Training']) {
-      for (const match of labRow(page, lab).matchAll(/class="retiring" data-image="([^"]+)"/g)) marked.add(`${lab}/${match[1]}`);
+      for (const match of labRow(page, lab).matchAll(/class="retiring" data-image="([^"]+)" title="([^"]*)"/g)) marked.set(`${lab}/${match[1]}`, match[2].replace(/&#39;/g, "'"));
     }
 
     const retire = await runTaskProcess(
       'RetireImages',
-      { ConfigurationLocation: CONFIGURATION, azureSubscription: 'LocalAzure', DevTestLabName: 'ImageFactory', ImagesToSave: '1', dryRun: 'true' },
+      { ConfigurationLocation: configuration, azureSubscription: 'LocalAzure', DevTestLabName: 'ImageFactory', ImagesToSave: '1', dryRun: 'true' },
       azure.env,
     );
     assert.equal(retire.result, 'Succeeded', describeRun(retire));
-    const planned = new Set<string>();
+    const planned = new Map<string, string>();
     let scope: string | undefined;
     for (const line of retire.lines) {
       const title = /^Lab '([^']+)'/.exec(line);
       if (title) scope = title[1];
       else if (!line.startsWith('  ')) scope = undefined;
-      const deletion = /^ {2}delete (\S+) \[/.exec(line);
-      if (deletion && scope && scope !== 'ImageFactory') planned.add(`${scope}/${deletion[1]}`);
+      const deletion = /^ {2}delete (\S+) \[[^\]]*\]: (.*)$/.exec(line);
+      if (deletion && scope && scope !== 'ImageFactory') planned.set(`${scope}/${deletion[1]}`, deletion[2]);
     }
     assert.ok(planned.size > 0, describeRun(retire));
+    return { marked, planned };
+  }
+
+  it('marks exactly what RetireImages, run with the same ImagesToSave, would delete from the labs, and why', async () => {
+    const { marked, planned } = await marksAndPlan(CONFIGURATION);
     assert.deepEqual([...marked].sort(), [...planned].sort());
+    assert.ok([...marked.values()].every((why) => why.startsWith('older than the 1 newest of ')), [...marked.values()].join('\n'));
+  });
+
+  it('marks every image of a template removed from GoldenImages, saying so, as RetireImages plans it', async () => {
+    // The sample without its Windows Server template, and labs.json without the entries that named it.
+    const configuration = path.join(dir, 'without-windows-server');
+    fs.cpSync(CONFIGURATION, configuration, { recursive: true });
+    fs.rmSync(path.join(configuration, 'GoldenImages', 'WindowsServer'), { recursive: true });
+    const labs = JSON.parse(fs.readFileSync(path.join(configuration, 'labs.json'), 'utf8')) as { Labs: { LabName: string; ImagePaths: string[] }[] };
+    for (const lab of labs.Labs) lab.ImagePaths = lab.ImagePaths.filter((entry) => !entry.startsWith('WindowsServer'));
+    fs.writeFileSync(path.join(configuration, 'labs.json'), JSON.stringify(labs));
+
+    const { marked, planned } = await marksAndPlan(configuration);
+    assert.deepEqual([...marked].sort(), [...planned].sort());
+    const removed = [...marked].filter(([, why]) => why.startsWith('its template WindowsServer/Server2022-Datacenter.json is no longer in GoldenImages'));
+    assert.ok(removed.some(([image]) => image.startsWith('Engineering-Dev/WindowsServer_Server2022-Datacenter-')), [...marked].join('\n'));
   });
 
   it('marks a lab that could not be read, warns about it (IF8003), and still writes the page', async () => {

@@ -1,8 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { catalogDigest } from '../../core/catalog/digest';
+import { retiringVersions } from '../../core/catalog/galleryRoute';
 import { buildCatalog, type CatalogModel, type MatrixCell } from '../../core/catalog/model';
 import { renderCatalogPage } from '../../core/catalog/render';
 import type { LabHoldings, RouteName, RouteState } from '../../core/catalog/route';
+import type { ObservedDefinition, ObservedVersion } from '../../core/gallery/gallery';
+import { planGalleryRetire } from '../../core/gallery/retirePlan';
 import { access, galleryHeld, galleryVersion, held, lab, NOW, source, template } from '../helpers/catalogFixtures';
 
 /**
@@ -13,6 +16,9 @@ import { access, galleryHeld, galleryVersion, held, lab, NOW, source, template }
  */
 const W11 = 'Win11/Enterprise.json';
 const WS = 'WindowsServer/Server2022.json';
+/** A template no longer in GoldenImages whose version is still in the gallery. */
+const GONE = 'Linux/Debian.json';
+const FACTORY_ID = '/subscriptions/s/resourcegroups/factory-rg/providers/microsoft.devtestlab/labs/factory';
 const OLD = '2026.1115.060000';
 const NEW = '2026.1201.060000';
 
@@ -134,18 +140,57 @@ describe('catalog model on the gallery route: what each cell says', () => {
     assert.deepEqual(cell(build(galleryState(labs)), 'East', W11, 'gallery').gaps, ['the gallery is not attached to the lab']);
   });
 
-  it('marks a version retention will remove, naming it, and counts it', () => {
+  it("marks each version RetireImages' gallery plan deletes with the plan's reason: older than the newest, or its template removed", () => {
+    // The gallery as RetireImages reads it: two Windows 11 versions (ImagesToSave 1), and one of a template gone from GoldenImages.
+    const observed = (imagePath: string, name: string): ObservedVersion => ({
+      name,
+      provisioningState: 'Succeeded',
+      regions: ['westus2'],
+      tags: {},
+      imagePath,
+      createdUtc: galleryVersion(imagePath, name, {}).createdUtc,
+      factoryLabId: FACTORY_ID,
+    });
+    const definition = (name: string, versions: ObservedVersion[]): ObservedDefinition => ({ name, hyperVGeneration: 'V2', securityType: 'TrustedLaunch', versions });
+    const plan = planGalleryRetire({
+      gallery: {
+        ref: { subscriptionId: 's', resourceGroup: 'factory-rg', name: 'FactoryImages' },
+        id: '/subscriptions/s/resourceGroups/factory-rg/providers/Microsoft.Compute/galleries/FactoryImages',
+        location: 'westus2',
+        definitions: [definition('Win11_Enterprise', [observed(W11, OLD), observed(W11, NEW)]), definition('Linux_Debian', [observed(GONE, OLD)])],
+      },
+      factoryLabId: FACTORY_ID,
+      retention: { imagesToSave: 1, templatePaths: TEMPLATES.map((t) => t.template.imagePath) },
+      labs: [],
+      galleryLocation: 'westus2',
+    });
+    const retiring = retiringVersions(plan);
+    const older = `older than the 1 newest of ${W11}`;
+    const removed = `its template ${GONE} is no longer in GoldenImages`;
+    assert.deepEqual([...retiring].sort(), [
+      [`linux_debian/${OLD}`, removed],
+      [`win11_enterprise/${OLD}`, older],
+    ]);
+
+    const gone = galleryVersion(GONE, OLD, { westus2: 'completed' }, { osType: 'Linux' });
     const labs = distributed();
-    const why = `older than the 1 newest versions of ${W11}`;
-    labs[0] = { labIndex: 0, read: { ok: true, value: [galleryHeld(newVersion), galleryHeld(oldVersion, { retiring: why })] }, gallery: access('westus2', [W11]) };
-    const model = build(galleryState(labs, { sourceRetiring: new Map([[`win11_enterprise/${OLD}`, why]]) }));
+    labs[0] = {
+      labIndex: 0,
+      read: { ok: true, value: [galleryHeld(newVersion), galleryHeld(oldVersion, { retiring: older }), galleryHeld(gone, { retiring: removed })] },
+      gallery: access('westus2', [W11, GONE]),
+    };
+    const model = build(galleryState(labs, { source: { ok: true, value: [oldVersion, newVersion, gone] }, sourceRetiring: retiring }));
     const c = cell(model, 'West', W11, 'gallery');
     assert.equal(c.state, 'current');
     assert.equal(c.retiring, 1);
-    assert.equal(c.versions.find((v) => v.version === OLD)?.retiring, why);
+    assert.equal(c.versions.find((v) => v.version === OLD)?.retiring, older);
     assert.equal(c.says, `${NEW}, 2 days old; the newest; retention removes ${OLD}`);
-    assert.equal(model.counts.retiring, 2, 'the version in the gallery and its replica the lab uses');
-    assert.match(renderCatalogPage(model), new RegExp(`class="retiring" data-image="${OLD.replace(/\./g, '\\.')}" title="${why}">&#9851; retention removes ${OLD.replace(/\./g, '\\.')}`));
+    assert.equal(cell(model, 'West', GONE, 'gallery').versions[0]?.retiring, removed);
+    assert.equal(model.counts.retiring, 4, 'the two versions in the gallery and their replicas the lab uses');
+    const page = renderCatalogPage(model);
+    const mark = (why: string) => new RegExp(`class="retiring" data-image="${OLD.replace(/\./g, '\\.')}" title="${why}">&#9851; retention removes ${OLD.replace(/\./g, '\\.')}<`);
+    assert.match(page, mark(older));
+    assert.match(page, mark(removed));
   });
 
   it('a lab the gallery route could not read is not read there, and still read on the VHD route', () => {

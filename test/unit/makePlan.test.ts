@@ -93,6 +93,18 @@ describe('make plan', () => {
     assert.deepEqual([without.vm.generalize, without.vm.endsDeallocated], [false, false]);
   });
 
+  it('says a Generation 2 VM will be Trusted Launch (what Azure makes a lab VM from a Generation 2 image), and a Generation 1 VM its generation alone', () => {
+    const plan = planMake([item('Win11/E.json', 'Windows', 'win11-23h2-ent'), item('Linux/U.json', 'Linux', '22_04-lts')], empty, OPTIONS);
+    const specs = plan.actions.map((a) => (a.kind === 'make' ? [a.vm.imagePath, a.vm.generation, a.vm.securityType] : a.kind));
+    assert.deepEqual(specs.sort(), [
+      ['Linux/U.json', 'V1', 'Standard'],
+      ['Win11/E.json', 'V2', 'TrustedLaunch'],
+    ]);
+    const lines = describeMakePlan(plan).join('\n');
+    assert.match(lines, /make +'Win11\/E\.json' as VM '[^']+' \(Windows, Standard_D2s_v5, Generation 2, Trusted Launch, P\/O\/win11-23h2-ent\/latest, then sysprep\)/);
+    assert.match(lines, /make +'Linux\/U\.json' as VM '[^']+' \(Linux, Standard_D2s_v5, Generation 1, P\/O\/22_04-lts\/latest, then deprovision\)/);
+  });
+
   it('compares marketplace versions as numbers, part by part, not as text', () => {
     assert.equal(newestVersion(['22.04.202410020', '22.04.1202411050', '9.0.0']), '22.04.1202411050');
     assert.equal(newestVersion(['9.0.0', '10.0.0', '9.10.0']), '10.0.0');
