@@ -137,7 +137,7 @@ async function partK1000() {
       buckets: BUCKETS,
     });
     const remoteJobs = images.reduce((n, i) => n + Object.entries(i.labsByRegion).filter(([r]) => r !== fx.REGION).reduce((a, [, m]) => a + m, 0), 0);
-    const result = { K, fanOut, regions: workload.regions, labs: workload.configLabs.length, images: images.length, stored: workload.stored.length, bound, remoteJobs, ...p };
+    const result = { ...p, K, fanOut, regions: workload.regions, labs: workload.configLabs.length, imageCount: images.length, paths: K1000.paths, stored: workload.stored.length, bound, remoteJobs };
     console.log(
       `  k1000: ${p.run.result}, ${p.images} of ${K} images made (${p.staging} staging blobs left), makespan ${s(p.run.makespanMs)} s = ` +
         `${(p.run.makespanMs / bound.boundMs).toFixed(3)} x the bound ${s(bound.boundMs)} s (${bound.dominant}; work ${s(bound.parts.work)}, image ${s(bound.parts.image)}, ` +
@@ -375,7 +375,7 @@ function assemble() {
     const runs = [];
     if (k) runs.push(['Product', k.run.result, `${k.images} / ${k.K}`, s(k.run.makespanMs), `${k.crossed} of ${k.remoteJobs}`, k.runArm.throttled]);
     if (b) runs.push(["PowerShell factory's scheduling", b.failed ? 'Failed' : 'Succeeded', `${b.jobs - b.failed} / ${b.jobs}`, s(b.makespanMs), `${b.crossed} of ${w.remoteJobs ?? '?'}`, b.throttled]);
-    tables.push({ title: 'K = 1,000 runs', columns: ['Run', 'Result', 'Images made', 'Makespan (s)', 'Copies into other regions that crossed', '429s'], rows: runs });
+    tables.push({ title: `The product and the PowerShell factory's scheduling, K = ${k?.K ?? b.jobs}`, columns: ['Run', 'Result', 'Images made', 'Makespan (s)', 'Copies into other regions that crossed', '429s'], rows: runs });
   }
 
   const dc = copyMs(AZURE.vhdGiB * GiB, MODEL.copyRateMBps);
@@ -394,7 +394,7 @@ function assemble() {
   );
   if (k) {
     text.push(
-      `**K = ${k.K}.** ${k.images} images (15 image paths: 5 with three stored versions, of which retention keeps 2, and 10 with one; ${k.stored} in the store) to ` +
+      `**K = ${k.K}.** ${k.imageCount} images (${k.paths} image paths, some with three stored versions of which retention keeps ${IMAGES_TO_SAVE}, the others with one; ${k.stored} in the store) to ` +
         `${k.labs} labs in ${k.regions.length} region(s) (${k.regions.join(', ')}) and 2 subscriptions, fan-out ${k.fanOut}${FAN_OUT ? '' : ' (every copy from the store: this build has no tree fan-out)'}. ` +
         'The lower bound is the largest of: **work**, each of the c slots runs its share of the jobs, max(ceil(K/c)·(D_copy + D_image), Σ job times / c), ' +
         'a copy into another region counted at the cross-region rate (with tree fan-out only one copy per image and other region must cross; flat, all of them); ' +

@@ -57,11 +57,13 @@ export function distributeWorkload(spec) {
   }
   const scenarioLabs = [{ ...fx.FACTORY, vhds: stored.map(fx.storeVhd) }];
   const configLabs = [];
+  // Each lab selects every template: the OS folders there are (labs.json may name only folders that hold one).
+  const imagePaths = [...new Set(stored.map((image) => image.imagePath.split('/')[0]))].sort();
   for (let i = 0; i < spec.labs; i++) {
     const subscriptionId = subs[i % subs.length];
     const name = `Lab${String(i).padStart(5, '0')}`;
     scenarioLabs.push({ subscriptionId, resourceGroup: `rg${i % 10}`, name, location: regions[i % regions.length] });
-    configLabs.push({ SubscriptionId: subscriptionId, LabName: name, ImagePaths: ['Windows', 'Linux'] });
+    configLabs.push({ SubscriptionId: subscriptionId, LabName: name, ImagePaths: imagePaths });
   }
   return { scenarioLabs, configLabs, templates, stored, regions, subscriptions: subs };
 }
