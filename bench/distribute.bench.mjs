@@ -54,8 +54,8 @@ const s = (ms) => Number((ms / 1000).toFixed(1));
 // The K = 1,000 workload: 15 image paths, 5 of them with three stored versions (RetireImages keeps 2, so the
 // oldest is left out) and 10 with one: 20 images to copy to each of 50 labs. Quick: 8 images to 12 labs.
 const K1000 = quick
-  ? { paths: 6, versions: (p) => (p < 2 ? 3 : 1), labs: 12, vhdBytes: AZURE.vhdGiB * GiB, subscriptions: 2, regions: CROSS_REGION ? 3 : 1 }
-  : { paths: 15, versions: (p) => (p < 5 ? 3 : 1), labs: 50, vhdBytes: AZURE.vhdGiB * GiB, subscriptions: 2, regions: CROSS_REGION ? 3 : 1 };
+  ? { paths: 6, versions: (p) => (p < 2 ? 3 : 1), labs: 12, vhdBytes: AZURE.vhdGiB * GiB, subscriptions: 2, regions: CROSS_REGION ? 3 : 1, regionWeights: [3, 1, 1] }
+  : { paths: 15, versions: (p) => (p < 5 ? 3 : 1), labs: 50, vhdBytes: AZURE.vhdGiB * GiB, subscriptions: 2, regions: CROSS_REGION ? 3 : 1, regionWeights: [3, 1, 1] };
 
 // ---- Part results, kept so that parts can be measured in separate runs ----
 const partDir = join('build', 'bench', 'distribute');
@@ -137,7 +137,7 @@ async function partK1000() {
       buckets: BUCKETS,
     });
     const remoteJobs = images.reduce((n, i) => n + Object.entries(i.labsByRegion).filter(([r]) => r !== fx.REGION).reduce((a, [, m]) => a + m, 0), 0);
-    const result = { ...p, K, fanOut, regions: workload.regions, labs: workload.configLabs.length, imageCount: images.length, paths: K1000.paths, stored: workload.stored.length, bound, remoteJobs };
+    const result = { ...p, K, fanOut, regions: workload.regions, labsByRegion: images[0]?.labsByRegion, labs: workload.configLabs.length, imageCount: images.length, paths: K1000.paths, stored: workload.stored.length, bound, remoteJobs };
     console.log(
       `  k1000: ${p.run.result}, ${p.images} of ${K} images made (${p.staging} staging blobs left), makespan ${s(p.run.makespanMs)} s = ` +
         `${(p.run.makespanMs / bound.boundMs).toFixed(3)} x the bound ${s(bound.boundMs)} s (${bound.dominant}; work ${s(bound.parts.work)}, image ${s(bound.parts.image)}, ` +
@@ -386,7 +386,7 @@ function assemble() {
       `reading it, and ${CROSS_RATE_SETTING ? 'a slower rate for a copy across regions' : 'no cross-region rate yet (the local Azure has none in this build: copies across regions run at the in-region rate)'}.`,
     `**Model.** Sizes are Azure's, time is compressed: every rate is Azure's ÷ ${TIME_FACTOR.toExponential(3)} (time factor 1/${Math.round(1 / TIME_FACTOR)}). ` +
       `A ${AZURE.vhdGiB} GiB VHD copied at ${AZURE.blobMiBps} MiB/s (a page blob's throughput, which a copy on its own gets all of, so B = the per-copy rate) takes ` +
-      `${azureMinutes(dc).toFixed(1)} min in Azure and ${s(dc)} s here; across regions at ${AZURE.crossRegionMiBps} MiB/s (assumed: Azure publishes no rate) ` +
+      `${azureMinutes(dc).toFixed(1)} min in Azure and ${s(dc)} s here; across regions at ${AZURE.crossRegionMiBps} MiB/s (a quarter: the local Azure's default and the product's assumption, as Azure publishes no rate) ` +
       `${s(copyMs(AZURE.vhdGiB * GiB, MODEL.crossRegionCopyRateMBps))} s. A custom image is seen made at the first poll its 1 s Retry-After allows, ` +
       `${s(imageMs(EFFECTIVE))} s, standing for ${azureMinutes(imageMs(EFFECTIVE)).toFixed(0)} min in Azure. The token buckets are Azure's, unscaled, ` +
       `so against compressed time they bind ${Math.round(1 / TIME_FACTOR)} times harder than in Azure. c = maxConcurrentJobs = ${C}; ImagesToSave ${IMAGES_TO_SAVE}. ` +
@@ -395,7 +395,7 @@ function assemble() {
   if (k) {
     text.push(
       `**K = ${k.K}.** ${k.imageCount} images (${k.paths} image paths, some with three stored versions of which retention keeps ${IMAGES_TO_SAVE}, the others with one; ${k.stored} in the store) to ` +
-        `${k.labs} labs in ${k.regions.length} region(s) (${k.regions.join(', ')}) and 2 subscriptions, fan-out ${k.fanOut}${FAN_OUT ? '' : ' (every copy from the store: this build has no tree fan-out)'}. ` +
+        `${k.labs} labs in ${k.regions.length} region(s) (${Object.entries(k.labsByRegion ?? {}).map(([r, n]) => `${n} in ${r}`).join(', ')}; the factory in ${fx.REGION}) and 2 subscriptions, fan-out ${k.fanOut}${FAN_OUT ? '' : ' (every copy from the store: this build has no tree fan-out)'}. ` +
         'The lower bound is the largest of: **work**, each of the c slots runs its share of the jobs, max(ceil(K/c)·(D_copy + D_image), Σ job times / c), ' +
         'a copy into another region counted at the cross-region rate (with tree fan-out only one copy per image and other region must cross; flat, all of them); ' +
         '**image**, per image, tree: the blobs holding it at most double per copy time and grow by at most c per round, its farthest lab needs a cross-region copy, ' +

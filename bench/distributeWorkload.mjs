@@ -35,13 +35,16 @@ export { DEFAULT_SETTINGS };
  * A workload: `paths` image paths (templates under GoldenImages), `versions` stored images of each (newest
  * first; RetireImages' ImagesToSave decides how many a lab keeps), to `labs` labs that select them all,
  * dealt over `subscriptions` subscriptions and `regions` regions (the factory's first).
- *   spec: { paths, versions?: number | (pathIndex) => number, labs, vhdBytes, subscriptions?: 2, regions?: 1 }
+ *   spec: { paths, versions?: number | (pathIndex) => number, labs, vhdBytes, subscriptions?: 2, regions?: 1,
+ *           regionWeights?: [3, 1, 1] (labs per region in that proportion; default even) }
  * Returns the scenario's labs, the labs.json entries and the configuration files.
  */
 export function distributeWorkload(spec) {
   const versionsOf = typeof spec.versions === 'function' ? spec.versions : () => spec.versions ?? 1;
   const subs = subscriptionIds(spec.subscriptions ?? 2);
   const regions = REGIONS.slice(0, spec.regions ?? 1);
+  // Labs are dealt over the regions in turn, each region taking as many turns as its weight.
+  const turns = regions.flatMap((region, r) => Array(spec.regionWeights?.[r] ?? 1).fill(region));
   const templates = {};
   const stored = [];
   for (let p = 0; p < spec.paths; p++) {
@@ -62,7 +65,7 @@ export function distributeWorkload(spec) {
   for (let i = 0; i < spec.labs; i++) {
     const subscriptionId = subs[i % subs.length];
     const name = `Lab${String(i).padStart(5, '0')}`;
-    scenarioLabs.push({ subscriptionId, resourceGroup: `rg${i % 10}`, name, location: regions[i % regions.length] });
+    scenarioLabs.push({ subscriptionId, resourceGroup: `rg${i % 10}`, name, location: turns[i % turns.length] });
     configLabs.push({ SubscriptionId: subscriptionId, LabName: name, ImagePaths: imagePaths });
   }
   return { scenarioLabs, configLabs, templates, stored, regions, subscriptions: subs };
