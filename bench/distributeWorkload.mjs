@@ -12,7 +12,8 @@ const root = resolve(fileURLToPath(import.meta.url), '../..');
 const { startLocalAzure } = require('../out/test/helpers/localAzure.js');
 const { startTask } = require('../out/test/helpers/taskProcess.js');
 const { labVmTemplate, removeConfiguration } = require('../out/test/fixtures/config/configurationFolder.js');
-const { DEFAULT_SETTINGS } = require('../out/local-azure/settings.js');
+const { DEFAULT_SETTINGS, checkSettings } = require('../out/local-azure/settings.js');
+const { Checker } = require('../out/local-azure/scenarioChecker.js');
 export const fx = require('../out/test/scenarios/distribute/factory.js');
 
 /** The factory's region first; labs are dealt over these in turn. */
@@ -27,8 +28,12 @@ export function taskInputs(task = 'DistributeImages') {
   return new Set(manifest.inputs.map((input) => input.name));
 }
 
-/** The local Azure's setting of that name, if this build has it (undefined otherwise). */
-export const localAzureHasSetting = (name) => Object.prototype.hasOwnProperty.call(DEFAULT_SETTINGS, name);
+/** Whether this build's local Azure takes a scenario setting of that name (a numeric one). */
+export function localAzureHasSetting(name) {
+  const problems = [];
+  checkSettings(new Checker(problems), { [name]: 1 }, 'settings');
+  return problems.length === 0;
+}
 export { DEFAULT_SETTINGS };
 
 /**
