@@ -418,7 +418,7 @@ function assemble() {
   }
   if (b) {
     text.push(
-      "**The PowerShell factory's scheduling**, as DistributeImages.ps1 runs it, on the K = 1,000 workload: a job starts only when a check finds a free slot, " +
+      `**The PowerShell factory's scheduling**, as DistributeImages.ps1 runs it, on the K = ${b.jobs} workload: a job starts only when a check finds a free slot, ` +
         'the check repeated every 30 s while all are busy; each copy is looked at twice right after its start, then looked at, slept on for 45 s, and only then ' +
         'is the look\'s result acted on, so a finished copy waits a further 45 s; both periods scaled by the time factor. Every copy is from the store, as the script ' +
         'copies (it refuses labs in other regions; here they are copied to from the store all the same). The plan, upload URIs, Copy Blob, custom image and blob ' +
