@@ -408,7 +408,7 @@ function assemble() {
         `${k.labs} labs in ${k.regions.length} region(s) (${Object.entries(k.labsByRegion ?? {}).map(([r, n]) => `${n} in ${r}`).join(', ')}; the factory in ${fx.REGION}) and 2 subscriptions, fan-out ${k.fanOut}${FAN_OUT ? '' : ' (every copy from the store: this build has no tree fan-out)'}. ` +
         'The lower bound is the largest of: **work**, each of the c slots runs its share of the jobs, max(ceil(K/c)·(D_copy + D_image), Σ job times / c), ' +
         'a copy into another region counted at the cross-region rate (with tree fan-out only one copy per image and other region must cross; flat, all of them); ' +
-        '**image**, per image, tree: the blobs holding it at most double per copy time and grow by at most c per round, its farthest lab needs a cross-region copy, ' +
+        '(a job holds its slot through its custom image: maxConcurrentJobs counts jobs); **image**, per image, tree: the blobs holding it at most double per copy time and grow by at most c per round, its farthest lab needs a cross-region copy, ' +
         'then the last custom image; flat: its store blob serves L·S bytes at B (L·S/B); **token buckets**: in each subscription the jobs\' accepted requests ' +
         'of a kind, past the bucket\'s size, come no faster than its refill ((N/2 − size) ÷ refill, the busiest of two subscriptions having at least half). ' +
         'Resource Manager requests are those to DevTest Labs and Compute, polls of a long-running operation (its status, then the finished resource) counted apart; ' +
