@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isQuick, writeResult } from './run.mjs';
-import { AZURE, MODEL, TIME_FACTOR, azureMinutes, bucketsOf, copyMs, imageMs, labsByRegion, lowerBound, treeRounds } from './distributeModel.mjs';
+import { AZURE, MODEL, TIME_FACTOR, azureMinutes, bucketsOf, copyMs, imageMs, labsByRegion, lowerBound } from './distributeModel.mjs';
 import { DEFAULT_SETTINGS, armCalls, fx, labTotals, localAzureHasSetting, runDistributeTask, taskInputs, withWorkload } from './distributeWorkload.mjs';
 
 const quick = isQuick();
