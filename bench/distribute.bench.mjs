@@ -268,7 +268,7 @@ async function partRss() {
 const STORM_SHARE = 0.3;
 const STORM_OPERATIONS = ['Labs_ListBySubscription', 'Labs_GenerateUploadUri', 'CustomImages_List', 'CustomImages_CreateOrUpdate', 'CustomImages_Get', 'CustomImages_Delete', 'Operation_Status'];
 async function partStorm() {
-  const spec = { paths: 10, labs: 20, vhdBytes: AZURE.vhdGiB * GiB, subscriptions: 2, regions: K1000.regions, settings: SETTINGS };
+  const spec = { paths: quick ? 4 : 10, labs: quick ? 6 : 20, vhdBytes: AZURE.vhdGiB * GiB, subscriptions: 2, regions: K1000.regions, settings: SETTINGS };
   const runOnce = (faults) =>
     withWorkload({ ...spec, faults }, async (azure, config) => {
       const { lines, ...run } = await runDistributeTask(azure, config, { maxConcurrentJobs: String(C), ImagesToSave: String(IMAGES_TO_SAVE), ...fanOutInputs('tree') });
