@@ -93,7 +93,14 @@ function jobLines(lines) {
   const done = lines.filter((l) => /^\[\d+\/\d+\] Created /.test(l));
   // A copy from a lab that could not start falls back to another source (the store at worst), and says so.
   const fallbacks = lines.filter((l) => /; copying from another source\.?$/.test(l)).length;
-  return { created: done.length, markedAcross: done.filter((l) => /across regions/.test(l)).length, fallbacks };
+  // `Fan-out: N copies read another lab's finished copy, M the image store.`
+  const sources = /^Fan-out: (\d+) cop(?:y|ies) read another lab's finished copy, (\d+) the image store/.exec(lines.find((l) => l.startsWith('Fan-out: ')) ?? '');
+  return {
+    created: done.length,
+    markedAcross: done.filter((l) => /across regions/.test(l)).length,
+    fallbacks,
+    ...(sources ? { fromLabs: Number(sources[1]), fromStore: Number(sources[2]) } : {}),
+  };
 }
 const leftOutOf = (lines) => Number(/(\d+) left out because RetireImages/.exec(lines.find((l) => l.startsWith('Plan: ')) ?? '')?.[1] ?? 0);
 
@@ -146,7 +153,7 @@ async function partK1000() {
       `  k1000: ${p.run.result}, ${p.images} of ${K} images made (${p.staging} staging blobs left), makespan ${s(p.run.makespanMs)} s = ` +
         `${(p.run.makespanMs / bound.boundMs).toFixed(3)} x the bound ${s(bound.boundMs)} s (${bound.dominant}; work ${s(bound.parts.work)}, image ${s(bound.parts.image)}, ` +
         `tokens ${s(bound.parts.tokens)}); ${p.runArm.throttled} 429s; ${((p.runArm.calls - p.planArm.calls) / K).toFixed(2)} ARM requests per job ` +
-        `(+ ${(p.runArm.polls / K).toFixed(2)} LRO polls); ${p.copies} copies started, ${p.crossed} across regions (${remoteJobs} jobs in other regions); ${p.leftOut} left out by retention; ` +
+        `(+ ${(p.runArm.polls / K).toFixed(2)} LRO polls); ${p.copies} copies started (from labs / the store: ${p.fromLabs ?? '?'} / ${p.fromStore ?? '?'}), ${p.crossed} across regions (${remoteJobs} jobs in other regions); ${p.leftOut} left out by retention; ` +
         `peak RSS ${p.run.peakRssMb.toFixed(0)} MB`,
     );
     if (p.run.firstErrors.length) console.log(`    errors: ${p.run.firstErrors.join(' | ')}`);
@@ -219,7 +226,7 @@ async function partFanout() {
       console.log(
         `  fan-out ${w.paths} x ${w.labs}, ${fanOut}${FAN_OUT ? '' : ' (the only way in this build)'}: ${run.result}, ${run.created} created, makespan ${s(run.makespanMs)} s = ` +
           `${(run.makespanMs / treeBound.boundMs).toFixed(2)} x the tree's bound ${s(treeBound.boundMs)} s (${treeBound.dominant}); flat bound L·S/B ${s(flatBound.boundMs)} s; ` +
-          `${run.fallbacks} copies fell back to another source`,
+          `${run.fallbacks} copies fell back to another source; from labs / the store: ${run.fromLabs ?? '?'} / ${run.fromStore ?? '?'}`,
       );
       if (run.firstErrors.length) console.log(`    errors: ${run.firstErrors.join(' | ')}`);
     }
@@ -320,6 +327,7 @@ function assemble() {
       ...(k.regions.length > 1
         ? [{ name: 'Copies across regions (jobs in labs of other regions)', value: `${k.crossed} (${k.remoteJobs})`, unit: '' }]
         : []),
+      ...(k.fromLabs !== undefined ? [{ name: "Copies read from another lab's copy / from the store", value: `${k.fromLabs} / ${k.fromStore}`, unit: '' }] : []),
       ...(k.fanOut === 'tree' ? [{ name: 'Copies from a lab that fell back to another source', value: k.fallbacks ?? 0, unit: '' }] : []),
       { name: `Peak RSS of the task, K = ${k.K}`, value: Number(k.run.peakRssMb.toFixed(0)), unit: 'MB', target: '< 200 MB', met: k.run.peakRssMb < 200 },
     );
@@ -352,7 +360,7 @@ function assemble() {
     }
     tables.push({
       title: `Fan-out (${f.vhdGiB} GiB VHDs, one region, c = ${C})`,
-      columns: ['Images × labs', 'Fan-out', 'Result', 'Makespan (s)', "Tree's bound (s)", '÷ tree bound', 'Flat bound L·S/B (s)', 'Copies that fell back to another source'],
+      columns: ['Images × labs', 'Fan-out', 'Result', 'Makespan (s)', "Tree's bound (s)", '÷ tree bound', 'Flat bound L·S/B (s)', 'Copies from labs / the store', 'Copies that fell back to another source'],
       rows: f.rows.map((r) => [
         `${r.images} × ${r.labs}`,
         r.fanOut,
@@ -361,6 +369,7 @@ function assemble() {
         s(r.treeBoundMs),
         (r.run.makespanMs / r.treeBoundMs).toFixed(2),
         s(r.flatBoundMs),
+        r.run.fromLabs !== undefined ? `${r.run.fromLabs} / ${r.run.fromStore}` : '',
         r.run.fallbacks ?? '',
       ]),
     });
