@@ -48,14 +48,8 @@ Targets are the product's requirements.
 
 The local Azure now enforces what Azure does (docs/local-azure.md): Resource Manager's token buckets per
 principal, one source blob's throughput shared by every copy reading it, Storage Blob Data roles, fixed-VHD
-checks. \`npm run bench -- --quick distribute\` (10 images to 10 labs, K = 100, c = 20, D = 12.9 s), product
-run, measured 2026-12-03 on the machine below: it made 60 custom images for the 100 (image, lab) pairs
-(DistributeImages now plans only what RetireImages keeps; the bound still counts all 100); makespan 144.8 s, 2.24 x the bound ceil(K/c) x D =
-64.5 s, which assumes no sharing: concurrent copies of one image now share its source blob, so each runs at
-about half its own rate (copying from labs that already hold an image, not yet built, is what would bring
-it back towards the bound); 1.16 Resource Manager requests per job plus 3 long-running-operation polls;
-plan phase 23 requests; peak RSS 112 MB. The full DistributeImages run below (429 storm, the scripts'
-scheduling, plan phase up to 10,000 labs) is from before the limits and was not repeated.
+checks. The DistributeImages section is measured under these limits, against a lower bound that reckons with
+them; bench/distributeModel.mjs states the model (Azure's sizes and rates, time compressed by one factor).
 `;
 
 /** For benchmarks: writes the result where the driver expects it (also when a benchmark is run alone). */

@@ -1,5 +1,6 @@
 import type * as http from 'node:http';
 import type { FaultPlan, FaultRule } from '../faults';
+import type { Metrics } from '../metrics';
 import type { Auth, AuthenticationOptions } from './authentication';
 import { appendQuery, isSuccess, type AzuriteProxy } from './azuriteProxy';
 import type { CopyRecord, CopyTracker } from './copies';
@@ -33,6 +34,8 @@ export interface CopyOptions {
   delegation: AuthenticationOptions['delegation'];
   /** A storage account's region (its lab's location); undefined for one of no region (managed disks' bytes). */
   accountRegion(account: string): string | undefined;
+  /** Counts the copies started across regions (`Blob_StartCopy_CrossRegion`), for benchmarks and tests. */
+  metrics?: Pick<Metrics, 'count'>;
 }
 
 interface VerifiedSource {
@@ -88,6 +91,8 @@ export class CopyOperations {
     if (answer.statusCode !== 202) return this.proxy.pipeAnswer(req, answer, res);
     answer.resume();
     const copyId = String(answer.headers['x-ms-copy-id']);
+    const crossesRegion = this.crossesRegion(source.account, target.account);
+    if (crossesRegion) this.o.metrics?.count('Blob_StartCopy_CrossRegion');
     const record = this.o.tracker.start({
       key,
       copyId,
@@ -96,7 +101,7 @@ export class CopyOperations {
       sourceDisk: source.sourceDisk,
       sourceKey: source.key,
       sourceExpiresAtMs: source.expiresAtMs,
-      crossesRegion: this.crossesRegion(source.account, target.account),
+      crossesRegion,
       leaseId: leaseIdOf(req),
       failAfterPercent: failure ? (failure.failAfterPercent ?? 50) : undefined,
       failDescription: failure ? copyFailureDescription(failure) : undefined,

@@ -78,7 +78,11 @@ describe('local blob storage: Copy Blob into a lab in another region, through th
     const client = async (lab: string, blobName: string) => new BlobClient(await uri(lab, blobName), new AnonymousCredential(), { retryOptions: { maxTries: 1 } });
     // Two sources, so that the copies share nothing but the clock.
     const [one, two, near, far] = await Promise.all([uri('Store', 'one.vhd'), uri('Store', 'two.vhd'), client('Near', 'copy.vhd'), client('Far', 'copy.vhd')]);
+    await azure.resetMetrics();
     await Promise.all([near.beginCopyFromURL(one), far.beginCopyFromURL(two)]);
+    const { byOperation } = await azure.metrics();
+    assert.equal(byOperation.Blob_StartCopy, 2);
+    assert.equal(byOperation.Blob_StartCopy_CrossRegion, 1, 'the metrics count the copy that crosses regions');
     await new Promise((resolve) => setTimeout(resolve, 300));
     const [nearBytes, farBytes] = await Promise.all([near, far].map(async (blob) => Number((await blob.getProperties()).copyProgress!.split('/')[0])));
     assert.ok(nearBytes > 0 && nearBytes < VHD_BYTES, `the copy in the region is under way: ${nearBytes}`);
