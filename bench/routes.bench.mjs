@@ -278,6 +278,7 @@ writeResult('routes', {
         row('Bytes per image-lab pair served (GiB)', perPair(vhdBytes, vhdOut.labCopies), perPair(galOut.bytes, galOut.served.length * IMAGES), PLAN),
         row('Gallery versions; replications (version x region); replicas', '-', `${galOut.versions}; ${galOut.replications}; ${galOut.replicas}`, PLAN),
         ...taskRow('Resource Manager requests', (t) => t.arm.calls, 'no (given the plan; throttled retries aside)'),
+        ...taskRow('Refused for the token buckets (429)', (t) => Object.values(t.metrics.throttled).reduce((a, b) => a + b, 0), MODEL),
         ...taskRow('Long-running operation polls', (t) => t.arm.polls, MODEL),
         ...taskRow('Wall time (s)', (t) => round(seconds(t.wallMs)), MODEL),
         row('Makespan (s)', round(seconds(v.makespanMs)), round(seconds(g.makespanMs)), MODEL),
