@@ -300,7 +300,9 @@ writeResult('routes', {
     "operation's status, and a custom image read once it is made) are counted apart. On the VHD route every (image, lab) pair is a " +
     'copy of the whole VHD, each read from the one store blob of its image, whose throughput the copies reading it share; on the ' +
     'gallery route a version is copied once per region and a lab only attaches the gallery and enables the images, so its bytes grow ' +
-    'with regions, not labs. SnapImagesFromVMs on the gallery route makes the missing image definitions one after another, ' +
+    'with regions, not labs. Both tasks read the same labs.json, so SnapImagesFromVMs already replicates each version to every ' +
+    `selecting lab's region and DistributeImages adds none (${g.distribute.metrics.byOperation.GalleryImageVersions_Update ?? 0} version updates). ` +
+    'SnapImagesFromVMs on the gallery route makes the missing image definitions one after another, ' +
     'each a long-running operation (at least one 1 s poll here), before the versions, which replicate in parallel: with one new ' +
     'definition per image its wall time here grows by about a second per image, which stands for far more than Azure takes.' +
     (vhdNotServed.length
