@@ -56,6 +56,7 @@ export const ErrorCodes = {
   VhdRouteTrustedLaunch: 'IF3011',
 
   // IF4xxx DistributeImages
+  /** No longer raised: the VHD route serves labs in every region (copies cross regions). Kept, never reused. */
   LabRegionMismatch: 'IF4001',
   CustomImageFailed: 'IF4002',
   DistributionFailed: 'IF4003',
@@ -95,6 +96,7 @@ export const ErrorCodes = {
   CatalogFileInvalid: 'IF8002',
   CatalogLabNotRead: 'IF8003',
   CatalogSourceNotRead: 'IF8004',
+  CatalogGalleryNotRead: 'IF8005',
 
   // IF9xxx not the user's fault
   Internal: 'IF9001',

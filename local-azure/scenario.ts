@@ -74,6 +74,11 @@ export interface ScenarioSettings {
    * blob); concurrent copies of one source share it. Default: `copyRateMBps`.
    */
   sourceBlobMBps?: number;
+  /**
+   * Speed of a copy on its own between storage accounts in different regions (a lab's account is in
+   * the lab's location); it still shares its source's `sourceBlobMBps`. Default: `copyRateMBps` ÷ 4.
+   */
+  crossRegionCopyRateMBps?: number;
   /** How long an ordinary long-running operation (delete, grant access) takes. Default 200 ms. */
   lroDurationMs?: number;
   /** How long creating a custom image from a VHD takes. Default 500 ms. */

@@ -105,6 +105,8 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
     accounts: state.storage.accountNames(),
     copyRateMBps: state.settings.copyRateMBps,
     sourceBlobMBps: state.settings.sourceBlobMBps,
+    crossRegionCopyRateMBps: state.settings.crossRegionCopyRateMBps,
+    accountRegions: state.storage.accountRegions(),
     verifyBearer: (token) => {
       const check = identity.tokens.verifyAccessToken(token, STORAGE_AUDIENCES);
       return check.ok ? { principalId: check.claims.oid, audience: check.claims.aud } : undefined;

@@ -6,6 +6,8 @@ export interface Settings {
   copyRateMBps: number;
   /** What one source blob serves to all copies reading it at once; undefined: `copyRateMBps`. */
   sourceBlobMBps?: number;
+  /** A copy between storage accounts in different regions, on its own; undefined: a quarter of `copyRateMBps`. */
+  crossRegionCopyRateMBps?: number;
   lroDurationMs: number;
   customImageDurationMs: number;
   lroRetryAfterSeconds: number;
@@ -48,11 +50,12 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
 };
 
 export function checkSettings(c: Checker, raw: unknown, path: string): ScenarioSettings | undefined {
-  const s = c.object(raw, path, [...Object.keys(DEFAULT_SETTINGS), 'sourceBlobMBps']);
+  const s = c.object(raw, path, [...Object.keys(DEFAULT_SETTINGS), 'sourceBlobMBps', 'crossRegionCopyRateMBps']);
   if (!s) return undefined;
   const before = c.problems.length;
   c.number(s.copyRateMBps, `${path}.copyRateMBps`, { above: 0 });
   c.number(s.sourceBlobMBps, `${path}.sourceBlobMBps`, { above: 0 });
+  c.number(s.crossRegionCopyRateMBps, `${path}.crossRegionCopyRateMBps`, { above: 0 });
   c.number(s.lroDurationMs, `${path}.lroDurationMs`, { min: 0 });
   c.number(s.customImageDurationMs, `${path}.customImageDurationMs`, { min: 0 });
   c.number(s.lroRetryAfterSeconds, `${path}.lroRetryAfterSeconds`, { integer: true, min: 0 });

@@ -32,6 +32,12 @@ export interface CopyBlobOptions {
   leaseId?: string;
 }
 
+/**
+ * A server-side copy within a region is assumed to go no slower than this (Azure's are usually several
+ * times faster): what a time budget sized to a copy (a disk grant, a SAS) is computed from.
+ */
+export const ASSUMED_COPY_BYTES_PER_SECOND = 20 * 1024 * 1024;
+
 export const MIN_POLL_MS = 100;
 export const MAX_POLL_MS = 30_000;
 /** First wait when nothing is known about the copy's rate yet. */

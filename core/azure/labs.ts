@@ -226,6 +226,17 @@ export function withoutQuery(url: string): string {
   return at < 0 ? url : url.slice(0, at);
 }
 
+/** When a SAS URL stops working (its `se`), or undefined when it does not say. */
+export function sasExpiresAtMs(url: string): number | undefined {
+  try {
+    const expiry = new URL(url).searchParams.get('se');
+    const at = expiry ? Date.parse(expiry) : NaN;
+    return Number.isFinite(at) ? at : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function toLabRef(lab: Lab, subscriptionId: string): LabRef | undefined {
   if (!lab.id || !lab.name) return undefined;
   const resourceGroup = /\/resourceGroups\/([^/]+)/i.exec(lab.id)?.[1];

@@ -1,7 +1,7 @@
 import type { GalleryImageReference, GoldenTemplate, LabConfig } from '../config/labsConfig';
 import { imagePathKey, labSelects, normalizeImagePath } from '../config/imagePaths';
 import type { OsType } from '../factoryImages';
-import type { HyperVGeneration, HeldImage, HeldImageState, RouteName, RouteState, SecurityType, SourceImage } from './route';
+import type { HyperVGeneration, HeldImage, HeldImageState, LabGalleryAccess, RegionReplica, RouteName, RouteState, SecurityType, SourceImage } from './route';
 import type { TemplateFacts } from './templateFacts';
 
 /**
@@ -21,7 +21,8 @@ export interface CatalogInput {
   imagesToSave: number;
   templates: readonly CatalogTemplate[];
   labs: readonly LabConfig[];
-  state: RouteState;
+  /** What each route's reader saw: the VHD route's, then the gallery route's when it is read too. */
+  states: readonly RouteState[];
 }
 
 /** A value and where it was read: the image's own metadata, or (when it has none) its template. */
@@ -36,9 +37,13 @@ export interface NewestImage {
   createdUtc: string;
   ageDays: number;
   sizeBytes?: number;
+  /** Gallery route: its replica in each region. */
+  replication?: RegionReplica[];
 }
 
 export interface GoldenImageEntry {
+  /** The route this entry's images take; an ImagePath with images on both routes has an entry on each. */
+  route: RouteName;
   imagePath: string;
   osType?: OsType;
   generation?: Sourced<HyperVGeneration>;
@@ -77,11 +82,14 @@ export interface CellVersion {
   createdUtc?: string;
   ageDays?: number;
   state: HeldImageState;
+  /** The state in the route's words ("being replicated to eastus"). */
+  stateText: string;
   newest: boolean;
   retiring?: string;
 }
 
 export interface MatrixCell {
+  route: RouteName;
   imagePath: string;
   state: CellState;
   selected: boolean;
@@ -92,6 +100,8 @@ export interface MatrixCell {
   lacksNewest: boolean;
   /** The newest version at the source, when there is one. */
   newestVersion?: string;
+  /** Gallery route: why the lab's VMs do not get the newest version (not enabled, not replicated to its region, ...). */
+  gaps: string[];
   /** Images of this cell that retention removes on its next run. */
   retiring: number;
   /** What the cell says, in words (also the cell's accessible description). */
@@ -103,8 +113,14 @@ export interface LabRow {
   name: string;
   subscriptionId: string;
   resourceGroup?: string;
-  /** Why the lab could not be read. */
+  /** Why the lab could not be read (on each route that could not read it, when both are shown). */
   unreadable?: string;
+  /** The routes that could not read the lab. */
+  unreadableRoutes: RouteName[];
+  /** The routes on which the lab lacks a newest image. */
+  staleRoutes: RouteName[];
+  /** Gallery route: the lab's region and the gallery attached to it. */
+  gallery?: Omit<LabGalleryAccess, 'enabled'>;
   cells: MatrixCell[];
   /** Image paths whose newest image the lab lacks. */
   staleCount: number;
@@ -120,12 +136,20 @@ export interface CatalogCounts {
   retiring: number;
 }
 
+/** One route the page shows, and where its images come from. */
+export interface RouteSummary {
+  route: RouteName;
+  /** What people call the source: "image store of lab 'ImageFactory'", "Azure Compute Gallery 'FactoryImages' in resource group factory-rg". */
+  sourceLabel: string;
+  /** Why the source could not be read. */
+  sourceUnreadable?: string;
+}
+
 export interface CatalogModel {
   generatedUtc: string;
-  route: RouteName;
+  /** The routes shown, the VHD route first. */
+  routes: RouteSummary[];
   factoryLabName: string;
-  sourceLabel: string;
-  sourceUnreadable?: string;
   imagesToSave: number;
   images: GoldenImageEntry[];
   labs: LabRow[];
@@ -135,61 +159,63 @@ export interface CatalogModel {
 const DAY_MS = 86_400_000;
 
 export function buildCatalog(input: CatalogInput): CatalogModel {
-  const { state, now } = input;
+  const { states, now } = input;
   const ageDays = (createdUtc: string | undefined) => {
     const time = createdUtc === undefined ? NaN : Date.parse(createdUtc);
     return Number.isFinite(time) ? Math.max(0, Math.floor((now.getTime() - time) / DAY_MS)) : undefined;
   };
 
-  const sourceImages = state.source.ok ? state.source.value : [];
-  const sourceByKey = groupByPath(sourceImages);
-  const heldByLab = new Map<number, HeldImage[]>();
-  for (const lab of state.labs) if (lab.read.ok) heldByLab.set(lab.labIndex, lab.read.value);
-
-  // Every template's path, then paths that only images still carry (their template was removed).
-  const paths = new Map<string, { imagePath: string; template?: CatalogTemplate }>();
-  for (const entry of input.templates) paths.set(imagePathKey(entry.template.imagePath), { imagePath: normalizeImagePath(entry.template.imagePath), template: entry });
-  const leftOver = [...sourceImages, ...[...heldByLab.values()].flat()].map((image) => normalizeImagePath(image.imagePath));
-  for (const imagePath of leftOver.sort()) if (!paths.has(imagePathKey(imagePath))) paths.set(imagePathKey(imagePath), { imagePath });
-
-  const newestOf = new Map<string, SourceImage>();
-  for (const [key, group] of sourceByKey) newestOf.set(key, group[0]);
+  const routes = states.map((state) => routeView(state));
+  const columns = catalogColumns(input.templates, routes);
 
   const labs = input.labs.map<LabRow>((lab) => {
-    const holdings = state.labs.find((entry) => entry.labIndex === lab.index);
-    const unreadable = !holdings ? 'it was not read' : holdings.read.ok ? undefined : holdings.read.reason;
-    const held = groupByPath(heldByLab.get(lab.index) ?? []);
-    const cells = [...paths.entries()].map(([key, { imagePath }]) =>
+    const perRoute = routes.map(({ state }) => state.labs.find((entry) => entry.labIndex === lab.index));
+    const unreadableOn = routes.map((_route, r) => {
+      const holdings = perRoute[r];
+      return !holdings ? 'it was not read' : holdings.read.ok ? undefined : holdings.read.reason;
+    });
+    const held = perRoute.map((holdings) => groupByPath(holdings?.read.ok ? holdings.read.value : []));
+    const cells = columns.map((column) =>
       cellFor({
-        imagePath,
-        selected: labSelects(lab.imagePaths, imagePath),
-        unreadable,
-        held: held.get(key) ?? [],
-        newest: newestOf.get(key),
-        sourceRead: state.source.ok,
+        route: routes[column.route].state.route,
+        imagePath: column.imagePath,
+        selected: labSelects(lab.imagePaths, column.imagePath),
+        unreadable: unreadableOn[column.route],
+        held: held[column.route].get(column.key) ?? [],
+        newest: routes[column.route].newestOf.get(column.key),
+        sourceRead: routes[column.route].state.source.ok,
+        access: perRoute[column.route]?.gallery,
         ageDays,
       }),
     );
+    const unreadableRoutes = routes.map(({ state }) => state.route).filter((_route, r) => unreadableOn[r] !== undefined);
+    const reasons = routes.map(({ state }, r) => (unreadableOn[r] === undefined ? undefined : routes.length > 1 ? `${ROUTE_NAME[state.route]}: ${unreadableOn[r]}` : unreadableOn[r]));
+    const unreadable = reasons.filter((reason) => reason !== undefined).join(' ') || undefined;
+    const access = perRoute.find((holdings) => holdings?.gallery)?.gallery;
     return {
       index: lab.index,
       name: lab.labName,
       subscriptionId: lab.subscriptionId,
       ...(lab.resourceGroup ? { resourceGroup: lab.resourceGroup } : {}),
       ...(unreadable ? { unreadable } : {}),
+      unreadableRoutes,
+      staleRoutes: routes.map(({ state }) => state.route).filter((route) => cells.some((cell) => cell.route === route && cell.lacksNewest)),
+      ...(access ? { gallery: { region: access.region, attachment: access.attachment, ...(access.otherGallery ? { otherGallery: access.otherGallery } : {}) } } : {}),
       cells,
       staleCount: cells.filter((cell) => cell.lacksNewest).length,
       retiringCount: cells.reduce((sum, cell) => sum + cell.retiring, 0),
     };
   });
 
-  const images = [...paths.entries()].map<GoldenImageEntry>(([key, { imagePath, template }], column) => {
-    const group = sourceByKey.get(key) ?? [];
+  const images = columns.map<GoldenImageEntry>(({ route: r, key, imagePath, template }, column) => {
+    const group = routes[r].sourceByKey.get(key) ?? [];
     const newest = group[0];
     const reference = template?.template.galleryImageReference;
     const sourced = <T>(fromImage: T | undefined, fromTemplate: T | undefined): Sourced<T> | undefined =>
       fromImage !== undefined ? { value: fromImage, from: 'image' } : fromTemplate !== undefined ? { value: fromTemplate, from: 'template' } : undefined;
     const notes = template?.template.notes ?? (newest?.description || undefined);
     return {
+      route: routes[r].state.route,
       imagePath,
       osType: template?.template.osType ?? newest?.osType,
       generation: sourced(newest?.generation, template?.facts.generation),
@@ -199,7 +225,16 @@ export function buildCatalog(input: CatalogInput): CatalogModel {
       artifacts: template?.facts.artifacts ?? [],
       templateRemoved: !template,
       ...(newest
-        ? { newest: { name: newest.name, version: newest.version, createdUtc: newest.createdUtc, ageDays: ageDays(newest.createdUtc) ?? 0, ...(newest.sizeBytes !== undefined ? { sizeBytes: newest.sizeBytes } : {}) } }
+        ? {
+            newest: {
+              name: newest.name,
+              version: newest.version,
+              createdUtc: newest.createdUtc,
+              ageDays: ageDays(newest.createdUtc) ?? 0,
+              ...(newest.sizeBytes !== undefined ? { sizeBytes: newest.sizeBytes } : {}),
+              ...(newest.replication ? { replication: newest.replication } : {}),
+            },
+          }
         : {}),
       versionCount: group.length,
       labsSelecting: labs.filter((lab) => lab.cells[column].selected).length,
@@ -210,10 +245,8 @@ export function buildCatalog(input: CatalogInput): CatalogModel {
   const staleLabs = labs.filter((lab) => lab.staleCount > 0);
   return {
     generatedUtc: now.toISOString(),
-    route: state.route,
+    routes: routes.map(({ state }) => ({ route: state.route, sourceLabel: state.sourceLabel, ...(state.source.ok ? {} : { sourceUnreadable: state.source.reason }) })),
     factoryLabName: input.factoryLabName,
-    sourceLabel: state.sourceLabel,
-    ...(state.source.ok ? {} : { sourceUnreadable: state.source.reason }),
     imagesToSave: input.imagesToSave,
     images,
     labs,
@@ -223,32 +256,102 @@ export function buildCatalog(input: CatalogInput): CatalogModel {
       unreadableLabs: labs.filter((lab) => lab.unreadable).length,
       staleLabs: staleLabs.length,
       staleCells: labs.reduce((sum, lab) => sum + lab.staleCount, 0),
-      retiring: labs.reduce((sum, lab) => sum + lab.retiringCount, 0) + state.sourceRetiring.size,
+      retiring: labs.reduce((sum, lab) => sum + lab.retiringCount, 0) + states.reduce((sum, state) => sum + state.sourceRetiring.size, 0),
     },
   };
 }
 
+/** How the page names a route. */
+export const ROUTE_NAME: Record<RouteName, string> = { vhd: 'VHD route', gallery: 'gallery route' };
+
+/** An image's ImagePath, with its route when the catalog shows both: `Win11/Enterprise.json (gallery route)`. */
+export function imageName(model: Pick<CatalogModel, 'routes'>, image: { imagePath: string; route: RouteName }): string {
+  return model.routes.length > 1 ? `${image.imagePath} (${ROUTE_NAME[image.route]})` : image.imagePath;
+}
+
+interface RouteView {
+  state: RouteState;
+  sourceByKey: Map<string, SourceImage[]>;
+  newestOf: Map<string, SourceImage>;
+  /** ImagePath keys of every image the route holds, at its source or in a lab. */
+  keys: Set<string>;
+  /** Normalized paths of those images, sorted. */
+  paths: string[];
+}
+
+function routeView(state: RouteState): RouteView {
+  const sourceImages = state.source.ok ? state.source.value : [];
+  const sourceByKey = groupByPath(sourceImages);
+  const newestOf = new Map([...sourceByKey].map(([key, group]) => [key, group[0]]));
+  const all = [...sourceImages, ...state.labs.flatMap((lab) => (lab.read.ok ? lab.read.value : []))].map((image) => normalizeImagePath(image.imagePath));
+  return { state, sourceByKey, newestOf, keys: new Set(all.map(imagePathKey)), paths: all.sort() };
+}
+
+interface CatalogColumn {
+  /** Index into the routes. */
+  route: number;
+  key: string;
+  imagePath: string;
+  template?: CatalogTemplate;
+}
+
+/**
+ * The page's images, route by route: on one route, every template (as the page always listed them). With
+ * two, a template is listed on each route that holds images of it, and one with images on neither on the
+ * route its generation needs (a Generation 2 or Trusted Launch image takes the gallery route; the VHD
+ * route carries Generation 1 only). Then, on each route, the paths only its images still carry.
+ */
+function catalogColumns(templates: readonly CatalogTemplate[], routes: readonly RouteView[]): CatalogColumn[] {
+  const columns: CatalogColumn[] = [];
+  routes.forEach((view, r) => {
+    const listed = new Set<string>();
+    for (const entry of templates) {
+      const key = imagePathKey(entry.template.imagePath);
+      const onNone = routes.every((other) => !other.keys.has(key));
+      const wanted = entry.facts.generation === 'V2' || entry.facts.securityType !== 'Standard' ? 'gallery' : 'vhd';
+      const home = routes.find((other) => other.state.route === wanted) ?? routes[0];
+      if (routes.length > 1 && !view.keys.has(key) && !(onNone && home === view)) continue;
+      if (listed.has(key)) continue;
+      listed.add(key);
+      columns.push({ route: r, key, imagePath: normalizeImagePath(entry.template.imagePath), template: entry });
+    }
+    const templateKeys = new Set(templates.map((entry) => imagePathKey(entry.template.imagePath)));
+    for (const imagePath of view.paths) {
+      const key = imagePathKey(imagePath);
+      if (templateKeys.has(key) || listed.has(key)) continue;
+      listed.add(key);
+      columns.push({ route: r, key, imagePath });
+    }
+  });
+  return columns;
+}
+
 interface CellFacts {
+  route: RouteName;
   imagePath: string;
   selected: boolean;
   unreadable?: string;
   held: HeldImage[];
   newest?: SourceImage;
   sourceRead: boolean;
+  /** Gallery route: how the lab reaches the gallery. */
+  access?: LabGalleryAccess;
   ageDays: (createdUtc: string | undefined) => number | undefined;
 }
 
 function cellFor(facts: CellFacts): MatrixCell {
-  const { imagePath, selected, newest } = facts;
+  const { route, imagePath, selected, newest } = facts;
   if (facts.unreadable !== undefined) {
-    return { imagePath, state: 'unreadable', selected, versions: [], lacksNewest: false, retiring: 0, says: 'could not be read' };
+    return { route, imagePath, state: 'unreadable', selected, versions: [], lacksNewest: false, gaps: [], retiring: 0, says: 'could not be read' };
   }
+  const stateText = (state: HeldImageState) => (route === 'gallery' ? GALLERY_STATE_TEXT : STATE_TEXT)[state].replace('{region}', facts.access?.region ?? '');
   const versions = facts.held.map<CellVersion>((image) => ({
     name: image.name,
     version: image.version,
     ...(image.createdUtc ? { createdUtc: image.createdUtc } : {}),
     ...(facts.ageDays(image.createdUtc) !== undefined ? { ageDays: facts.ageDays(image.createdUtc) } : {}),
     state: image.state,
+    stateText: stateText(image.state),
     newest: !!newest && image.name.toLowerCase() === newest.name.toLowerCase(),
     ...(image.retiring ? { retiring: image.retiring } : {}),
   }));
@@ -262,6 +365,7 @@ function cellFor(facts: CellFacts): MatrixCell {
   else state = holds ? 'behind' : 'missing';
   const lacksNewest = selected && !!newest && !holdsNewest;
   const retiring = versions.filter((version) => version.retiring).length;
+  const gaps = lacksNewest && facts.access ? galleryGaps(facts.access, imagePath, newest, versions) : [];
 
   const parts: string[] = [];
   if (holds) parts.push(`${holds.version}${holds.ageDays !== undefined ? `, ${plural(holds.ageDays, 'day')} old` : ''}`);
@@ -270,18 +374,52 @@ function cellFor(facts: CellFacts): MatrixCell {
   if (state === 'no-image') parts.push('selected; no image made yet');
   if (state === 'missing' && !holds) parts.push('none');
   if (!selected && versions.length > 0) parts.push('no longer selected');
-  if (lacksNewest) parts.push(`lacks the newest, ${newest.version}`);
+  if (lacksNewest) parts.push(`lacks the newest, ${newest.version}${gaps.length ? ` (${gaps.join(', ')})` : ''}`);
   if (selected && !facts.sourceRead) parts.push('newest unknown (the source could not be read)');
   const unready = versions.filter((version) => version.state !== 'ready');
-  for (const version of unready) parts.push(`${version.version} ${STATE_TEXT[version.state]}`);
+  for (const version of unready) parts.push(`${version.version} ${version.stateText}`);
   if (retiring > 0) {
     const names = versions.filter((version) => version.retiring).map((version) => version.version);
     parts.push(`retention removes ${names.join(', ')}`);
   }
-  return { imagePath, state, selected, versions, ...(holds ? { holds } : {}), lacksNewest, ...(newest ? { newestVersion: newest.version } : {}), retiring, says: parts.join('; ') };
+  return {
+    route,
+    imagePath,
+    state,
+    selected,
+    versions,
+    ...(holds ? { holds } : {}),
+    lacksNewest,
+    ...(newest ? { newestVersion: newest.version } : {}),
+    gaps,
+    retiring,
+    says: parts.join('; '),
+  };
 }
 
 const STATE_TEXT: Record<HeldImageState, string> = { ready: 'ready', creating: 'being created', failed: 'failed', deleting: 'being deleted' };
+/** On the gallery route a lab "holds" a version once its replica in the lab's region is complete. */
+const GALLERY_STATE_TEXT: Record<HeldImageState, string> = {
+  ready: 'ready',
+  creating: 'being replicated to {region}',
+  failed: 'failed to replicate to {region}',
+  deleting: 'being deleted',
+};
+
+/** Why a lab's VMs do not get the newest version of a path it selects, in the order a user fixes them. */
+function galleryGaps(access: LabGalleryAccess, imagePath: string, newest: SourceImage, versions: readonly CellVersion[]): string[] {
+  if (access.attachment === 'other-gallery') return [`another gallery${access.otherGallery ? `, '${access.otherGallery}',` : ''} is attached to the lab`];
+  if (access.attachment === 'not-attached') return ['the gallery is not attached to the lab'];
+  const gaps: string[] = [];
+  if (!access.enabled.has(imagePathKey(imagePath))) gaps.push('not enabled in the lab');
+  // A replica the lab lists already says its state (being replicated, failed); otherwise say where the newest stands.
+  if (versions.some((version) => version.newest)) return gaps;
+  const replica = newest.replication?.find((entry) => entry.region === access.region);
+  if (!replica) gaps.push(`not replicated to ${access.region}`);
+  else if (replica.state === 'replicating') gaps.push(`still replicating to ${access.region}`);
+  else if (replica.state === 'failed') gaps.push(`its replication to ${access.region} failed`);
+  return gaps;
+}
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;

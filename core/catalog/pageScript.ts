@@ -1,8 +1,8 @@
 /**
  * The catalog page's script, inlined. It reads only the page's own markup (data-* attributes the
  * renderer wrote, already escaped), never a value spliced into the script, so nothing from Azure or
- * from files ever becomes code. Filters hide rows (and, for the OS filter, the matrix's columns of
- * other systems); sort buttons reorder a table's rows and set aria-sort; a live region says how many
+ * from files ever becomes code. Filters hide rows (and, for the OS and route filters, the matrix's
+ * columns of other systems or routes; the route filter is there when the page shows both routes); sort buttons reorder a table's rows and set aria-sort; a live region says how many
  * rows are shown.
  */
 export const PAGE_SCRIPT = `
@@ -13,18 +13,21 @@ export const PAGE_SCRIPT = `
   var os = document.getElementById('f-os');
   var lab = document.getElementById('f-lab');
   var subscription = document.getElementById('f-subscription');
+  var route = document.getElementById('f-route');
   var stale = document.getElementById('f-stale');
   var status = document.getElementById('status');
   var imageRows = Array.prototype.slice.call(document.querySelectorAll('#images-table tbody tr'));
   var labRows = Array.prototype.slice.call(document.querySelectorAll('#labs-table tbody tr'));
-  var osCells = Array.prototype.slice.call(document.querySelectorAll('#labs-table [data-os]'));
+  var columnCells = Array.prototype.slice.call(document.querySelectorAll('#labs-table [data-os]'));
 
   function apply() {
     var q = search.value.trim().toLowerCase();
     var wantOs = os.value, wantLab = lab.value, wantSub = subscription.value, staleOnly = stale.checked;
+    var wantRoute = route ? route.value : '';
     var shownImages = 0, shownLabs = 0;
     imageRows.forEach(function (row) {
       var show = (!wantOs || row.getAttribute('data-os') === wantOs) &&
+        (!wantRoute || row.getAttribute('data-route') === wantRoute) &&
         (!staleOnly || row.getAttribute('data-stale') === 'true') &&
         (!wantLab || (' ' + row.getAttribute('data-labs') + ' ').indexOf(' ' + wantLab + ' ') >= 0) &&
         (!q || row.getAttribute('data-search').indexOf(q) >= 0);
@@ -34,12 +37,14 @@ export const PAGE_SCRIPT = `
     labRows.forEach(function (row) {
       var show = (!wantLab || row.getAttribute('data-lab') === wantLab) &&
         (!wantSub || row.getAttribute('data-subscription') === wantSub) &&
-        (!staleOnly || row.getAttribute('data-stale') === 'true') &&
+        (!staleOnly || (wantRoute ? (' ' + row.getAttribute('data-stale-routes') + ' ').indexOf(' ' + wantRoute + ' ') >= 0 : row.getAttribute('data-stale') === 'true')) &&
         (!q || row.getAttribute('data-search').indexOf(q) >= 0);
       row.hidden = !show;
       if (show) shownLabs++;
     });
-    osCells.forEach(function (cell) { cell.hidden = !!wantOs && cell.getAttribute('data-os') !== wantOs; });
+    columnCells.forEach(function (cell) {
+      cell.hidden = (!!wantOs && cell.getAttribute('data-os') !== wantOs) || (!!wantRoute && cell.getAttribute('data-route') !== wantRoute);
+    });
     status.textContent = 'Showing ' + shownImages + ' of ' + imageRows.length + ' golden images and ' +
       shownLabs + ' of ' + labRows.length + ' labs.';
   }

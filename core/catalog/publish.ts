@@ -4,9 +4,9 @@ import { loadAndReportConfiguration } from '../config/labsConfig';
 import { ErrorCodes, FactoryError } from '../errors';
 import type { Reporter } from '../report';
 import { catalogDigest } from './digest';
-import { buildCatalog, type CatalogModel } from './model';
+import { buildCatalog, imageName, ROUTE_NAME, type CatalogModel } from './model';
 import { renderCatalogPage } from './render';
-import type { CatalogRouteReader } from './route';
+import type { CatalogRouteReader, RouteName } from './route';
 import { readTemplateFacts } from './templateFacts';
 
 export interface PublishCatalogOptions {
@@ -36,12 +36,22 @@ export interface PublishCatalogResult {
   message: string;
 }
 
+/** The warning for a route's source that could not be read, and what fixes it. */
+const SOURCE_NOT_READ: Record<RouteName, { code: string; fix: string }> = {
+  vhd: { code: ErrorCodes.CatalogSourceNotRead, fix: 'Give the service connection read access to the factory lab and its storage account, then run again.' },
+  gallery: {
+    code: ErrorCodes.CatalogGalleryNotRead,
+    fix: "Check 'galleryName' and 'galleryResourceGroup' (the gallery SnapImagesFromVMs publishes to) and give the service connection Reader on the gallery, then run again.",
+  },
+};
+
 /**
- * PublishImageCatalog: read the configuration and, through the route's reader, the live state; build
- * the page model, write the page. Read-only against Azure. A lab or source that could not be read is a
- * warning and is marked on the page; the page is written all the same.
+ * PublishImageCatalog: read the configuration and, through each route's reader (the VHD route's, and the
+ * gallery route's when a gallery is named), the live state; build the page model, write the page.
+ * Read-only against Azure. A lab or source that could not be read is a warning and is marked on the
+ * page; the page is written all the same.
  */
-export async function publishCatalog(reader: CatalogRouteReader, options: PublishCatalogOptions): Promise<PublishCatalogResult> {
+export async function publishCatalog(readers: readonly CatalogRouteReader[], options: PublishCatalogOptions): Promise<PublishCatalogResult> {
   const { reporter } = options;
   const signal = options.signal ?? new AbortController().signal;
   const file = path.resolve(options.catalogFile);
@@ -53,28 +63,24 @@ export async function publishCatalog(reader: CatalogRouteReader, options: Publis
     return { digest: `**${message}**\n`, message };
   }
   const templates = await Promise.all(configuration.templates.map(async (template) => ({ template, facts: await readTemplateFacts(template) })));
-  const state = await reader.read({
-    configuration,
-    imagesToSave: options.imagesToSave,
-    includePowerShellImages: options.includePowerShellImages,
-    maxConcurrentJobs: options.maxConcurrentJobs,
-    signal,
-  });
+  const readOptions = { configuration, imagesToSave: options.imagesToSave, includePowerShellImages: options.includePowerShellImages, maxConcurrentJobs: options.maxConcurrentJobs, signal };
+  // One route after the other: each reads every lab, and together they would double the reads at once.
+  const states = [];
+  for (const reader of readers) states.push(await reader.read(readOptions));
   const model = buildCatalog({
     now: options.now ?? new Date(),
     factoryLabName: options.factoryLabName,
     imagesToSave: options.imagesToSave,
     templates,
     labs: configuration.labs,
-    state,
+    states,
   });
 
-  if (model.sourceUnreadable) {
+  for (const route of model.routes.filter((entry) => entry.sourceUnreadable)) {
     reporter.issue({
       severity: 'warning',
-      code: ErrorCodes.CatalogSourceNotRead,
-      message: `The ${model.sourceLabel} could not be read, so the catalog cannot say which images are newest: ${model.sourceUnreadable}`,
-      fix: 'Give the service connection read access to the factory lab and its storage account, then run again.',
+      ...SOURCE_NOT_READ[route.route],
+      message: `The ${route.sourceLabel} could not be read, so the catalog cannot say which images are newest${model.routes.length > 1 ? ` on the ${ROUTE_NAME[route.route]}` : ''}: ${route.sourceUnreadable}`,
     });
   }
   for (const lab of model.labs.filter((row) => row.unreadable)) {
@@ -102,7 +108,7 @@ export async function publishCatalog(reader: CatalogRouteReader, options: Publis
     `Catalog: ${counts.images} golden image(s), ${counts.labs} lab(s), ${counts.staleLabs} stale, ${counts.unreadableLabs} not read, ${counts.retiring} image(s) retention removes.`,
   );
   for (const lab of model.labs.filter((row) => row.staleCount > 0)) {
-    const paths = lab.cells.filter((cell) => cell.lacksNewest).map((cell) => cell.imagePath);
+    const paths = lab.cells.filter((cell) => cell.lacksNewest).map((cell) => imageName(model, cell));
     reporter.info(`  Lab '${lab.name}' lacks the newest image of ${paths.join(', ')}.`);
   }
   const message = `Wrote the image catalog to ${file}.`;

@@ -33,6 +33,15 @@ export interface SourceImage {
   securityType?: SecurityType;
   /** The factory VM's notes, as saved with the image. */
   description?: string;
+  /** Gallery route: the version's replica in each of its regions. */
+  replication?: RegionReplica[];
+}
+
+/** A gallery image version's replica in one region, as `$expand=ReplicationStatus` reports it. */
+export interface RegionReplica {
+  /** Normalized (`westus2`). */
+  region: string;
+  state: 'completed' | 'replicating' | 'failed';
 }
 
 export type HeldImageState = 'ready' | 'creating' | 'failed' | 'deleting';
@@ -52,7 +61,21 @@ export interface HeldImage {
 export interface LabHoldings {
   /** The lab's index in labs.json's Labs. */
   labIndex: number;
+  /** Gallery route: the versions the lab's VMs can be made from (enabled, replicated to its region). */
   read: ReadOutcome<HeldImage[]>;
+  /** Gallery route: how the lab reaches the gallery, when the lab was read. */
+  gallery?: LabGalleryAccess;
+}
+
+/** What decides, on the gallery route, which version a lab's VMs get. */
+export interface LabGalleryAccess {
+  /** The lab's region, normalized: its VMs get the newest version replicated there. */
+  region: string;
+  attachment: 'attached' | 'not-attached' | 'other-gallery';
+  /** The gallery attached instead, when another one is (a lab holds one gallery). */
+  otherGallery?: string;
+  /** ImagePath keys (`imagePathKey`) of the factory images enabled in the lab. */
+  enabled: ReadonlySet<string>;
 }
 
 export interface RouteState {

@@ -10,7 +10,7 @@ import { sleep } from '../azure/retryPolicy';
 import { type JobEnvironment, SasCache, deleteStagingBlob, runDistributionJob, storageErrorCode } from './job';
 import { observeLabs, observeStagingBlobs } from './observe';
 import { formatBytes } from '../format';
-import { type JobResult, countOutcomes, describePlan, summaryMarkdown } from './outcome';
+import { type JobResult, acrossRegionsWords, countAcrossRegions, countOutcomes, describePlan, summaryMarkdown } from './outcome';
 import { type DistributionJob, type DistributionPlan, describeCount, labsToRead, planDistribution } from './plan';
 
 /**
@@ -151,7 +151,13 @@ async function applyPlan(
     copied.set(job.key, bytes);
     progress(false);
   };
-  if (jobs.length) reporter.info(`Running ${describeCount(jobs.length, 'job')}, at most ${maxConcurrentJobs} at once.`);
+  const across = countAcrossRegions(jobs);
+  if (jobs.length) {
+    reporter.info(
+      `Running ${describeCount(jobs.length, 'job')}, at most ${maxConcurrentJobs} at once` +
+        `${across ? `; ${across} of them copy across regions, which is slower` : ''}.`,
+    );
+  }
 
   const outcomes = await runPool(
     jobs,
@@ -166,7 +172,7 @@ async function applyPlan(
         else throw error;
       }
       results.set(job.key, result);
-      const where = `'${job.image.imageName}' in lab '${job.lab.name}'`;
+      const where = `'${job.image.imageName}' in lab '${job.lab.name}'${job.crossesRegion ? ` (${acrossRegionsWords(job)})` : ''}`;
       if (result.status === 'cancelled') {
         cancelled++;
         reporter.info(`Cancelled ${where}.`);

@@ -4,7 +4,7 @@ import type { AzureContext } from '../azure/azureContext';
 import { callAzure, toFactoryErrorOrRethrow } from '../azure/azureErrors';
 import type { BlobClaim } from '../azure/blobClaim';
 import { copyBlob, followCopy, sasBlobClient } from '../azure/blobCopy';
-import type { LabRef, LabStorage } from '../azure/labs';
+import { type LabRef, type LabStorage, sasExpiresAtMs } from '../azure/labs';
 import { sleep } from '../azure/retryPolicy';
 import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
 import { customImageTags, stagingBlobName, stagingMetadata } from '../factoryImages';
@@ -14,6 +14,7 @@ import { type Step, runSteps } from '../steps';
 import { claimStagingBlob } from './claim';
 import type { JobResult } from './outcome';
 import type { DistributionJob, JobStart } from './plan';
+import { copyBudgetMs } from './regions';
 
 /**
  * One (image, lab) pair: copy the factory's VHD server-side into the lab's storage as a staging blob,
@@ -38,40 +39,50 @@ export interface JobEnvironment {
 /**
  * SAS URLs handed out by DevTest Labs (generateUploadUri), kept for reuse so that a run asks Resource
  * Manager once per image for copy sources and once per (lab, blob) for destinations. A URL older than
- * `maxAgeMs` is asked for again, so that a job waiting in the queue never starts with an expired SAS.
+ * `maxAgeMs` is asked for again, so that a job waiting in the queue never starts with an expired SAS; so
+ * is one whose expiry (`se`) comes sooner than `validForMs`, the copy's budget: a copy fails when its
+ * source SAS expires, and is followed through its destination's, and one across regions takes longer.
  */
 export class SasCache {
-  private readonly entries = new Map<string, { url: Promise<string>; at: number }>();
+  private readonly entries = new Map<string, { url: Promise<string>; at: number; expiresAtMs?: number }>();
 
   constructor(private readonly maxAgeMs = 30 * 60_000) {}
 
-  get(key: string, ask: () => Promise<string>): Promise<string> {
+  get(key: string, ask: () => Promise<string>, options: { validForMs?: number } = {}): Promise<string> {
     const entry = this.entries.get(key);
-    if (entry && Date.now() - entry.at < this.maxAgeMs) return entry.url;
+    const lastsLongEnough = (expiresAtMs: number | undefined) =>
+      options.validForMs === undefined || expiresAtMs === undefined || expiresAtMs - Date.now() >= options.validForMs;
+    if (entry && Date.now() - entry.at < this.maxAgeMs && lastsLongEnough(entry.expiresAtMs)) return entry.url;
     const url = ask();
-    const made = { url, at: Date.now() };
+    const made: { url: Promise<string>; at: number; expiresAtMs?: number } = { url, at: Date.now() };
     this.entries.set(key, made);
-    // A failed or cancelled request is not kept: the next caller asks again.
-    url.catch(() => {
-      if (this.entries.get(key) === made) this.entries.delete(key);
-    });
+    url.then(
+      (value) => {
+        made.expiresAtMs = sasExpiresAtMs(value);
+      },
+      // A failed or cancelled request is not kept: the next caller asks again.
+      () => {
+        if (this.entries.get(key) === made) this.entries.delete(key);
+      },
+    );
     return url;
   }
 }
 
-/** The read SAS URL of a store image, as a copy source. */
+/** The read SAS URL of a store image, as a copy source; `validForMs`: how long it must still work. */
 export function sourceUrl(
   sas: SasCache,
   store: Pick<ImageStore, 'sourceUrl'>,
   imageName: string,
   signal?: AbortSignal,
+  validForMs?: number,
 ): Promise<string> {
-  return sas.get(`source|${imageName.toLowerCase()}`, () => store.sourceUrl(imageName, { signal }));
+  return sas.get(`source|${imageName.toLowerCase()}`, () => store.sourceUrl(imageName, { signal }), { validForMs });
 }
 
-/** The upload URI of a blob in a lab. */
-export function uploadUri(sas: SasCache, storage: LabStorage, blobName: string, signal?: AbortSignal): Promise<string> {
-  return sas.get(`${storage.lab.id.toLowerCase()}|${blobName.toLowerCase()}`, () => storage.uploadUri(blobName, { signal }));
+/** The upload URI of a blob in a lab; `validForMs`: how long it must still work. */
+export function uploadUri(sas: SasCache, storage: LabStorage, blobName: string, signal?: AbortSignal, validForMs?: number): Promise<string> {
+  return sas.get(`${storage.lab.id.toLowerCase()}|${blobName.toLowerCase()}`, () => storage.uploadUri(blobName, { signal }), { validForMs });
 }
 
 export interface JobState {
@@ -238,7 +249,9 @@ function copyToLab(env: JobEnvironment): Step<JobState> {
         env.reporter.debug(`Using the finished copy '${state.blobName}' an earlier run left in lab '${job.lab.name}'.`);
         return;
       }
-      const destination = sasBlobClient(await uploadUri(env.sas, state.storage, state.blobName, signal), env.azure.storageRetryOptions);
+      // Both SAS URLs must outlast the copy at the rate assumed for its route, slower across regions.
+      const budgetMs = copyBudgetMs(job.image.sizeBytes, job.crossesRegion);
+      const destination = sasBlobClient(await uploadUri(env.sas, state.storage, state.blobName, signal, budgetMs), env.azure.storageRetryOptions);
       const onProgress = ({ copiedBytes }: { copiedBytes: number }) => {
         state.copiedBytes = copiedBytes;
         env.onCopyProgress?.(job, copiedBytes);
@@ -254,7 +267,7 @@ function copyToLab(env: JobEnvironment): Step<JobState> {
         }
       }
       // A failed or aborted earlier copy is simply copied over: the claim on the blob stays.
-      const source = await sourceUrl(env.sas, env.store, job.image.imageName, signal);
+      const source = await sourceUrl(env.sas, env.store, job.image.imageName, signal, budgetMs);
       const { totalBytes } = await copyBlob(destination, source, {
         metadata: stagingMetadata(job.image.imageName),
         leaseId: state.claim?.leaseId,

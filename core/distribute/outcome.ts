@@ -38,15 +38,27 @@ function jobWords(job: DistributionJob): string {
   return job.start === 'copy' ? job.image.imageName : `${job.image.imageName} (${START_WORDS[job.start]})`;
 }
 
+/** `across regions, westus2 to eastus`: how a job's copy goes, for one that crosses regions. */
+export function acrossRegionsWords(job: DistributionJob): string {
+  return `across regions, ${job.source.region || 'unknown region'} to ${job.lab.location || 'unknown region'}`;
+}
+
+/** The jobs whose copy crosses regions. */
+export function countAcrossRegions(jobs: readonly DistributionJob[]): number {
+  return jobs.filter((job) => job.crossesRegion).length;
+}
+
 /** The plan as lines of log: totals, then per lab, then per image. */
 export function describePlan(plan: DistributionPlan): string[] {
   const lines: string[] = [];
   const exists = countCells(plan, 'exists');
   const errors = countCells(plan, 'error');
   const leftOut = countCells(plan, 'left-out');
+  const across = countAcrossRegions(plan.jobs);
   lines.push(
     `Plan: ${describeCount(plan.images.length, 'image')} in the store of factory lab '${plan.factory.name}' (${plan.factory.location}), ` +
-      `${describeCount(plan.labs.length, 'lab')} in labs.json: ${describeCount(plan.jobs.length, 'job')} to run, ` +
+      `${describeCount(plan.labs.length, 'lab')} in labs.json: ${describeCount(plan.jobs.length, 'job')} to run` +
+      `${across ? ` (${across} of them copying across regions, which is slower)` : ''}, ` +
       `${exists} already in place, ${errors} that cannot be done` +
       `${leftOut ? `, ${leftOut} left out because RetireImages (ImagesToSave ${plan.retention.imagesToSave}) would delete them` : ''}.`,
   );
@@ -62,18 +74,23 @@ export function describePlan(plan: DistributionPlan): string[] {
       continue;
     }
     const cells = [...lab.cells.entries()];
-    const jobs = cells.flatMap(([, c]) => (c.state === 'job' ? [jobWords(c.job)] : []));
+    const labJobs = cells.flatMap(([, c]) => (c.state === 'job' ? [c.job] : []));
+    const jobs = labJobs.filter((job) => !job.crossesRegion).map(jobWords);
+    // Grouped by route, so that a lab's line says once how its copies cross regions.
+    const across = new Map<string, string[]>();
+    for (const job of labJobs.filter((j) => j.crossesRegion)) across.set(acrossRegionsWords(job), [...(across.get(acrossRegionsWords(job)) ?? []), jobWords(job)]);
     const there = cells.filter(([, c]) => c.state === 'exists').map(([name]) => name);
     const blocked = cells.filter(([, c]) => c.state === 'error').map(([name, c]) => `${name} [${(c as { code: string }).code}]`);
     const leftOutHere = cells.flatMap(([name, c]) => (c.state === 'left-out' ? [`${name} (${c.detail})`] : []));
     const parts: string[] = [];
     if (jobs.length) parts.push(`to distribute ${jobs.join(', ')}`);
+    for (const [route, names] of across) parts.push(`to distribute ${route}: ${names.join(', ')}`);
     if (there.length) parts.push(`already has ${there.join(', ')}`);
     if (blocked.length) parts.push(`cannot get ${blocked.join(', ')}`);
     if (leftOutHere.length) parts.push(`left out, as retention would delete them: ${leftOutHere.join(', ')}`);
     lines.push(`  ${where}: ${parts.join('; ')}.`);
   }
-  lines.push('By image:');
+  lines.push(across ? 'By image (a lab shown with its region is copied to across regions):' : 'By image:');
   for (const image of plan.images) {
     const to: string[] = [];
     const there: string[] = [];
@@ -82,7 +99,8 @@ export function describePlan(plan: DistributionPlan): string[] {
     for (const lab of plan.labs) {
       const cell = lab.cells.get(image.imageName);
       if (!cell) continue;
-      (cell.state === 'job' ? to : cell.state === 'exists' ? there : cell.state === 'left-out' ? left : blocked).push(lab.config.labName);
+      if (cell.state === 'job') to.push(cell.job.crossesRegion ? `${lab.config.labName} (${cell.job.lab.location || 'unknown region'})` : lab.config.labName);
+      else (cell.state === 'exists' ? there : cell.state === 'left-out' ? left : blocked).push(lab.config.labName);
     }
     const parts = [`to ${to.length ? to.join(', ') : 'no lab'}`];
     if (there.length) parts.push(`already in ${there.join(', ')}`);
@@ -142,6 +160,9 @@ const CELL_TEXT: Record<CellOutcome, string> = {
   'left out': '➖ left out (retention)',
 };
 
+/** Marks a cell whose copy crosses regions. */
+const ACROSS_REGIONS_MARK = '🌐';
+
 /**
  * The run as markdown: a table with a row per lab and a column per image (an image is one of a few,
  * labs can be hundreds), each cell an outcome, then every problem with its code.
@@ -167,6 +188,11 @@ export function summaryMarkdown(
   } else {
     out.push('', `Dry run: ${describeCount(plan.jobs.length, 'job')} planned, nothing changed.`);
   }
+  const across = countAcrossRegions(plan.jobs);
+  if (across) {
+    const copies = across === 1 ? '1 copy crosses' : `${across} copies cross`;
+    out.push('', `${ACROSS_REGIONS_MARK} ${copies} regions, the lab being in another region than the VHD it is copied from: such copies are slower.`);
+  }
   const leftOut = countCells(plan, 'left-out');
   if (leftOut) {
     out.push(
@@ -182,7 +208,8 @@ export function summaryMarkdown(
       const cells = images.map((image) => {
         const cell = lab.cells.get(image.imageName);
         if (!cell) return '—';
-        return CELL_TEXT[cellOutcome(cell, results)];
+        const text = CELL_TEXT[cellOutcome(cell, results)];
+        return cell.state === 'job' && cell.job.crossesRegion ? `${text} ${ACROSS_REGIONS_MARK}` : text;
       });
       out.push(`| ${md(lab.config.labName)} | ${md(lab.config.subscriptionId)} | ${cells.join(' | ')} |`);
     }

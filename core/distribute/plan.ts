@@ -4,6 +4,7 @@ import type { LabConfig } from '../config/labsConfig';
 import { ErrorCodes, FactoryError } from '../errors';
 import type { FactoryImage } from '../factoryImages';
 import type { Issue } from '../report';
+import { type CopySource, crossesRegion, storeSource } from './regions';
 import { type LeftOut, type RetentionSettings, leftOutByRetention } from './retention';
 import { VHD_ROUTE_FIX, vhdRouteRefusal } from '../vhdRoute';
 
@@ -69,7 +70,12 @@ export interface DistributionJob {
   /** `<lab id>|<image name>`, lower case: one job per image per lab. */
   key: string;
   image: FactoryImage;
+  /** The destination: the VHD is copied into this lab's storage account, in its region (`lab.location`). */
   lab: LabRef;
+  /** Where the VHD is copied from, with its region. */
+  source: CopySource;
+  /** The copy runs between two regions, more slowly (regions.ts). */
+  crossesRegion: boolean;
   start: JobStart;
   /** The staging blob an earlier run left, when there is one. */
   staging?: ObservedStagingBlob;
@@ -134,11 +140,7 @@ export function labsToRead(labs: readonly ConfiguredLab[], images: readonly Fact
   return result;
 }
 
-/** Azure writes a region as `westus2` or `West US 2`; both name the same place. */
-export function sameRegion(a: string, b: string): boolean {
-  const key = (region: string) => region.replace(/\s+/g, '').toLowerCase();
-  return key(a) === key(b);
-}
+export { sameRegion } from './regions';
 
 const imageKey = (name: string) => name.toLowerCase();
 
@@ -166,7 +168,7 @@ export function planDistribution(input: PlanInput): DistributionPlan {
   for (const [key, { planned, wanted, imagePaths }] of byKey) {
     if (wanted.size === 0) continue;
     const observation = input.observations.get(key);
-    const error = labError(planned.config, observation, input.factory, [...wanted.values()]);
+    const error = labError(planned.config, observation, [...wanted.values()]);
     if (error || !observation || !('lab' in observation)) {
       planned.error = error ?? {
         severity: 'error',
@@ -197,35 +199,16 @@ function refusedImageIssue(image: FactoryImage, labNames: readonly string[]): Is
   };
 }
 
-/** Why a lab can receive no images, if it cannot. */
-function labError(
-  config: ConfiguredLab,
-  observation: LabObservation | undefined,
-  factory: LabRef,
-  wanted: readonly FactoryImage[],
-): Issue | undefined {
-  if (!observation) return undefined;
-  if ('error' in observation) {
-    return {
-      severity: 'error',
-      code: observation.error.code,
-      message:
-        `Lab '${config.labName}' (subscription ${config.subscriptionId}, labs.json entry ${config.index + 1}) cannot receive ` +
-        `its ${wanted.length === 1 ? 'image' : `${wanted.length} images`}: ${observation.error.message}`,
-      fix: observation.error.fix,
-    };
-  }
-  if (sameRegion(observation.lab.location, factory.location)) return undefined;
+/** Why a lab can receive no images, if it cannot. A lab in any region can: its copies cross regions. */
+function labError(config: ConfiguredLab, observation: LabObservation | undefined, wanted: readonly FactoryImage[]): Issue | undefined {
+  if (!observation || !('error' in observation)) return undefined;
   return {
     severity: 'error',
-    code: ErrorCodes.LabRegionMismatch,
+    code: observation.error.code,
     message:
-      `Lab '${config.labName}' (subscription ${config.subscriptionId}) is in region '${observation.lab.location}' but the factory ` +
-      `lab '${factory.name}' is in '${factory.location}', so its ${describeCount(wanted.length, 'image')} ` +
-      `(${wanted.map((i) => i.imageName).join(', ')}) cannot be copied to it.`,
-    fix:
-      `Move lab '${config.labName}' to '${factory.location}', or serve it from a factory lab in '${observation.lab.location}' ` +
-      `and remove it from this factory's labs.json.`,
+      `Lab '${config.labName}' (subscription ${config.subscriptionId}, labs.json entry ${config.index + 1}) cannot receive ` +
+      `its ${wanted.length === 1 ? 'image' : `${wanted.length} images`}: ${observation.error.message}`,
+    fix: observation.error.fix,
   };
 }
 
@@ -296,7 +279,15 @@ function planLab(
     else if (blob.copyStatus === 'success') start = 'reuse-copy';
     else if (blob.copyStatus === 'pending') start = 'follow-copy';
     else start = 'recopy';
-    const job: DistributionJob = { key: `${lab.id.toLowerCase()}|${imageKey(image.imageName)}`, image, lab, start };
+    const source = storeSource(plan.factory);
+    const job: DistributionJob = {
+      key: `${lab.id.toLowerCase()}|${imageKey(image.imageName)}`,
+      image,
+      lab,
+      source,
+      crossesRegion: crossesRegion(source, lab),
+      start,
+    };
     if (blob) {
       job.staging = blob;
       used.add(blob);

@@ -6,7 +6,7 @@ import { ErrorCodes } from '../errors';
 import { markdownCell as md } from '../format';
 import type { Issue } from '../report';
 import { compareVersions, regionKey } from './naming';
-import type { ObservedGallery } from './gallery';
+import type { ObservedDefinition, ObservedGallery, ObservedVersion } from './gallery';
 
 /**
  * DistributeImages on the gallery route, decided from labs.json, the gallery and each lab alone: a lab
@@ -67,12 +67,18 @@ export interface GalleryDistributionPlan {
 
 const same = (a: string | undefined, b: string | undefined) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
 
+/** The versions of a definition the factory serves labs from: its own (with an ImagePath), finished or being updated. */
+export function servedVersions(definition: ObservedDefinition, factoryLabId: string): ObservedVersion[] {
+  return definition.versions.filter(
+    (v) => v.factoryLabId === factoryLabId.toLowerCase() && v.imagePath && (v.provisioningState === 'Succeeded' || v.provisioningState === 'Updating'),
+  );
+}
+
 /** The factory's images in the gallery: per definition it made, its newest Succeeded version. */
 export function imagesToServe(gallery: ObservedGallery, factoryLabId: string, completed: ReadonlyMap<string, string[]>): GalleryImageToServe[] {
   const images: GalleryImageToServe[] = [];
   for (const definition of gallery.definitions) {
-    const ours = definition.versions.filter((v) => v.factoryLabId === factoryLabId.toLowerCase() && v.imagePath && v.provisioningState !== 'Failed' && v.provisioningState !== 'Deleting');
-    const newest = ours.filter((v) => v.provisioningState === 'Succeeded' || v.provisioningState === 'Updating').sort((a, b) => compareVersions(b.name, a.name))[0];
+    const newest = servedVersions(definition, factoryLabId).sort((a, b) => compareVersions(b.name, a.name))[0];
     if (!newest) continue;
     images.push({
       definitionName: definition.name,

@@ -1,6 +1,7 @@
 import type { BlobClient } from '@azure/storage-blob';
 import type { AzureContext } from '../azure/azureContext';
 import { callAzure } from '../azure/azureErrors';
+import { ASSUMED_COPY_BYTES_PER_SECOND } from '../azure/blobCopy';
 import { sleep } from '../azure/retryPolicy';
 import { ErrorCodes } from '../errors';
 import type { Reporter } from '../report';
@@ -13,8 +14,8 @@ import { parseDiskId } from './apply';
  * every run that touches the disk revokes what an earlier run left.
  */
 
-/** A copy from a disk SAS is assumed to go no slower than this (Azure's are usually several times faster). */
-export const ASSUMED_COPY_BYTES_PER_SECOND = 20 * 1024 * 1024;
+export { ASSUMED_COPY_BYTES_PER_SECOND };
+
 /** Added to the copy time the rate gives: the grant's own latency, polling, a busy storage account. */
 const ACCESS_MARGIN_SECONDS = 10 * 60;
 /** The shortest grant: small disks still get time for a slow start. */

@@ -197,6 +197,7 @@ export class DevTestLabsState {
       subscriptionId,
       resourceGroup,
       name: lab.storageAccount,
+      location: lab.location,
       denyAccess: lab.denyAccess,
       blobDataRoles: scenarioLab.blobDataRoles,
       initialBlobs: (scenarioLab.vhds ?? []).map((vhd) => ({ container: UPLOADS_CONTAINER, name: vhd.name, sizeBytes: vhdSizeBytes(vhd), metadata: vhd.metadata })),

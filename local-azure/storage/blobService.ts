@@ -42,6 +42,10 @@ export interface BlobServiceOptions {
   copyRateMBps: number;
   /** What one source blob serves to all copies reading it; default `copyRateMBps`. */
   sourceBlobMBps?: number;
+  /** A copy between accounts in different regions on its own; default a fraction of `copyRateMBps` (copies.ts). */
+  crossRegionCopyRateMBps?: number;
+  /** Each account's region (its lab's location); the managed disks' account has none. */
+  accountRegions?: ReadonlyMap<string, string>;
   verifyBearer(token: string): { principalId: string; audience: string } | undefined;
   canAccessData: AuthenticationOptions['canAccessData'];
   faults: FaultPlan;
@@ -156,7 +160,7 @@ export async function startBlobService(options: BlobServiceOptions): Promise<Blo
     }
   };
 
-  const tracker = new CopyTracker(options.copyRateMBps, emptyDestination, Date.now, options.sourceBlobMBps);
+  const tracker = new CopyTracker(options.copyRateMBps, emptyDestination, Date.now, options.sourceBlobMBps, options.crossRegionCopyRateMBps);
 
   let port = 0;
   const front = new BlobFront({
@@ -172,6 +176,7 @@ export async function startBlobService(options: BlobServiceOptions): Promise<Blo
     metrics: options.metrics,
     verifyBearer: options.verifyBearer,
     canAccessData: options.canAccessData,
+    accountRegion: (account) => options.accountRegions?.get(account),
   });
   // Headers up to 64 KiB, as Azure takes them, so that oversized metadata meets Azure's own answer.
   const server = https.createServer({ key: options.tls.key, cert: options.tls.cert, maxHeaderSize: 64 * 1024 }, front.handle);

@@ -2,7 +2,7 @@ import { copiedAt, replan, type PlannedCopy, type Rates } from './sourceThroughp
 
 /**
  * Server-side copies as Azure runs them: asynchronous, at the rate their source blob serves them
- * (shared by every copy reading it, sourceThroughput.ts). Azurite copies instantly, so each copy's
+ * (shared by every copy reading it, sourceThroughput.ts), slower between regions. Azurite copies instantly, so each copy's
  * visible state is derived from the clock and its plan, and from the events that end it early (an
  * injected failure, the source SAS expiring or being revoked, an abort). No timer runs per copy.
  */
@@ -47,10 +47,19 @@ export interface StartCopy {
   leaseId?: string;
   /** The source SAS stops working at this time; a copy still running then fails. */
   sourceExpiresAtMs?: number;
+  /** Source and destination accounts are in different regions: the copy runs at the cross-region rate. */
+  crossesRegion?: boolean;
   /** An injected failure: the copy fails once this share of the bytes is copied. */
   failAfterPercent?: number;
   failDescription?: string;
 }
+
+/**
+ * A copy between regions runs at this share of `copyRateMBps` unless the scenario sets
+ * `crossRegionCopyRateMBps`. Azure publishes no rate for Copy Blob (best effort, on spare bandwidth);
+ * between regions the link's latency and bandwidth bound it, which the model takes as a quarter.
+ */
+export const CROSS_REGION_COPY_FRACTION = 1 / 4;
 
 export const SOURCE_AUTH_FAILED_DESCRIPTION =
   '403 AuthenticationFailed "Server failed to authenticate the request. The copy source SAS is no longer valid."';
@@ -66,16 +75,24 @@ export class CopyTracker {
    * @param emptyDestination replaces a destination with an empty blob, metadata kept: what a failed or
    *   aborted copy leaves in Azure.
    * @param sourceBlobMBps what one source blob serves to all copies reading it; default `copyRateMBps`.
+   * @param crossRegionCopyRateMBps the rate of a copy on its own between regions; default
+   *   `copyRateMBps` × CROSS_REGION_COPY_FRACTION.
    */
   constructor(
     copyRateMBps: number,
     private readonly emptyDestination: (key: string) => Promise<void>,
     private readonly now: () => number = Date.now,
     sourceBlobMBps: number = copyRateMBps,
+    crossRegionCopyRateMBps: number = copyRateMBps * CROSS_REGION_COPY_FRACTION,
   ) {
     if (!(copyRateMBps > 0)) throw new RangeError(`copyRateMBps must be positive, got ${copyRateMBps}`);
     if (!(sourceBlobMBps > 0)) throw new RangeError(`sourceBlobMBps must be positive, got ${sourceBlobMBps}`);
-    this.rates = { perCopyBytesPerMs: bytesPerMs(copyRateMBps), perSourceBytesPerMs: bytesPerMs(sourceBlobMBps) };
+    if (!(crossRegionCopyRateMBps > 0)) throw new RangeError(`crossRegionCopyRateMBps must be positive, got ${crossRegionCopyRateMBps}`);
+    this.rates = {
+      perCopyBytesPerMs: bytesPerMs(copyRateMBps),
+      crossRegionPerCopyBytesPerMs: bytesPerMs(crossRegionCopyRateMBps),
+      perSourceBytesPerMs: bytesPerMs(sourceBlobMBps),
+    };
   }
 
   start(copy: StartCopy): CopyRecord {
@@ -93,6 +110,7 @@ export class CopyTracker {
         copy.failAfterPercent === undefined ? undefined : Math.floor((copy.totalBytes * Math.min(100, Math.max(0, copy.failAfterPercent))) / 100),
       failDescription: copy.failDescription,
       expiresAtMs: copy.sourceExpiresAtMs,
+      crossesRegion: copy.crossesRegion,
       expiryDescription: SOURCE_AUTH_FAILED_DESCRIPTION,
       plan: [],
       finish: { atMs: Infinity, status: 'success', copiedBytes: copy.totalBytes },

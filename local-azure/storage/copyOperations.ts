@@ -29,12 +29,15 @@ export interface CopyOptions {
   faults: FaultPlan;
   /** The Storage Blob Data roles, for a source read with the destination's token (authentication.ts). */
   canAccessData: AuthenticationOptions['canAccessData'];
+  /** A storage account's region (its lab's location); undefined for one of no region (managed disks' bytes). */
+  accountRegion(account: string): string | undefined;
 }
 
 interface VerifiedSource {
   azuriteUrl: string;
   /** The source blob (`account/container/blob`), whose throughput concurrent copies share. */
   key: string;
+  account: string;
   totalBytes: number;
   blobType: string;
   sourceDisk?: string;
@@ -91,6 +94,7 @@ export class CopyOperations {
       sourceDisk: source.sourceDisk,
       sourceKey: source.key,
       sourceExpiresAtMs: source.expiresAtMs,
+      crossesRegion: this.crossesRegion(source.account, target.account),
       leaseId: leaseIdOf(req),
       failAfterPercent: failure ? (failure.failAfterPercent ?? 50) : undefined,
       failDescription: failure ? copyFailureDescription(failure) : undefined,
@@ -188,6 +192,7 @@ export class CopyOperations {
     return {
       azuriteUrl,
       key: targetBlobKey(source)!,
+      account: source.account,
       totalBytes: Number(probe.headers['content-length'] ?? 0),
       blobType: String(probe.headers['x-ms-blob-type'] ?? ''),
       sourceDisk: grant?.diskName,
@@ -253,6 +258,13 @@ export class CopyOperations {
     headers['content-length'] = '0';
     res.writeHead(204, headers);
     res.end();
+  }
+
+  /** Between accounts of two known regions; a copy from managed disks' bytes stays in the region. */
+  private crossesRegion(sourceAccount: string, destinationAccount: string): boolean {
+    const from = this.o.accountRegion(sourceAccount);
+    const to = this.o.accountRegion(destinationAccount);
+    return !!from && !!to && from !== to;
   }
 
   private isFrontUrl(url: URL): boolean {

@@ -2,7 +2,8 @@
  * How fast copies run when they read the same source blob. A page blob serves about 60 MiB/s in total
  * to everything reading it (Azure's scalability target for a single page blob), so copies that read one
  * source at the same time share that throughput equally, each also capped at the rate of a copy on its
- * own; when one ends, the others speed up. Each copy's progress is a piecewise-linear plan made at
+ * own (lower for a copy into another region, which a slower copy leaves to the others); when one ends,
+ * the others speed up. Each copy's progress is a piecewise-linear plan made at
  * every change to the set of copies reading its source (a start, an abort, a delete), from that moment
  * on; what was planned before stays, so what a client saw earlier is never rewritten.
  * https://learn.microsoft.com/azure/storage/blobs/scalability-targets-premium-page-blobs
@@ -31,6 +32,8 @@ export interface PlannedCopy {
   /** The source SAS stops working at this time; a copy still running then fails. */
   readonly expiresAtMs?: number;
   readonly expiryDescription?: string;
+  /** The copy runs into a storage account in another region than its source's: its own rate is the cross-region one. */
+  readonly crossesRegion?: boolean;
   plan: Segment[];
   finish: Finish;
 }
@@ -38,6 +41,8 @@ export interface PlannedCopy {
 export interface Rates {
   /** The rate of a copy on its own. */
   perCopyBytesPerMs: number;
+  /** The rate of a copy on its own between storage accounts in different regions. */
+  crossRegionPerCopyBytesPerMs: number;
   /** What one source blob serves to all copies reading it. */
   perSourceBytesPerMs: number;
 }
@@ -65,10 +70,11 @@ export function replan(copies: readonly PlannedCopy[], atMs: number, rates: Rate
   let t = atMs;
   let active = running;
   while (active.length > 0) {
-    const rate = Math.min(rates.perCopyBytesPerMs, rates.perSourceBytesPerMs / active.length);
+    const shared = shares(active, rates);
     let next = Infinity;
     const ends = new Map<PlannedCopy, Finish>();
     for (const copy of active) {
+      const rate = shared.get(copy)!;
       const done = bytes.get(copy)!;
       copy.plan.push({ atMs: t, copiedBytes: done, bytesPerMs: rate });
       const candidates: Finish[] = [{ atMs: t + (copy.totalBytes - done) / rate, status: 'success', copiedBytes: copy.totalBytes }];
@@ -85,7 +91,7 @@ export function replan(copies: readonly PlannedCopy[], atMs: number, rates: Rate
       ends.set(copy, first);
       next = Math.min(next, first.atMs);
     }
-    for (const copy of active) bytes.set(copy, Math.min(copy.totalBytes, bytes.get(copy)! + (next - t) * rate));
+    for (const copy of active) bytes.set(copy, Math.min(copy.totalBytes, bytes.get(copy)! + (next - t) * shared.get(copy)!));
     const stillRunning: PlannedCopy[] = [];
     for (const copy of active) {
       const end = ends.get(copy)!;
@@ -95,4 +101,26 @@ export function replan(copies: readonly PlannedCopy[], atMs: number, rates: Rate
     active = stillRunning;
     t = next;
   }
+}
+
+/**
+ * Each running copy's share of its source's throughput, fairly: no copy above its own rate, and what
+ * a slower copy (one into another region) leaves unused goes to the others in equal parts.
+ */
+function shares(copies: readonly PlannedCopy[], rates: Rates): Map<PlannedCopy, number> {
+  const own = (copy: PlannedCopy) => (copy.crossesRegion ? rates.crossRegionPerCopyBytesPerMs : rates.perCopyBytesPerMs);
+  const byOwnRate = [...copies].sort((a, b) => own(a) - own(b));
+  const result = new Map<PlannedCopy, number>();
+  let left = rates.perSourceBytesPerMs;
+  for (let i = 0; i < byOwnRate.length; i++) {
+    const fair = left / (byOwnRate.length - i);
+    if (own(byOwnRate[i]) >= fair) {
+      // The source is the limit from here on: the rest, as fast or faster on their own, share what is left.
+      for (const copy of byOwnRate.slice(i)) result.set(copy, fair);
+      break;
+    }
+    result.set(byOwnRate[i], own(byOwnRate[i]));
+    left -= own(byOwnRate[i]);
+  }
+  return result;
 }

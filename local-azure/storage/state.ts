@@ -12,6 +12,8 @@ export interface StorageAccount {
   resourceGroup: string;
   /** Lower case, as storage account names are. */
   name: string;
+  /** Its region: a lab's account is in the lab's location. Copies between regions are slower. */
+  location: string;
   /** The principal may not use it (a lab's denyAccess). */
   denyAccess: boolean;
   /** Who holds which Storage Blob Data role on it; undefined: every principal, Contributor. */
@@ -41,6 +43,11 @@ export class StorageState {
 
   accountNames(): string[] {
     return this.accounts.map((account) => account.name);
+  }
+
+  /** Each account's region, by name. */
+  accountRegions(): Map<string, string> {
+    return new Map(this.accounts.map((account) => [account.name, account.location.toLowerCase()]));
   }
 
   /**

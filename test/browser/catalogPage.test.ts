@@ -4,15 +4,18 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { removeConfiguration } from '../fixtures/config/configurationFolder';
 import { launchChromium } from '../helpers/chromium';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
 import { describeRun, runTaskProcess } from '../helpers/taskProcess';
+import { bothRoutesFactory, defaultLabs, FACTORY, GALLERY, galleryConfiguration, TARGETS } from '../scenarios/gallery/factory';
 
 /**
  * The catalog page in a real headless Chromium: the page PublishImageCatalog writes from the quick start's
- * state renders without a console error or any request beyond its own file, its filters, search and sort
- * change what is shown, a lab that could not be read is marked, and axe-core finds no serious or critical
- * accessibility violation.
+ * state, and from a factory running both routes (with galleryName), renders without a console error or
+ * any request beyond its own file, its filters (the route filter too), search and sort change what is
+ * shown, a lab that could not be read is marked, and axe-core finds no serious or critical accessibility
+ * violation.
  */
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -27,9 +30,11 @@ interface AxeViolation {
 describe('the image catalog page in headless Chromium', function () {
   this.timeout(120_000);
   let azure: LocalAzureProcess;
+  let bothRoutes: LocalAzureProcess | undefined;
+  const configurations: string[] = [];
   let browser: Browser;
   let dir: string;
-  const pages: Record<'demo' | 'unreadable', string> = { demo: '', unreadable: '' };
+  const pages: Record<'demo' | 'unreadable' | 'both', string> = { demo: '', unreadable: '', both: '' };
 
   const publish = async (file: string) => {
     const r = await runTaskProcess(
@@ -41,6 +46,23 @@ describe('the image catalog page in headless Chromium', function () {
     return file;
   };
 
+  /** Windows Server on the VHD route; Windows 11 and Linux published to the gallery and distributed; Team-Other has another gallery. */
+  const publishBothRoutes = async (file: string) => {
+    bothRoutes = await startLocalAzure({ scenario: bothRoutesFactory({ withOtherGalleryLab: true }) });
+    const factoryLabs = galleryConfiguration();
+    // The catalog's labs.json adds Team-Other, which DistributeImages refuses (IF7004): it has another gallery.
+    const withOther = galleryConfiguration([...defaultLabs(), { name: TARGETS.other.name, imagePaths: ['Win11'] }]);
+    configurations.push(factoryLabs, withOther);
+    const common = { DevTestLabName: FACTORY, galleryName: GALLERY };
+    for (const task of ['SnapImagesFromVMs', 'DistributeImages']) {
+      const r = await runTaskProcess(task, { ...common, ConfigurationLocation: factoryLabs }, bothRoutes.env);
+      assert.equal(r.result, 'Succeeded', describeRun(r));
+    }
+    const r = await runTaskProcess('PublishImageCatalog', { ...common, ConfigurationLocation: withOther, CatalogFile: file, ArtifactName: '' }, bothRoutes.env);
+    assert.equal(r.result, 'Succeeded', describeRun(r));
+    return file;
+  };
+
   before(async () => {
     // First the browser: without Chromium these tests fail here, saying so.
     browser = await launchChromium();
@@ -49,10 +71,13 @@ describe('the image catalog page in headless Chromium', function () {
     pages.demo = await publish(path.join(dir, 'demo.html'));
     await azure.setFaults([{ operation: 'CustomImages_List', kind: 'status', status: 403, code: 'AuthorizationFailed', match: '/labs/Training/', probability: 1 }]);
     pages.unreadable = await publish(path.join(dir, 'unreadable.html'));
+    pages.both = await publishBothRoutes(path.join(dir, 'both.html'));
   });
   after(async () => {
     await browser?.close();
     await azure?.stop();
+    await bothRoutes?.stop();
+    for (const location of configurations) removeConfiguration(location);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -125,6 +150,44 @@ describe('the image catalog page in headless Chromium', function () {
     }
   });
 
+  it('renders both routes with no console error, each image saying its route, and filters by route', async () => {
+    const { page, problems } = await open(pages.both);
+    try {
+      assert.deepEqual(problems, []);
+      const routeOf = () =>
+        page.$$eval('#images-table tbody tr', (rows) =>
+          rows.filter((row) => !(row as HTMLElement).hidden).map((row) => `${(row.children[1] as HTMLElement).innerText.trim()}: ${(row.querySelector('th') as HTMLElement).innerText.trim()}`),
+        );
+      assert.deepEqual(await routeOf(), ['VHD route: WindowsServer/2016-Datacenter.json', 'Gallery route: Linux/Ubuntu2204.json', 'Gallery route: Win11/Enterprise.json']);
+      const columns = () => page.$$eval('#labs-table thead th[data-route]', (cells) => cells.filter((c) => !(c as HTMLElement).hidden).map((c) => (c as HTMLElement).innerText.replace(/\s+/g, ' ').trim()));
+      assert.deepEqual(await columns(), ['WindowsServer/2016-Datacenter.json VHD route', 'Linux/Ubuntu2204.json Gallery route', 'Win11/Enterprise.json Gallery route']);
+
+      await page.selectOption('#f-route', 'gallery');
+      assert.deepEqual(await routeOf(), ['Gallery route: Linux/Ubuntu2204.json', 'Gallery route: Win11/Enterprise.json']);
+      assert.deepEqual(await columns(), ['Linux/Ubuntu2204.json Gallery route', 'Win11/Enterprise.json Gallery route']);
+      assert.equal(await page.locator('#labs-table tbody tr[data-lab="0"] td.cell:visible').count(), 2);
+      assert.equal(await page.textContent('#status'), 'Showing 2 of 3 golden images and 4 of 4 labs.');
+      // Team-Other has another gallery attached: stale on the gallery route, and on the VHD route not at all.
+      await page.check('#f-stale');
+      assert.deepEqual(await visibleRows(page, 'labs-table'), [TARGETS.other.name]);
+      assert.match(await page.locator('#labs-table tbody tr[data-lab="3"] td.cell:visible').last().innerText(), /another gallery, 'TeamImages', is attached to the lab/);
+      await page.selectOption('#f-route', 'vhd');
+      assert.deepEqual(await visibleRows(page, 'labs-table'), []);
+      assert.deepEqual(await routeOf(), []);
+      await page.uncheck('#f-stale');
+      assert.deepEqual(await routeOf(), ['VHD route: WindowsServer/2016-Datacenter.json']);
+      assert.deepEqual(await columns(), ['WindowsServer/2016-Datacenter.json VHD route']);
+      assert.match(await page.locator('#labs-table tbody tr[data-lab="0"] td.cell:visible').innerText(), /Nov-20-2026/);
+      // Clear applies once the form has reset its fields.
+      await page.click('button[type=reset]');
+      await page.waitForFunction(() => document.querySelectorAll('#images-table tbody tr:not([hidden])').length === 3, undefined, { timeout: 5000 });
+      assert.equal(await page.inputValue('#f-route'), '');
+      assert.deepEqual(problems, []);
+    } finally {
+      await page.close();
+    }
+  });
+
   it('sorts a column from the keyboard and says so with aria-sort', async () => {
     const { page } = await open(pages.demo);
     try {
@@ -160,12 +223,14 @@ describe('the image catalog page in headless Chromium', function () {
     }
   });
 
-  for (const [name, viewport] of [
-    ['a desktop', { width: 1280, height: 900 }],
-    ['a phone', { width: 390, height: 844 }],
+  for (const [name, viewport, which] of [
+    ['a desktop', { width: 1280, height: 900 }, 'unreadable'],
+    ['a phone', { width: 390, height: 844 }, 'unreadable'],
+    ['a desktop, both routes', { width: 1280, height: 900 }, 'both'],
+    ['a phone, both routes', { width: 390, height: 844 }, 'both'],
   ] as const) {
     it(`has no serious or critical accessibility violation (axe-core) on ${name}, and fits its width`, async () => {
-      const { page } = await open(pages.unreadable, viewport);
+      const { page } = await open(pages[which], viewport);
       try {
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         assert.ok(overflow <= 0, `the page is ${overflow} px wider than the screen; only the tables should scroll`);

@@ -1,5 +1,6 @@
 import type { CatalogTemplate } from '../../core/catalog/model';
-import type { HeldImage, SourceImage } from '../../core/catalog/route';
+import type { HeldImage, LabGalleryAccess, RegionReplica, SourceImage } from '../../core/catalog/route';
+import { imagePathKey } from '../../core/config/imagePaths';
 import { imageGeneration } from '../../core/marketplace';
 import type { GoldenTemplate, LabConfig } from '../../core/config/labsConfig';
 
@@ -38,3 +39,30 @@ function dayTime(day: string): string {
   return new Date(`${day.slice(0, 3)} ${day.slice(4, 6)} ${day.slice(7)} 06:00:00 UTC`).toISOString();
 }
 
+
+/** A gallery image version at the source: `2026.1201.060000` was saved on 1 December 2026 at 06:00 UTC. */
+export function galleryVersion(imagePath: string, name: string, regions: Record<string, RegionReplica['state']>, extra: Partial<SourceImage> = {}): SourceImage {
+  const [year, monthDay, time] = name.split('.');
+  const created = `${year}-${monthDay.padStart(4, '0').slice(0, 2)}-${monthDay.padStart(4, '0').slice(2)}T${time.padStart(6, '0').replace(/(\d\d)(\d\d)(\d\d)/, '$1:$2:$3')}.000Z`;
+  return {
+    name,
+    version: name,
+    imagePath,
+    createdUtc: created,
+    sizeBytes: 2 * 1024 ** 3,
+    osType: 'Windows',
+    generation: 'V2',
+    securityType: 'TrustedLaunch',
+    replication: Object.entries(regions).map(([region, state]) => ({ region, state })),
+    ...extra,
+  };
+}
+
+/** The version a lab's VMs can be made from: a source version as a lab on the gallery route holds it. */
+export function galleryHeld(image: SourceImage, extra: Partial<HeldImage> = {}): HeldImage {
+  return { name: image.name, version: image.version, imagePath: image.imagePath, createdUtc: image.createdUtc, state: 'ready', ...extra };
+}
+
+export function access(region: string, enabled: string[], extra: Partial<LabGalleryAccess> = {}): LabGalleryAccess {
+  return { region, attachment: 'attached', enabled: new Set(enabled.map(imagePathKey)), ...extra };
+}

@@ -1,5 +1,5 @@
 import { ComputeManagementClient } from '@azure/arm-compute';
-import { DevTestLabsClient } from '@azure/arm-devtestlabs';
+import { DevTestLabsClient, type LabVirtualMachine } from '@azure/arm-devtestlabs';
 import { ClientSecretCredential } from '@azure/identity';
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -257,4 +257,22 @@ export function sdkClients(azure: LocalAzureProcess, subscriptionId = azure.subs
     devTestLabs: new DevTestLabsClient(credential, subscriptionId, { endpoint: azure.armUrl, credentialScopes: [ARM_SCOPE], retryOptions }),
     compute: new ComputeManagementClient(credential, subscriptionId, { endpoint: azure.armUrl, credentials: { scopes: [ARM_SCOPE] }, retryOptions }),
   };
+}
+
+/** A lab VM made from a distributed custom image, as a lab user makes one, once it has provisioned (or failed to). */
+export async function labVmFromImage(
+  azure: LocalAzureProcess,
+  lab: { subscriptionId: string; resourceGroup: string; name: string; location: string },
+  imageName: string,
+): Promise<{ vm: LabVirtualMachine; customImageId?: string }> {
+  const clients = sdkClients(azure, lab.subscriptionId);
+  const image = await clients.devTestLabs.customImages.get(lab.resourceGroup, lab.name, imageName);
+  const vm = await clients.devTestLabs.virtualMachines.beginCreateOrUpdateAndWait(
+    lab.resourceGroup,
+    lab.name,
+    'from-golden',
+    { location: lab.location, customImageId: image.id, size: 'Standard_DS2_v2', userName: 'labuser', password: 'Unused-Passw0rd' },
+    { updateIntervalInMs: 20 },
+  );
+  return { vm, customImageId: image.id };
 }

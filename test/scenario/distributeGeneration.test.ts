@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { removeConfiguration } from '../fixtures/config/configurationFolder';
-import { type LocalAzureProcess, sdkClients, startLocalAzure } from '../helpers/localAzure';
+import { type LocalAzureProcess, labVmFromImage, startLocalAzure } from '../helpers/localAzure';
 import { runTaskProcess } from '../helpers/taskProcess';
 import { FACTORY, REGION, SUB_A, factoryImage, storeVhd, writeDistributeConfiguration } from '../scenarios/distribute/factory';
 
@@ -45,16 +45,8 @@ describe('DistributeImages and image generations (VHD route)', function () {
     assert.deepEqual(team.customImages.map((i) => i.name), [GEN1.imageName]);
     assert.ok(!team.blobs.some((b) => b.name.includes(GEN2.imageName)), 'nothing of the Generation 2 image was copied');
 
-    const clients = sdkClients(azure, SUB_A);
-    const image = await clients.devTestLabs.customImages.get(TARGET.resourceGroup, TARGET.name, GEN1.imageName);
-    const vm = await clients.devTestLabs.virtualMachines.beginCreateOrUpdateAndWait(
-      TARGET.resourceGroup,
-      TARGET.name,
-      'from-golden',
-      { location: REGION, customImageId: image.id, size: 'Standard_DS2_v2', userName: 'labuser', password: 'Unused-Passw0rd' },
-      { updateIntervalInMs: 20 },
-    );
+    const { vm, customImageId } = await labVmFromImage(azure, TARGET, GEN1.imageName);
     assert.equal(vm.provisioningState, 'Succeeded');
-    assert.equal(vm.customImageId, image.id);
+    assert.equal(vm.customImageId, customImageId);
   });
 });

@@ -19,14 +19,16 @@ function input(state: Partial<RouteState>, labs: LabConfig[], templates = TEMPLA
     imagesToSave: 2,
     templates,
     labs,
-    state: {
-      route: 'vhd',
-      sourceLabel: "factory image store of lab 'ImageFactory'",
-      source: { ok: true, value: [source(WS, 'Nov-10-2026'), source(WS, 'Dec-01-2026'), source(UB, 'Nov-20-2026', { osType: 'Linux' })] },
-      sourceRetiring: new Map(),
-      labs: labs.map((l) => ({ labIndex: l.index, read: { ok: true, value: [] } })),
-      ...state,
-    },
+    states: [
+      {
+        route: 'vhd',
+        sourceLabel: "factory image store of lab 'ImageFactory'",
+        source: { ok: true, value: [source(WS, 'Nov-10-2026'), source(WS, 'Dec-01-2026'), source(UB, 'Nov-20-2026', { osType: 'Linux' })] },
+        sourceRetiring: new Map(),
+        labs: labs.map((l) => ({ labIndex: l.index, read: { ok: true, value: [] } })),
+        ...state,
+      },
+    ],
   };
 }
 
@@ -126,7 +128,7 @@ describe('catalog model: what each cell says', () => {
     assert.equal(c.state, 'held');
     assert.equal(c.lacksNewest, false);
     assert.match(c.says, /newest unknown/);
-    assert.equal(model.sourceUnreadable, 'store gone');
+    assert.equal(model.routes[0].sourceUnreadable, 'store gone');
   });
 });
 

@@ -17,16 +17,18 @@ function hostileModel() {
     imagesToSave: 2,
     templates: [template(HOSTILE_PATH, 'Windows', '2022-datacenter', { notes: HOSTILE_NOTES })],
     labs: [lab(0, HOSTILE_LAB, ['Evil']), lab(1, 'Locked', ['Evil'], HOSTILE_SUBSCRIPTION)],
-    state: {
-      route: 'vhd',
-      sourceLabel: 'store',
-      source: { ok: true, value: [source(HOSTILE_PATH, 'Dec-01-2026', { name: '<u>image</u>', description: HOSTILE_NOTES })] },
-      sourceRetiring: new Map(),
-      labs: [
-        { labIndex: 0, read: { ok: true, value: [held(HOSTILE_PATH, 'Nov-01-2026', { name: '<u>old</u>', version: '<em>v</em>', retiring: '<s>older</s>' })] } },
-        { labIndex: 1, read: { ok: false, reason: HOSTILE_REASON } },
-      ],
-    },
+    states: [
+      {
+        route: 'vhd',
+        sourceLabel: 'store',
+        source: { ok: true, value: [source(HOSTILE_PATH, 'Dec-01-2026', { name: '<u>image</u>', description: HOSTILE_NOTES })] },
+        sourceRetiring: new Map(),
+        labs: [
+          { labIndex: 0, read: { ok: true, value: [held(HOSTILE_PATH, 'Nov-01-2026', { name: '<u>old</u>', version: '<em>v</em>', retiring: '<s>older</s>' })] } },
+          { labIndex: 1, read: { ok: false, reason: HOSTILE_REASON } },
+        ],
+      },
+    ],
   });
 }
 

@@ -8,6 +8,7 @@ import { ErrorCodes, FactoryError } from '../../core/errors';
 import { factoryImage } from '../scenarios/distribute/factory';
 import { observedCustomImage } from '../../core/distribute/observe';
 import { customImageTags } from '../../core/factoryImages';
+import { copyBudgetMs, storeSource } from '../../core/distribute/regions';
 
 /** Keeps every image of these tests: their paths' templates exist and each path has one image. */
 const RETENTION = { imagesToSave: 2, templatePaths: ['Win/Datacenter.json', 'Win/SQL.json'] };
@@ -91,7 +92,7 @@ describe('job order', () => {
     const images = ['a', 'b', 'c'].map((n) => factoryImage(n, `P/${n}.json`));
     const jobs: DistributionJob[] = [];
     for (const lab of ['L0', 'L1', 'L2', 'L3']) {
-      for (const img of images) jobs.push({ key: `${lab}|${img.imageName}`, image: img, lab: labRef(lab), start: 'copy' });
+      for (const img of images) jobs.push({ key: `${lab}|${img.imageName}`, image: img, lab: labRef(lab), source: storeSource(factory), crossesRegion: false, start: 'copy' });
     }
     const ordered = scheduleOrder(jobs);
     assert.equal(ordered.length, jobs.length);
@@ -99,6 +100,35 @@ describe('job order', () => {
     const firstThree = ordered.slice(0, 3);
     assert.equal(new Set(firstThree.map((j) => j.image.imageName)).size, 3);
     assert.equal(new Set(firstThree.map((j) => j.lab.name)).size, 3);
+  });
+});
+
+describe('copies across regions', () => {
+  it('marks each copy across regions in the summary and counts them', () => {
+    const labs = [
+      { index: 0, subscriptionId: SUB, labName: 'Near', imagePaths: ['Win'] },
+      { index: 1, subscriptionId: SUB, labName: 'Far', imagePaths: ['Win/SQL.json'] },
+    ];
+    const observations = new Map<string, LabObservation>([
+      [configuredLabKey(labs[0]), { lab: labRef('Near'), customImages: [], stagingBlobs: [] }],
+      [configuredLabKey(labs[1]), { lab: labRef('Far', 'eastus'), customImages: [], stagingBlobs: [] }],
+    ]);
+    const plan = planDistribution({ retention: RETENTION, factory, images: [win, sql], labs, observations });
+    const dryRun = summaryMarkdown(plan, undefined, []);
+    assert.match(dryRun, /🌐 1 copy crosses regions, the lab being in another region than the VHD it is copied from: such copies are slower\./);
+    const rows = dryRun.split('\n').filter((line) => line.startsWith('|'));
+    assert.equal(rows[2], `| Near | ${SUB} | ➕ planned | ➕ planned |`);
+    assert.equal(rows[3], `| Far | ${SUB} | ➕ planned 🌐 | — |`);
+    const far = plan.jobs.find((j) => j.lab.name === 'Far')!;
+    const done = summaryMarkdown(plan, new Map<string, JobResult>([[far.key, { status: 'created', customImageId: 'id', copiedBytes: 1, durationMs: 1 }]]), []);
+    assert.ok(done.includes(`| Far | ${SUB} | ✅ created 🌐 | — |`), done);
+    assert.doesNotMatch(summaryMarkdown(samplePlan(), undefined, []), /🌐/);
+  });
+
+  it('gives a copy across regions a longer budget than one within a region', () => {
+    const size = 128 * 1024 ** 3;
+    assert.ok(copyBudgetMs(size, true) >= 4 * (copyBudgetMs(size, false) - 10 * 60_000), 'at a quarter of the rate');
+    assert.ok(copyBudgetMs(0, false) > 0, 'a margin for the smallest copy');
   });
 });
 
@@ -113,5 +143,18 @@ describe('SAS cache', () => {
     assert.equal(await cache.get('bad', ask), 'url-2');
     await new Promise((r) => setTimeout(r, 60));
     assert.equal(await cache.get('k', ask), 'url-3');
+  });
+
+  it('asks again for a URL that expires before a copy would end', async () => {
+    let asked = 0;
+    const cache = new SasCache();
+    const expiringIn = (ms: number) => async () => `https://a.blob.core.windows.net/uploads/x.vhd?se=${encodeURIComponent(new Date(Date.now() + ms).toISOString())}&sig=s${++asked}`;
+    const hour = 3600_000;
+    const first = await cache.get('k', expiringIn(2 * hour));
+    assert.equal(await cache.get('k', expiringIn(24 * hour), { validForMs: hour }), first, 'lasts long enough for a short copy');
+    const second = await cache.get('k', expiringIn(24 * hour), { validForMs: 3 * hour });
+    assert.notEqual(second, first, 'not long enough for a long one');
+    assert.equal(await cache.get('k', expiringIn(24 * hour), { validForMs: 3 * hour }), second);
+    assert.equal(asked, 2);
   });
 });

@@ -186,7 +186,7 @@ describe('distribution plan', () => {
     assert.equal(plan.leftovers.length, 0);
   });
 
-  it('reports a missing lab and a lab in another region, and plans the other labs', () => {
+  it('reports a missing lab, and plans a lab in another region on the VHD route, its copies marked as crossing regions', () => {
     const good = configured(0, SUB_A, 'Good', ['Win2016']);
     const missing = configured(1, SUB_B, 'Missing', ['Win2016']);
     const far = configured(2, SUB_B, 'Far', ['Win2016', 'Linux']);
@@ -208,17 +208,32 @@ describe('distribution plan', () => {
         [far, observed(labRef(SUB_B, 'Far', 'eastus'))],
       ]),
     });
-    assert.deepEqual(plan.jobs.map((j) => j.lab.name), ['Good', 'Good']);
-    assert.deepEqual(
-      plan.issues.map((i) => i.code),
-      [ErrorCodes.LabNotFound, ErrorCodes.LabRegionMismatch],
-    );
+    assert.deepEqual(plan.jobs.map((j) => j.lab.name), ['Good', 'Good', 'Far', 'Far', 'Far']);
+    assert.deepEqual(plan.issues.map((i) => i.code), [ErrorCodes.LabNotFound]);
     assert.match(plan.issues[0].message, /'Missing'.*22222222-2222-2222-2222-222222222222/);
-    assert.match(plan.issues[1].message, /'Far'.*eastus.*westus2/);
-    assert.match(plan.issues[1].message, /3 images/);
+    // Every job copies from the factory's store, in the factory's region, into the lab's own storage.
+    for (const job of plan.jobs) {
+      assert.equal(job.source.lab, factory);
+      assert.equal(job.source.region, 'westus2');
+      assert.equal(job.crossesRegion, job.lab.name === 'Far', job.key);
+    }
     const farCells = [...plan.labs[2].cells.values()];
     assert.equal(farCells.length, 3);
-    assert.ok(farCells.every((c) => c.state === 'error' && c.code === ErrorCodes.LabRegionMismatch));
+    assert.ok(farCells.every((c) => c.state === 'job' && c.job.lab.location === 'eastus'));
+
+    const lines = describePlan(plan);
+    assert.match(lines[0], /5 jobs to run \(3 of them copying across regions, which is slower\)/);
+    const text = lines.join('\n');
+    assert.match(text, /  Far \(subscription 2222.*\): to distribute across regions, westus2 to eastus: Ubuntu_Server-Nov-24-2026, Win2016_Datacenter-Nov-24-2026, Win2016_SQL-Nov-24-2026\./);
+    assert.match(text, /  Good \(subscription 1111.*\): to distribute Win2016_Datacenter-Nov-24-2026, Win2016_SQL-Nov-24-2026\./);
+    assert.match(text, /By image \(a lab shown with its region is copied to across regions\):/);
+    assert.match(text, /Win2016_Datacenter-Nov-24-2026 .*: to Good, Far \(eastus\); blocked for Missing\./);
+  });
+
+  it('marks a copy into a lab of unknown region as crossing regions', () => {
+    const lab = configured(0, SUB_A, 'Nowhere', ['Linux']);
+    const plan = planDistribution({ retention: RETENTION, factory, images, labs: [lab], observations: observations([[lab, observed(labRef(SUB_A, 'Nowhere', ''))]]) });
+    assert.deepEqual(plan.jobs.map((j) => j.crossesRegion), [true]);
   });
 
   it('compares regions as Azure writes them', () => {

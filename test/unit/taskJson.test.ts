@@ -335,7 +335,19 @@ const EXPECTED_INPUTS: Record<string, string[]> = {
     'dryRun',
   ],
   CleanUpFactory: ['azureSubscription', 'DevTestLabName', 'galleryName', 'galleryResourceGroup', 'dryRun'],
-  PublishImageCatalog: ['ConfigurationLocation', 'azureSubscription', 'SubscriptionId', 'DevTestLabName', 'ImagesToSave', 'includePowerShellImages', 'CatalogFile', 'ArtifactName', 'maxConcurrentJobs'],
+  PublishImageCatalog: [
+    'ConfigurationLocation',
+    'azureSubscription',
+    'SubscriptionId',
+    'DevTestLabName',
+    'ImagesToSave',
+    'includePowerShellImages',
+    'galleryName',
+    'galleryResourceGroup',
+    'CatalogFile',
+    'ArtifactName',
+    'maxConcurrentJobs',
+  ],
 };
 const EXPECTED_OUTPUTS: Record<string, string[]> = {
   ValidateLabsJson: ['LabCount', 'TemplateCount'],

@@ -60,3 +60,44 @@ export function defaultLabs(): { name: string; imagePaths: string[] }[] {
     { name: TARGETS.europe.name, imagePaths: ['Win11', 'Linux/Ubuntu2204.json'] },
   ];
 }
+
+/** The factory lab's id as the factory tags its images with (lower case). */
+export const FACTORY_ID = `/subscriptions/${SUB}/resourcegroups/${FACTORY_RG}/providers/microsoft.devtestlab/labs/${FACTORY.toLowerCase()}`;
+
+/**
+ * The same factory running both routes: Windows Server (Generation 1) takes the VHD route, so its VM is
+ * gone and its image is in the factory's image store and in Team-West as a custom image; Windows 11 and
+ * Linux take the gallery route.
+ */
+export function bothRoutesFactory(options: { withOtherGalleryLab?: boolean } = {}): Scenario {
+  const scenario = galleryFactory(options);
+  const name = 'WindowsServer_2016-Datacenter-Nov-20-2026';
+  const created = '2026-11-20T06:00:00.000Z';
+  const imagePath = 'WindowsServer/2016-Datacenter.json';
+  const factory = scenario.labs!.find((lab) => lab.name === FACTORY)!;
+  factory.vms = factory.vms!.filter((vm) => vm.name !== VMS.server.name);
+  const meta = (value: string) => encodeURIComponent(value);
+  factory.vhds = [
+    {
+      name: `${name}.vhd`,
+      sizeBytes: 1049088,
+      metadata: {
+        imagefactory: '1',
+        imagename: name,
+        imagepath: meta(imagePath),
+        description: meta('Windows Server 2016 Datacenter golden image'),
+        ostype: 'Windows',
+        generalized: 'true',
+        sourcevmid: meta(`${FACTORY_ID}/virtualmachines/ws2016-nov20`),
+        sourcediskid: meta(`/subscriptions/${SUB}/resourceGroups/${FACTORY}-ws2016-nov20-100/providers/Microsoft.Compute/disks/ws2016-nov20`),
+        createdutc: created,
+        sizebytes: '1048576',
+      },
+    },
+  ];
+  const west = scenario.labs!.find((lab) => lab.name === TARGETS.west.name)!;
+  west.customImages = [
+    { name, osType: 'Windows', creationDate: created, author: `Image factory ${FACTORY}`, tags: { ImagePath: imagePath, ImageFactory: FACTORY_ID, ImageFactoryCreated: created } },
+  ];
+  return scenario;
+}
