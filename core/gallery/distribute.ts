@@ -16,6 +16,7 @@ import {
   planGalleryDistribution,
 } from './distributePlan';
 import { regionKey } from './naming';
+import { changeTargetRegions } from './targetRegions';
 import { versionClient, waitForVersion } from './versions';
 
 /**
@@ -80,15 +81,8 @@ export async function distributeGalleryImages(azure: AzureContext, options: Gall
       try {
         if (job.add) {
           reporter.info(`Replicating ${label} to ${job.added.join(', ')}.`);
-          const poller = versionClient(azure, ref).update(
-            ref.resourceGroup,
-            ref.name,
-            job.definitionName,
-            job.versionName,
-            { publishingProfile: { targetRegions: job.regions.map((name) => ({ name })) } },
-            { updateIntervalInMs: azure.pollIntervalMs, abortSignal: poolSignal },
-          );
-          await callAzure(`Adding regions to image version ${label}`, () => poller.submitted(), { subject: job.versionName });
+          const sent = await changeTargetRegions(azure, ref, { definitionName: job.definitionName, versionName: job.versionName, add: job.added }, poolSignal);
+          if (!sent) reporter.info(`${label} already lists ${job.added.join(', ')} (another run added them).`);
         }
         await waitForVersion(azure, ref, job.definitionName, job.versionName, { signal: poolSignal });
         reporter.info(`${label} is replicated${job.add ? ` to ${job.added.join(', ')}` : ''}.`);

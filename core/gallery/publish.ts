@@ -13,7 +13,10 @@ import { findFactoryLab } from '../azure/factoryLab';
 import { listLabVms, type SnapRunResult } from '../snap/run';
 import { vmFacts } from '../snap/plan';
 import { runSteps, type Step } from '../steps';
-import { type GalleryRef, observeGallery } from './gallery';
+import { Tags } from '../factoryImages';
+import { sleep } from '../azure/retryPolicy';
+import { type GalleryRef, observeGallery, observedVersion } from './gallery';
+import { compareVersions } from './naming';
 import { ReplicationProgress } from './progress';
 import { describePublishPlan, planPublish, type PublishAction, type PublishPlan, type PublishVmFacts } from './publishPlan';
 import { deleteVersion, versionClient, waitForVersion } from './versions';
@@ -77,6 +80,7 @@ export async function runPublish(azure: AzureContext, options: PublishOptions): 
 
   await ensureGalleryAndDefinitions(azure, plan, gallery, observed.location ?? lab.location, lab.id, signal);
   await applyPublish(azure, plan, gallery, result.outcomes, { ...options, location: observed.location ?? lab.location });
+  await deleteDuplicates(azure, plan, gallery, options);
   result.savedImageNames = result.outcomes.filter((o) => o.status === 'saved' && o.imageName).map((o) => o.imageName!);
   return result;
 }
@@ -137,14 +141,22 @@ async function ensureGalleryAndDefinitions(azure: AzureContext, plan: PublishPla
   const client = azure.compute(gallery.subscriptionId);
   const poll = { updateIntervalInMs: azure.pollIntervalMs, abortSignal: signal };
   if (plan.createGallery) {
-    await callAzure(`Creating gallery '${gallery.name}'`, () => client.galleries.createOrUpdate(gallery.resourceGroup, gallery.name, { location, description: 'Images of the DevTest Labs image factory' }, poll), { subject: gallery.name });
-    azure.reporter.info(`Created gallery '${gallery.name}' in ${location}.`);
+    const made = await createUnlessMade(
+      azure,
+      `Creating gallery '${gallery.name}'`,
+      () => client.galleries.get(gallery.resourceGroup, gallery.name, { abortSignal: signal }),
+      () => client.galleries.createOrUpdate(gallery.resourceGroup, gallery.name, { location, description: 'Images of the DevTest Labs image factory' }, poll),
+      signal,
+    );
+    azure.reporter.info(made ? `Created gallery '${gallery.name}' in ${location}.` : `Gallery '${gallery.name}' was made meanwhile (another run).`);
   }
   for (const action of plan.actions) {
     if (action.kind !== 'publish' || !action.createDefinition) continue;
     const d = action.definition;
-    await callAzure(
+    const made = await createUnlessMade(
+      azure,
       `Creating image definition '${d.name}' in gallery '${gallery.name}'`,
+      () => client.galleryImages.get(gallery.resourceGroup, gallery.name, d.name, { abortSignal: signal }),
       () =>
         client.galleryImages.createOrUpdate(
           gallery.resourceGroup,
@@ -161,9 +173,36 @@ async function ensureGalleryAndDefinitions(azure: AzureContext, plan: PublishPla
           },
           poll,
         ),
-      { subject: d.name },
+      signal,
     );
-    azure.reporter.info(`Created image definition '${d.name}' (${d.osType}, Hyper-V ${d.hyperVGeneration}, security ${d.securityType}).`);
+    if (made) azure.reporter.info(`Created image definition '${d.name}' (${d.osType}, Hyper-V ${d.hyperVGeneration}, security ${d.securityType}).`);
+  }
+}
+
+/**
+ * Creates a gallery or definition the plan found missing, unless another run made it since (then its
+ * creation is waited for): two runs at once both plan it, and Compute refuses a write to one still
+ * being made (409). Resolves whether this run made it.
+ */
+async function createUnlessMade(
+  azure: AzureContext,
+  what: string,
+  get: () => Promise<{ provisioningState?: string }>,
+  create: () => Promise<unknown>,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  for (;;) {
+    const existing = await callAzure(what, () => get().catch((error: { statusCode?: number }) => (error?.statusCode === 404 ? undefined : Promise.reject(error))));
+    if (existing && existing.provisioningState !== 'Creating' && existing.provisioningState !== 'Updating') return false;
+    if (!existing) {
+      try {
+        await callAzure(what, create);
+        return true;
+      } catch (error) {
+        if ((error as { cause?: { statusCode?: number } }).cause?.statusCode !== 409) throw error;
+      }
+    }
+    await sleep(azure.pollIntervalMs, signal);
   }
 }
 
@@ -189,6 +228,8 @@ interface VersionJobState {
   /** The version's PUT was sent: a failed or cancelled job deletes it, so no half-made version stays. */
   requested?: boolean;
   done?: boolean;
+  /** Another run publishes this disk as this version: followed, never deleted by this run. */
+  followed?: string;
 }
 
 async function applyPublish(
@@ -214,11 +255,16 @@ async function applyPublish(
       const started = Date.now();
       const onProgress = (percent: number) => progress.update(jobIndex, percent);
       try {
-        if (action.kind === 'publish') await publishVersion(azure, gallery, action, options, poolSignal, onProgress);
-        else await waitForVersion(azure, gallery, definition, action.versionName, { signal: poolSignal, onProgress });
+        const followed = action.kind === 'publish' ? await publishVersion(azure, gallery, action, options, poolSignal, onProgress) : undefined;
+        if (action.kind === 'resume') await waitForVersion(azure, gallery, definition, action.versionName, { signal: poolSignal, onProgress });
         const durationMs = Date.now() - started;
-        Object.assign(outcome, { status: 'saved', durationMs, message: `published as '${definition}/${action.versionName}'` });
-        reporter.info(`${label}: published and replicated in ${formatDuration(durationMs)}.`);
+        if (followed) {
+          Object.assign(outcome, { status: 'already-saved', durationMs, imageName: `${definition}/${followed}`, message: `published by another run at the same time as '${definition}/${followed}'` });
+          reporter.info(`VM '${action.vm.name}': another run published its disk as '${definition}/${followed}'; followed it until it replicated.`);
+        } else {
+          Object.assign(outcome, { status: 'saved', durationMs, message: `published as '${definition}/${action.versionName}'` });
+          reporter.info(`${label}: published and replicated in ${formatDuration(durationMs)}.`);
+        }
         progress.finish(jobIndex);
       } catch (error) {
         if (isAbortError(error) || (poolSignal.aborted && !isFactoryError(error))) {
@@ -237,6 +283,11 @@ async function applyPublish(
   });
 }
 
+/**
+ * Publishes the VM's disk as the planned version, or follows the version another run at once makes of
+ * the same disk (resolving its name): one version per disk, never two, and a run never deletes
+ * another's version.
+ */
 async function publishVersion(
   azure: AzureContext,
   gallery: GalleryRef,
@@ -244,8 +295,12 @@ async function publishVersion(
   options: Pick<PublishOptions, 'replicaCount' | 'storageAccountType'> & { location: string },
   signal: AbortSignal,
   onProgress: (percent: number) => void,
-): Promise<void> {
+): Promise<string | undefined> {
   const definition = action.definition.name;
+  const follow = async (state: VersionJobState, name: string) => {
+    state.followed = name;
+    await waitForVersion(azure, gallery, definition, name, { signal, onProgress });
+  };
   const steps: Step<VersionJobState>[] = [
     {
       name: 'replace-failed',
@@ -256,6 +311,9 @@ async function publishVersion(
     {
       name: 'create-version',
       run: async (state) => {
+        // Another run may have published this disk since the plan was made.
+        const before = await versionsOfDisk(azure, gallery, definition, action.diskId, signal);
+        if (before.length) return follow(state, before[0]);
         state.requested = true;
         const poller = versionClient(azure, gallery).createOrUpdate(
           gallery.resourceGroup,
@@ -271,18 +329,79 @@ async function publishVersion(
               storageAccountType: options.storageAccountType as 'Standard_LRS',
             },
             storageProfile: { source: { virtualMachineId: action.computeVmId } },
+            // Lets RetireImages drop a region no lab needs any more.
+            safetyProfile: { allowDeletionOfReplicatedLocations: true },
           },
           { updateIntervalInMs: azure.pollIntervalMs, abortSignal: signal },
         );
-        await callAzure(`Creating image version '${definition}/${action.versionName}'`, () => poller.submitted(), { subject: action.versionName });
+        try {
+          await callAzure(`Creating image version '${definition}/${action.versionName}'`, () => poller.submitted(), { subject: action.versionName });
+        } catch (error) {
+          // 409: another run made this very version (same name, same second) and it is still being made.
+          const other = (error as { cause?: { statusCode?: number } }).cause?.statusCode === 409 ? await versionsOfDisk(azure, gallery, definition, action.diskId, signal) : [];
+          if (!other.length) throw error;
+          state.requested = false;
+          return follow(state, other[0]);
+        }
+        // Two runs that planned at once made one version each: the later-named one gives way.
+        const earlier = (await versionsOfDisk(azure, gallery, definition, action.diskId, signal)).filter((name) => compareVersions(name, action.versionName) < 0);
+        if (earlier.length) {
+          await deleteVersion(azure, gallery, definition, action.versionName, signal);
+          state.requested = false;
+          return follow(state, earlier[0]);
+        }
         await waitForVersion(azure, gallery, definition, action.versionName, { signal, onProgress });
         state.done = true;
       },
       cleanup: async (state, outcome) => {
         if (outcome === 'succeeded' || !state.requested || state.done) return;
-        await deleteVersion(azure, gallery, definition, action.versionName);
+        if (await madeByThisRun(azure, gallery, definition, action)) await deleteVersion(azure, gallery, definition, action.versionName);
       },
     },
   ];
-  await runSteps(steps, {}, { signal, onCleanupError: (step, error) => azure.reporter.debug(`Cleanup of ${step} failed: ${(error as Error).message}`) });
+  const state: VersionJobState = {};
+  await runSteps(steps, state, { signal, onCleanupError: (step, error) => azure.reporter.debug(`Cleanup of ${step} failed: ${(error as Error).message}`) });
+  return state.followed;
+}
+
+/** Deletes the second versions of a disk that a run killed while giving way to another run left behind. */
+async function deleteDuplicates(azure: AzureContext, plan: PublishPlan, gallery: GalleryRef, options: Pick<PublishOptions, 'maxConcurrentJobs' | 'signal'>): Promise<void> {
+  const duplicates = plan.actions.flatMap((action) => (action.kind === 'already-published' ? action.duplicates.map((name) => ({ action, name })) : []));
+  await runPool(
+    duplicates,
+    options.maxConcurrentJobs,
+    async ({ action, name }, _i, poolSignal) => {
+      try {
+        await deleteVersion(azure, gallery, action.definitionName, name, poolSignal);
+        azure.reporter.info(`Deleted version '${action.definitionName}/${name}', a second version of VM '${action.vm.name}''s disk; '${action.versionName}' stays.`);
+      } catch (error) {
+        if (isAbortError(error)) throw error;
+        reportError(azure.reporter, error, `The second version '${action.definitionName}/${name}' of VM '${action.vm.name}''s disk was not deleted`);
+      }
+    },
+    { signal: options.signal },
+  );
+}
+
+/** Names of the definition's versions made from `diskId` that are or will be usable, oldest first. */
+async function versionsOfDisk(azure: AzureContext, gallery: GalleryRef, definition: string, diskId: string, signal?: AbortSignal): Promise<string[]> {
+  const names: string[] = [];
+  await callAzure(`Listing the versions of image definition '${definition}'`, async () => {
+    for await (const version of versionClient(azure, gallery).listByGalleryImage(gallery.resourceGroup, gallery.name, definition, { abortSignal: signal })) {
+      const observed = observedVersion(version);
+      if (observed.sourceDiskId?.toLowerCase() === diskId.toLowerCase() && !['Failed', 'Deleting'].includes(observed.provisioningState)) names.push(observed.name);
+    }
+  });
+  return names.sort(compareVersions);
+}
+
+/** Whether the version carries this run's creation time: only then does a failed run delete it. */
+async function madeByThisRun(azure: AzureContext, gallery: GalleryRef, definition: string, action: Extract<PublishAction, { kind: 'publish' }>): Promise<boolean> {
+  try {
+    const version = await versionClient(azure, gallery).get(gallery.resourceGroup, gallery.name, definition, action.versionName);
+    return version.tags?.[Tags.ImageFactoryCreated] === action.tags[Tags.ImageFactoryCreated];
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return false;
+    throw error;
+  }
 }

@@ -4,7 +4,7 @@ import { Tags } from '../factoryImages';
 import type { Issue } from '../report';
 import { checkReadyToSave, checkTaggedVm, type SnapVm, type VmFacts } from '../snap/plan';
 import type { ObservedDefinition, ObservedGallery } from './gallery';
-import { definitionNames, regionKey, versionNameFor } from './naming';
+import { compareVersions, definitionNames, regionKey, versionNameFor } from './naming';
 
 /**
  * What SnapImagesFromVMs does on the gallery route, decided from the factory lab's VMs, the gallery and
@@ -47,7 +47,14 @@ export type PublishAction =
       replaces?: string;
     }
   | { kind: 'resume'; vm: SnapVm; definitionName: string; versionName: string }
-  | { kind: 'already-published'; vm: SnapVm; definitionName: string; versionName: string }
+  | {
+      kind: 'already-published';
+      vm: SnapVm;
+      definitionName: string;
+      versionName: string;
+      /** Later versions of the same disk that a run killed while giving way to this one left behind: deleted. */
+      duplicates: string[];
+    }
   | { kind: 'skip'; vm: SnapVm; issue: Issue }
   | { kind: 'ignore'; vm: SnapVm; reason: string };
 
@@ -109,9 +116,11 @@ export function planPublish(inputs: PublishPlanInputs): PublishPlan {
     }
     const { diskId } = tagged;
     const published = gallery.definitions.flatMap((d) => d.versions.map((v) => ({ d, v }))).filter(({ v }) => same(v.sourceDiskId, diskId));
-    const done = published.find(({ v }) => v.provisioningState === 'Succeeded');
+    const finished = published.filter(({ v }) => v.provisioningState === 'Succeeded').sort((a, b) => compareVersions(a.v.name, b.v.name));
+    const done = finished[0];
     if (done) {
-      actions.push({ kind: 'already-published', vm, definitionName: done.d.name, versionName: done.v.name });
+      const duplicates = finished.slice(1).filter(({ d, v }) => d === done.d && v.factoryLabId === inputs.factoryLabId.toLowerCase()).map(({ v }) => v.name);
+      actions.push({ kind: 'already-published', vm, definitionName: done.d.name, versionName: done.v.name, duplicates });
       continue;
     }
     const running = published.find(({ v }) => ['Creating', 'Updating'].includes(v.provisioningState));
@@ -213,6 +222,7 @@ export function describePublishPlan(plan: PublishPlan, galleryName: string): str
         break;
       case 'already-published':
         lines.push(`  done    ${vm}: its disk is already version '${action.definitionName}/${action.versionName}'`);
+        for (const duplicate of action.duplicates) lines.push(`  delete  version '${action.definitionName}/${duplicate}': a second version of the same disk, left by an interrupted run`);
         break;
       case 'skip':
         lines.push(`  skip    [${action.issue.code}] ${action.issue.message}`);

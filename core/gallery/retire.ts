@@ -8,7 +8,8 @@ import type { Issue } from '../report';
 import { observeLabs } from './distribute';
 import { existingGallery } from './gallery';
 import { describeGalleryRetirePlan, galleryRetireSummary, planGalleryRetire } from './retirePlan';
-import { deleteVersion, versionClient, waitForVersion } from './versions';
+import { changeTargetRegions } from './targetRegions';
+import { deleteVersion, waitForVersion } from './versions';
 
 /** RetireImages on the gallery route: read, plan, print, then delete versions, drop regions and disable images. */
 export interface GalleryRetireOptions {
@@ -71,8 +72,8 @@ export async function retireGalleryImages(azure: AzureContext, options: GalleryR
       `regions:${r.definitionName}/${r.versionName}`,
       `Dropping ${r.removed.join(', ')} from '${r.definitionName}/${r.versionName}'`,
       async (js) => {
-        const poller = versionClient(azure, ref).update(ref.resourceGroup, ref.name, r.definitionName, r.versionName, { publishingProfile: { targetRegions: r.regions.map((name) => ({ name })) } }, { updateIntervalInMs: azure.pollIntervalMs, abortSignal: js });
-        await callAzure(`Updating the regions of '${r.definitionName}/${r.versionName}'`, () => poller.submitted(), { subject: r.versionName });
+        // Only the planned regions go: one another run added since the plan stays.
+        await changeTargetRegions(azure, ref, { definitionName: r.definitionName, versionName: r.versionName, remove: r.removed }, js);
         await waitForVersion(azure, ref, r.definitionName, r.versionName, { signal: js });
       },
       s,

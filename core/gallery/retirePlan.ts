@@ -32,7 +32,8 @@ export function planGalleryRetire(input: {
   const ours = (definition: ObservedGallery['definitions'][number]) =>
     definition.versions.filter((v) => v.factoryLabId === factoryLabId.toLowerCase() && v.imagePath).sort((a, b) => compareVersions(b.name, a.name));
   for (const definition of gallery.definitions) {
-    const finished = ours(definition).filter((v) => v.provisioningState === 'Succeeded');
+    // Updating: a finished version another run is adding a region to (its regions change on top of it).
+    const finished = ours(definition).filter((v) => v.provisioningState === 'Succeeded' || v.provisioningState === 'Updating');
     const kept = finished.slice(0, Math.max(1, input.imagesToSave));
     for (const version of finished.slice(kept.length)) plan.deletions.push({ definitionName: definition.name, versionName: version.name });
     if (plan.regionsKept) continue;

@@ -3,7 +3,7 @@ import { findByName, same, stableGuid } from '../ids';
 import type { ArmRequest } from '../resourceManager/context';
 import { invalidRequestContent, resourceNotFound } from '../resourceManager/errors';
 import { page } from '../resourceManager/paging';
-import { requiredObject } from '../resourceManager/requestBody';
+import { checkTags, requiredObject } from '../resourceManager/requestBody';
 import type { Gallery } from '../galleries/state';
 import { labId } from './ids';
 import { resolveLab } from './labs';
@@ -55,6 +55,7 @@ export function createOrUpdateSharedGallery(request: ArmRequest): Reply {
   const galleryId = properties.galleryId;
   if (typeof galleryId !== 'string' || galleryId === '') throw invalidRequestContent('properties.galleryId is required: the resource id of an Azure Compute Gallery.');
   const allowAllImages = checkEnableState(properties.allowAllImages, 'properties.allowAllImages');
+  const tags = request.body && (request.body as Record<string, unknown>).tags !== undefined ? checkTags((request.body as Record<string, unknown>).tags) : undefined;
   const gallery = request.context.state.galleries.findGalleryById(galleryId);
   if (!gallery) throw new ArmError(400, 'InvalidGalleryId', `The gallery '${galleryId}' was not found; properties.galleryId must be the id of an existing Azure Compute Gallery.`);
   const existing = lab.sharedGallery;
@@ -67,6 +68,7 @@ export function createOrUpdateSharedGallery(request: ArmRequest): Reply {
   }
   if (existing) {
     if (allowAllImages) existing.allowAllImages = allowAllImages;
+    if (tags) existing.tags = tags;
     return ok(sharedGalleryView(lab, existing));
   }
   lab.sharedGallery = {
@@ -75,6 +77,7 @@ export function createOrUpdateSharedGallery(request: ArmRequest): Reply {
     allowAllImages: allowAllImages ?? 'Disabled',
     uniqueIdentifier: stableGuid(`sharedgallery:${labId(lab)}/${name}/${Date.now()}`.toLowerCase()),
     enableStates: new Map(),
+    ...(tags ? { tags } : {}),
   };
   return { status: 201, body: sharedGalleryView(lab, lab.sharedGallery) };
 }

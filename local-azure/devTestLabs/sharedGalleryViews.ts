@@ -20,6 +20,7 @@ export function sharedGalleryView(lab: Lab, gallery: SharedGallery): Record<stri
     name: gallery.name,
     type: 'Microsoft.DevTestLab/labs/sharedGalleries',
     location: lab.location,
+    tags: { ...gallery.tags },
   };
 }
 
@@ -43,7 +44,7 @@ export function sharedImageView(lab: Lab, gallery: SharedGallery, image: Gallery
     },
     id: sharedImageId(lab, gallery, image.name),
     name: image.name,
+    // As the SharedImages examples: a shared image has no location of its own.
     type: 'Microsoft.DevTestLab/labs/sharedGalleries/sharedImages',
-    location: lab.location,
   };
 }

@@ -40,6 +40,7 @@ export interface SharedGallery {
   galleryId: string;
   allowAllImages: 'Enabled' | 'Disabled';
   uniqueIdentifier: string;
+  tags?: Record<string, string>;
   /** Images enabled or disabled one by one, by definition name (lower case); others follow allowAllImages. */
   enableStates: Map<string, 'Enabled' | 'Disabled'>;
 }

@@ -75,6 +75,9 @@ export interface GalleryImageVersion {
   excludeFromLatest: boolean;
   publishedDate: string;
   endOfLifeDate?: string;
+  /** `safetyProfile`: whether an update may take regions away, and whether delete waits for the end of life. */
+  allowDeletionOfReplicatedLocations: boolean;
+  blockDeletionBeforeEndOfLife: boolean;
   source?: { id?: string; virtualMachineId?: string };
   osDisk: VersionDisk;
   dataDisks: VersionDisk[];

@@ -35,6 +35,7 @@ export function checkStorageAccountType(value: unknown, target: string): string 
 export function readTargetRegions(
   raw: unknown,
   defaults: { location: string; replicaCount: number; storageAccountType: string },
+  existing: readonly TargetRegion[] = [],
 ): TargetRegion[] {
   if (raw === undefined) return [{ name: defaults.location, regionalReplicaCount: defaults.replicaCount, storageAccountType: defaults.storageAccountType }];
   if (!Array.isArray(raw)) throw invalidRequestContent('properties.publishingProfile.targetRegions must be an array.');
@@ -46,10 +47,18 @@ export function readTargetRegions(
     const key = regionKey(entry.name);
     if (seen.has(key)) throw invalidParameter(`${target}.name`, `The region '${entry.name}' is listed more than once in the target regions.`);
     seen.add(key);
+    const before = existing.find((r) => regionKey(r.name) === key);
+    const storageAccountType = checkStorageAccountType(entry.storageAccountType, `${target}.storageAccountType`);
+    // A region's storage type is not updatable (GalleryRP: "This property is not updatable"); left out, it stays.
+    if (before && storageAccountType !== undefined && storageAccountType !== before.storageAccountType) {
+      throw new ArmError(400, 'PropertyChangeNotAllowed', `Changing property '${target}.storageAccountType' is not allowed.`, {}, [
+        { code: 'PropertyChangeNotAllowed', target: `${target}.storageAccountType`, message: `the region's replicas are ${before.storageAccountType}` },
+      ]);
+    }
     const region: TargetRegion = {
       name: key,
       regionalReplicaCount: checkReplicaCount(entry.regionalReplicaCount, `${target}.regionalReplicaCount`) ?? defaults.replicaCount,
-      storageAccountType: checkStorageAccountType(entry.storageAccountType, `${target}.storageAccountType`) ?? defaults.storageAccountType,
+      storageAccountType: storageAccountType ?? before?.storageAccountType ?? defaults.storageAccountType,
     };
     if (typeof entry.excludeFromLatest === 'boolean') region.excludeFromLatest = entry.excludeFromLatest;
     return region;

@@ -2,8 +2,10 @@ import { ArmError, ok, type Reply } from '../http';
 import { findByName } from '../ids';
 import type { ArmRequest } from '../resourceManager/context';
 import { page } from '../resourceManager/paging';
+import { invalidRequestContent } from '../resourceManager/errors';
 import { checkTags, optionalObject, optionalString, requiredObject } from '../resourceManager/requestBody';
 import { checkVersionName } from './names';
+import { regionDisplayName } from './regions';
 import { newReplica, replicationEnd, versionSizeGB } from './replication';
 import { checkNotBusy, checkSameLocation, resolveImage, resolveVersion } from './resolve';
 import { regionKey, type GalleryImageVersion } from './state';
@@ -69,7 +71,19 @@ function applyTargetRegions(request: ArmRequest, version: GalleryImageVersion, r
   }
 }
 
-/** PATCH, and PUT on a version that exists: only tags and the publishing profile may change. */
+/** `safetyProfile` of a request: its two settable flags (booleans when given). */
+function readSafetyProfile(raw: unknown): { allowDeletionOfReplicatedLocations?: boolean; blockDeletionBeforeEndOfLife?: boolean } | undefined {
+  const safety = optionalObject(raw, 'properties.safetyProfile');
+  if (!safety) return undefined;
+  const flag = (name: string) => {
+    const value = safety[name];
+    if (value !== undefined && typeof value !== 'boolean') throw invalidRequestContent(`properties.safetyProfile.${name} must be a boolean.`);
+    return value as boolean | undefined;
+  };
+  return { allowDeletionOfReplicatedLocations: flag('allowDeletionOfReplicatedLocations'), blockDeletionBeforeEndOfLife: flag('blockDeletionBeforeEndOfLife') };
+}
+
+/** PATCH, and PUT on a version that exists: only tags, the publishing profile and the safety profile may change. */
 function updateExisting(request: ArmRequest, version: GalleryImageVersion, body: Record<string, unknown>): Reply {
   checkNotBusy('gallery image version', version.name, version.provisioningState);
   const properties = optionalObject(body.properties, 'properties') ?? {};
@@ -86,21 +100,38 @@ function updateExisting(request: ArmRequest, version: GalleryImageVersion, body:
       ]);
     }
   }
-  if (body.tags !== undefined) version.tags = checkTags(body.tags);
+  const tags = body.tags === undefined ? undefined : checkTags(body.tags);
+  const safety = readSafetyProfile(properties.safetyProfile);
   const profile = optionalObject(properties.publishingProfile, 'properties.publishingProfile');
   if (profile) {
     if (typeof profile.excludeFromLatest === 'boolean') version.excludeFromLatest = profile.excludeFromLatest;
     const eol = optionalString(profile.endOfLifeDate, 'properties.publishingProfile.endOfLifeDate');
     if (eol !== undefined) version.endOfLifeDate = eol;
     if (profile.targetRegions !== undefined) {
-      const regions = readTargetRegions(profile.targetRegions, {
-        location: version.location,
-        replicaCount: checkReplicaCount(profile.replicaCount, 'galleryImageVersion.properties.publishingProfile.replicaCount') ?? version.replicaCount,
-        storageAccountType: checkStorageAccountType(profile.storageAccountType, 'galleryImageVersion.properties.publishingProfile.storageAccountType') ?? version.storageAccountType,
-      });
+      const regions = readTargetRegions(
+        profile.targetRegions,
+        {
+          location: version.location,
+          replicaCount: checkReplicaCount(profile.replicaCount, 'galleryImageVersion.properties.publishingProfile.replicaCount') ?? version.replicaCount,
+          storageAccountType: checkStorageAccountType(profile.storageAccountType, 'galleryImageVersion.properties.publishingProfile.storageAccountType') ?? version.storageAccountType,
+        },
+        version.replicas.filter((r) => !r.removing),
+      );
+      const dropped = version.replicas.filter((r) => !r.removing && !regions.some((n) => regionKey(n.name) === regionKey(r.name)));
+      if (dropped.length && !(safety?.allowDeletionOfReplicatedLocations ?? version.allowDeletionOfReplicatedLocations)) {
+        throw new ArmError(
+          409,
+          'OperationNotAllowed',
+          `Removing the replicated region(s) ${dropped.map((r) => regionDisplayName(r.name)).join(', ')} from gallery image version '${version.name}' is not allowed: its safetyProfile.allowDeletionOfReplicatedLocations is false.`,
+        );
+      }
       applyTargetRegions(request, version, regions);
     }
   }
+  // Applied once every check has passed: a refused update changes nothing.
+  if (tags) version.tags = tags;
+  if (safety?.allowDeletionOfReplicatedLocations !== undefined) version.allowDeletionOfReplicatedLocations = safety.allowDeletionOfReplicatedLocations;
+  if (safety?.blockDeletionBeforeEndOfLife !== undefined) version.blockDeletionBeforeEndOfLife = safety.blockDeletionBeforeEndOfLife;
   version.provisioningState = 'Updating';
   return startVersionOperation(request, version, 200);
 }
@@ -124,6 +155,7 @@ export function createOrUpdateVersion(request: ArmRequest): Reply {
   const storageAccountType = checkStorageAccountType(profile.storageAccountType, 'galleryImageVersion.properties.publishingProfile.storageAccountType') ?? 'Standard_LRS';
   const regions = readTargetRegions(profile.targetRegions, { location: image.location, replicaCount, storageAccountType });
   const tags = body.tags === undefined ? {} : checkTags(body.tags);
+  const safety = readSafetyProfile(properties.safetyProfile);
   const settings = request.context.state.settings;
   const version: GalleryImageVersion = {
     image,
@@ -135,6 +167,9 @@ export function createOrUpdateVersion(request: ArmRequest): Reply {
     excludeFromLatest: profile.excludeFromLatest === true,
     publishedDate: new Date().toISOString(),
     endOfLifeDate: optionalString(profile.endOfLifeDate, 'properties.publishingProfile.endOfLifeDate'),
+    // Compute's documentation names no default; the strict one: regions cannot be taken away unless asked for.
+    allowDeletionOfReplicatedLocations: safety?.allowDeletionOfReplicatedLocations ?? false,
+    blockDeletionBeforeEndOfLife: safety?.blockDeletionBeforeEndOfLife ?? false,
     ...source,
     replicas: [],
     provisioningState: 'Creating',
@@ -155,6 +190,9 @@ export function deleteVersion(request: ArmRequest): Reply {
   const version = findByName(image.versions, request.params.galleryImageVersionName);
   if (!version) return { status: 204 };
   if (version.provisioningState === 'Deleting') throw new ArmError(409, 'OperationNotAllowed', `The gallery image version '${version.name}' is already being deleted.`);
+  if (version.blockDeletionBeforeEndOfLife && (!version.endOfLifeDate || Date.parse(version.endOfLifeDate) > Date.now())) {
+    throw new ArmError(409, 'OperationNotAllowed', `The gallery image version '${version.name}' cannot be deleted before its end of life (${version.endOfLifeDate ?? 'not set'}): safetyProfile.blockDeletionBeforeEndOfLife is true.`);
+  }
   const { context } = request;
   const previous = version.provisioningState;
   version.provisioningState = 'Deleting';

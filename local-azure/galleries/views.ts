@@ -60,7 +60,7 @@ export function galleryImageVersionView(version: GalleryImageVersion, options: {
   const publishingProfile: Record<string, unknown> = {
     targetRegions: version.replicas
       .filter((r) => !r.removing)
-      .map((r) => ({ name: regionDisplayName(r.name), regionalReplicaCount: r.regionalReplicaCount, storageAccountType: r.storageAccountType, ...(r.excludeFromLatest !== undefined ? { excludeFromLatest: r.excludeFromLatest } : {}) })),
+      .map((r) => ({ name: regionDisplayName(r.name), regionalReplicaCount: r.regionalReplicaCount, storageAccountType: r.storageAccountType, excludeFromLatest: r.excludeFromLatest ?? false })),
     replicaCount: version.replicaCount,
     excludeFromLatest: version.excludeFromLatest,
     publishedDate: version.publishedDate,
@@ -73,7 +73,11 @@ export function galleryImageVersionView(version: GalleryImageVersion, options: {
   const properties: Record<string, unknown> = {
     publishingProfile,
     storageProfile,
-    safetyProfile: { allowDeletionOfReplicatedLocations: true, reportedForPolicyViolation: false },
+    safetyProfile: {
+      allowDeletionOfReplicatedLocations: version.allowDeletionOfReplicatedLocations,
+      reportedForPolicyViolation: false,
+      blockDeletionBeforeEndOfLife: version.blockDeletionBeforeEndOfLife,
+    },
     provisioningState: version.provisioningState,
   };
   if (options.expandReplicationStatus) properties.replicationStatus = replicationStatus(version, regionDisplayName);

@@ -94,7 +94,13 @@ describe('local Azure Compute Gallery contract', function () {
       const created = await arm('PUT', `${galleryPath('Second.Gallery')}?api-version=${API}`, { location: 'westus2', tags: { team: 'images' } });
       assert.equal(created.status, 201);
       assert.ok(created.headers['azure-asyncoperation'], 'Azure-AsyncOperation header');
-      assert.equal((created.json as any).properties.provisioningState, 'Creating');
+      // Gallery_Create: 201 Creating, then 200 Updating for a PUT on the gallery that exists.
+      assert.deepEqual((created.json as any).properties, { identifier: { uniqueName: `${SUB}-SECOND.GALLERY` }, provisioningState: 'Creating' });
+      assert.deepEqual([(created.json as any).name, (created.json as any).location, (created.json as any).tags], ['Second.Gallery', 'westus2', { team: 'images' }]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const updated = await arm('PUT', `${galleryPath('Second.Gallery')}?api-version=${API}`, { location: 'West US 2', properties: { description: 'Second' } });
+      assert.equal(updated.status, 200, updated.text);
+      assert.deepEqual([(updated.json as any).properties.provisioningState, (updated.json as any).properties.description], ['Updating', 'Second']);
       const gallery = await clients.compute.galleries.get(RG, 'FactoryGallery');
       assert.equal(gallery.name, 'FactoryGallery');
       assert.equal(gallery.type, 'Microsoft.Compute/galleries');
@@ -113,6 +119,21 @@ describe('local Azure Compute Gallery contract', function () {
   });
 
   describe('image definitions', () => {
+    it('creates a definition as GalleryImage_Create shows: 201 Creating with its identifier and generation', async () => {
+      const created = await arm('PUT', `${galleryPath('FactoryGallery')}/images/Raw-Def?api-version=${API}`, {
+        location: 'West US 2',
+        properties: { osType: 'Windows', osState: 'Generalized', hyperVGeneration: 'V1', identifier: { publisher: 'myPublisherName', offer: 'myOfferName', sku: 'mySkuName' } },
+      });
+      assert.equal(created.status, 201, created.text);
+      assert.ok(created.headers['azure-asyncoperation'] && created.headers.location);
+      const properties = (created.json as any).properties;
+      assert.deepEqual([properties.osType, properties.osState, properties.hyperVGeneration, properties.provisioningState], ['Windows', 'Generalized', 'V1', 'Creating']);
+      assert.deepEqual(properties.identifier, { publisher: 'myPublisherName', offer: 'myOfferName', sku: 'mySkuName' });
+      assert.equal((created.json as any).id, `${galleryPath('FactoryGallery')}/images/Raw-Def`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await clients.compute.galleryImages.delete(RG, 'FactoryGallery', 'Raw-Def', poll);
+    });
+
     it('creates a Generation 2 Trusted Launch definition in the GalleryImages_Get shape', async () => {
       const image = await clients.compute.galleryImages.createOrUpdate(
         RG,
@@ -233,7 +254,14 @@ describe('local Azure Compute Gallery contract', function () {
 
     it('adds a target region (copied over time) and removes one; the source cannot change', async () => {
       const tl = disks['Gen2-TL'];
-      await clients.compute.galleryImageVersions.createOrUpdate(RG, 'FactoryGallery', 'Win11-TL', '2026.1203.3', versionFromDisks(tl.os, tl.data, ['westus2', 'eastus']), poll);
+      await clients.compute.galleryImageVersions.createOrUpdate(
+        RG,
+        'FactoryGallery',
+        'Win11-TL',
+        '2026.1203.3',
+        { ...versionFromDisks(tl.os, tl.data, ['westus2', 'eastus']), safetyProfile: { allowDeletionOfReplicatedLocations: true } },
+        poll,
+      );
       const poller = clients.compute.galleryImageVersions.update(
         RG,
         'FactoryGallery',
@@ -258,6 +286,98 @@ describe('local Azure Compute Gallery contract', function () {
         400,
         'PropertyChangeNotAllowed',
       );
+    });
+
+    it('answers create, get, update and delete in the shapes of the GalleryRP examples', async () => {
+      const tl = disks['Gen2-TL'];
+      const path = `${galleryPath('FactoryGallery')}/images/Win11-TL/versions/2026.1203.4?api-version=${API}`;
+      // GalleryImageVersion_Create_WithSnapshotsAsSource: per-region count and storage type, OS and data disk sources.
+      const created = await arm('PUT', path, {
+        location: 'westus2',
+        properties: {
+          publishingProfile: {
+            targetRegions: [
+              { name: 'West US 2', regionalReplicaCount: 1, excludeFromLatest: false },
+              { name: 'East US', regionalReplicaCount: 2, storageAccountType: 'Standard_ZRS', excludeFromLatest: false },
+            ],
+          },
+          storageProfile: { osDiskImage: { source: { id: tl.os }, hostCaching: 'ReadOnly' }, dataDiskImages: [{ source: { id: tl.data[0] }, lun: 0, hostCaching: 'None' }] },
+          safetyProfile: { allowDeletionOfReplicatedLocations: false, blockDeletionBeforeEndOfLife: false },
+        },
+      });
+      assert.equal(created.status, 201, created.text);
+      assert.ok(created.headers['azure-asyncoperation'] && created.headers.location, 'Azure-AsyncOperation and Location headers');
+      const body = created.json as any;
+      assert.deepEqual([body.name, body.location, body.type], ['2026.1203.4', 'westus2', 'Microsoft.Compute/galleries/images/versions']);
+      assert.equal(body.properties.provisioningState, 'Creating');
+      const profile = body.properties.publishingProfile;
+      assert.deepEqual(profile.targetRegions, [
+        { name: 'West US 2', regionalReplicaCount: 1, storageAccountType: 'Standard_LRS', excludeFromLatest: false },
+        { name: 'East US', regionalReplicaCount: 2, storageAccountType: 'Standard_ZRS', excludeFromLatest: false },
+      ]);
+      assert.deepEqual([profile.replicaCount, profile.storageAccountType, typeof profile.publishedDate], [1, 'Standard_LRS', 'string']);
+      assert.deepEqual(body.properties.storageProfile.osDiskImage, { source: { id: tl.os }, sizeInGB: 1, hostCaching: 'ReadOnly' });
+      assert.deepEqual(body.properties.storageProfile.dataDiskImages, [{ source: { id: tl.data[0] }, lun: 0, sizeInGB: 1, hostCaching: 'None' }]);
+      assert.deepEqual(body.properties.safetyProfile, { allowDeletionOfReplicatedLocations: false, reportedForPolicyViolation: false, blockDeletionBeforeEndOfLife: false });
+
+      // GalleryImageVersion_Get_WithReplicationStatus.
+      await new Promise((resolve) => setTimeout(resolve, 1300));
+      const got = await arm('GET', `${path}&$expand=ReplicationStatus`);
+      assert.equal(got.status, 200);
+      const status = (got.json as any).properties.replicationStatus;
+      assert.deepEqual(status, {
+        aggregatedState: 'Completed',
+        summary: [
+          { region: 'West US 2', state: 'Completed', details: '', progress: 100 },
+          { region: 'East US', state: 'Completed', details: '', progress: 100 },
+        ],
+      });
+      assert.equal((got.json as any).properties.provisioningState, 'Succeeded');
+
+      // GalleryImageVersions_Update: 200 with Location, the version Updating.
+      const patched = await arm('PATCH', path, { properties: { publishingProfile: { targetRegions: [{ name: 'West US 2' }, { name: 'East US' }, { name: 'North Europe', regionalReplicaCount: 1 }] } } });
+      assert.equal(patched.status, 200, patched.text);
+      assert.ok(patched.headers.location, 'Location header');
+      assert.equal((patched.json as any).properties.provisioningState, 'Updating');
+      assert.deepEqual(
+        (patched.json as any).properties.publishingProfile.targetRegions.map((r: any) => [r.name, r.regionalReplicaCount, r.storageAccountType]),
+        [['West US 2', 1, 'Standard_LRS'], ['East US', 1, 'Standard_ZRS'], ['North Europe', 1, 'Standard_LRS']],
+        'a region whose storage type is left out keeps it',
+      );
+      // One operation on a version at a time.
+      const busy = await arm('PATCH', path, { tags: { a: 'b' } });
+      assert.equal(busy.status, 409, busy.text);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    });
+
+    it('refuses to take a region away unless the safety profile allows it, to change a region\'s storage type, and to delete before the end of life when blocked', async () => {
+      const version = (regions: unknown[]) => ({ properties: { publishingProfile: { targetRegions: regions } } });
+      const path = `${galleryPath('FactoryGallery')}/images/Win11-TL/versions/2026.1203.4?api-version=${API}`;
+      let refused = await arm('PATCH', path, version([{ name: 'West US 2' }, { name: 'East US' }]));
+      assert.equal(refused.status, 409, refused.text);
+      assert.match((refused.json as any).error.code, /OperationNotAllowed/);
+      assert.match((refused.json as any).error.message, /North Europe.*allowDeletionOfReplicatedLocations/);
+      refused = await arm('PATCH', path, version([{ name: 'West US 2' }, { name: 'East US', storageAccountType: 'Standard_LRS' }, { name: 'North Europe' }]));
+      assert.equal(refused.status, 400, refused.text);
+      assert.equal((refused.json as any).error.code, 'PropertyChangeNotAllowed');
+      const regions = (await clients.compute.galleryImageVersions.get(RG, 'FactoryGallery', 'Win11-TL', '2026.1203.4')).publishingProfile?.targetRegions?.map((r) => r.name);
+      assert.deepEqual(regions, ['West US 2', 'East US', 'North Europe'], 'a refused update changes nothing');
+      // Allowed in the same update that takes the region away.
+      const allowed = await clients.compute.galleryImageVersions.update(
+        RG,
+        'FactoryGallery',
+        'Win11-TL',
+        '2026.1203.4',
+        { publishingProfile: { targetRegions: [{ name: 'West US 2' }, { name: 'East US' }] }, safetyProfile: { allowDeletionOfReplicatedLocations: true, blockDeletionBeforeEndOfLife: true } },
+        poll,
+      );
+      assert.deepEqual(allowed.publishingProfile?.targetRegions?.map((r) => r.name), ['West US 2', 'East US']);
+      await rejectsWith(clients.compute.galleryImageVersions.delete(RG, 'FactoryGallery', 'Win11-TL', '2026.1203.4', poll), 409, 'OperationNotAllowed');
+      await clients.compute.galleryImageVersions.update(RG, 'FactoryGallery', 'Win11-TL', '2026.1203.4', { safetyProfile: { blockDeletionBeforeEndOfLife: false } }, poll);
+      const deleted = await arm('DELETE', path);
+      assert.equal(deleted.status, 202, deleted.text);
+      assert.ok(deleted.headers.location, 'Location header');
+      await new Promise((resolve) => setTimeout(resolve, 300));
     });
 
     it('lists versions; a definition with versions and a gallery with definitions cannot be deleted', async () => {

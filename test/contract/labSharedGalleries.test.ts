@@ -77,6 +77,33 @@ describe('local DevTest Labs shared galleries contract', function () {
     await assert.rejects(shared.attach(labs.Factory, 'Missing', `${galleryId}x`), (e: Error & { code?: string }) => e.code === 'InvalidGalleryId');
   });
 
+  it('answers in the shapes of the SharedGalleries and SharedImages examples', async () => {
+    const token = (await clients.credential.getToken(ARM_SCOPE))!.token;
+    const call = (method: string, path: string, body?: unknown) => azure.request(method, `${path}?api-version=2018-10-15-preview`, { body, headers: { authorization: `Bearer ${token}` } });
+    // SharedGalleries_CreateOrUpdate: 200 for the gallery the lab has, with its tags; synchronous (no operation header).
+    const put = await call('PUT', `${labs.EastLab.id}/sharedgalleries/Factory`, { location: 'eastus', tags: { team: 'images' }, properties: { galleryId, allowAllImages: 'Disabled' } });
+    assert.equal(put.status, 200, put.text);
+    assert.equal(put.headers['azure-asyncoperation'], undefined);
+    const gallery = put.json as any;
+    assert.deepEqual(Object.keys(gallery.properties).sort(), ['allowAllImages', 'galleryId', 'provisioningState', 'uniqueIdentifier']);
+    assert.deepEqual([gallery.properties.provisioningState, gallery.type, gallery.name, gallery.tags], ['Succeeded', 'Microsoft.DevTestLab/labs/sharedGalleries', 'Factory', { team: 'images' }]);
+    const listed = (await call('GET', `${labs.EastLab.id}/sharedgalleries`)).json as any;
+    assert.deepEqual(listed.value.map((g: any) => [g.id, g.location, g.tags]), [[gallery.id, 'eastus', { team: 'images' }]]);
+    // SharedImages_List / SharedImages_CreateOrUpdate: the definition's name, OS and image type, enable state; no location.
+    const images = (await call('GET', `${labs.EastLab.id}/sharedgalleries/Factory/sharedimages`)).json as any;
+    const image = images.value[0];
+    assert.deepEqual([image.name, image.type, image.location], ['Win11', 'Microsoft.DevTestLab/labs/sharedGalleries/sharedImages', undefined]);
+    assert.deepEqual(
+      [image.properties.definitionName, image.properties.osType, image.properties.imageType, image.properties.enableState, image.properties.displayName, image.properties.provisioningState],
+      ['Win11', 'Windows', 'Generalized', 'Disabled', 'Win11', 'Succeeded'],
+    );
+    assert.equal(typeof image.properties.uniqueIdentifier, 'string');
+    assert.match(image.id, /\/sharedgalleries\/factory\/sharedimages\/win11$/);
+    const enabled = await call('PUT', `${labs.EastLab.id}/sharedgalleries/Factory/sharedimages/Win11`, { properties: { definitionName: 'Win11', enableState: 'Disabled' } });
+    assert.equal(enabled.status, 200, enabled.text);
+    assert.equal((enabled.json as any).properties.enableState, 'Disabled');
+  });
+
   it('lists the gallery\'s image definitions as shared images, each enabled or disabled', async () => {
     let images = await shared.listImages(labs.EastLab, 'Factory');
     assert.deepEqual(images.map(({ name, definitionName, enableState, osType }) => ({ name, definitionName, enableState, osType })), [

@@ -26,9 +26,11 @@ export const TARGETS = {
   europe: { name: 'Team-Europe', location: 'northeurope' },
   /** A lab that has another gallery attached: the factory must leave it alone. */
   other: { name: 'Team-Other', location: 'eastus' },
+  /** In a fourth region, for a second labs.json over the same gallery. */
+  asia: { name: 'Team-Asia', location: 'japaneast' },
 };
 
-export function galleryFactory(options: { withOtherGalleryLab?: boolean; rateMBps?: number } = {}): Scenario {
+export function galleryFactory(options: { withOtherGalleryLab?: boolean; withAsiaLab?: boolean; rateMBps?: number } = {}): Scenario {
   const target = (t: { name: string; location: string }, extra: Partial<ScenarioLab> = {}): ScenarioLab => ({ subscriptionId: SUB, resourceGroup: 'team-rg', name: t.name, location: t.location, ...extra });
   return {
     galleries: [{ subscriptionId: SUB, resourceGroup: 'team-rg', name: 'TeamImages', location: 'eastus' }],
@@ -38,6 +40,7 @@ export function galleryFactory(options: { withOtherGalleryLab?: boolean; rateMBp
       target(TARGETS.east),
       target(TARGETS.europe),
       ...(options.withOtherGalleryLab ? [target(TARGETS.other, { sharedGallery: { name: 'TeamImages', galleryId: OTHER_GALLERY_ID } })] : []),
+      ...(options.withAsiaLab ? [target(TARGETS.asia)] : []),
     ],
     settings: { lroDurationMs: 50, lroRetryAfterSeconds: 0, galleryReplicationRateMBps: options.rateMBps ?? 16_384 },
   };
