@@ -47,7 +47,13 @@ export function galleryRouteReader(azure: AzureContext, options: GalleryRouteOpt
       const gallery = await readGallery(azure, ref, factory.id, readOptions.maxConcurrentJobs, signal);
       const labs = await observeLabs(azure, configuration.labs, ref.name, concurrency, signal);
       const plan = gallery.ok
-        ? planGalleryRetire({ gallery: gallery.value.observed, factoryLabId: factory.id, imagesToSave: readOptions.imagesToSave, labs, galleryLocation: gallery.value.observed.location ?? factory.location })
+        ? planGalleryRetire({
+            gallery: gallery.value.observed,
+            factoryLabId: factory.id,
+            retention: { imagesToSave: readOptions.imagesToSave, templatePaths: configuration.templates.map((template) => template.imagePath) },
+            labs,
+            galleryLocation: gallery.value.observed.location ?? factory.location,
+          })
         : undefined;
       const sourceImages = gallery.ok ? gallery.value.images : [];
       const retiring = retiringVersions(plan, sourceImages, readOptions.imagesToSave);

@@ -66,21 +66,22 @@ export async function cleanUpFactory(azure: AzureContext, options: CleanUpFactor
   }
 
   let savedImages: SavedImage[] | undefined;
+  const gallery = options.gallery && { subscriptionId: lab.subscriptionId, resourceGroup: options.gallery.resourceGroup || lab.resourceGroup, name: options.gallery.name };
   try {
-    savedImages = options.gallery
-      ? await publishedImages(azure, { subscriptionId: lab.subscriptionId, resourceGroup: options.gallery.resourceGroup || lab.resourceGroup, name: options.gallery.name }, lab.id, signal)
-      : (await new ImageStore(azure.labs.storage(lab), reporter).list({ signal })).images;
+    savedImages = gallery ? await publishedImages(azure, gallery, lab.id, signal) : (await new ImageStore(azure.labs.storage(lab), reporter).list({ signal })).images;
   } catch (error) {
     if (isAbortError(error) && signal.aborted) throw error;
     reporter.issue({
       severity: 'error',
       code: ErrorCodes.LabNotFullyRead,
-      message: `The factory image store of ${labLabel} could not be read, so no VM tagged ImagePath was deleted (whether it was saved is unknown): ${causeText(error)}`,
-      fix: causeFix(error) ?? 'Run again once the store can be read.',
+      message: gallery
+        ? `Gallery '${gallery.name}' (resource group '${gallery.resourceGroup}', subscription ${gallery.subscriptionId}) could not be read, so no VM tagged ImagePath in ${labLabel} was deleted (whether a version was made from it is unknown): ${causeText(error)}`
+        : `The factory image store of ${labLabel} could not be read, so no VM tagged ImagePath was deleted (whether it was saved is unknown): ${causeText(error)}`,
+      fix: causeFix(error) ?? `Run again once the ${gallery ? 'gallery' : 'store'} can be read.`,
     });
   }
 
-  const plan = planCleanup({ labLabel, vms: vms.map(toCleanupVm), savedImages });
+  const plan = planCleanup({ labLabel, vms: vms.map(toCleanupVm), savedImages, galleryName: gallery?.name });
   for (const line of formatCleanupPlan(plan)) reporter.info(line);
   for (const decision of plan.decisions) if (decision.issue) reporter.issue(decision.issue);
 
@@ -162,7 +163,7 @@ const STATUS_TEXT: Record<VmOutcomeStatus, string> = { deleted: 'deleted', faile
 
 export function summaryMarkdown(plan: CleanupPlan, outcomes: readonly VmOutcome[], dryRun: boolean): string {
   const cell = markdownCell;
-  const lines = [`### CleanUpFactory: ${plan.labLabel}${dryRun ? ' (dry run: nothing changed)' : ''}`, ''];
+  const lines = [`### CleanUpFactory: ${plan.labLabel}${plan.words.route}${dryRun ? ' (dry run: nothing changed)' : ''}`, ''];
   if (outcomes.length === 0) {
     lines.push('The lab has no VMs.');
     return `${lines.join('\n')}\n`;
@@ -171,7 +172,7 @@ export function summaryMarkdown(plan: CleanupPlan, outcomes: readonly VmOutcome[
   for (const o of outcomes) {
     const d = o.decision;
     const imagePath = getTag(d.vm.tags, Tags.ImagePath) ?? '';
-    const why = d.action === 'delete' ? deleteVmReasonText(d.reason) : d.detail;
+    const why = d.action === 'delete' ? deleteVmReasonText(d.reason, plan.words) : d.detail;
     const outcome = dryRun && d.action === 'delete' ? 'would be deleted' : STATUS_TEXT[o.status];
     lines.push(`| ${cell(d.vm.name)} | ${cell(imagePath)} | ${d.action} | ${cell(why)}${d.issue ? ` (${d.issue.code})` : ''} | ${outcome}${o.error ? `: ${cell(o.error)}` : ''} |`);
   }

@@ -7,9 +7,10 @@ import type { Issue } from '../report';
  * image store's complete images, so it is printed before anything changes and tested without Azure.
  *
  * A VM tagged FactoryIgnore is never touched. A VM whose provisioning failed is deleted and reported
- * so the lab owner looks. A VM tagged ImagePath is deleted once the store holds the image saved from
- * its OS disk; before that, deleting it would lose the only copy of its work. A settled VM with
- * neither tag is reported and kept.
+ * so the lab owner looks. A VM tagged ImagePath is deleted once its image is saved: on the VHD route the
+ * store holds the image saved from its OS disk, on the gallery route the gallery holds a finished
+ * version made from it; before that, deleting it would lose the only copy of its work. A settled VM
+ * with neither tag is reported and kept.
  */
 export interface CleanupVm {
   name: string;
@@ -35,8 +36,47 @@ export interface CleanupPlanInput {
   /** e.g. "lab 'Factory' (subscription ...)". */
   labLabel: string;
   vms: readonly CleanupVm[];
-  /** Complete images of the factory store; undefined when the store could not be read. */
+  /** Complete images of the factory store (or finished versions of the gallery); undefined when it could not be read. */
   savedImages?: readonly SavedImage[];
+  /** The gallery route's gallery; absent on the VHD route, where images are saved in the factory store. */
+  galleryName?: string;
+}
+
+/** How a route speaks of where a VM's image is saved: the factory store's VHDs, or the gallery's versions. */
+export interface SavedInWords {
+  /** ` (gallery route, gallery 'X')` after the lab in headings; empty on the VHD route, whose text is as it always was. */
+  route: string;
+  saved(imageName: string): string;
+  savedReason: string;
+  unreadable: string;
+  notSaved: string;
+  notSavedMessage(where: string): string;
+  notSavedFix(vmName: string): string;
+}
+
+export function savedInWords(galleryName: string | undefined): SavedInWords {
+  if (galleryName === undefined) {
+    return {
+      route: '',
+      saved: (imageName) => `saved as image ${imageName}`,
+      savedReason: 'saved as an image',
+      unreadable: 'the image store could not be read to check that its image was saved',
+      notSaved: 'its image is not in the factory store',
+      notSavedMessage: (where) => `${where} has no image in the factory store yet, so it was not deleted.`,
+      notSavedFix: (vm) => `Run SnapImagesFromVMs (after the VM has generalized and is deallocated) before CleanUpFactory, or delete '${vm}' yourself if its image is not wanted.`,
+    };
+  }
+  const gallery = `gallery '${galleryName}'`;
+  return {
+    route: ` (gallery route, ${gallery})`,
+    saved: (version) => `published as version ${version} of ${gallery}`,
+    savedReason: 'published to the gallery',
+    unreadable: `${gallery} could not be read to check that a version was made from its disks`,
+    notSaved: `${gallery} holds no finished version made from its disks`,
+    notSavedMessage: (where) => `${where} has no finished image version made from its disks in ${gallery} yet, so it was not deleted.`,
+    notSavedFix: (vm) =>
+      `Run SnapImagesFromVMs with galleryName '${galleryName}' (after the VM has generalized and is deallocated) before CleanUpFactory, or delete '${vm}' yourself if its image is not wanted.`,
+  };
 }
 
 export type DeleteVmReason = 'snapped' | 'provisioning-failed' | 'being-deleted';
@@ -48,6 +88,7 @@ export type VmDecision =
 
 export interface CleanupPlan {
   labLabel: string;
+  words: SavedInWords;
   /** One per VM, in VM name order. */
   decisions: VmDecision[];
   deletions: (VmDecision & { action: 'delete' })[];
@@ -59,12 +100,14 @@ export function planCleanup(input: CleanupPlanInput): CleanupPlan {
     .map((vm) => decide(vm, input));
   return {
     labLabel: input.labLabel,
+    words: savedInWords(input.galleryName),
     decisions,
     deletions: decisions.filter((d): d is VmDecision & { action: 'delete' } => d.action === 'delete'),
   };
 }
 
 function decide(vm: CleanupVm, input: CleanupPlanInput): VmDecision {
+  const words = savedInWords(input.galleryName);
   if (getTag(vm.tags, Tags.FactoryIgnore) !== undefined) {
     return { action: 'keep', vm, reason: 'ignored', detail: `tagged ${Tags.FactoryIgnore}` };
   }
@@ -110,22 +153,22 @@ function decide(vm: CleanupVm, input: CleanupPlanInput): VmDecision {
     };
   }
   if (!input.savedImages) {
-    return { action: 'keep', vm, reason: 'store-unreadable', detail: 'the image store could not be read to check that its image was saved' };
+    return { action: 'keep', vm, reason: 'store-unreadable', detail: words.unreadable };
   }
   const saved = savedImageOf(vm, input.savedImages);
   if (saved) {
-    return { action: 'delete', vm, reason: 'snapped', detail: `saved as image ${saved.imageName}`, image: saved };
+    return { action: 'delete', vm, reason: 'snapped', detail: words.saved(saved.imageName), image: saved };
   }
   return {
     action: 'keep',
     vm,
     reason: 'not-snapped',
-    detail: 'its image is not in the factory store',
+    detail: words.notSaved,
     issue: {
       severity: 'warning',
       code: ErrorCodes.VmNotSnapped,
-      message: `${where} has no image in the factory store yet, so it was not deleted.`,
-      fix: `Run SnapImagesFromVMs (after the VM has generalized and is deallocated) before CleanUpFactory, or delete '${vm.name}' yourself if its image is not wanted.`,
+      message: words.notSavedMessage(where),
+      fix: words.notSavedFix(vm.name),
     },
   };
 }
@@ -148,20 +191,19 @@ function compareNames(a: string, b: string): number {
   return la < lb ? -1 : la > lb ? 1 : a < b ? -1 : a > b ? 1 : 0;
 }
 
-const DELETE_TEXT: Record<DeleteVmReason, string> = {
-  snapped: 'saved as an image',
+const DELETE_TEXT: Record<Exclude<DeleteVmReason, 'snapped'>, string> = {
   'provisioning-failed': 'provisioning failed',
   'being-deleted': 'already being deleted',
 };
 
-export function deleteVmReasonText(reason: DeleteVmReason): string {
-  return DELETE_TEXT[reason];
+export function deleteVmReasonText(reason: DeleteVmReason, words: SavedInWords): string {
+  return reason === 'snapped' ? words.savedReason : DELETE_TEXT[reason];
 }
 
 /** The plan as printed before acting: every VM, what happens to it and why. */
 export function formatCleanupPlan(plan: CleanupPlan): string[] {
   const kept = plan.decisions.length - plan.deletions.length;
-  const lines = [`Clean-up plan for ${plan.labLabel}: ${plan.deletions.length} VM(s) to delete, ${kept} to keep.`];
+  const lines = [`Clean-up plan for ${plan.labLabel}${plan.words.route}: ${plan.deletions.length} VM(s) to delete, ${kept} to keep.`];
   for (const decision of plan.decisions) {
     lines.push(`  ${decision.action === 'delete' ? 'delete' : 'keep  '} ${decision.vm.name}: ${decision.detail}`);
   }

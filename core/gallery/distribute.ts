@@ -29,6 +29,8 @@ export interface GalleryDistributeOptions {
   factorySubscriptionId?: string;
   galleryName: string;
   galleryResourceGroup?: string;
+  /** RetireImages' ImagesToSave: what it would retire right after is left out. */
+  imagesToSave: number;
   maxConcurrentJobs: number;
   dryRun: boolean;
   signal?: AbortSignal;
@@ -57,7 +59,8 @@ export async function distributeGalleryImages(azure: AzureContext, options: Gall
   const completed = await completedRegions(azure, ref, gallery, factory.id, signal);
   const images = imagesToServe(gallery, factory.id, completed);
   const labs = await observeLabs(azure, configuration.labs, ref.name, Math.min(50, Math.max(10, options.maxConcurrentJobs)), signal);
-  const plan = planGalleryDistribution({ gallery, images, labs });
+  const retention = { imagesToSave: options.imagesToSave, templatePaths: configuration.templates.map((template) => template.imagePath) };
+  const plan = planGalleryDistribution({ gallery, factoryLabId: factory.id, images, labs, retention });
   for (const line of describeGalleryPlan(plan)) reporter.info(line);
   for (const issue of plan.issues) reporter.issue(issue);
   if (options.dryRun) {
@@ -114,7 +117,8 @@ export async function distributeGalleryImages(azure: AzureContext, options: Gall
         for (const [definition, state] of labPlan.cells) {
           const key = cellKey(labPlan, definition);
           if (state === 'in-place') results.set(key, 'in place');
-          if (state === 'blocked' || state === 'in-place') continue;
+          if (state === 'left-out') results.set(key, 'left out');
+          if (state === 'blocked' || state === 'in-place' || state === 'left-out') continue;
           if (state === 'enable' && unavailable.has(definition.toLowerCase())) {
             results.set(key, 'failed');
             continue;
@@ -138,7 +142,7 @@ export async function distributeGalleryImages(azure: AzureContext, options: Gall
   );
   run.summary = gallerySummaryMarkdown(plan, results, issues, false);
   const tally = (result: CellResult) => [...results.values()].filter((r) => r === result).length;
-  run.message = `${tally('enabled')} image(s) enabled, ${tally('in place')} already in place, ${tally('disabled')} disabled, ${tally('failed')} failed.`;
+  run.message = `${tally('enabled')} image(s) enabled, ${tally('in place')} already in place, ${tally('disabled')} disabled, ${tally('failed')} failed${plan.leftOut.length ? `, ${plan.leftOut.length} left out (RetireImages would remove them)` : ''}.`;
   return run;
 }
 

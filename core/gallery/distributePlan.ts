@@ -7,13 +7,16 @@ import { markdownCell as md } from '../format';
 import type { Issue } from '../report';
 import { compareVersions, regionKey } from './naming';
 import type { ObservedDefinition, ObservedGallery, ObservedVersion } from './gallery';
+import { byVersion, decideForLab, decideGalleryVersions, finishedFactoryVersions, type GalleryRetentionSettings, rankedVersion } from './retention';
 
 /**
  * DistributeImages on the gallery route, decided from labs.json, the gallery and each lab alone: a lab
- * gets the gallery attached if it has none (another gallery attached is an error, and the lab is left
- * alone), exactly the factory's images its ImagePaths select enabled, and the newest version of each
- * replicated to its region. Adding a lab's region to a version is the copy; one update per version
- * adds every missing region at once.
+ * that selects one of the gallery's images gets the gallery attached if it has none (another gallery
+ * attached is an error, and the lab is left alone), exactly the factory's images its ImagePaths select
+ * enabled, and the newest version of each replicated to its region. Adding a lab's region to a version
+ * is the copy; one update per version adds every missing region at once. What RetireImages would undo
+ * right after (retention.ts: a version it would delete, an image it would disable in a lab) is left out,
+ * and the plan says so.
  */
 
 export interface GalleryImageToServe {
@@ -21,6 +24,8 @@ export interface GalleryImageToServe {
   imagePath: string;
   /** The newest Succeeded version made by the factory. */
   versionName: string;
+  /** Its ImageFactoryCreated tag: when the factory saved it. */
+  createdUtc?: string;
   /** Regions the version lists (normalized), and those whose replicas are complete. */
   regions: string[];
   completedRegions: string[];
@@ -36,7 +41,7 @@ export interface LabObservation {
   images: LabSharedImage[];
 }
 
-export type CellState = 'enable' | 'in-place' | 'disable' | 'blocked';
+export type CellState = 'enable' | 'in-place' | 'disable' | 'blocked' | 'left-out';
 
 export interface LabPlan {
   config: LabConfig;
@@ -55,8 +60,19 @@ export interface RegionAddition {
   added: string[];
 }
 
+/** An image the run does not enable or replicate, for one lab or (no `labName`) for all, as RetireImages would undo it. */
+export interface GalleryLeftOut {
+  definitionName: string;
+  versionName: string;
+  labName?: string;
+  /** Why, in the rule's words, e.g. `its template Linux/Ubuntu.json is no longer in GoldenImages`. */
+  detail: string;
+}
+
 export interface GalleryDistributionPlan {
   galleryName: string;
+  retention: GalleryRetentionSettings;
+  leftOut: GalleryLeftOut[];
   images: GalleryImageToServe[];
   labs: LabPlan[];
   regionAdditions: RegionAddition[];
@@ -69,9 +85,7 @@ const same = (a: string | undefined, b: string | undefined) => !!a && !!b && a.t
 
 /** The versions of a definition the factory serves labs from: its own (with an ImagePath), finished or being updated. */
 export function servedVersions(definition: ObservedDefinition, factoryLabId: string): ObservedVersion[] {
-  return definition.versions.filter(
-    (v) => v.factoryLabId === factoryLabId.toLowerCase() && v.imagePath && (v.provisioningState === 'Succeeded' || v.provisioningState === 'Updating'),
-  );
+  return finishedFactoryVersions(definition, factoryLabId);
 }
 
 /** The factory's images in the gallery: per definition it made, its newest Succeeded version. */
@@ -84,6 +98,7 @@ export function imagesToServe(gallery: ObservedGallery, factoryLabId: string, co
       definitionName: definition.name,
       imagePath: newest.imagePath!,
       versionName: newest.name,
+      createdUtc: newest.createdUtc,
       regions: newest.regions,
       completedRegions: completed.get(`${definition.name}/${newest.name}`.toLowerCase()) ?? [],
     });
@@ -91,9 +106,24 @@ export function imagesToServe(gallery: ObservedGallery, factoryLabId: string, co
   return images.sort((a, b) => a.definitionName.localeCompare(b.definitionName));
 }
 
-export function planGalleryDistribution(input: { gallery: ObservedGallery; images: GalleryImageToServe[]; labs: LabObservation[] }): GalleryDistributionPlan {
-  const { gallery, images } = input;
+export function planGalleryDistribution(input: {
+  gallery: ObservedGallery;
+  factoryLabId: string;
+  images: GalleryImageToServe[];
+  labs: LabObservation[];
+  retention: GalleryRetentionSettings;
+}): GalleryDistributionPlan {
+  const { gallery, retention } = input;
   const issues: Issue[] = [];
+  const leftOut: GalleryLeftOut[] = [];
+  // A version the rule deletes from the gallery is served to no lab.
+  const versionVerdicts = byVersion(decideGalleryVersions(gallery.definitions, input.factoryLabId, input.labs.map((l) => l.config), retention));
+  const images = input.images.filter((image) => {
+    const verdict = versionVerdicts.get(`${image.definitionName}/${image.versionName}`.toLowerCase());
+    if (verdict && !verdict.keep) leftOut.push({ definitionName: image.definitionName, versionName: image.versionName, detail: verdict.detail });
+    return !verdict || verdict.keep;
+  });
+  const served = images.map((image) => rankedVersion(image.definitionName, { name: image.versionName, imagePath: image.imagePath, createdUtc: image.createdUtc }));
   const wantedRegions = new Map<string, Set<string>>();
   const labs: LabPlan[] = input.labs.map((observation): LabPlan => {
     const { config, lab } = observation;
@@ -107,6 +137,8 @@ export function planGalleryDistribution(input: { gallery: ObservedGallery; image
     const selected = images.filter((image) => labSelects(config.imagePaths, image.imagePath));
     const ours = observation.attached.find((a) => same(a.galleryId, gallery.id));
     const other = observation.attached.find((a) => !same(a.galleryId, gallery.id));
+    // A lab that selects none of the gallery's images is not this route's: its own gallery, if any, is no conflict.
+    if (!ours && selected.length === 0) return plan;
     if (!ours && other) {
       plan.error = {
         severity: 'error',
@@ -118,10 +150,15 @@ export function planGalleryDistribution(input: { gallery: ObservedGallery; image
       for (const image of selected) cells.set(image.definitionName, 'blocked');
       return plan;
     }
-    plan.attach = !ours;
+    const verdicts = decideForLab(config, served, retention);
     for (const image of images) {
       const state = observation.images.find((i) => same(i.definitionName, image.definitionName))?.enableState ?? 'Disabled';
-      if (selected.includes(image)) {
+      const verdict = verdicts.get(image.definitionName.toLowerCase());
+      if (selected.includes(image) && verdict && !verdict.keep) {
+        // Selected through a folder entry, but RetireImages would disable it here right after.
+        cells.set(image.definitionName, 'left-out');
+        leftOut.push({ definitionName: image.definitionName, versionName: image.versionName, labName: config.labName, detail: verdict.detail });
+      } else if (selected.includes(image)) {
         cells.set(image.definitionName, state === 'Enabled' && image.completedRegions.includes(regionKey(lab.location)) ? 'in-place' : 'enable');
         const key = `${image.definitionName}/${image.versionName}`;
         if (!wantedRegions.has(key)) wantedRegions.set(key, new Set());
@@ -130,6 +167,8 @@ export function planGalleryDistribution(input: { gallery: ObservedGallery; image
         cells.set(image.definitionName, 'disable');
       }
     }
+    // Attached only for an image to enable: a lab holds one gallery, so an idle attachment would keep out its own.
+    plan.attach = !ours && [...cells.values()].includes('enable');
     return plan;
   });
 
@@ -141,7 +180,7 @@ export function planGalleryDistribution(input: { gallery: ObservedGallery; image
     if (added.length) regionAdditions.push({ definitionName: image.definitionName, versionName: image.versionName, regions: [...image.regions, ...added], added });
     else if (wanted.some((region) => !image.completedRegions.includes(region))) waits.push({ definitionName: image.definitionName, versionName: image.versionName });
   }
-  return { galleryName: gallery.ref.name, images, labs, regionAdditions, waits, issues };
+  return { galleryName: gallery.ref.name, retention, leftOut, images, labs, regionAdditions, waits, issues };
 }
 
 /** The plan as lines of log. */
@@ -150,8 +189,12 @@ export function describeGalleryPlan(plan: GalleryDistributionPlan): string[] {
   const lines = [
     `Plan (gallery route, gallery '${plan.galleryName}'): ${plan.images.length} image(s), ${plan.labs.length} lab(s): ` +
       `${plan.labs.filter((l) => l.attach).length} gallery attachment(s), ${count('enable')} image(s) to enable, ${count('in-place')} in place, ` +
-      `${count('disable')} to disable, ${plan.regionAdditions.reduce((n, r) => n + r.added.length, 0)} region(s) to add, ${count('blocked')} blocked.`,
+      `${count('disable')} to disable, ${plan.regionAdditions.reduce((n, r) => n + r.added.length, 0)} region(s) to add, ${count('blocked')} blocked` +
+      `${plan.leftOut.length ? `, ${plan.leftOut.length} left out because RetireImages (ImagesToSave ${plan.retention.imagesToSave}) would undo them` : ''}.`,
   ];
+  for (const left of plan.leftOut) {
+    lines.push(`  leave out '${left.definitionName}/${left.versionName}'${left.labName ? ` in lab '${left.labName}'` : ' everywhere'}: RetireImages would remove it right after (${left.detail})`);
+  }
   for (const addition of plan.regionAdditions) lines.push(`  replicate '${addition.definitionName}/${addition.versionName}' to ${addition.added.join(', ')}`);
   for (const wait of plan.waits) lines.push(`  wait      for '${wait.definitionName}/${wait.versionName}' to finish replicating`);
   for (const lab of plan.labs) {
@@ -166,7 +209,7 @@ export function describeGalleryPlan(plan: GalleryDistributionPlan): string[] {
   return lines;
 }
 
-export type CellResult = 'enabled' | 'in place' | 'disabled' | 'failed' | 'blocked' | 'planned' | 'cancelled';
+export type CellResult = 'enabled' | 'in place' | 'disabled' | 'failed' | 'blocked' | 'planned' | 'cancelled' | 'left out';
 
 const CELL_TEXT: Record<CellResult, string> = {
   enabled: '✅ enabled',
@@ -176,6 +219,7 @@ const CELL_TEXT: Record<CellResult, string> = {
   blocked: '⛔ blocked',
   planned: '📝 to do',
   cancelled: '⏹️ cancelled',
+  'left out': '⏭️ left out',
 };
 
 /** Labs by images, each cell an outcome, then the run's issues: the pipeline's summary tab. */
@@ -188,11 +232,15 @@ export function gallerySummaryMarkdown(plan: GalleryDistributionPlan, results: R
       const cells = names.map((name) => {
         const state = lab.cells.get(name);
         if (!state) return '';
-        const result = results?.get(cellKey(lab, name)) ?? (state === 'in-place' ? 'in place' : state === 'blocked' ? 'blocked' : 'planned');
+        const result = results?.get(cellKey(lab, name)) ?? (state === 'in-place' ? 'in place' : state === 'blocked' ? 'blocked' : state === 'left-out' ? 'left out' : 'planned');
         return CELL_TEXT[result];
       });
       lines.push(`| ${md(lab.config.labName)} | ${cells.join(' | ')} |`);
     }
+  }
+  if (plan.leftOut.length) {
+    lines.push('', `**Left out** (RetireImages, ImagesToSave ${plan.retention.imagesToSave}, would remove them right after):`, '');
+    for (const left of plan.leftOut) lines.push(`- ${md(`${left.definitionName}/${left.versionName}`)}${left.labName ? ` in ${md(left.labName)}` : ''}: ${md(left.detail)}`);
   }
   if (issues.length) {
     lines.push('', '**Issues**', '');

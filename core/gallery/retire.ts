@@ -41,7 +41,8 @@ export async function retireGalleryImages(azure: AzureContext, options: GalleryR
   const ref = gallery.ref;
   const labs = await observeLabs(azure, configuration.labs, ref.name, Math.min(50, Math.max(10, options.maxConcurrentJobs)), signal);
   for (const lab of labs) if (lab.error) reporter.issue(lab.error);
-  const plan = planGalleryRetire({ gallery, factoryLabId: factory.id, imagesToSave: options.imagesToSave, labs, galleryLocation: gallery.location ?? factory.location });
+  const retention = { imagesToSave: options.imagesToSave, templatePaths: configuration.templates.map((template) => template.imagePath) };
+  const plan = planGalleryRetire({ gallery, factoryLabId: factory.id, retention, labs, galleryLocation: gallery.location ?? factory.location });
   for (const line of describeGalleryRetirePlan(plan, ref.name)) reporter.info(line);
   if (options.dryRun) {
     return { deleted: 0, summary: galleryRetireSummary(plan, ref.name, new Set(), true), message: 'Dry run: the plan is above; nothing was changed.' };

@@ -1,21 +1,23 @@
-import { labSelects } from '../config/imagePaths';
 import { markdownCell as md } from '../format';
 import type { LabObservation } from './distributePlan';
 import type { ObservedGallery } from './gallery';
 import { compareVersions, regionKey } from './naming';
+import { decideForLab, decideGalleryVersions, factoryVersions, type GalleryRetentionSettings, rankedVersion } from './retention';
 
 /**
- * RetireImages on the gallery route, decided from the gallery, labs.json and each lab alone: per image
- * definition the `ImagesToSave` newest finished versions made by the factory stay and older ones go
- * (never the last, never a version the factory did not make, never one still being made); a kept
- * version's replicas in regions no lab selecting it is in go (only when every lab could be read); and
- * each lab's factory images it no longer selects are disabled.
+ * RetireImages on the gallery route, decided from the gallery, labs.json and each lab alone, by the
+ * retention rule (retention.ts): the versions the rule does not keep go (older than the `ImagesToSave`
+ * newest of their ImagePath, or of a template no longer in GoldenImages; never a version the factory did
+ * not make, never one still being made); a kept version's replicas in regions no lab keeping it is in go
+ * (only when every lab could be read); and each lab's factory images the rule no longer keeps there are
+ * disabled.
  */
 
 export interface GalleryRetirePlan {
-  deletions: { definitionName: string; versionName: string }[];
+  /** `detail`: why, in the rule's words. */
+  deletions: { definitionName: string; versionName: string; detail: string }[];
   regionRemovals: { definitionName: string; versionName: string; regions: string[]; removed: string[] }[];
-  disables: { lab: LabObservation; definitionName: string }[];
+  disables: { lab: LabObservation; definitionName: string; detail: string }[];
   /** Regions are left alone when a lab could not be read: its region might still be needed. */
   regionsKept: boolean;
 }
@@ -23,34 +25,39 @@ export interface GalleryRetirePlan {
 export function planGalleryRetire(input: {
   gallery: ObservedGallery;
   factoryLabId: string;
-  imagesToSave: number;
+  retention: GalleryRetentionSettings;
   labs: readonly LabObservation[];
   galleryLocation: string;
 }): GalleryRetirePlan {
-  const { gallery, factoryLabId } = input;
+  const { gallery, factoryLabId, retention } = input;
   const plan: GalleryRetirePlan = { deletions: [], regionRemovals: [], disables: [], regionsKept: input.labs.some((l) => l.error) };
-  const ours = (definition: ObservedGallery['definitions'][number]) =>
-    definition.versions.filter((v) => v.factoryLabId === factoryLabId.toLowerCase() && v.imagePath).sort((a, b) => compareVersions(b.name, a.name));
-  for (const definition of gallery.definitions) {
-    // Updating: a finished version another run is adding a region to (its regions change on top of it).
-    const finished = ours(definition).filter((v) => v.provisioningState === 'Succeeded' || v.provisioningState === 'Updating');
-    const kept = finished.slice(0, Math.max(1, input.imagesToSave));
-    for (const version of finished.slice(kept.length)) plan.deletions.push({ definitionName: definition.name, versionName: version.name });
-    if (plan.regionsKept) continue;
-    for (const version of kept) {
+  const decisions = decideGalleryVersions(gallery.definitions, factoryLabId, input.labs.map((l) => l.config), retention);
+  for (const decision of decisions) {
+    if (!decision.keep) plan.deletions.push({ definitionName: decision.image.definitionName, versionName: decision.image.versionName, detail: decision.detail });
+  }
+  const readLabs = input.labs.filter((lab) => lab.lab);
+  if (!plan.regionsKept) {
+    for (const { image: version, keep } of decisions) {
+      if (!keep) continue;
       const wanted = new Set([regionKey(input.galleryLocation)]);
-      for (const lab of input.labs) if (lab.lab && labSelects(lab.config.imagePaths, version.imagePath!)) wanted.add(regionKey(lab.lab.location));
-      const removed = version.regions.filter((r) => !wanted.has(r));
-      if (removed.length) plan.regionRemovals.push({ definitionName: definition.name, versionName: version.name, regions: version.regions.filter((r) => wanted.has(r)), removed });
+      for (const lab of readLabs) if (decideForLab(lab.config, [version], retention).get(version.definitionName.toLowerCase())?.keep) wanted.add(regionKey(lab.lab!.location));
+      const regions = gallery.definitions.find((d) => d.name === version.definitionName)!.versions.find((v) => v.name === version.versionName)!.regions;
+      const removed = regions.filter((r) => !wanted.has(r));
+      if (removed.length) plan.regionRemovals.push({ definitionName: version.definitionName, versionName: version.versionName, regions: regions.filter((r) => wanted.has(r)), removed });
     }
   }
-  const factoryDefinitions = gallery.definitions.filter((d) => ours(d).length > 0);
-  for (const lab of input.labs) {
-    if (!lab.lab || !lab.attached.some((a) => a.galleryId.toLowerCase() === (gallery.id ?? '').toLowerCase())) continue;
-    for (const definition of factoryDefinitions) {
-      const state = lab.images.find((i) => i.definitionName.toLowerCase() === definition.name.toLowerCase())?.enableState;
-      const imagePath = ours(definition)[0].imagePath!;
-      if (state === 'Enabled' && !labSelects(lab.config.imagePaths, imagePath)) plan.disables.push({ lab, definitionName: definition.name });
+  // Each definition the factory made, by the version a lab serves (its newest): what a lab may keep enabled.
+  const served = gallery.definitions.flatMap((definition) => {
+    const newest = factoryVersions(definition, factoryLabId).sort((a, b) => compareVersions(b.name, a.name))[0];
+    return newest ? [rankedVersion(definition.name, newest)] : [];
+  });
+  for (const lab of readLabs) {
+    if (!lab.attached.some((a) => a.galleryId.toLowerCase() === (gallery.id ?? '').toLowerCase())) continue;
+    const verdicts = decideForLab(lab.config, served, retention);
+    for (const version of served) {
+      const state = lab.images.find((i) => i.definitionName.toLowerCase() === version.definitionName.toLowerCase())?.enableState;
+      const verdict = verdicts.get(version.definitionName.toLowerCase());
+      if (state === 'Enabled' && verdict && !verdict.keep) plan.disables.push({ lab, definitionName: version.definitionName, detail: verdict.detail });
     }
   }
   return plan;
@@ -60,9 +67,9 @@ export function describeGalleryRetirePlan(plan: GalleryRetirePlan, galleryName: 
   const lines = [
     `Plan (gallery route, gallery '${galleryName}'): delete ${plan.deletions.length} version(s), drop ${plan.regionRemovals.reduce((n, r) => n + r.removed.length, 0)} region(s), disable ${plan.disables.length} image(s) in labs.`,
   ];
-  for (const d of plan.deletions) lines.push(`  delete  version '${d.definitionName}/${d.versionName}' (older than the ones kept)`);
+  for (const d of plan.deletions) lines.push(`  delete  version '${d.definitionName}/${d.versionName}': ${d.detail}`);
   for (const r of plan.regionRemovals) lines.push(`  drop    ${r.removed.join(', ')} from '${r.definitionName}/${r.versionName}': no lab that selects it is there`);
-  for (const d of plan.disables) lines.push(`  disable '${d.definitionName}' in lab '${d.lab.config.labName}': the lab no longer selects it`);
+  for (const d of plan.disables) lines.push(`  disable '${d.definitionName}' in lab '${d.lab.config.labName}': ${d.detail}`);
   if (plan.regionsKept) lines.push('  keep    every region: a lab could not be read, so its region might still be needed');
   return lines;
 }

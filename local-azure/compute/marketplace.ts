@@ -51,6 +51,16 @@ export function securityTypeProblem(generation: HyperVGeneration, securityType: 
   return undefined;
 }
 
+/**
+ * The security type Compute gives a new VM from a marketplace image when the request names none:
+ * Trusted Launch for a Generation 2 image (Azure's Trusted Launch default for new VMs), Standard for a
+ * Generation 1 image, which cannot have it. DevTest Labs asks for no security type, so its VMs get this.
+ * Source: https://learn.microsoft.com/azure/virtual-machines/trusted-launch.
+ */
+export function defaultSecurityType(generation: HyperVGeneration): SecurityType {
+  return generation === 'V2' ? 'TrustedLaunch' : 'Standard';
+}
+
 /** The id of the platform image version a disk was created from, as Compute writes it. */
 export function platformImageId(subscriptionId: string, location: string, image: ImageReference): string {
   return `/Subscriptions/${subscriptionId}/Providers/Microsoft.Compute/Locations/${location}/Publishers/${image.publisher}/ArtifactTypes/VMImage/Offers/${image.offer}/Skus/${image.sku}/Versions/1.0.0`;
@@ -66,6 +76,7 @@ export const DEFAULT_MARKETPLACE_VERSIONS: Readonly<Record<string, readonly stri
   'microsoftwindowsserver/windowsserver/2022-datacenter': ['20348.2700.240905', '20348.2762.241004'],
   'microsoftwindowsserver/windowsserver/2022-datacenter-g2': ['20348.2700.240905', '20348.2762.241004'],
   'microsoftwindowsserver/windowsserver/2022-datacenter-azure-edition': ['20348.2700.240905', '20348.2762.241004'],
+  'microsoftwindowsdesktop/windows-11/win11-23h2-ent': ['22631.4169.240905', '22631.4317.241004'],
   'microsoftsqlserver/sql2022-ws2022/sqldev': ['16.0.240910', '16.0.241010'],
   'microsoftsqlserver/sql2022-ws2022/sqldev-gen2': ['16.0.240910', '16.0.241010'],
   'canonical/0001-com-ubuntu-server-jammy/22_04-lts': ['22.04.202409110', '22.04.202410020'],

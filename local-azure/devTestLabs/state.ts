@@ -74,6 +74,9 @@ export interface DeployedVmSpec {
   size: string;
   imageReference: MarketplaceImage;
   artifacts: LabVmArtifact[];
+  securityType: SecurityType;
+  /** New empty data disks by LUN (`dataDiskParameters`). */
+  dataDisks: readonly { lun: number; diskSizeGB: number }[];
 }
 
 export interface CustomImage {
@@ -150,9 +153,11 @@ export class DevTestLabsState {
       osType: spec.osType,
       size: spec.size,
       source: { kind: 'marketplace', image: spec.imageReference },
+      securityType: spec.securityType,
       provisioningState: 'Creating',
       powerState: 'starting',
       diskSizeGB: 1,
+      dataDisks: spec.dataDisks,
       fresh: true,
     });
     vm.artifacts = spec.artifacts;

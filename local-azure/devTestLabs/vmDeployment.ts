@@ -1,5 +1,5 @@
 import { knownVmSize } from '../../core/azure/vmSizes';
-import { imageGeneration, type MarketplaceImage } from '../compute/marketplace';
+import { defaultSecurityType, imageGeneration, type MarketplaceImage } from '../compute/marketplace';
 import { createDiskBlob } from '../compute/diskBlobs';
 import { ArmError } from '../http';
 import { findByName, same } from '../ids';
@@ -70,6 +70,7 @@ export function deployLabVm(request: ArmRequest, resource: EvaluatedResource, op
   }
   checkCredentials(p, osType);
   const artifacts = checkArtifacts(p.artifacts, lab, osType);
+  const dataDisks = checkDataDisks(p.dataDiskParameters);
 
   const vm = context.state.devTestLabs.addDeployedVm(lab, {
     name: vmName,
@@ -79,6 +80,8 @@ export function deployLabVm(request: ArmRequest, resource: EvaluatedResource, op
     size,
     imageReference: reference,
     artifacts: artifacts.map(({ artifactId }) => ({ artifactId, status: 'Pending' })),
+    securityType: defaultSecurityType(hyperVGeneration),
+    dataDisks,
   });
   operation.targetId = labVmId(lab, vm);
   provision(request, lab, vm, operation, { failure: options.failure, generalizes: artifacts.some((a) => a.generalizes) });
@@ -166,7 +169,7 @@ function provision(request: ArmRequest, lab: Lab, vm: LabVm, operation: Resource
     settings.vmCreateDurationMs,
     async () => {
       // The OS disk's bytes exist once the VM is created; a disk grant exports them.
-      await createDiskBlob(context.blob, vm.compute.osDisk);
+      for (const disk of [vm.compute.osDisk, ...vm.compute.dataDisks.map((d) => d.disk)]) await createDiskBlob(context.blob, disk);
       vm.compute.powerState = 'running';
       applyArtifacts();
     },
@@ -222,6 +225,28 @@ function checkCredentials(p: Record<string, unknown>, osType: 'Windows' | 'Linux
       `The supplied password must be between ${osType === 'Windows' ? 12 : 6}-123 characters long and must satisfy at least 3 of password complexity requirements from the following: 1) Contains an uppercase character 2) Contains a lowercase character 3) Contains a numeric digit 4) Contains a special character.`,
     );
   }
+}
+
+/**
+ * `dataDiskParameters`: each entry attaches a new empty data disk (`attachNewDataDiskOptions`, its
+ * `diskSizeGiB`), at LUNs 0, 1, ... in order. Attaching an existing lab disk is not something the
+ * local Azure models, so it is refused rather than ignored.
+ */
+function checkDataDisks(value: unknown): { lun: number; diskSizeGB: number }[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ArmError(400, 'InvalidParameter', 'The lab VM property dataDiskParameters must be an array.');
+  if (value.length > 64) throw new ArmError(400, 'InvalidParameter', `The lab VM asks for ${value.length} data disks; a VM has at most 64.`);
+  return value.map((item, lun) => {
+    const entry = (item ?? {}) as { attachNewDataDiskOptions?: { diskSizeGiB?: unknown }; existingLabDiskId?: unknown };
+    if (entry.existingLabDiskId !== undefined) {
+      throw new ArmError(400, 'InvalidParameter', `dataDiskParameters[${lun}].existingLabDiskId: the local Azure attaches new data disks only (attachNewDataDiskOptions).`);
+    }
+    const size = entry.attachNewDataDiskOptions?.diskSizeGiB;
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > 32767) {
+      throw new ArmError(400, 'InvalidParameter', `dataDiskParameters[${lun}].attachNewDataDiskOptions.diskSizeGiB must be a whole number of GiB from 1 to 32767; got ${JSON.stringify(size)}.`);
+    }
+    return { lun, diskSizeGB: size };
+  });
 }
 
 function checkArtifacts(value: unknown, lab: Lab, osType: 'Windows' | 'Linux'): { artifactId: string; generalizes: boolean }[] {

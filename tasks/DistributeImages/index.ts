@@ -17,10 +17,10 @@ void runTask('DistributeImages', async (ctx) => {
   if (galleryName) checkGalleryName(galleryName);
 
   const azure = connectAzure(ctx);
-  const common = { configurationLocation, factoryLabName, factorySubscriptionId, maxConcurrentJobs, dryRun, signal: ctx.signal };
+  const common = { configurationLocation, factoryLabName, factorySubscriptionId, maxConcurrentJobs, imagesToSave, dryRun, signal: ctx.signal };
   const run = galleryName
     ? await distributeGalleryImages(azure, { ...common, galleryName, galleryResourceGroup: ctx.input('galleryResourceGroup', false) || undefined })
-    : await distributeImages(azure, { ...common, imagesToSave });
+    : await distributeImages(azure, common);
   if (run.summary) ctx.uploadSummary('DistributeImages', run.summary);
   if (!dryRun) ctx.setOutput('CreatedImageIds', run.createdImageIds.join(','));
   return run.message;

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { removeConfiguration } from '../fixtures/config/configurationFolder';
+import { vhdRouteSample } from '../fixtures/config/sampleRoutes';
 import { launchChromium } from '../helpers/chromium';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
 import { describeRun, runTaskProcess } from '../helpers/taskProcess';
@@ -34,12 +35,13 @@ describe('the image catalog page in headless Chromium', function () {
   const configurations: string[] = [];
   let browser: Browser;
   let dir: string;
+  let configuration: string;
   const pages: Record<'demo' | 'unreadable' | 'both', string> = { demo: '', unreadable: '', both: '' };
 
   const publish = async (file: string) => {
     const r = await runTaskProcess(
       'PublishImageCatalog',
-      { ConfigurationLocation: path.join(ROOT, 'Configuration'), azureSubscription: 'LocalAzure', DevTestLabName: 'ImageFactory', CatalogFile: file },
+      { ConfigurationLocation: configuration, azureSubscription: 'LocalAzure', DevTestLabName: 'ImageFactory', CatalogFile: file },
       azure.env,
     );
     assert.ok(r.result === 'Succeeded' || r.result === 'SucceededWithIssues', describeRun(r));
@@ -67,6 +69,8 @@ describe('the image catalog page in headless Chromium', function () {
     // First the browser: without Chromium these tests fail here, saying so.
     browser = await launchChromium();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'catalog-browser-'));
+    // The page of the quick start's VHD route, in the factory's region: those labs and the Generation 1 templates.
+    configuration = vhdRouteSample({ labNames: ['Engineering-Dev', 'Engineering-Test', 'Training'] });
     azure = await startLocalAzure({ scenario: path.join(ROOT, 'local-azure', 'scenarios', 'demo.json') });
     pages.demo = await publish(path.join(dir, 'demo.html'));
     await azure.setFaults([{ operation: 'CustomImages_List', kind: 'status', status: 403, code: 'AuthorizationFailed', match: '/labs/Training/', probability: 1 }]);
@@ -79,6 +83,7 @@ describe('the image catalog page in headless Chromium', function () {
     await bothRoutes?.stop();
     for (const location of configurations) removeConfiguration(location);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (configuration) removeConfiguration(configuration);
   });
 
   /** Opens a page, recording console errors, page errors and every request that is not the file itself. */

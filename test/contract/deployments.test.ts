@@ -84,6 +84,29 @@ describe('Resource Manager deployments (local Azure, @azure/arm-resources)', fun
     assert.equal(listed[0].properties?.targetResource?.resourceType, 'Microsoft.DevTestLab/labs/virtualmachines');
   });
 
+  it('deploys the sample Windows 11 template as a Generation 2 Trusted Launch VM (Azure\'s default) with its data disk; a Generation 1 VM stays Standard', async () => {
+    const deploy = (name: string, t: Record<string, unknown>, vmName: string) =>
+      resources.deployments.beginCreateOrUpdateAndWait(RG, name, { properties: { mode: 'Incremental', template: t, parameters: windowsParameters(vmName) } }, { updateIntervalInMs: 20 });
+    assert.equal((await deploy('make-win11', template('Windows11/Enterprise.json'), 'win11')).properties?.provisioningState, 'Succeeded');
+    assert.equal((await deploy('make-ws2022-g1', template('WindowsServer/Server2022-Datacenter.json'), 'ws2022-g1')).properties?.provisioningState, 'Succeeded');
+    const vms = (await azure.state()).labs[0].vms;
+    const win11 = vms.find((v) => v.name === 'win11')!;
+    assert.deepEqual([win11.hyperVGeneration, win11.securityType, win11.dataDiskIds.length], ['V2', 'TrustedLaunch', 1]);
+    const dataDisk = await clients.compute.disks.get(win11.dataDiskIds[0].split('/')[4], win11.dataDiskIds[0].split('/').pop()!);
+    assert.equal(dataDisk.diskSizeGB, 32, 'the size dataDiskParameters asked for');
+    const osDisk = await clients.compute.disks.get(win11.diskId.split('/')[4], win11.diskName);
+    assert.equal(osDisk.securityProfile?.securityType, 'TrustedLaunch');
+    const gen1 = vms.find((v) => v.name === 'ws2022-g1')!;
+    assert.deepEqual([gen1.hyperVGeneration, gen1.securityType, gen1.dataDiskIds.length], ['V1', 'Standard', 0]);
+
+    const existing = template('Windows11/Enterprise.json');
+    existing.resources[0].properties.dataDiskParameters = [{ existingLabDiskId: '/subscriptions/x/disks/d' }];
+    await assert.rejects(deploy('make-win11-existing', existing, 'win11-b'), /DeploymentFailed/);
+    const ops = [];
+    for await (const op of resources.deploymentOperations.list(RG, 'make-win11-existing')) ops.push(op);
+    assert.match(JSON.stringify(ops[0].properties?.statusMessage), /existingLabDiskId/);
+  });
+
   it('a failing artifact fails the deployment with its error in the failed operation; the VM stays, Failed', async () => {
     await azure.setFaults([{ operation: 'VirtualMachines_ApplyArtifacts', kind: 'lroFailed', count: 1, match: 'ubuntu-bad' }]);
     const t = withArtifact(template('Linux/Ubuntu2204.json'), 'linux-deprovision');

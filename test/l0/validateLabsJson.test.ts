@@ -97,13 +97,14 @@ describe('ValidateLabsJson (L0, the bundled task)', function () {
     const result = await run(path.join(repoRoot, 'Configuration'));
     assert.equal(result.result, 'Succeeded', result.stdout);
     assert.deepEqual([result.errors, result.warnings], [[], []]);
-    assert.match(result.stdout, /^3 labs in 2 subscriptions, 3 templates:$/m);
+    assert.match(result.stdout, /^6 labs in 2 subscriptions, 5 templates:$/m);
     assert.match(result.stdout, /^ {2}WindowsServer\/Server2022-Datacenter\.json \(Windows\): selected by 2 labs$/m);
     assert.match(result.stdout, /^ {2}SQLServer\/SQL2022-Developer\.json \(Windows\): selected by 1 lab$/m);
-    assert.match(result.stdout, /^ValidateLabsJson: 0 errors, 0 warnings \(3 labs and 3 templates checked\)\.$/m);
-    assert.deepEqual(result.outputs, { LabCount: '3', TemplateCount: '3' });
+    assert.match(result.stdout, /^ {2}Windows11\/Enterprise\.json \(Windows\): selected by 3 labs$/m);
+    assert.match(result.stdout, /^ValidateLabsJson: 0 errors, 0 warnings \(6 labs and 5 templates checked\)\.$/m);
+    assert.deepEqual(result.outputs, { LabCount: '6', TemplateCount: '5' });
     assert.ok(result.summary, 'a summary was uploaded');
-    assert.match(result.summary!, /^\| Linux\/Ubuntu2204\.json \| Linux \| Canonical 0001-com-ubuntu-server-jammy 22_04-lts latest \| 2 \|$/m);
+    assert.match(result.summary!, /^\| Linux\/Ubuntu2204\.json \| Linux \| Canonical 0001-com-ubuntu-server-jammy 22_04-lts latest \| 3 \|$/m);
   });
 
   it('succeeds with issues when a template is selected by no lab', async () => {

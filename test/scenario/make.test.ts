@@ -1,8 +1,9 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { StateSnapshot } from '../../local-azure/control';
+import { removeConfiguration } from '../fixtures/config/configurationFolder';
+import { vhdRouteSample } from '../fixtures/config/sampleRoutes';
 import { type LocalAzureProcess, startLocalAzure } from '../helpers/localAzure';
 import { describeRun, runTaskProcess, startTask, type TaskRun } from '../helpers/taskProcess';
 import { waitFor } from '../helpers/waitFor';
@@ -14,16 +15,11 @@ import { emptyFactory, LAB } from '../scenarios/make/factory';
  * Assertions are on the local Azure's state: which VMs exist, tagged how, in which power state, with
  * which disk generation, and that no deployment is left in the resource group.
  */
-const ROOT = path.resolve(__dirname, '..', '..', '..');
 const PASSWORD = 'Factory-Adm1n-Secret!';
 const SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFactoryKey factory@example';
 
-/** A copy of the sample configuration, to change templates in. */
-function copyConfiguration(): string {
-  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'make-config-'));
-  fs.cpSync(path.join(ROOT, 'Configuration'), folder, { recursive: true });
-  return folder;
-}
+/** A copy of the sample configuration's VHD-route part (its Generation 1 templates), to change templates in. */
+const copyConfiguration = vhdRouteSample;
 
 const factory = (state: StateSnapshot) => state.labs.find((l) => l.name === LAB)!;
 const vms = (state: StateSnapshot) =>
@@ -53,7 +49,7 @@ describe('MakeGoldenImageVMs against the local Azure', function () {
     });
     after(async () => {
       await azure?.stop();
-      fs.rmSync(configuration, { recursive: true, force: true });
+      removeConfiguration(configuration);
     });
 
     it('a dry run prints the plan (names, sizes, generations) and changes nothing', async () => {
@@ -175,7 +171,7 @@ describe('MakeGoldenImageVMs against the local Azure', function () {
     afterEach(async () => {
       await azure?.stop();
     });
-    after(() => fs.rmSync(configuration, { recursive: true, force: true }));
+    after(() => removeConfiguration(configuration));
 
     it('a template whose artifact fails is reported with the deployment\'s error and deleted; the rest are made', async () => {
       azure = await startLocalAzure({ scenario: emptyFactory(), faults: [{ operation: 'VirtualMachines_ApplyArtifacts', kind: 'lroFailed', match: 'linux-ubuntu2204', count: 1 }] });

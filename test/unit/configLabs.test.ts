@@ -65,10 +65,16 @@ describe('configuration (labs.json and GoldenImages)', () => {
       const configuration = result.configuration!;
       assert.deepEqual(
         configuration.templates.map((t) => `${t.imagePath} ${t.osType}`),
-        ['Linux/Ubuntu2204.json Linux', 'SQLServer/SQL2022-Developer.json Windows', 'WindowsServer/Server2022-Datacenter.json Windows'],
+        [
+          'Linux/Ubuntu2204-Gen2.json Linux',
+          'Linux/Ubuntu2204.json Linux',
+          'SQLServer/SQL2022-Developer.json Windows',
+          'Windows11/Enterprise.json Windows',
+          'WindowsServer/Server2022-Datacenter.json Windows',
+        ],
       );
-      assert.equal(configuration.labs.length, 3);
-      assert.deepEqual(result.checked, { labs: 3, templates: 3 });
+      assert.equal(configuration.labs.length, 6);
+      assert.deepEqual(result.checked, { labs: 6, templates: 5 });
       const sample = JSON.parse(fs.readFileSync(path.join(repoRoot, 'Configuration', 'labs.json'), 'utf8'));
       assert.equal(sample.$schema, './labs.schema.json');
     });
