@@ -63,6 +63,7 @@ export const ErrorCodes = {
   FactoryStoreEmpty: 'IF4004',
   CustomImageNameTaken: 'IF4005',
   StoredImageGeneration2: 'IF4010',
+  FanOutSourceDenied: 'IF4013',
 
   // IF5xxx RetireImages and CleanUpFactory
   LabNotFullyRead: 'IF5001',

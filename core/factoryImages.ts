@@ -26,6 +26,8 @@ export const Tags = {
   TemplateHash: 'ImageFactoryTemplateHash',
   /** On a factory VM MakeGoldenImageVMs made: its marketplace image (`publisher/offer/sku/version`), carried into the image. */
   BaseImage: 'ImageFactoryBaseImage',
+  /** On a custom image whose staging blob other labs' copies read: that blob may still be in the lab (stagingTag.ts). */
+  StagingBlob: 'ImageFactoryStagingBlob',
 } as const;
 
 export type OsType = 'Windows' | 'Linux';

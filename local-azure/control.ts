@@ -18,6 +18,7 @@ import { CONNECTION_SCHEMES, type ConnectionOptions, type ConnectionScheme } fro
 import type { Settings } from './settings';
 import type { AzureState } from './state';
 import type { BlobService } from './storage/blobService';
+import type { CopyLogEntry } from './storage/copies';
 import { checkVhd, vhdSizeBytes } from './storage/scenario';
 
 /**
@@ -148,6 +149,8 @@ export interface StateSnapshot {
   galleries: GallerySnapshot[];
   /** Disks with a live read SAS. */
   diskGrants: string[];
+  /** Every Copy Blob started, oldest first, with the blob it read (`account/container/blob`). */
+  copies: CopyLogEntry[];
   /** Long-running operations still running. */
   operations: { id: string; operationId: string; path: string; status: string; startTime: string }[];
   faults: FaultRule[];
@@ -166,6 +169,7 @@ async function snapshot(options: ControlOptions): Promise<StateSnapshot> {
     labs: await Promise.all(state.devTestLabs.labs.map((lab) => snapshotLab(options, lab))),
     galleries: galleriesSnapshot(state.galleries),
     diskGrants: blob.activeDiskGrants(),
+    copies: blob.copyLog(),
     operations: operations.running().map((op) => ({
       id: op.id,
       operationId: op.spec.operationId,

@@ -109,7 +109,7 @@ export async function startLocalAzure(options: LocalAzureOptions): Promise<Local
     accountRegions: state.storage.accountRegions(),
     verifyBearer: (token) => {
       const check = identity.tokens.verifyAccessToken(token, STORAGE_AUDIENCES);
-      return check.ok ? { principalId: check.claims.oid, audience: check.claims.aud } : undefined;
+      return check.ok ? { principalId: check.claims.oid, tenantId: check.claims.tid, audience: check.claims.aud } : undefined;
     },
     canAccessData: (principalId, account, container, action) =>
       state.storage.canAccessData(state.identity.findPrincipalByObjectId(principalId), account, container, action),

@@ -30,6 +30,8 @@ export interface CopyBlobOptions {
   reporter?: Reporter;
   /** The destination's lease (a run's claim): the copy, and its abort on cancel, go under it. */
   leaseId?: string;
+  /** The source's ETag: the copy reads that very blob, or is refused (412). */
+  sourceIfMatch?: string;
 }
 
 /**
@@ -59,7 +61,8 @@ export async function copyBlob(destination: BlobClient, sourceUrl: string, optio
   try {
     // The poller's first poll is the Copy Blob request itself; we follow the copy with our own loop.
     const conditions = options.leaseId ? { leaseId: options.leaseId } : undefined;
-    const poller = await destination.beginCopyFromURL(sourceUrl, { metadata: options.metadata, abortSignal: options.signal, conditions });
+    const sourceConditions = options.sourceIfMatch ? { ifMatch: options.sourceIfMatch } : undefined;
+    const poller = await destination.beginCopyFromURL(sourceUrl, { metadata: options.metadata, abortSignal: options.signal, conditions, sourceConditions });
     copyId = (poller.getOperationState() as BlobBeginCopyFromUrlPollState).copyId;
   } catch (error) {
     throw toCopyError(error, `Starting the copy into ${withoutQuery(destination.url)}`, options.signal);

@@ -1,6 +1,6 @@
 import type { DevTestLabsClient, Lab } from '@azure/arm-devtestlabs';
 import type { TokenCredential } from '@azure/core-auth';
-import { ContainerClient } from '@azure/storage-blob';
+import { BlobSASPermissions, BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import { AbortError } from '@azure/abort-controller';
 import { ErrorCodes, FactoryError } from '../errors';
 import type { Reporter } from '../report';
@@ -8,6 +8,9 @@ import { callAzure } from './azureErrors';
 import { blobDataRolePolicyFactory } from './blobDataRoles';
 import { STORAGE_SCOPE } from './serviceConnection';
 import { storagePipeline, type StorageRetrySettings } from './storageClients';
+
+/** The signed version of the read SAS of a lab's blob. */
+const USER_DELEGATION_SAS_VERSION = '2025-11-05';
 
 export interface LabRef {
   id: string;
@@ -153,10 +156,7 @@ export class LabStorage {
         // Any upload URI names the container; one made earlier in the run saves a request.
         const uri = this.lastUploadUri ?? (await this.uploadUri('imagefactory-container-probe.vhd', options));
         const containerUrl = containerUrlFromUploadUri(uri);
-        const pipeline = storagePipeline(this.context.credential, this.context.storageRetryOptions, STORAGE_SCOPE);
-        // Only these requests carry the connection's own token, so only they need a Storage Blob Data role.
-        pipeline.factories.unshift(blobDataRolePolicyFactory({ credential: this.context.credential, lab: this.lab, ...accountAndContainer(containerUrl) }));
-        return new ContainerClient(containerUrl, pipeline);
+        return new ContainerClient(containerUrl, this.bearerPipeline(containerUrl));
       })();
       this.container = made;
       made.catch(() => {
@@ -164,6 +164,35 @@ export class LabStorage {
       });
     }
     return untilAborted(this.container, options.signal);
+  }
+
+  /**
+   * A read-only SAS URL of one blob of the `uploads` container, valid until `expiresOn`: a user delegation
+   * SAS, signed with a key the connection's identity asks the account for (any Storage Blob Data role at the
+   * account allows it; one on the container alone does not). Upload URIs cannot serve here: DevTest Labs
+   * signs them read-create-write for a day. The SAS is masked.
+   */
+  async readSasUrl(blobName: string, options: { expiresOn: Date; signal?: AbortSignal }): Promise<string> {
+    const container = await this.containerClient(options);
+    const serviceUrl = container.url.slice(0, container.url.lastIndexOf('/'));
+    const service = new BlobServiceClient(serviceUrl, this.bearerPipeline(container.url));
+    // The key may start a little early: a storage front whose clock runs behind still takes it.
+    const startsOn = new Date(Date.now() - 5 * 60_000);
+    const key = await service.getUserDelegationKey(startsOn, options.expiresOn, { abortSignal: options.signal });
+    const url = await container.getBlobClient(blobName).generateUserDelegationSasUrl(
+      // A signed version storage has long taken (the SDK's newest is not yet served everywhere, emulators included).
+      { permissions: BlobSASPermissions.parse('r'), startsOn, expiresOn: options.expiresOn, version: USER_DELEGATION_SAS_VERSION },
+      key,
+    );
+    maskSas(url, this.context.reporter);
+    return url;
+  }
+
+  /** Only these requests carry the connection's own token, so only they need a Storage Blob Data role. */
+  private bearerPipeline(containerUrl: string) {
+    const pipeline = storagePipeline(this.context.credential, this.context.storageRetryOptions, STORAGE_SCOPE);
+    pipeline.factories.unshift(blobDataRolePolicyFactory({ credential: this.context.credential, lab: this.lab, ...accountAndContainer(containerUrl) }));
+    return pipeline;
   }
 }
 

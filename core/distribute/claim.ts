@@ -35,7 +35,8 @@ export function claimStagingBlob(env: JobEnvironment): Step<JobState> {
       await lookAgain(env, state, { created: taken.created, waited: taken.waited }, signal);
     },
     async cleanup(state) {
-      await state.claim?.release();
+      // A staging blob other labs' copies read is released by whoever deletes it, once they have ended.
+      if (!state.handedOver) await state.claim?.release();
     },
   };
 }
@@ -58,7 +59,8 @@ async function lookAgain(env: JobEnvironment, state: JobState, claim: { created:
     const provisioningState = image.provisioningState ?? 'Succeeded';
     if (provisioningState === 'Succeeded') {
       // The plan found an earlier run's image being created and nobody else has touched it: this run saw it through.
-      if (job.start === 'wait-image' && !claim.waited) {
+      // Not when the staging blob is gone: the run that made the image has finished and tidied up meanwhile.
+      if (job.start === 'wait-image' && !claim.waited && !claim.created) {
         state.start = 'wait-image';
         return;
       }

@@ -11,7 +11,10 @@ import { type JobEnvironment, SasCache, deleteStagingBlob, runDistributionJob, s
 import { observeLabs, observeStagingBlobs } from './observe';
 import { formatBytes } from '../format';
 import { type JobResult, acrossRegionsWords, countAcrossRegions, countOutcomes, describePlan, summaryMarkdown } from './outcome';
-import { type DistributionJob, type DistributionPlan, describeCount, labsToRead, planDistribution } from './plan';
+import { type DistributionJob, type DistributionPlan, type LabObservation, describeCount, labsToRead, planDistribution } from './plan';
+import { SourceBoard } from './fanOut';
+import { clearStagingTag } from './stagingTag';
+import type { FanOut } from './sources';
 
 /**
  * DistributeImages: read labs.json, the factory's image store and each target lab once, plan every
@@ -26,6 +29,8 @@ export interface DistributeOptions {
   /** RetireImages' ImagesToSave: an image retention would delete from a lab right after is not copied there. */
   imagesToSave: number;
   dryRun: boolean;
+  /** Where copies read: `tree` (default) also from labs' finished copies, `flat` from the store only (sources.ts). */
+  fanOut?: FanOut;
   signal?: AbortSignal;
 }
 
@@ -104,8 +109,11 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
     return run;
   }
 
-  const env: JobEnvironment = { azure, runId: newRunId(), factory, store, sas, reporter };
-  await deleteLeftovers(azure, plan, reporter, signal, options.maxConcurrentJobs);
+  const fanOut = options.fanOut ?? 'tree';
+  const board = new SourceBoard(fanOut, factory.location);
+  const env: JobEnvironment = { azure, runId: newRunId(), factory, store, sas, reporter, board };
+  const kept = await deleteLeftovers(azure, plan, reporter, signal, options.maxConcurrentJobs);
+  await clearLeftTags(azure, plan, observations, kept, reporter);
   run.results = await applyPlan(env, plan, options.maxConcurrentJobs, signal);
   for (const result of run.results.values()) {
     if (result.status === 'created' && result.customImageId) run.createdImageIds.push(result.customImageId);
@@ -130,7 +138,8 @@ async function applyPlan(
   signal: AbortSignal,
 ): Promise<Map<string, JobResult>> {
   const { reporter } = env;
-  const jobs = scheduleOrder(plan.jobs);
+  const jobs = scheduleOrder(plan.jobs, env.board.mode);
+  env.board.expect(jobs.filter(copies));
   const results = new Map<string, JobResult>();
   const totalBytes = jobs.reduce((sum, job) => sum + (copies(job) ? job.image.sizeBytes : 0), 0);
   const copied = new Map<string, number>();
@@ -193,6 +202,12 @@ async function applyPlan(
     },
     { signal },
   );
+  // Staging blobs other labs' copies read are deleted once those copies end: the run waits for it.
+  await env.board.drain();
+  const { fromStore, fromLabs } = env.board.finished;
+  if (env.board.mode === 'tree' && fromStore + fromLabs > 0) {
+    reporter.info(`Fan-out: ${fromLabs} cop${fromLabs === 1 ? 'y' : 'ies'} read another lab's finished copy, ${fromStore} the image store.`);
+  }
   outcomes.forEach((outcome, index) => {
     if (outcome.status !== 'rejected') return;
     const job = jobs[index];
@@ -219,9 +234,24 @@ function copies(job: DistributionJob): boolean {
 /**
  * The order jobs start in. A blob's read throughput and a storage account's write throughput are
  * limited, so jobs running together should copy different images into different labs: each lab's
- * jobs are rotated by the lab's position, then the labs are taken in turn.
+ * jobs are rotated by the lab's position, then the labs are taken in turn. In a tree the first copy of
+ * each image goes first: every lab copy of an image fans out from it, so it is the one not to queue.
  */
-export function scheduleOrder(jobs: readonly DistributionJob[]): DistributionJob[] {
+export function scheduleOrder(jobs: readonly DistributionJob[], fanOut: FanOut = 'flat'): DistributionJob[] {
+  const ordered = interleave(jobs);
+  if (fanOut !== 'tree') return ordered;
+  const firsts = new Set<DistributionJob>();
+  const seen = new Set<string>();
+  for (const job of ordered) {
+    const image = job.image.imageName.toLowerCase();
+    if (seen.has(image) || !copies(job)) continue;
+    seen.add(image);
+    firsts.add(job);
+  }
+  return [...firsts, ...ordered.filter((job) => !firsts.has(job))];
+}
+
+function interleave(jobs: readonly DistributionJob[]): DistributionJob[] {
   const byLab = new Map<string, DistributionJob[]>();
   for (const job of jobs) {
     const key = job.lab.id.toLowerCase();
@@ -240,15 +270,20 @@ export function scheduleOrder(jobs: readonly DistributionJob[]): DistributionJob
   return ordered;
 }
 
-/** Deletes staging blobs earlier runs left that no job will use. A failure is a warning: nothing is missing. */
+/**
+ * Deletes staging blobs earlier runs left that no job will use. A failure is a warning: nothing is missing.
+ * Resolves the `<lab id>|<image name>` keys (lower case) of those left in place.
+ */
 async function deleteLeftovers(
   azure: AzureContext,
   plan: DistributionPlan,
   reporter: Reporter,
   signal: AbortSignal,
   concurrency: number,
-): Promise<void> {
-  if (plan.leftovers.length === 0) return;
+): Promise<Set<string>> {
+  const kept = new Set<string>();
+  const keyOf = ({ lab, blob }: DistributionPlan['leftovers'][number]) => `${lab.id}|${blob.imageName}`.toLowerCase();
+  if (plan.leftovers.length === 0) return kept;
   const outcomes = await runPool(
     plan.leftovers,
     concurrency,
@@ -264,6 +299,7 @@ async function deleteLeftovers(
           if (storageErrorCode((error as { cause?: unknown }).cause ?? error) !== 'LeaseIdMissing') throw error;
           if (Date.now() > giveUpAt) {
             reporter.debug(`Left '${blob.blobName}' in lab '${lab.name}': another run holds it.`);
+            kept.add(keyOf({ lab, blob }));
             return;
           }
           await sleep(1000, poolSignal);
@@ -274,6 +310,7 @@ async function deleteLeftovers(
     { signal },
   );
   outcomes.forEach((outcome, index) => {
+    if (outcome.status !== 'fulfilled') kept.add(keyOf(plan.leftovers[index]));
     if (outcome.status !== 'rejected' || isAbortError(outcome.reason)) return;
     const { lab, blob } = plan.leftovers[index];
     reporter.issue({
@@ -285,6 +322,25 @@ async function deleteLeftovers(
       fix: 'Nothing is missing; the next run tries again. If it persists, check the Storage Blob Data Contributor role on the lab.',
     });
   });
+  return kept;
+}
+
+/** The staging tags of custom images whose left staging blob is gone now (or never was), no job of this run aside. */
+async function clearLeftTags(
+  azure: AzureContext,
+  plan: DistributionPlan,
+  observations: ReadonlyMap<string, LabObservation>,
+  kept: ReadonlySet<string>,
+  reporter: Reporter,
+): Promise<void> {
+  const jobs = new Set(plan.jobs.map((job) => job.key));
+  const tagged = [...observations.values()].flatMap((observation) =>
+    'lab' in observation ? observation.customImages.filter((image) => image.stagingLeft).map((image) => ({ lab: observation.lab, image })) : [],
+  );
+  for (const { lab, image } of tagged) {
+    const key = `${lab.id}|${image.name}`.toLowerCase();
+    if (!jobs.has(key) && !kept.has(key)) await clearStagingTag(azure, lab, image.name, reporter);
+  }
 }
 
 /**

@@ -3,15 +3,17 @@ import type { CustomImage } from '@azure/arm-devtestlabs';
 import type { AzureContext } from '../azure/azureContext';
 import { callAzure, toFactoryErrorOrRethrow } from '../azure/azureErrors';
 import type { BlobClaim } from '../azure/blobClaim';
-import { copyBlob, followCopy, sasBlobClient } from '../azure/blobCopy';
+import { followCopy, sasBlobClient } from '../azure/blobCopy';
 import { type LabRef, type LabStorage, sasExpiresAtMs } from '../azure/labs';
 import { sleep } from '../azure/retryPolicy';
 import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
-import { customImageTags, stagingBlobName, stagingMetadata } from '../factoryImages';
+import { Tags, customImageTags, stagingBlobName } from '../factoryImages';
 import type { ImageStore } from '../imageStore';
 import type { Issue, Reporter } from '../report';
 import { type Step, runSteps } from '../steps';
 import { claimStagingBlob } from './claim';
+import type { LabCopySource, SourceBoard } from './fanOut';
+import { copyFromSource, publishCopy, retireAndDelete } from './sourceCopy';
 import type { JobResult } from './outcome';
 import type { DistributionJob, JobStart } from './plan';
 import { copyBudgetMs } from './regions';
@@ -34,6 +36,8 @@ export interface JobEnvironment {
   reporter: Reporter;
   /** Told how many bytes of this job's copy are done. */
   onCopyProgress?: (job: DistributionJob, copiedBytes: number) => void;
+  /** The run's copy sources: the store and, in a tree, labs' finished copies (fanOut.ts). */
+  board: SourceBoard;
 }
 
 /**
@@ -104,6 +108,12 @@ export interface JobState {
   copiedBytes: number;
   /** A cancel found the custom image still being created, which Azure does not let anyone delete. */
   leftCreating?: boolean;
+  /** The staging blob, verified, serves other labs' copies of the image. */
+  published?: LabCopySource;
+  /** The staging blob's deletion and the claim's release were left to the run (retireAndDelete). */
+  handedOver?: boolean;
+  /** The custom image was made with the staging tag (stagingTag.ts). */
+  tagged?: boolean;
 }
 
 const IN_PROGRESS = new Set(['Creating', 'Updating', 'Deleting', 'Running', 'Accepted', 'InProgress']);
@@ -128,11 +138,13 @@ export async function runDistributionJob(env: JobEnvironment, job: DistributionJ
         env.reporter.debug(`Cleanup of '${step}' for ${where} failed: ${error instanceof Error ? error.message : String(error)}`),
     });
   } catch (error) {
+    env.board.copied(job);
     if (signal.aborted || isAbortError(error)) return { status: 'cancelled' };
     // Only tidying up failed once the image was made: the image stands, and the next run deletes the blob.
     if (state.customImageId || state.alreadyCreated) return created(state, started, warningFor(error, where, state.blobName));
     return { status: 'failed', issue: failureIssue(error, where) };
   }
+  env.board.copied(job);
   if (state.madeByAnotherRun) return { status: 'exists', customImageId: state.madeByAnotherRun.customImageId };
   return created(state, started);
 }
@@ -245,46 +257,50 @@ function copyToLab(env: JobEnvironment): Step<JobState> {
       const { job } = state;
       state.container ??= await state.storage.containerClient({ signal });
       if (state.alreadyCreated || state.madeByAnotherRun) return;
-      if (state.start === 'reuse-copy') {
-        env.reporter.debug(`Using the finished copy '${state.blobName}' an earlier run left in lab '${job.lab.name}'.`);
-        return;
-      }
-      // Both SAS URLs must outlast the copy at the rate assumed for its route, slower across regions.
-      const budgetMs = copyBudgetMs(job.image.sizeBytes, job.crossesRegion);
-      const destination = sasBlobClient(await uploadUri(env.sas, state.storage, state.blobName, signal, budgetMs), env.azure.storageRetryOptions);
-      const onProgress = ({ copiedBytes }: { copiedBytes: number }) => {
-        state.copiedBytes = copiedBytes;
-        env.onCopyProgress?.(job, copiedBytes);
-      };
-      if (state.start === 'follow-copy') {
-        try {
-          const { totalBytes } = await followCopy(destination, { signal, onProgress, reporter: env.reporter });
-          onProgress({ copiedBytes: totalBytes });
-          return;
-        } catch (error) {
-          if (!isFactoryError(error) || error.code !== ErrorCodes.CopyFailed) throw error;
-          env.reporter.info(`The copy an earlier run started into lab '${job.lab.name}' failed; copying again.`);
-        }
-      }
-      // A failed or aborted earlier copy is simply copied over: the claim on the blob stays.
-      const source = await sourceUrl(env.sas, env.store, job.image.imageName, signal, budgetMs);
-      const { totalBytes } = await copyBlob(destination, source, {
-        metadata: stagingMetadata(job.image.imageName),
-        leaseId: state.claim?.leaseId,
-        signal,
-        onProgress,
-        reporter: env.reporter,
-      });
-      onProgress({ copiedBytes: totalBytes });
+      await putVhd(env, state, signal);
+      env.board.copied(job);
+      await publishCopy(env, state, signal);
     },
     async cleanup(state) {
       // The image being created still reads the VHD; the next run waits for the image, then deletes the VHD.
+      if (state.published && state.leftCreating) void env.board.retire(state.published);
       if (state.leftCreating) return;
+      // Copies of other labs may be reading it: deleted once they have ended.
+      if (state.published) return retireAndDelete(env, state, state.published);
       const container = state.container ?? (await state.storage.containerClient());
       await deleteStagingBlob(container, state.blobName, undefined, state.claim?.leaseId);
       state.claim?.stop();
     },
   };
+}
+
+/** The VHD into the staging blob: an earlier run's finished copy as it is, its pending copy followed, or a new copy. */
+async function putVhd(env: JobEnvironment, state: JobState, signal: AbortSignal): Promise<void> {
+  const { job } = state;
+  if (state.start === 'reuse-copy') {
+    env.reporter.debug(`Using the finished copy '${state.blobName}' an earlier run left in lab '${job.lab.name}'.`);
+    return;
+  }
+  // Both SAS URLs must outlast the copy at the rate assumed for its route, slower across regions.
+  const budgetMs = copyBudgetMs(job.image.sizeBytes, job.crossesRegion);
+  const destination = sasBlobClient(await uploadUri(env.sas, state.storage, state.blobName, signal, budgetMs), env.azure.storageRetryOptions);
+  const onProgress = ({ copiedBytes }: { copiedBytes: number }) => {
+    state.copiedBytes = copiedBytes;
+    env.onCopyProgress?.(job, copiedBytes);
+  };
+  if (state.start === 'follow-copy') {
+    try {
+      const { totalBytes } = await followCopy(destination, { signal, onProgress, reporter: env.reporter });
+      onProgress({ copiedBytes: totalBytes });
+      return;
+    } catch (error) {
+      if (!isFactoryError(error) || error.code !== ErrorCodes.CopyFailed) throw error;
+      env.reporter.info(`The copy an earlier run started into lab '${job.lab.name}' failed; copying again.`);
+    }
+  }
+  // A failed or aborted earlier copy is simply copied over: the claim on the blob stays.
+  const { totalBytes } = await copyFromSource(env, state, destination, onProgress, signal);
+  onProgress({ copiedBytes: totalBytes });
 }
 
 /** Creates the custom image from the staging blob; a create that fails or is cancelled is deleted. */
@@ -296,7 +312,9 @@ function createCustomImage(env: JobEnvironment): Step<JobState> {
       if (state.alreadyCreated || state.madeByAnotherRun) return;
       const vhdUrl = state.container!.getBlobClient(state.blobName).url;
       state.createSent = true;
-      const result = await putCustomImage(env, job, vhdUrl, signal);
+      // A staging blob other labs may still read once this job is done: the image says so until it is deleted.
+      state.tagged = !!state.published && env.board.mayOutlive(state.published, job);
+      const result = await putCustomImage(env, job, vhdUrl, signal, state.tagged ? state.blobName : undefined);
       state.customImageId = result.id;
     },
     async cleanup(state, outcome) {
@@ -318,7 +336,14 @@ function createCustomImage(env: JobEnvironment): Step<JobState> {
  * Creates the custom image of `job` from the VHD at `vhdUrl` (a blob of the lab's storage, no SAS) and
  * waits for it; throws CustomImageFailed when Azure refuses it or it ends in any state but Succeeded.
  */
-export async function putCustomImage(env: Pick<JobEnvironment, 'azure' | 'factory'>, job: DistributionJob, vhdUrl: string, signal: AbortSignal): Promise<CustomImage> {
+export async function putCustomImage(
+  env: Pick<JobEnvironment, 'azure' | 'factory'>,
+  job: DistributionJob,
+  vhdUrl: string,
+  signal: AbortSignal,
+  /** The staging blob, when other labs' copies read it and it outlives this job (stagingTag.ts). */
+  stagingBlobLeft?: string,
+): Promise<CustomImage> {
   const body: CustomImage = {
     vhd: {
       imageName: vhdUrl,
@@ -327,7 +352,7 @@ export async function putCustomImage(env: Pick<JobEnvironment, 'azure' | 'factor
     },
     description: job.image.description || `${job.image.imagePath}, made by the image factory.`,
     author: `Image factory ${env.factory.name}`,
-    tags: customImageTags(job.image, env.factory.id),
+    tags: { ...customImageTags(job.image, env.factory.id), ...(stagingBlobLeft ? { [Tags.StagingBlob]: stagingBlobLeft } : {}) },
   };
   let result: CustomImage;
   try {

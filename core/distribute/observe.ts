@@ -5,6 +5,7 @@ import { ErrorCodes, isAbortError, isFactoryError } from '../errors';
 import { type FactoryImage, isStagingBlob, stagingBlobName } from '../factoryImages';
 import { runPool } from '../pool';
 import { customImageRanking, type ListedCustomImage } from '../retire/rule';
+import { hasStagingTag } from './stagingTag';
 import { type SasCache, uploadUri } from './job';
 import { labSelects } from '../config/imagePaths';
 import {
@@ -68,17 +69,21 @@ export async function observeStagingBlobs(
   images: readonly FactoryImage[],
   options: ObserveOptions,
 ): Promise<void> {
-  const firstJob = new Map<string, DistributionJob>();
-  for (const job of jobs) if (!firstJob.has(job.lab.id.toLowerCase())) firstJob.set(job.lab.id.toLowerCase(), job);
+  // The blob each lab's first upload URI is asked for: its first job's, else that of an image whose staging blob may be left.
+  const firstBlob = new Map<string, string>();
+  for (const job of jobs) if (!firstBlob.has(job.lab.id.toLowerCase())) firstBlob.set(job.lab.id.toLowerCase(), stagingBlobName(job.image.imageName));
+  for (const observation of observations.values()) {
+    const left = 'lab' in observation ? observation.customImages.find((image) => image.stagingLeft) : undefined;
+    if (left && 'lab' in observation && !firstBlob.has(observation.lab.id.toLowerCase())) firstBlob.set(observation.lab.id.toLowerCase(), stagingBlobName(left.name));
+  }
   const stagingNames = new Map(images.map((image) => [stagingBlobName(image.imageName).toLowerCase(), image.imageName]));
   const entries = [...observations].filter(
-    (entry): entry is [string, Extract<LabObservation, { lab: LabRef }>] => 'lab' in entry[1] && firstJob.has(entry[1].lab.id.toLowerCase()),
+    (entry): entry is [string, Extract<LabObservation, { lab: LabRef }>] => 'lab' in entry[1] && firstBlob.has(entry[1].lab.id.toLowerCase()),
   );
   await eachLab(entries, options, async ([key, observation], signal) => {
     observations.set(key, await guarded(signal, async () => {
       const { lab } = observation;
-      const job = firstJob.get(lab.id.toLowerCase())!;
-      await uploadUri(options.sas, azure.labs.storage(lab), stagingBlobName(job.image.imageName), signal);
+      await uploadUri(options.sas, azure.labs.storage(lab), firstBlob.get(lab.id.toLowerCase())!, signal);
       return { ...observation, stagingBlobs: await listStagingBlobs(azure, lab, stagingNames, signal) };
     }));
   });
@@ -103,7 +108,8 @@ async function guarded(signal: AbortSignal, read: () => Promise<LabObservation>)
 
 /** A listed custom image, reduced to what the plan reads of it. */
 export function observedCustomImage(image: ListedCustomImage & { name: string; id?: string; provisioningState?: string }, factoryLabId: string): ObservedCustomImage {
-  return { name: image.name, id: image.id, provisioningState: image.provisioningState, ranking: customImageRanking(image, factoryLabId) };
+  const ranking = customImageRanking(image, factoryLabId);
+  return { name: image.name, id: image.id, provisioningState: image.provisioningState, ranking, stagingLeft: !!ranking && hasStagingTag(image.tags) };
 }
 
 async function listCustomImages(

@@ -25,6 +25,8 @@ export interface ObservedCustomImage {
   provisioningState?: string;
   /** How retention ranks it (customImageRanking), when this factory made it; absent for any other image. */
   ranking?: { imagePath: string; time?: number };
+  /** Its staging blob may still be in the lab (stagingTag.ts): the lab's blobs are read even with no job there. */
+  stagingLeft?: boolean;
 }
 
 /** A blob in a target lab that an earlier run copied to create a custom image from. */

@@ -3,6 +3,7 @@ import type { DataAction } from './dataRoles';
 import type { DiskGrants, GrantCheck } from './diskGrants';
 import type { RequestTarget } from './requestTarget';
 import { sendStorageError, StorageMessages } from './storageErrors';
+import type { UserDelegationKeys } from './userDelegation';
 
 /**
  * How the blob front authenticates a request, as Azure does for accounts with shared key access
@@ -15,13 +16,15 @@ const STORAGE_AUDIENCES = new Set(['https://storage.azure.com', 'https://storage
 /** The first service version that accepts bearer tokens. */
 const BEARER_MIN_VERSION = '2017-11-09';
 
-export type Auth = { kind: 'sas'; grant?: GrantCheck } | { kind: 'bearer'; principalId: string };
+export type Auth = { kind: 'sas'; grant?: GrantCheck } | { kind: 'bearer'; principalId: string; tenantId: string };
 
 export interface AuthenticationOptions {
   grants: DiskGrants;
-  verifyBearer(token: string): { principalId: string; audience: string } | undefined;
+  verifyBearer(token: string): { principalId: string; tenantId?: string; audience: string } | undefined;
   /** Whether the principal's Storage Blob Data roles allow `action` in the account's container. */
   canAccessData(principalId: string, account: string, container: string | undefined, action: DataAction): boolean;
+  /** The user delegation keys the front issued: a SAS signed with one is checked against them and its principal's roles. */
+  delegation: UserDelegationKeys;
 }
 
 /** The request's credentials, or undefined once the refusal has been sent. */
@@ -69,7 +72,7 @@ export function authenticate(
       sendStorageError(req, res, 403, 'AuthorizationPermissionMismatch', StorageMessages.AuthorizationPermissionMismatch);
       return undefined;
     }
-    return { kind: 'bearer', principalId: claims.principalId };
+    return { kind: 'bearer', principalId: claims.principalId, tenantId: claims.tenantId ?? '' };
   }
   const signature = target.query.get('sig');
   if (signature) {
@@ -85,6 +88,11 @@ export function authenticate(
       sendStorageError(req, res, 403, 'AuthenticationFailed', StorageMessages.AuthenticationFailed, {
         authenticationErrorDetail: expiredDetail(expiresAtMs),
       });
+      return undefined;
+    }
+    const delegated = o.delegation.refusal(target.query, target, action, o);
+    if (delegated) {
+      sendStorageError(req, res, delegated.status, delegated.code, delegated.message);
       return undefined;
     }
     return { kind: 'sas', grant };

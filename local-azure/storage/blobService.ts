@@ -16,11 +16,12 @@ import type { FaultPlan } from '../faults';
 import type { Metrics } from '../metrics';
 import type { AuthenticationOptions } from './authentication';
 import { startAzurite } from './azurite';
-import { CopyTracker, SOURCE_AUTH_FAILED_DESCRIPTION } from './copies';
+import { type CopyLogEntry, CopyTracker, SOURCE_AUTH_FAILED_DESCRIPTION } from './copies';
 import { DiskGrants } from './diskGrants';
 import { BlobFront } from './front';
 import { PAGE_SIZE, pageBlobHeader, vhdFooter } from './pageBlobContent';
 import { blobKey, encodeBlobPath } from './requestTarget';
+import { UserDelegationKeys } from './userDelegation';
 
 export { pageBlobHeader } from './pageBlobContent';
 
@@ -46,7 +47,7 @@ export interface BlobServiceOptions {
   crossRegionCopyRateMBps?: number;
   /** Each account's region (its lab's location); the managed disks' account has none. */
   accountRegions?: ReadonlyMap<string, string>;
-  verifyBearer(token: string): { principalId: string; audience: string } | undefined;
+  verifyBearer: AuthenticationOptions['verifyBearer'];
   canAccessData: AuthenticationOptions['canAccessData'];
   faults: FaultPlan;
   metrics: Metrics;
@@ -70,6 +71,8 @@ export interface BlobService {
   grantDiskRead(diskName: string, durationSeconds: number): Promise<string>;
   revokeDiskRead(diskName: string): void;
   activeDiskGrants(): string[];
+  /** Every Copy Blob started, oldest first: which blob each destination was copied from. */
+  copyLog(): CopyLogEntry[];
   listBlobs(
     account: string,
     container: string,
@@ -176,6 +179,7 @@ export async function startBlobService(options: BlobServiceOptions): Promise<Blo
     metrics: options.metrics,
     verifyBearer: options.verifyBearer,
     canAccessData: options.canAccessData,
+    delegation: new UserDelegationKeys(),
     accountRegion: (account) => options.accountRegions?.get(account),
   });
   // Headers up to 64 KiB, as Azure takes them, so that oversized metadata meets Azure's own answer.
@@ -270,6 +274,8 @@ export async function startBlobService(options: BlobServiceOptions): Promise<Blo
     },
 
     activeDiskGrants: () => grants.activeDisks(),
+
+    copyLog: () => tracker.log(),
 
     async listBlobs(account, container) {
       await Promise.all(tracker.under(`${account}/${container}/`).map((record) => tracker.settle(record)));

@@ -64,7 +64,23 @@ export const CROSS_REGION_COPY_FRACTION = 1 / 4;
 export const SOURCE_AUTH_FAILED_DESCRIPTION =
   '403 AuthenticationFailed "Server failed to authenticate the request. The copy source SAS is no longer valid."';
 
+/** What a copy reports when its source blob is deleted or replaced while it reads it. */
+export const SOURCE_GONE_DESCRIPTION = '404 BlobNotFound "Copy failed when reading the source."';
+
+/** One Copy Blob, as the copy log keeps it. */
+export interface CopyLogEntry {
+  /** `account/container/blob` of the destination. */
+  destination: string;
+  /** `account/container/blob` of the source, when it is a blob of this service. */
+  source?: string;
+  /** The permissions (`sp`) and expiry (`se`) of the source's SAS, when it had one. */
+  sourceSas?: { permissions: string; expiresAt?: string };
+  copyId: string;
+  startedAt: string;
+}
+
 export class CopyTracker {
+  private readonly history: CopyLogEntry[] = [];
   private readonly records = new Map<string, CopyRecord>();
   /** Copies by source blob, while they may still be running. */
   private readonly bySource = new Map<string, Set<CopyRecord>>();
@@ -118,9 +134,29 @@ export class CopyTracker {
     const previous = this.records.get(copy.key);
     if (previous) this.stopReading(previous, startedAtMs);
     this.records.set(copy.key, record);
+    this.history.push({
+      destination: copy.key,
+      source: copy.sourceKey,
+      sourceSas: sasOf(copy.source),
+      copyId: copy.copyId,
+      startedAt: new Date(startedAtMs).toISOString(),
+    });
+    // A destination that other copies read as their source is replaced: they fail, as in Azure.
+    this.failReadersOf(copy.key, SOURCE_GONE_DESCRIPTION);
     this.readers(record).add(record);
     this.replanSource(record, startedAtMs);
     return record;
+  }
+
+  log(): CopyLogEntry[] {
+    return this.history.map((entry) => ({ ...entry }));
+  }
+
+  /** Fails every pending copy that reads the blob `sourceKey` (it was deleted or replaced). */
+  failReadersOf(sourceKey: string, description: string): void {
+    for (const record of [...(this.bySource.get(sourceKey) ?? [])]) {
+      if (record.key !== sourceKey) this.end(record, 'failed', description);
+    }
   }
 
   get(key: string): CopyRecord | undefined {
@@ -219,6 +255,16 @@ export class CopyTracker {
     for (const r of readers) if (r.finish.atMs <= atMs) readers.delete(r);
     replan([...readers], atMs, this.rates);
     if (readers.size === 0) this.bySource.delete(record.sourceKey ?? `copy ${record.key} ${record.copyId}`);
+  }
+}
+
+function sasOf(url: string): CopyLogEntry['sourceSas'] {
+  try {
+    const query = new URL(url).searchParams;
+    const permissions = query.get('sp');
+    return permissions === null ? undefined : { permissions, expiresAt: query.get('se') ?? undefined };
+  } catch {
+    return undefined;
   }
 }
 

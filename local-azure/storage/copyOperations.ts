@@ -29,6 +29,8 @@ export interface CopyOptions {
   faults: FaultPlan;
   /** The Storage Blob Data roles, for a source read with the destination's token (authentication.ts). */
   canAccessData: AuthenticationOptions['canAccessData'];
+  /** User delegation keys, for a source read with a user delegation SAS. */
+  delegation: AuthenticationOptions['delegation'];
   /** A storage account's region (its lab's location); undefined for one of no region (managed disks' bytes). */
   accountRegion(account: string): string | undefined;
 }
@@ -164,6 +166,8 @@ export class CopyOperations {
     if (signature) {
       grant = this.o.grants.check(signature);
       if (grant && !grant.live) return cannotVerify(403, 'AuthenticationFailed', StorageMessages.AuthenticationFailed);
+      const delegated = this.o.delegation.refusal(source.query, source, 'read', this.o);
+      if (delegated) return cannotVerify(delegated.status, delegated.code, StorageMessages.CannotVerifyCopySourceForbidden);
     } else if (auth.kind === 'bearer' && source.account === target.account) {
       // Within one account the destination's token reads the source too, as far as its roles let it read there.
       if (!this.o.canAccessData(auth.principalId, source.account, source.container, 'read')) {
@@ -186,6 +190,12 @@ export class CopyOperations {
             ? StorageMessages.CannotVerifyCopySourceForbidden
             : 'Could not verify the copy source within the specified time.';
       return cannotVerify(status, sourceCode, message);
+    }
+    // x-ms-source-if-match: the copy reads the very blob the client checked, or none.
+    const ifMatch = req.headers['x-ms-source-if-match'];
+    if (typeof ifMatch === 'string' && ifMatch !== '*' && ifMatch !== probe.headers.etag) {
+      sendStorageError(req, res, 412, 'SourceConditionNotMet', StorageMessages.SourceConditionNotMet);
+      return undefined;
     }
     const signedExpiry = source.query.get('se');
     const expiresAtMs = grant?.expiresAtMs ?? (signedExpiry ? Date.parse(signedExpiry) : undefined);

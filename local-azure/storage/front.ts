@@ -5,7 +5,7 @@ import { authenticate, type Auth, type AuthenticationOptions } from './authentic
 import { dataActionOf } from './dataRoles';
 import { AzuriteProxy, isSuccess, type ProxyOptions } from './azuriteProxy';
 import { copySourceUrl, CopyOperations, type CopyOptions } from './copyOperations';
-import type { CopyState } from './copies';
+import { type CopyState, SOURCE_GONE_DESCRIPTION } from './copies';
 import { rewriteListXml } from './listXml';
 import { classify, isSyncCopy, parseTarget, targetBlobKey, type RequestTarget } from './requestTarget';
 import { defaultErrorCode, sendStorageError, StorageMessages } from './storageErrors';
@@ -86,6 +86,11 @@ export class BlobFront {
         return this.list(req, res, target, auth);
       case 'Delete':
         return this.remove(req, res, target, auth);
+      case 'GetUserDelegationKey':
+        if (auth.kind !== 'bearer') {
+          return sendStorageError(req, res, 403, 'AuthorizationFailure', 'This request is not authorized to perform this operation.');
+        }
+        return this.o.delegation.handle(req, res, auth, (await readAll(req)).toString('utf8'));
       case 'Put':
         return isSyncCopy(req.headers) && req.headers['x-ms-copy-source'] !== undefined
           ? this.copies.syncCopy(req, res, target, auth)
@@ -151,8 +156,11 @@ export class BlobFront {
     const answer = await this.proxy.forward(req, target, auth);
     if (isSuccess(answer.statusCode)) {
       const key = targetBlobKey(target);
-      // Deleting the destination ends its copy, pending or not.
-      if (key) this.o.tracker.forget(key);
+      // Deleting the destination ends its copy, pending or not; copies reading it as their source fail.
+      if (key) {
+        this.o.tracker.forget(key);
+        this.o.tracker.failReadersOf(key, SOURCE_GONE_DESCRIPTION);
+      }
       else if (target.container && target.query.get('restype') === 'container') {
         this.o.tracker.forgetUnder(`${target.account}/${target.container}/`);
       }
@@ -170,7 +178,10 @@ export class BlobFront {
     const answer = await this.proxy.forward(req, target, auth);
     const comp = target.query.get('comp');
     // A new blob in its place ends the copy's story; page writes keep the copy properties, as in Azure.
-    if (key && isSuccess(answer.statusCode) && (!comp || comp === 'blocklist')) this.o.tracker.forget(key);
+    if (key && isSuccess(answer.statusCode) && (!comp || comp === 'blocklist')) {
+      this.o.tracker.forget(key);
+      this.o.tracker.failReadersOf(key, SOURCE_GONE_DESCRIPTION);
+    }
     this.proxy.pipeAnswer(req, answer, res);
   }
 

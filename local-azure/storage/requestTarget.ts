@@ -56,6 +56,7 @@ export type BlobOperation =
   | 'Get'
   | 'Put'
   | 'SetMetadata'
+  | 'GetUserDelegationKey'
   | 'Other';
 
 const WRITE_COMPS = new Set(['page', 'block', 'blocklist', 'appendblock']);
@@ -79,6 +80,9 @@ export function classify(method: string | undefined, target: RequestTarget, head
       if (comp === 'list') return 'List';
       if (onBlob && comp === 'metadata') return 'GetProperties';
       if (onBlob && (!comp || comp === 'pagelist')) return 'Get';
+      return 'Other';
+    case 'POST':
+      if (!target.container && target.query.get('restype') === 'service' && comp === 'userdelegationkey') return 'GetUserDelegationKey';
       return 'Other';
     case 'DELETE':
       return 'Delete';

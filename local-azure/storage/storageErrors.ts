@@ -18,6 +18,7 @@ export const StorageMessages = {
   CannotVerifyCopySourceNotFound: 'The specified resource does not exist.',
   CannotVerifyCopySourceForbidden: 'This request is not authorized to perform this operation using this permission.',
   PendingCopyOperation: 'There is currently a pending copy operation.',
+  SourceConditionNotMet: 'The source condition specified using HTTP conditional header(s) is not met.',
   NoPendingCopyOperation: 'There is currently no pending copy operation.',
   CopyIdMismatch: 'The specified copy ID did not match the copy ID for the pending copy operation.',
   InvalidSourceBlobType: 'The source blob type is invalid.',

@@ -1,4 +1,6 @@
 import { distributeImages } from '../../core/distribute/distribute';
+import { FAN_OUT_MODES, type FanOut } from '../../core/distribute/sources';
+import { ErrorCodes, FactoryError } from '../../core/errors';
 import { distributeGalleryImages } from '../../core/gallery/distribute';
 import { checkGalleryName } from '../../core/gallery/gallery';
 import { connectAzure } from '../common/azure';
@@ -16,11 +18,16 @@ void runTask('DistributeImages', async (ctx) => {
   const galleryName = ctx.input('galleryName', false);
   if (galleryName) checkGalleryName(galleryName);
 
+  const fanOut = (ctx.input('fanOut', false) || 'tree') as FanOut;
+  if (!FAN_OUT_MODES.includes(fanOut)) {
+    throw new FactoryError(ErrorCodes.InputInvalid, `'${fanOut}' is not a fan-out mode.`, { fix: `Set the input 'fanOut' to one of ${FAN_OUT_MODES.join(', ')}.`, subject: 'fanOut' });
+  }
+
   const azure = connectAzure(ctx);
   const common = { configurationLocation, factoryLabName, factorySubscriptionId, maxConcurrentJobs, imagesToSave, dryRun, signal: ctx.signal };
   const run = galleryName
     ? await distributeGalleryImages(azure, { ...common, galleryName, galleryResourceGroup: ctx.input('galleryResourceGroup', false) || undefined })
-    : await distributeImages(azure, common);
+    : await distributeImages(azure, { ...common, fanOut });
   if (run.summary) ctx.uploadSummary('DistributeImages', run.summary);
   if (!dryRun) ctx.setOutput('CreatedImageIds', run.createdImageIds.join(','));
   return run.message;

@@ -318,6 +318,7 @@ const EXPECTED_INPUTS: Record<string, string[]> = {
     'galleryName',
     'galleryResourceGroup',
     'maxConcurrentJobs',
+    'fanOut',
     'ImagesToSave',
     'TimeoutMinutes',
     'dryRun',
