@@ -23,7 +23,7 @@ const C = 20;
 
 // The model, in Azure's terms, then run SPEEDUP times faster: rates multiplied, durations divided. Disks keep
 // their sizes (page blobs are sparse), so bytes are Azure's bytes.
-// 1 s here stands for 20 min in Azure: 20 images to 50 labs take the VHD route some 3 to 4 minutes here.
+// 1 s here stands for 20 min in Azure, so that 20 images to 50 labs take minutes here.
 const SPEEDUP = 1200;
 const AZURE = {
   // A page blob serves about 60 MiB/s in all to everything reading it; a copy on its own runs at that rate.
@@ -247,7 +247,7 @@ writeResult('routes', {
     `once on the gallery route (galleryName), each on a fresh local Azure with the same factory: ${IMAGES} generalized, deallocated ` +
     `Generation 1 factory VMs, one template each, two Windows (${DISK_GIB.Windows} GiB OS disk) to one Linux (${DISK_GIB.Linux} GiB), ` +
     `${disksGiB} GiB in all, and ${LABS} target labs in one subscription spread evenly over ${REGIONS.join(', ')} (the factory lab in ` +
-    `${FACTORY_REGION}), every lab selecting every image (${pairs} image-lab pairs); maxConcurrentJobs ${C} on both tasks, one replica per region. ` +
+    `${FACTORY_REGION}), every lab selecting every image (${pairs} image-lab pairs); maxConcurrentJobs ${C} on both tasks, DistributeImages' fanOut as it defaults, one replica per region. ` +
     `The model in Azure's terms: a page blob serves ${AZURE.copyMiBps} MiB/s in all to the copies reading it and a copy on its own runs at that rate ` +
     `within a region and at ${AZURE.crossRegionCopyMiBps} MiB/s into another region (the local Azure's assumption: Azure publishes no rate); ` +
     `a gallery version replicates into each region at ${AZURE.replicationMiBps} MiB/s (an assumption: Azure publishes no rate), regions and versions ` +
@@ -303,11 +303,10 @@ writeResult('routes', {
   notes:
     'Resource Manager requests are all the local Azure counted that are not blob storage or the authority; polls (a long-running ' +
     "operation's status, and a custom image read once it is made) are counted apart. On the VHD route every (image, lab) pair is a " +
-    'copy of the whole VHD, each read from the one store blob of its image, whose throughput the copies reading it share; on the ' +
+    "copy of the whole VHD; with DistributeImages' default fanOut (tree) each copy reads the image's store blob or a lab whose copy " +
+    'has finished, one reader per source, so the sources double with each round of copies; on the ' +
     'gallery route a version is copied once per region and a lab only attaches the gallery and enables the images, so its bytes grow ' +
-    'with regions, not labs. In the model the VHD route is bound by the store: each image\'s one blob serves ' +
-    `${AZURE.copyMiBps} MiB/s in all to its copies into every lab, so an image reaches L labs in no less than L x its size ÷ that rate. ` +
-    'Both tasks read the same labs.json, so SnapImagesFromVMs already replicates each version to every ' +
+    'with regions, not labs. Both tasks read the same labs.json, so SnapImagesFromVMs already replicates each version to every ' +
     `selecting lab's region and DistributeImages adds none (${g.distribute.metrics.byOperation.GalleryImageVersions_Update ?? 0} version updates). ` +
     'SnapImagesFromVMs on the gallery route makes the missing image definitions one after another, ' +
     'each a long-running operation (at least one 1 s poll here), before the versions, which replicate in parallel: with one new ' +
