@@ -8,8 +8,8 @@
 //   - the same workload under the image factory scripts' scheduling (bench/distributeBaseline.mjs).
 // 20 images x 20 labs (K = 400) by default, 10 x 10 with BENCH_QUICK=1. BENCH_DISTRIBUTE_IMAGES / BENCH_DISTRIBUTE_LABS override I and L.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { watchPeakRss } from './measure.mjs';
 import { isQuick, writeResult } from './run.mjs';
 
 const require = createRequire(import.meta.url);
@@ -54,24 +54,6 @@ function workload({ images, labs, vhdBytes }) {
     configLabs.push({ SubscriptionId: subscriptionId, LabName: name, ImagePaths: ['Windows', 'Linux'] });
   }
   return { scenarioLabs, configLabs };
-}
-
-/** Peak RSS (VmHWM) of a running process, looked at every 100 ms until it ends. */
-function watchPeakRss(pid) {
-  let peakKb = 0;
-  const look = () => {
-    try {
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-      peakKb = Math.max(peakKb, kb);
-    } catch {
-      // The process has ended.
-    }
-  };
-  const timer = setInterval(look, 100);
-  return () => {
-    clearInterval(timer);
-    return peakKb / 1024;
-  };
 }
 
 async function runTask(azure, config, inputs = {}) {
