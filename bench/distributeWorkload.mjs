@@ -2,6 +2,7 @@
 // built DistributeImages task against the local Azure): a factory lab whose store holds saved images, target
 // labs over subscriptions and regions, the configuration folder, and running the task as the agent runs it
 // with its peak RSS and Resource Manager requests counted.
+import { watchPeakRss } from './measure.mjs';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -34,7 +35,7 @@ export function localAzureHasSetting(name) {
   checkSettings(new Checker(problems), { [name]: 1 }, 'settings');
   return problems.length === 0;
 }
-export { DEFAULT_SETTINGS };
+export { DEFAULT_SETTINGS, watchPeakRss };
 
 /**
  * A workload: `paths` image paths (templates under GoldenImages), `versions` stored images of each (newest
@@ -92,24 +93,6 @@ export async function withWorkload(spec, body) {
     await azure.stop();
     removeConfiguration(config);
   }
-}
-
-/** Peak RSS (VmHWM) of a running process in MB, looked at every 100 ms until it ends. */
-export function watchPeakRss(pid) {
-  let peakKb = 0;
-  const look = () => {
-    try {
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-      peakKb = Math.max(peakKb, kb);
-    } catch {
-      // The process has ended.
-    }
-  };
-  const timer = setInterval(look, 100);
-  return () => {
-    clearInterval(timer);
-    return peakKb / 1024;
-  };
 }
 
 /**
