@@ -32,28 +32,31 @@ function requestsByKind(metrics: MetricsSnapshot): Record<keyof typeof LIMITS, n
   return counts;
 }
 
+const startThrottledAzure = () =>
+  startLocalAzure({
+    scenario: {
+      labs: [{ ...FACTORY, vhds: [storeVhd(IMAGE)] }, ...TARGETS],
+      settings: {
+        armReadBucket: LIMITS.reads.size,
+        armReadRefillPerSecond: LIMITS.reads.refill,
+        armWriteBucket: LIMITS.writes.size,
+        armWriteRefillPerSecond: LIMITS.writes.refill,
+        armDeleteBucket: LIMITS.deletes.size,
+        armDeleteRefillPerSecond: LIMITS.deletes.refill,
+        lroDurationMs: 100,
+        customImageDurationMs: 300,
+        lroRetryAfterSeconds: 1,
+      },
+    },
+  });
+
 describe('DistributeImages under Resource Manager throttling', function () {
   this.timeout(180_000);
   let azure: LocalAzureProcess;
   let configuration: string;
 
   before(async () => {
-    azure = await startLocalAzure({
-      scenario: {
-        labs: [{ ...FACTORY, vhds: [storeVhd(IMAGE)] }, ...TARGETS],
-        settings: {
-          armReadBucket: LIMITS.reads.size,
-          armReadRefillPerSecond: LIMITS.reads.refill,
-          armWriteBucket: LIMITS.writes.size,
-          armWriteRefillPerSecond: LIMITS.writes.refill,
-          armDeleteBucket: LIMITS.deletes.size,
-          armDeleteRefillPerSecond: LIMITS.deletes.refill,
-          lroDurationMs: 100,
-          customImageDurationMs: 300,
-          lroRetryAfterSeconds: 1,
-        },
-      },
-    });
+    azure = await startThrottledAzure();
     configuration = writeDistributeConfiguration(TARGETS.map((lab) => ({ SubscriptionId: SUB_A, LabName: lab.name, ImagePaths: ['Linux'] })));
   });
   after(async () => {
@@ -66,7 +69,8 @@ describe('DistributeImages under Resource Manager throttling', function () {
     const started = Date.now();
     const run = await runTaskProcess(
       'DistributeImages',
-      { ConfigurationLocation: configuration, DevTestLabName: FACTORY.name, maxConcurrentJobs: String(LABS) },
+      // Every copy from the store: the request mix this bound is written for (fan-out adds tag writes; below).
+      { ConfigurationLocation: configuration, DevTestLabName: FACTORY.name, maxConcurrentJobs: String(LABS), fanOut: 'flat' },
       azure.env,
     );
     const seconds = (Date.now() - started) / 1000;
@@ -89,5 +93,28 @@ describe('DistributeImages under Resource Manager throttling', function () {
     // Pacing keeps refusals rare: a bucket is met now and then, not by every job each round (without
     // pacing this run has some 25 refusals).
     assert.ok(refused < LABS, `refusals: ${report}`);
+  });
+
+  it(`fans out to ${LABS} labs at once with the buckets met now and then, not by every job`, async () => {
+    // Fan-out tags each source lab's custom image while other labs read its VHD: more writes per job, so
+    // the write bucket is met more often; pacing still keeps refusals below one per job.
+    // A fresh local Azure: every lab lacks the image again, and the buckets are full.
+    await azure.stop();
+    azure = await startThrottledAzure();
+    await azure.resetMetrics();
+    const run = await runTaskProcess(
+      'DistributeImages',
+      { ConfigurationLocation: configuration, DevTestLabName: FACTORY.name, maxConcurrentJobs: String(LABS), fanOut: 'tree' },
+      azure.env,
+    );
+    assert.equal(run.result, 'Succeeded', describeRun(run));
+    const state = await azure.state();
+    for (const lab of TARGETS) {
+      assert.deepEqual(state.labs.find((l) => l.name === lab.name)!.customImages.map((i) => i.name), [IMAGE.imageName], lab.name);
+    }
+    const metrics = await azure.metrics();
+    const refused = Object.values(metrics.throttled).reduce((sum, n) => sum + n, 0);
+    assert.ok(requestsByKind(metrics).writes > LIMITS.writes.size, 'the run meets the write bucket');
+    assert.ok(refused < LABS, `refusals: ${refused} (${JSON.stringify(metrics.throttled)})`);
   });
 });

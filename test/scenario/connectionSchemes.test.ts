@@ -134,7 +134,7 @@ describe('a task signing in with each kind of service connection', function () {
         { ...env, SYSTEM_DEBUG: 'true' },
       );
       assert.equal(run.result, 'Succeeded', describeRun(run));
-      assert.match(run.lines.join('\n'), /Plan: make 3 VM\(s\)/);
+      assert.match(run.lines.join('\n'), /Plan: make 5 VM\(s\)/);
       for (const text of printed(run)) {
         for (const secret of [...neverPrinted, 'Scheme-Test-Pa55word!']) assert.ok(!text.includes(secret), `a secret is printed: ${text.slice(0, 300)}`);
         assert.doesNotMatch(text, JWT, 'a token is printed');
