@@ -34,7 +34,7 @@ export interface LabDirectoryContext {
  */
 export class LabDirectory {
   /** Each subscription's labs, kept as references only: a subscription may hold thousands. */
-  private readonly listings = new Map<string, Promise<LabRef[]>>();
+  private readonly listings = new Map<string, Promise<SubscriptionLabs>>();
   private readonly storages = new Map<string, LabStorage>();
   private readonly containers: LabContainers;
 
@@ -46,18 +46,16 @@ export class LabDirectory {
     options.signal?.throwIfAborted();
     const wanted = labName.toLowerCase();
     const wantedGroup = options.resourceGroup?.toLowerCase();
-    let labs: LabRef[];
+    let labs: SubscriptionLabs;
     try {
       labs = await untilAborted(this.list(subscriptionId), options.signal);
     } catch (error) {
       // An identity with roles on a resource group only may not list the subscription; with the
       // resource group known, the lab can still be read directly.
       if (!(options.resourceGroup && error instanceof FactoryError && error.code === ErrorCodes.AuthorizationFailed)) throw error;
-      labs = [await this.get(subscriptionId, options.resourceGroup, labName, options.signal)].flatMap((lab) => toLabRef(lab, subscriptionId) ?? []);
+      labs = subscriptionLabs([await this.get(subscriptionId, options.resourceGroup, labName, options.signal)].flatMap((lab) => toLabRef(lab, subscriptionId) ?? []));
     }
-    const matches = labs
-      .filter((lab) => lab.name.toLowerCase() === wanted)
-      .filter((lab) => !wantedGroup || lab.resourceGroup.toLowerCase() === wantedGroup);
+    const matches = (labs.byName.get(wanted) ?? []).filter((lab) => !wantedGroup || lab.resourceGroup.toLowerCase() === wantedGroup);
     if (matches.length === 1) return matches[0];
     const where = `subscription ${subscriptionId}${options.resourceGroup ? `, resource group '${options.resourceGroup}'` : ''}`;
     if (matches.length > 1) {
@@ -67,7 +65,7 @@ export class LabDirectory {
         { fix: "Name the lab's resource group as well, or rename one of the labs.", subject: labName },
       );
     }
-    const known = labs.map((lab) => lab.name).filter(Boolean);
+    const known = labs.all.map((lab) => lab.name).filter(Boolean);
     throw new FactoryError(
       ErrorCodes.LabNotFound,
       `Lab '${labName}' was not found in ${where}. ${
@@ -99,7 +97,7 @@ export class LabDirectory {
     );
   }
 
-  private list(subscriptionId: string): Promise<LabRef[]> {
+  private list(subscriptionId: string): Promise<SubscriptionLabs> {
     const key = subscriptionId.toLowerCase();
     let listing = this.listings.get(key);
     if (!listing) {
@@ -111,12 +109,32 @@ export class LabDirectory {
           if (ref) labs.push(ref);
         }
         this.context.reporter.debug(`Subscription ${subscriptionId} has ${labs.length} lab(s) the service connection can see.`);
-        return labs;
+        return subscriptionLabs(labs);
       }, { subject: subscriptionId });
       this.listings.set(key, listing);
     }
     return listing;
   }
+}
+
+/**
+ * A subscription's labs, in listing order and by lower-case name: finding each of thousands of labs
+ * by scanning the whole list made garbage in proportion to labs squared, which the heap kept growing by.
+ */
+interface SubscriptionLabs {
+  all: readonly LabRef[];
+  byName: ReadonlyMap<string, readonly LabRef[]>;
+}
+
+function subscriptionLabs(all: readonly LabRef[]): SubscriptionLabs {
+  const byName = new Map<string, LabRef[]>();
+  for (const lab of all) {
+    const key = lab.name.toLowerCase();
+    const same = byName.get(key);
+    if (same) same.push(lab);
+    else byName.set(key, [lab]);
+  }
+  return { all, byName };
 }
 
 /** A lab's storage account, reached the ways DevTest Labs allows: upload URIs, and Azure AD on the `uploads` container. */

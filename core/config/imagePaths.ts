@@ -9,8 +9,13 @@ export type ImagePathCheck =
   | { ok: true; normalized: string }
   | { ok: false; reason: 'blank' | 'absolute' | 'escapes' };
 
+/** Something normalizing changes: whitespace at either end, a `\\`, or an empty or `.` segment. */
+const NOT_NORMAL = /^\s|\s$|\\|(?:^|\/)\.?(?:\/|$)/;
+
 /** `Win2016\\Datacenter.json` -> `Win2016/Datacenter.json`; case is kept for display. */
 export function normalizeImagePath(imagePath: string): string {
+  // Paths are compared for every image in every lab of a plan: one already normal is not rebuilt.
+  if (!NOT_NORMAL.test(imagePath)) return imagePath;
   return imagePath
     .trim()
     .replace(/\\/g, '/')
@@ -39,12 +44,15 @@ export function checkImagePath(imagePath: string): ImagePathCheck {
  * folder that holds it, by whole segments ("Win" does not select "Win2016/x.json").
  */
 export function imagePathSelects(selector: string, imagePath: string): boolean {
-  const s = imagePathKey(selector);
-  const p = imagePathKey(imagePath);
-  return s !== '' && (p === s || p.startsWith(`${s}/`));
+  return keySelects(imagePathKey(selector), imagePathKey(imagePath));
 }
 
 /** True when any of a lab's ImagePaths entries selects `imagePath`. */
 export function labSelects(imagePaths: readonly string[], imagePath: string): boolean {
-  return imagePaths.some((selector) => imagePathSelects(selector, imagePath));
+  const p = imagePathKey(imagePath);
+  return imagePaths.some((selector) => keySelects(imagePathKey(selector), p));
+}
+
+function keySelects(s: string, p: string): boolean {
+  return s !== '' && (p === s || (p.length > s.length && p.startsWith(s) && p[s.length] === '/'));
 }

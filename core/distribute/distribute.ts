@@ -8,7 +8,7 @@ import type { Issue, Reporter } from '../report';
 import { CLAIM_SECONDS, newRunId } from '../azure/blobClaim';
 import { sleep } from '../azure/retryPolicy';
 import { type JobEnvironment, SasCache, deleteStagingBlob, runDistributionJob, storageErrorCode } from './job';
-import { observeLabs, observeStagingBlobs } from './observe';
+import { firstJobBlobs, observeLabs, observeStagingBlobs } from './observe';
 import { formatBytes } from '../format';
 import { type JobResult, acrossRegionsWords, countAcrossRegions, countOutcomes, describePlan, summaryMarkdown } from './outcome';
 import { type DistributionJob, type DistributionPlan, type LabObservation, describeCount, labsToRead, planDistribution } from './plan';
@@ -97,7 +97,7 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
       retention: { imagesToSave: options.imagesToSave, templatePaths: configuration.templates.map((template) => template.imagePath) },
     });
   // Only labs with a job are read further (their storage costs an upload URI); how each job starts depends on it.
-  await observeStagingBlobs(azure, observations, planNow().jobs, listing.images, observeOptions);
+  await observeStagingBlobs(azure, observations, firstJobBlobs(planNow().jobs), listing.images, observeOptions);
   const plan = planNow();
   run.plan = plan;
   for (const line of describePlan(plan)) reporter.info(line);

@@ -59,19 +59,36 @@ export async function observeLabs(
 }
 
 /**
+ * The blob each lab's first upload URI is asked for, by lab id (lower case): its first job's. Only this
+ * is kept of the first plan while the second pass runs, not its jobs (a plan of thousands of labs holds
+ * tens of thousands).
+ */
+export function firstJobBlobs(jobs: readonly DistributionJob[]): Map<string, string> {
+  const firstBlob = new Map<string, string>();
+  const names = new Map<string, string>();
+  for (const job of jobs) {
+    const lab = job.lab.id.toLowerCase();
+    if (firstBlob.has(lab)) continue;
+    let blobName = names.get(job.image.imageName);
+    if (blobName === undefined) names.set(job.image.imageName, (blobName = stagingBlobName(job.image.imageName)));
+    firstBlob.set(lab, blobName);
+  }
+  return firstBlob;
+}
+
+/**
  * The second pass, for the labs that have a job: their staging blobs, read through an upload URI asked
- * for the lab's first job (which reuses it). Replaces each such observation with a complete one.
+ * for the lab's first job (which reuses it; `firstBlob`, from firstJobBlobs). Replaces each such
+ * observation with a complete one.
  */
 export async function observeStagingBlobs(
   azure: AzureContext,
   observations: Map<string, LabObservation>,
-  jobs: readonly DistributionJob[],
+  firstBlob: Map<string, string>,
   images: readonly FactoryImage[],
   options: ObserveOptions,
 ): Promise<void> {
-  // The blob each lab's first upload URI is asked for: its first job's, else that of an image whose staging blob may be left.
-  const firstBlob = new Map<string, string>();
-  for (const job of jobs) if (!firstBlob.has(job.lab.id.toLowerCase())) firstBlob.set(job.lab.id.toLowerCase(), stagingBlobName(job.image.imageName));
+  // A lab without a job is read all the same when one of its images' staging blob may be left.
   for (const observation of observations.values()) {
     const left = 'lab' in observation ? observation.customImages.find((image) => image.stagingLeft) : undefined;
     if (left && 'lab' in observation && !firstBlob.has(observation.lab.id.toLowerCase())) firstBlob.set(observation.lab.id.toLowerCase(), stagingBlobName(left.name));

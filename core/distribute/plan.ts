@@ -153,8 +153,7 @@ export function planDistribution(input: PlanInput): DistributionPlan {
   // labs.json lists each lab once (the validator sees to it); entries naming the same lab are merged all the same,
   // so that no image is ever planned twice into one lab.
   const byKey = new Map<string, { planned: PlannedLab; wanted: Map<string, FactoryImage>; imagePaths: string[] }>();
-  /** Image name -> the labs it was meant for, for images the VHD route cannot carry. */
-  const refusedIn = new Map<string, string[]>();
+  const scope = planScope(plan);
   for (const config of input.labs) {
     const key = configuredLabKey(config);
     let entry = byKey.get(key);
@@ -164,7 +163,7 @@ export function planDistribution(input: PlanInput): DistributionPlan {
       plan.labs.push(entry.planned);
     }
     entry.imagePaths.push(...config.imagePaths);
-    for (const image of selectedImages(config, images)) entry.wanted.set(imageKey(image.imageName), image);
+    for (const image of selectedImages(config, images)) entry.wanted.set(scope.imageKey(image), image);
   }
 
   for (const [key, { planned, wanted, imagePaths }] of byKey) {
@@ -182,9 +181,9 @@ export function planDistribution(input: PlanInput): DistributionPlan {
       continue;
     }
     planned.lab = observation.lab;
-    planLab(plan, planned, observation, [...wanted.values()], imagePaths, refusedIn);
+    planLab(scope, planned, observation, [...wanted.values()], imagePaths);
   }
-  for (const [imageName, labNames] of refusedIn) plan.issues.push(refusedImageIssue(images.find((i) => i.imageName === imageName)!, labNames));
+  for (const [imageName, labNames] of scope.refusedIn) plan.issues.push(refusedImageIssue(images.find((i) => i.imageName === imageName)!, labNames));
   return plan;
 }
 
@@ -214,17 +213,36 @@ function labError(config: ConfiguredLab, observation: LabObservation | undefined
   };
 }
 
+/**
+ * What planning every lab shares. A plan over thousands of labs holds a job per image per lab until the
+ * run ends, so what is the same for all of them is made once: the store as a copy source, and the
+ * lower-case name of each image (a job key is the lab's and the image's).
+ */
+interface PlanScope {
+  plan: DistributionPlan;
+  /** Image name -> the labs it was meant for, for images the VHD route cannot carry. */
+  refusedIn: Map<string, string[]>;
+  source: CopySource;
+  imageKey(image: FactoryImage): string;
+}
+
+function planScope(plan: DistributionPlan): PlanScope {
+  const keys = new Map(plan.images.map((image) => [image, imageKey(image.imageName)]));
+  return { plan, refusedIn: new Map(), source: storeSource(plan.factory), imageKey: (image) => keys.get(image) ?? imageKey(image.imageName) };
+}
+
 /** Decides each wanted image of a usable lab from what the lab already holds. */
 function planLab(
-  plan: DistributionPlan,
+  scope: PlanScope,
   planned: PlannedLab,
   observation: Extract<LabObservation, { lab: LabRef }>,
   wanted: readonly FactoryImage[],
   /** Every ImagePaths entry of the labs.json entries naming this lab. */
   imagePaths: readonly string[],
-  refusedIn: Map<string, string[]>,
 ): void {
+  const { plan, refusedIn, source } = scope;
   const lab = observation.lab;
+  const labKey = lab.id.toLowerCase();
   const customImages = new Map(observation.customImages.map((ci) => [imageKey(ci.name), ci]));
   const stagingBlobs = observation.stagingBlobs ?? [];
   const staging = new Map(stagingBlobs.map((blob) => [imageKey(blob.imageName), blob]));
@@ -234,13 +252,14 @@ function planLab(
     imagePaths,
     `lab '${lab.name}'`,
     observation.customImages.flatMap((ci) => (ci.ranking && succeeded(ci) ? [{ name: ci.name, ...ci.ranking }] : [])),
-    wanted.filter((image) => !vhdRouteRefusal(image) && !succeeded(customImages.get(imageKey(image.imageName)))),
+    wanted.filter((image) => !vhdRouteRefusal(image) && !succeeded(customImages.get(scope.imageKey(image)))),
     plan.retention,
   );
 
   for (const image of [...wanted].sort((a, b) => a.imageName.localeCompare(b.imageName))) {
-    const existing = customImages.get(imageKey(image.imageName));
-    const blob = staging.get(imageKey(image.imageName));
+    const key = scope.imageKey(image);
+    const existing = customImages.get(key);
+    const blob = staging.get(key);
     const madeByFactory = !!existing?.ranking;
     const state = existing?.provisioningState ?? 'Succeeded';
 
@@ -250,11 +269,13 @@ function planLab(
     }
     if (vhdRouteRefusal(image)) {
       // A custom image made of it would give VMs that do not boot: nothing is copied.
-      refusedIn.set(image.imageName, [...(refusedIn.get(image.imageName) ?? []), lab.name]);
+      const labNames = refusedIn.get(image.imageName);
+      if (labNames) labNames.push(lab.name);
+      else refusedIn.set(image.imageName, [lab.name]);
       planned.cells.set(image.imageName, { state: 'error', code: ErrorCodes.StoredImageGeneration2 });
       continue;
     }
-    const retired = leftOut.get(imageKey(image.imageName));
+    const retired = leftOut.get(key);
     // An image an earlier run started creating is seen through (its VHD is still read); retention deletes it later.
     if (retired && !existing) {
       planned.cells.set(image.imageName, { state: 'left-out', ...retired });
@@ -281,9 +302,8 @@ function planLab(
     else if (blob.copyStatus === 'success') start = 'reuse-copy';
     else if (blob.copyStatus === 'pending') start = 'follow-copy';
     else start = 'recopy';
-    const source = storeSource(plan.factory);
     const job: DistributionJob = {
-      key: `${lab.id.toLowerCase()}|${imageKey(image.imageName)}`,
+      key: `${labKey}|${key}`,
       image,
       lab,
       source,
