@@ -4,7 +4,11 @@ import { ErrorCodes, FactoryError } from '../../core/errors';
 import { distributeGalleryImages } from '../../core/gallery/distribute';
 import { checkGalleryName } from '../../core/gallery/gallery';
 import { connectAzure } from '../common/azure';
+import { limitHeapGrowth } from '../common/heap';
 import { runTask } from '../common/taskContext';
+
+// A plan over thousands of labs: the heap is kept near what it holds (heap.ts).
+limitHeapGrowth();
 
 void runTask('DistributeImages', async (ctx) => {
   const configurationLocation = ctx.input('ConfigurationLocation', true);
