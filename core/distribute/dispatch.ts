@@ -4,13 +4,13 @@ import type { DistributionJob } from './plan';
 /**
  * Which job a free slot starts. Jobs are taken in the run's order (scheduleOrder), but a job whose copy
  * has no free source now is passed over for the next that has one: a slot spent waiting for a source
- * would be a slot not copying. A slot waits only when no waiting job can start, and then for the
- * board's next change (a copy finished, a source freed). Jobs of one image into one region can all
+ * would be a slot not copying. Only a slot that would stand idle starts a job to wait for a source soon
+ * free; when none can start, it waits for the board's next change (a copy finished, a source freed). Jobs of one image into one region can all
  * start or none (they want the same sources), so the look is per such group, not per job.
  */
 export interface TakenJob {
   job: DistributionJob;
-  /** The source place the job's copy is to take; undefined for a job that copies nothing. */
+  /** The source place the job's copy is to take; undefined for a job that copies nothing or waits for its source. */
   lease?: SourceLease;
 }
 
@@ -64,17 +64,26 @@ export class JobQueue {
     }
   }
 
-  /** The first group, by the place of the job it would start next, whose next job can start now. */
+  /**
+   * The first group, by the place of the job it would start next, whose next job can start now; failing
+   * that, the first whose next job may start to wait for a source soon free (board.mayPrepare), since the
+   * slot would stand idle otherwise.
+   */
   private look(): TakenJob | undefined {
     const open = this.groups.filter((g) => g.next < g.jobs.length).sort((a, b) => a.jobs[a.next].rank - b.jobs[b.next].rank);
     for (const group of open) {
       const { job } = group.jobs[group.next];
       const lease = this.needsSource(job) ? this.board.reserve(job) : undefined;
       if (this.needsSource(job) && !lease) continue;
-      group.next++;
-      this.waiting--;
-      return { job, lease };
+      return this.takeNext(group, lease);
     }
-    return undefined;
+    const early = open.find((group) => this.board.mayPrepare(group.jobs[group.next].job));
+    return early && this.takeNext(early, undefined);
+  }
+
+  private takeNext(group: Group, lease: SourceLease | undefined): TakenJob {
+    const { job } = group.jobs[group.next++];
+    this.waiting--;
+    return { job, lease };
   }
 }

@@ -52,6 +52,9 @@ export class SourceBoard {
   private unstartedTotal = 0;
   /** Per image and region: the jobs whose copy into that region is under way. */
   private readonly coming = new Map<string, Set<string>>();
+  /** Per image and region: jobs in a slot waiting for a source (acquire), and those started to wait for one (mayPrepare). */
+  private readonly acquiring = new Map<string, number>();
+  private readonly preparing = new Map<string, Set<string>>();
   /** Counts every change; a look that found nothing to start needs no repeat until it moves. */
   private version = 0;
   private closing = false;
@@ -98,22 +101,48 @@ export class SourceBoard {
 
   /** A reader's place on the best source for `job`'s copy, waiting while all are busy; `excluded` lab sources failed it. */
   async acquire(job: DistributionJob, signal: AbortSignal, excluded: ReadonlySet<string> = new Set(), storeOnly = false): Promise<SourceLease> {
+    const group = groupKey(job.image.imageName, job.lab.location);
     for (;;) {
       signal.throwIfAborted();
       const lease = this.tryAcquire(job, excluded, storeOnly);
       if (lease) return lease;
-      await this.nextChange(signal);
+      // A job already in a slot goes before one the dispatcher would start for the same source (reserve).
+      this.acquiring.set(group, (this.acquiring.get(group) ?? 0) + 1);
+      try {
+        await this.nextChange(signal);
+      } finally {
+        this.acquiring.set(group, this.acquiring.get(group)! - 1);
+      }
     }
   }
 
-  /** A reader's place for `job`'s copy if one is free now (dispatch.ts starts only such jobs), else undefined. */
+  /** A reader's place for `job`'s copy if one is free now and no job in a slot waits for it (dispatch.ts), else undefined. */
   reserve(job: DistributionJob): SourceLease | undefined {
+    if ((this.acquiring.get(groupKey(job.image.imageName, job.lab.location)) ?? 0) > 0) return undefined;
     return this.tryAcquire(job, new Set(), false);
+  }
+
+  /**
+   * Whether `job` may start before a source is free for it, when a slot would otherwise stand idle: while
+   * copies of its image into its region are under way, each of which soon frees its source and becomes
+   * one, a job that starts now has claimed its blob and asked for its URLs by then, off the tree's
+   * critical path. No more such jobs than those copies will free places for.
+   */
+  mayPrepare(job: DistributionJob): boolean {
+    if (this.mode !== 'tree') return false;
+    const group = groupKey(job.image.imageName, job.lab.location);
+    const promised = 2 * (this.coming.get(group)?.size ?? 0);
+    if ((this.preparing.get(group)?.size ?? 0) >= promised) return false;
+    if (!this.preparing.has(group)) this.preparing.set(group, new Set());
+    this.preparing.get(group)!.add(jobKey(job));
+    return true;
   }
 
   /** `job`'s copy has landed or will not: its region no longer waits for it. */
   arrived(job: DistributionJob): void {
-    if (this.coming.get(groupKey(job.image.imageName, job.lab.location))?.delete(jobKey(job))) this.changed();
+    const group = groupKey(job.image.imageName, job.lab.location);
+    this.preparing.get(group)?.delete(jobKey(job));
+    if (this.coming.get(group)?.delete(jobKey(job))) this.changed();
   }
 
   /** The count of changes so far; `changedSince` waits for the next one after it. */
@@ -237,6 +266,7 @@ export class SourceBoard {
     const group = groupKey(job.image.imageName, job.lab.location);
     if (!this.coming.has(group)) this.coming.set(group, new Set());
     this.coming.get(group)!.add(jobKey(job));
+    this.preparing.get(group)?.delete(jobKey(job));
     this.started(job);
   }
 

@@ -237,7 +237,7 @@ describe('job dispatch', () => {
   });
   const signal = new AbortController().signal;
 
-  it('passes over a job whose source is busy for the next one that can start, and waits when none can', async () => {
+  it('passes over a job whose source is busy for the next one that can start', async () => {
     const board = new SourceBoard('tree', 'westus2', { slots: 3 });
     const ordered = [job('L1', 0), job('L2', 0), job('L3', 1), job('L4', 0, 'reuse-copy')];
     board.expect(ordered.filter((j) => j.start === 'copy'));
@@ -247,20 +247,47 @@ describe('job dispatch', () => {
     assert.ok(first.lease, 'it takes the store of image a');
     assert.equal((await queue.take(signal))?.job, ordered[2], 'L2 waits for a source of a: L3 copies b meanwhile');
     assert.equal((await queue.take(signal))?.job, ordered[3], 'a job that copies nothing needs no source');
-    let second: TakenJob | undefined;
-    const waiting = queue.take(signal).then((t) => (second = t));
-    await new Promise((r) => setImmediate(r));
-    assert.equal(second, undefined, 'no source of a is free');
-    first.lease!.release();
-    await waiting;
-    assert.equal((second as TakenJob | undefined)?.job, ordered[1]);
+    const early = await queue.take(signal);
+    assert.equal(early?.job, ordered[1], 'with nothing else to start, L2 starts to wait for the source L1 is about to become');
+    assert.equal(early.lease, undefined);
     assert.equal(queue.size, 0);
     assert.equal(await queue.take(signal), undefined, 'every job is taken');
   });
 
+  it('waits while no job can start, nor any source is on its way, and goes on at the next change', async () => {
+    const board = new SourceBoard('tree', 'westus2', { slots: 2 });
+    const far: DistributionJob = { ...job('E1', 0), lab: labRef('E1', 'eastus'), crossesRegion: true };
+    const near = job('W1', 0);
+    board.expect([near, far]);
+    const queue = new JobQueue([near, far], board, () => true);
+    const first = await queue.take(signal);
+    assert.equal(first?.job, near);
+    let second: TakenJob | undefined;
+    const waiting = queue.take(signal).then((t) => (second = t));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(second, undefined, 'the store is busy and nothing is on its way to eastus');
+    first.lease!.release();
+    await waiting;
+    assert.equal((second as TakenJob | undefined)?.job, far);
+    assert.ok((second as TakenJob | undefined)?.lease, 'it reads the store, across regions');
+  });
+
+  it('gives a freed source to the job already waiting in a slot before one not started', async () => {
+    const board = new SourceBoard('tree', 'westus2');
+    const [l1, l2, l3] = [job('L1', 0), job('L2', 0), job('L3', 0)];
+    board.expect([l1, l2, l3]);
+    const lease = board.reserve(l1)!;
+    const inSlot = board.acquire(l2, signal);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(board.reserve(l3), undefined, 'L2 waits in its slot for the store');
+    lease.release();
+    assert.equal((await inSlot).source, undefined, 'L2 reads the store');
+  });
+
   it('stops waiting when the run is cancelled', async () => {
     const board = new SourceBoard('tree', 'westus2');
-    const queue = new JobQueue([job('L1', 0), job('L2', 0)], board, () => true);
+    const far: DistributionJob = { ...job('E1', 0), lab: labRef('E1', 'eastus'), crossesRegion: true };
+    const queue = new JobQueue([job('W1', 0), far], board, () => true);
     await queue.take(signal);
     const controller = new AbortController();
     const waiting = queue.take(controller.signal);
