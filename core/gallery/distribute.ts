@@ -5,7 +5,7 @@ import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../error
 import { runPool } from '../pool';
 import { collectingIssues, factorySubscription } from '../distribute/distribute';
 import type { Issue } from '../report';
-import { existingGallery, type GalleryRef, type observeGallery } from './gallery';
+import { existingGallery, type GalleryRef, type GalleryRetentionOptions, type observeGallery } from './gallery';
 import {
   cellKey,
   type CellResult,
@@ -23,17 +23,9 @@ import { versionClient, waitForVersion } from './versions';
  * DistributeImages on the gallery route: read labs.json, the gallery and each target lab once, plan,
  * print the plan, then replicate versions to the labs' regions and attach and enable in each lab.
  */
-export interface GalleryDistributeOptions {
-  configurationLocation: string;
+export interface GalleryDistributeOptions extends GalleryRetentionOptions {
   factoryLabName: string;
   factorySubscriptionId?: string;
-  galleryName: string;
-  galleryResourceGroup?: string;
-  /** RetireImages' ImagesToSave: what it would retire right after is left out. */
-  imagesToSave: number;
-  maxConcurrentJobs: number;
-  dryRun: boolean;
-  signal?: AbortSignal;
 }
 
 export interface GalleryDistributionRun {

@@ -16,7 +16,7 @@ import { vmFacts } from '../snap/plan';
 import { runSteps, type Step } from '../steps';
 import { Tags } from '../factoryImages';
 import { sleep } from '../azure/retryPolicy';
-import { type GalleryRef, observeGallery, observedVersion } from './gallery';
+import { type GalleryRef, galleryRefFor, type GalleryRunOptions, observeGallery, observedVersion } from './gallery';
 import { compareVersions } from './naming';
 import { ReplicationProgress } from './progress';
 import { describePublishPlan, planPublish, type PublishAction, type PublishPlan, type PublishVmFacts } from './publishPlan';
@@ -27,18 +27,11 @@ import { deleteVersion, versionClient, waitForVersion } from './versions';
  * made server-side from its disks (no VHD copy, no storage keys), replicated to the regions of the labs
  * whose ImagePaths select it. Plan first; a dry run prints it; an interrupted run is resumed.
  */
-export interface PublishOptions {
+export interface PublishOptions extends GalleryRunOptions {
   labName: string;
   subscriptionId?: string;
-  /** The gallery; its resource group defaults to the factory lab's. */
-  galleryName: string;
-  galleryResourceGroup?: string;
-  configurationLocation: string;
   replicaCount: number;
   storageAccountType: string;
-  maxConcurrentJobs: number;
-  dryRun: boolean;
-  signal?: AbortSignal;
   now?: Date;
   onProgress?: (percent: number, activity: string) => void;
 }
@@ -52,7 +45,7 @@ export async function runPublish(azure: AzureContext, options: PublishOptions): 
   const { reporter } = azure;
   const signal = options.signal;
   const lab = await findFactoryLab(azure, { labName: options.labName, subscriptionId: options.subscriptionId, signal });
-  const gallery: GalleryRef = { subscriptionId: lab.subscriptionId, resourceGroup: options.galleryResourceGroup || lab.resourceGroup, name: options.galleryName };
+  const gallery = galleryRefFor(lab, options);
   reporter.info(`Gallery route: gallery '${gallery.name}' in resource group '${gallery.resourceGroup}'.`);
   const result: PublishRunResult = { lab, gallery, outcomes: [], savedImageNames: [], dryRun: options.dryRun };
 

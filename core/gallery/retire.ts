@@ -6,22 +6,15 @@ import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../error
 import { runPool } from '../pool';
 import type { Issue } from '../report';
 import { observeLabs } from './distribute';
-import { existingGallery } from './gallery';
+import { existingGallery, type GalleryRetentionOptions } from './gallery';
 import { describeGalleryRetirePlan, galleryRetireSummary, planGalleryRetire } from './retirePlan';
 import { changeTargetRegions } from './targetRegions';
 import { deleteVersion, waitForVersion } from './versions';
 
 /** RetireImages on the gallery route: read, plan, print, then delete versions, drop regions and disable images. */
-export interface GalleryRetireOptions {
-  configurationLocation: string;
+export interface GalleryRetireOptions extends GalleryRetentionOptions {
   subscriptionId: string;
   labName: string;
-  galleryName: string;
-  galleryResourceGroup?: string;
-  imagesToSave: number;
-  maxConcurrentJobs: number;
-  dryRun: boolean;
-  signal?: AbortSignal;
 }
 
 export interface GalleryRetireResult {
