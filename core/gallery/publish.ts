@@ -9,7 +9,7 @@ import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../error
 import { formatDuration } from '../format';
 import { runPool } from '../pool';
 import type { Reporter } from '../report';
-import { reportError, type SnapOutcome } from '../snap/apply';
+import { cancelNotStarted, notSavedOutcome, reportError, settleJobError, type SnapOutcome } from '../snap/apply';
 import { findFactoryLab } from '../azure/factoryLab';
 import { listLabVms, type SnapRunResult } from '../snap/run';
 import { vmFacts } from '../snap/plan';
@@ -211,9 +211,8 @@ export function plannedPublishOutcomes(plan: PublishPlan): SnapOutcome[] {
       case 'already-published':
         return { ...base, status: 'already-saved', imageName: `${action.definitionName}/${action.versionName}`, message: `its disk is already version '${action.definitionName}/${action.versionName}'` };
       case 'skip':
-        return { ...base, status: action.issue.severity === 'error' ? 'failed' : 'skipped', message: `[${action.issue.code}] ${action.issue.message}` };
       case 'ignore':
-        return { ...base, status: 'ignored', message: 'no ImagePath tag' };
+        return notSavedOutcome(action);
     }
   });
 }
@@ -261,20 +260,12 @@ async function applyPublish(
         }
         progress.finish(jobIndex);
       } catch (error) {
-        if (isAbortError(error) || (poolSignal.aborted && !isFactoryError(error))) {
-          Object.assign(outcome, { status: 'cancelled', message: 'stopped before it was published' });
-        } else {
-          const issue = reportError(reporter, error, `${label} was not published`);
-          Object.assign(outcome, { status: 'failed', message: `[${issue.code}] ${issue.message}` });
-          progress.finish(jobIndex);
-        }
+        if (settleJobError(outcome, error, poolSignal, reporter, label, 'published')) progress.finish(jobIndex);
       }
     },
     { signal },
   );
-  results.forEach((result, jobIndex) => {
-    if (result.status === 'not-started') Object.assign(outcomes[jobs[jobIndex].index], { status: 'cancelled', message: 'not started' });
-  });
+  cancelNotStarted(results, jobs, outcomes);
 }
 
 /**
