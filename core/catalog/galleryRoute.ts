@@ -11,7 +11,7 @@ import { type GalleryRef, galleryRefFor, type GalleryTarget, type ObservedDefini
 import { regionKey } from '../gallery/naming';
 import { planGalleryRetire, type GalleryRetirePlan } from '../gallery/retirePlan';
 import { versionClient } from '../gallery/versions';
-import { runPool } from '../pool';
+import { labReadConcurrency, runPool } from '../pool';
 import type { ReadOutcome } from '../retire/plan';
 import { parseSecurityType } from '../vhdRoute';
 import type { CatalogRouteReader, HeldImage, LabGalleryAccess, LabHoldings, RegionReplica, RouteReadOptions, RouteState, SourceImage } from './route';
@@ -39,7 +39,7 @@ export function galleryRouteReader(azure: AzureContext, options: GalleryRouteOpt
       const factory = await azure.labs.find(options.subscriptionId, options.labName, { signal });
       const ref = galleryRefFor(factory, options);
       const sourceLabel = `Azure Compute Gallery '${ref.name}' in resource group ${ref.resourceGroup}`;
-      const concurrency = Math.min(50, Math.max(10, readOptions.maxConcurrentJobs));
+      const concurrency = labReadConcurrency(readOptions.maxConcurrentJobs);
 
       const gallery = await readGallery(azure, ref, factory.id, readOptions.maxConcurrentJobs, signal);
       const labs = await observeLabs(azure, configuration.labs, ref.name, concurrency, signal);

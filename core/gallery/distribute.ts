@@ -2,7 +2,7 @@ import type { AzureContext } from '../azure/azureContext';
 import { callAzure } from '../azure/azureErrors';
 import { loadAndReportConfiguration } from '../config/labsConfig';
 import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
-import { runPool } from '../pool';
+import { labReadConcurrency, runPool } from '../pool';
 import { collectingIssues, factorySubscription } from '../distribute/distribute';
 import type { Issue } from '../report';
 import { existingGallery, type GalleryRef, type GalleryRetentionOptions, type observeGallery } from './gallery';
@@ -50,7 +50,7 @@ export async function distributeGalleryImages(azure: AzureContext, options: Gall
   const ref = gallery.ref;
   const completed = await completedRegions(azure, ref, gallery, factory.id, signal);
   const images = imagesToServe(gallery, factory.id, completed);
-  const labs = await observeLabs(azure, configuration.labs, ref.name, Math.min(50, Math.max(10, options.maxConcurrentJobs)), signal);
+  const labs = await observeLabs(azure, configuration.labs, ref.name, labReadConcurrency(options.maxConcurrentJobs), signal);
   const retention = { imagesToSave: options.imagesToSave, templatePaths: configuration.templates.map((template) => template.imagePath) };
   const plan = planGalleryDistribution({ gallery, factoryLabId: factory.id, images, labs, retention });
   for (const line of describeGalleryPlan(plan)) reporter.info(line);
