@@ -3,7 +3,7 @@ import type { AzureContext } from '../azure/azureContext';
 import { loadAndReportConfiguration } from '../config/labsConfig';
 import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
 import { ImageStore } from '../imageStore';
-import { runPool } from '../pool';
+import { labReadConcurrency, runPool } from '../pool';
 import type { Issue, Reporter } from '../report';
 import { CLAIM_SECONDS, newRunId } from '../azure/blobClaim';
 import { sleep } from '../azure/retryPolicy';
@@ -88,7 +88,7 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
       `reading ${describeCount(toRead.length, 'lab')} in ${describeCount(subscriptions.size, 'subscription')}.`,
   );
   const sas = new SasCache();
-  const observeOptions = { signal, concurrency: Math.min(50, Math.max(10, options.maxConcurrentJobs)), sas, factoryLabId: factory.id };
+  const observeOptions = { signal, concurrency: labReadConcurrency(options.maxConcurrentJobs), sas, factoryLabId: factory.id };
   const observations = await observeLabs(azure, toRead, listing.images, observeOptions);
   const planNow = () =>
     planDistribution({
