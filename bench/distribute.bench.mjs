@@ -469,6 +469,10 @@ function assemble() {
     description: text.join('\n\n'),
     figures,
     tables,
-    notes: `Parts measured: ${when}${quick ? ' (quick run: reduced sizes)' : ''}. Bytes never pass through the agent: the copies are server-side, so the task's memory does not grow with VHD size.`,
+    notes:
+      `Parts measured: ${when}${quick ? ' (quick run: reduced sizes)' : ''}. Each part prints its figures with ` +
+      '`BENCH_DISTRIBUTE_PARTS=<part> npm run bench -- distribute` (parts k1000, baseline, fanout, plan, rss, storm; the plan part\'s lab counts with ' +
+      '`BENCH_DISTRIBUTE_PLAN_LABS=1000,5000,10000`); `npm run bench -- distribute` runs all but storm. ' +
+      "Bytes never pass through the agent: the copies are server-side, so the task's memory does not grow with VHD size.",
   };
 }

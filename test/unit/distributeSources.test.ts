@@ -46,17 +46,20 @@ describe('copy source choice', () => {
   });
 });
 
+/** A job copying one image (Win) into `lab`, in the factory's region unless told. */
+const winImage = factoryImage('Win-Nov-24-2026', 'Win/Datacenter.json');
+const winJob = (lab: string, location = 'westus2'): DistributionJob => ({
+  key: `${lab}|win`,
+  image: winImage,
+  lab: labRef(lab, location),
+  start: 'copy',
+  source: storeSource(labRef('Factory')),
+  crossesRegion: location !== 'westus2',
+});
+const storage = {} as LabStorage;
+
 describe('source board', () => {
-  const image = factoryImage('Win-Nov-24-2026', 'Win/Datacenter.json');
-  const job = (lab: string, location = 'westus2'): DistributionJob => ({
-    key: `${lab}|win`,
-    image,
-    lab: labRef(lab, location),
-    start: 'copy',
-    source: storeSource(labRef('Factory')),
-    crossesRegion: location !== 'westus2',
-  });
-  const storage = {} as LabStorage;
+  const job = winJob;
   const signal = new AbortController().signal;
 
   it('doubles its sources: each finished copy serves one more copy at a time', async () => {
@@ -142,16 +145,7 @@ describe('job order in a tree', () => {
 });
 
 describe('copies across regions in a tree', () => {
-  const image = factoryImage('Win-Nov-24-2026', 'Win/Datacenter.json');
-  const job = (lab: string, location: string): DistributionJob => ({
-    key: `${lab}|win`,
-    image,
-    lab: labRef(lab, location),
-    start: 'copy',
-    source: storeSource(labRef('Factory')),
-    crossesRegion: location !== 'westus2',
-  });
-  const storage = {} as LabStorage;
+  const job = winJob;
 
   it('takes a source elsewhere only when the destination region has none, nor a copy on its way', () => {
     assert.equal(chooseSource([store(0, 'westus2')], 'eastus', { mayCross: false }), undefined);
