@@ -335,8 +335,8 @@ function assemble() {
       title: `K = ${k.K}: the lower bound's parts`,
       columns: ['Part', 'Bound (s)', 'How'],
       rows: [
-        ['Work', s(k.bound.parts.work), `max(ceil(K/c)·(D_copy + D_image), Σ job times / c); ${k.fanOut === 'tree' ? 'one copy per (image, other region) crosses' : 'every copy into another region crosses'}`],
-        ['Image', s(k.bound.parts.image), k.fanOut === 'tree' ? 'doubling of the blobs holding an image (c at most at once), one cross-region copy, the last custom image' : 'the store blob serves L·S at B, plus the last custom image'],
+        ['Work', s(k.bound.parts.work), `max(ceil(K/c)·(D_copy + D_image), Σ job times / c${k.fanOut === 'tree' ? ', every image\'s jobs as one pooled tree' : ''}); ${k.fanOut === 'tree' ? 'one copy per (image, other region) crosses' : 'every copy into another region crosses'}`],
+        ['Image', s(k.bound.parts.image), k.fanOut === 'tree' ? "the image's tree alone with all c slots, or one cross-region copy and a custom image" : 'the store blob serves L·S at B, plus the last custom image'],
         ['Token buckets', s(k.bound.parts.tokens), `the jobs' accepted requests of a kind per subscription (${k.runArm.accepted.reads - k.planArm.accepted.reads} reads, ${k.runArm.accepted.writes - k.planArm.accepted.writes} writes, ${k.runArm.accepted.deletes - k.planArm.accepted.deletes} deletes over 2), past the bucket, ÷ refill`],
       ],
     });
@@ -425,8 +425,11 @@ function assemble() {
         `${k.labs} labs in ${k.regions.length} region(s) (${Object.entries(k.labsByRegion ?? {}).map(([r, n]) => `${n} in ${r}`).join(', ')}; the factory in ${fx.REGION}) and 2 subscriptions, fan-out ${k.fanOut}${FAN_OUT ? '' : ' (every copy from the store: this build has no tree fan-out)'}. ` +
         'The lower bound is the largest of: **work**, each of the c slots runs its share of the jobs, max(ceil(K/c)·(D_copy + D_image), Σ job times / c), ' +
         'a copy into another region counted at the cross-region rate (with tree fan-out only one copy per image and other region must cross; flat, all of them); ' +
-        '(a job holds its slot through its custom image: maxConcurrentJobs counts jobs); **image**, per image, tree: the blobs holding it at most double per copy time and grow by at most c per round, its farthest lab needs a cross-region copy, ' +
-        'then the last custom image; flat: its store blob serves L·S bytes at B (L·S/B); **token buckets**: in each subscription the jobs\' accepted requests ' +
+        '(a job holds its slot through its custom image: maxConcurrentJobs counts jobs); with tree fan-out also the **pooled tree**: every image\'s jobs as one tree ' +
+        'that may read any image\'s blobs, from the store\'s blobs, each copy at the in-region rate, with every copy started as soon as a slot and a free source allow ' +
+        '(bench/distributeModel.mjs treeMakespanMs: starting each copy as early as possible holds at least as many finished copies at every moment as any schedule, ' +
+        'and pooling only adds choices, so no real schedule ends sooner); **image**, per image, tree: its own tree the same way with all c slots, and, with labs in other regions, ' +
+        'one cross-region copy then a custom image; flat: its store blob serves L·S bytes at B (L·S/B), then the last custom image; **token buckets**: in each subscription the jobs\' accepted requests ' +
         'of a kind, past the bucket\'s size, come no faster than its refill ((N/2 − size) ÷ refill, the busiest of two subscriptions having at least half). ' +
         'Resource Manager requests are those to DevTest Labs and Compute, polls of a long-running operation (its status, then the finished resource) counted apart; ' +
         'the plan phase\'s requests (the dry run\'s) are taken off the run\'s. Copies avoided: pairs retention-aware planning leaves out (RetireImages would delete them right after); ' +
@@ -448,7 +451,7 @@ function assemble() {
     text.push(
       `**Fan-out.** ${f.vhdGiB} GiB VHDs (${s(copyMs(f.vhdGiB * GiB, MODEL.copyRateMBps))} s a copy), labs in the factory's region. Flat copies every lab from the store, whose blob ` +
         'serves all of them at B in total (bound L·S/B); tree copies from labs that already hold the image, so the blobs holding it can double every copy time. ' +
-        "The tree's bound is the image bound above with the work bound; the ratio is each run's makespan to it." +
+        "The tree's bound is the image bound above with the work bound (the pooled tree included); the ratio is each run's makespan to it." +
         (FAN_OUT ? '' : ' This build has no tree fan-out: only flat was measured.'),
     );
   }
@@ -466,6 +469,10 @@ function assemble() {
     description: text.join('\n\n'),
     figures,
     tables,
-    notes: `Parts measured: ${when}${quick ? ' (quick run: reduced sizes)' : ''}. Bytes never pass through the agent: the copies are server-side, so the task's memory does not grow with VHD size.`,
+    notes:
+      `Parts measured: ${when}${quick ? ' (quick run: reduced sizes)' : ''}. Each part prints its figures with ` +
+      '`BENCH_DISTRIBUTE_PARTS=<part> npm run bench -- distribute` (parts k1000, baseline, fanout, plan, rss, storm; the plan part\'s lab counts with ' +
+      '`BENCH_DISTRIBUTE_PLAN_LABS=1000,5000,10000`); `npm run bench -- distribute` runs all but storm. ' +
+      "Bytes never pass through the agent: the copies are server-side, so the task's memory does not grow with VHD size.",
   };
 }

@@ -56,13 +56,50 @@ export function treeRounds(labs, c, perBlob = 1) {
 }
 
 /**
+ * The makespan of one image's tree alone, copied to `labs` labs with `c` slots: every copy starts as soon as
+ * a slot and a free source allow, each source serving `perBlob` copies at a time, each finished copy a new
+ * source, a copy taking `dc` and then its custom image `di` with the slot still held (maxConcurrentJobs counts
+ * jobs). Starting every copy as early as possible holds at least as many finished copies at every moment as
+ * any other schedule of the same jobs (by induction over the moments a copy ends), so no schedule of the
+ * image ends sooner; with other images sharing the slots, none ends sooner either. With `sources` > 1 it is
+ * the images' trees pooled (any copy may read any image's blob): a relaxation, so no real schedule of those
+ * images beats it either.
+ */
+export function treeMakespanMs(labs, c, dc, di, perBlob = 1, sources = 1) {
+  let t = 0;
+  let freeReaders = perBlob * sources;
+  let freeSlots = c;
+  let remaining = labs;
+  let last = 0;
+  const events = [];
+  while (remaining > 0) {
+    const n = Math.min(freeReaders, freeSlots, remaining);
+    for (let i = 0; i < n; i++) events.push({ at: t + dc, copy: true }, { at: t + dc + di, copy: false });
+    if (n > 0) last = t + dc + di;
+    freeReaders -= n;
+    freeSlots -= n;
+    remaining -= n;
+    if (remaining === 0 || events.length === 0) break;
+    events.sort((a, b) => a.at - b.at);
+    t = events[0].at;
+    while (events.length && events[0].at === t) {
+      const event = events.shift();
+      if (event.copy) freeReaders += 1 + perBlob;
+      else freeSlots++;
+    }
+  }
+  return last;
+}
+
+/**
  * Lower bounds on the makespan (ms) of a distribution, each a limit no schedule gets past:
  *   work        every slot runs its share: max(ceil(K/c) x (D_copy + D_image), sum of job times / c), a copy into
  *               a lab of another region counted at the cross-region rate; with tree fan-out only one copy per
  *               (image, other region) must cross (the rest copy from a lab there), flat copies all from the store;
- *   image       per image: tree, the blobs holding it at most double per copy time (treeRounds, c at most at
- *               once) and its farthest lab needs one cross-region copy; flat, its store blob serves L x S bytes at
- *               B (L·S/B); plus the last custom image;
+ *               tree, also every image's jobs as one pooled tree (treeMakespanMs from all the images' blobs);
+ *   image       per image: tree, its tree alone with all c slots (treeMakespanMs, every copy at the in-region
+ *               rate) and, when it has labs in other regions, one cross-region copy then a custom image; flat,
+ *               its store blob serves L x S bytes at B (L·S/B), plus the last custom image;
  *   tokens      Resource Manager's buckets: a subscription's accepted requests of a kind, past the bucket's size,
  *               come no faster than its refill; requests spread over S subscriptions, so at least
  *               (N/S - size) / refill for the kind's N requests (the busiest subscription has at least N/S).
@@ -78,6 +115,7 @@ export function lowerBound(spec) {
   let jobs = 0;
   let workMs = 0;
   let shortestJobMs = Infinity;
+  let shortestCopyMs = Infinity;
   let imageBound = 0;
   for (const image of spec.images) {
     const dc = copyMs(image.bytes, settings.copyRateMBps);
@@ -90,13 +128,16 @@ export function lowerBound(spec) {
     jobs += labs;
     workMs += labs * (dc + di) + crossing * (dx - dc);
     shortestJobMs = Math.min(shortestJobMs, dc + di);
-    const sourceMs =
+    shortestCopyMs = Math.min(shortestCopyMs, dc);
+    const imageMsBound =
       spec.fanOut === 'tree'
-        ? Math.max(treeRounds(labs, c, perBlob) * dc, remote.length ? dx : 0)
-        : Math.max(copyMs(labs * image.bytes, settings.sourceBlobMBps ?? settings.copyRateMBps), remote.length ? dx : 0);
-    imageBound = Math.max(imageBound, sourceMs + di);
+        ? Math.max(treeMakespanMs(labs, c, dc, di, perBlob), remote.length ? dx + di : 0)
+        : Math.max(copyMs(labs * image.bytes, settings.sourceBlobMBps ?? settings.copyRateMBps), remote.length ? dx : 0) + di;
+    imageBound = Math.max(imageBound, imageMsBound);
   }
-  const work = jobs ? Math.max(Math.ceil(jobs / c) * shortestJobMs, workMs / c) : 0;
+  let work = jobs ? Math.max(Math.ceil(jobs / c) * shortestJobMs, workMs / c) : 0;
+  // Tree: every image's copies pooled into one tree from all the store's blobs, each copy at its fastest.
+  if (spec.fanOut === 'tree' && jobs) work = Math.max(work, treeMakespanMs(jobs, c, shortestCopyMs, di, perBlob, spec.images.length));
   let tokens = 0;
   if (spec.requests && settings.armThrottling !== false) {
     const subs = spec.subscriptions ?? 1;

@@ -13,6 +13,14 @@ export type PoolResult<R> =
   | { status: 'rejected'; reason: unknown }
   | { status: 'not-started' };
 
+/**
+ * How many labs a run reads at once. A read is light next to a copy, so it is not held to
+ * maxConcurrentJobs: at least 10, at most 50.
+ */
+export function labReadConcurrency(maxConcurrentJobs: number): number {
+  return Math.min(50, Math.max(10, maxConcurrentJobs));
+}
+
 export interface RunPoolOptions {
   signal?: AbortSignal;
 }

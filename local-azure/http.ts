@@ -9,7 +9,10 @@ export interface Reply {
   body?: unknown;
 }
 
-/** An answer in Azure Resource Manager's error shape: `{"error":{"code","message"}}`. */
+/**
+ * An answer in Azure Resource Manager's error shape: `{"error":{"code","message"}}`, with the `target`
+ * some providers name at the top (Compute: the property it refuses) and `details`.
+ */
 export class ArmError extends Error {
   constructor(
     readonly status: number,
@@ -17,6 +20,7 @@ export class ArmError extends Error {
     message: string,
     readonly headers: Record<string, string> = {},
     readonly details?: { code: string; message: string; target?: string }[],
+    readonly target?: string,
   ) {
     super(message);
     this.name = 'ArmError';
@@ -24,6 +28,7 @@ export class ArmError extends Error {
 
   toReply(): Reply {
     const error: Record<string, unknown> = { code: this.code, message: this.message };
+    if (this.target !== undefined) error.target = this.target;
     if (this.details) error.details = this.details;
     return { status: this.status, headers: this.headers, body: { error } };
   }

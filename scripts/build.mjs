@@ -3,6 +3,7 @@
 import { decode, encode } from '@jridgewell/sourcemap-codec';
 import { build } from 'esbuild';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,6 +22,7 @@ export async function buildTasks() {
     console.warn(`warning: ${folder} has a task.json but no index.ts yet; not bundled`);
     return false;
   });
+  const precompiled = precompiledLabsValidator(labsValidatorCode());
   const results = await Promise.allSettled(
     folders.map((folder) =>
       build({
@@ -41,7 +43,7 @@ export async function buildTasks() {
         define: { 'import.meta.url': '__bundleUrl' },
         banner: { js: 'var __bundleUrl=require("node:url").pathToFileURL(__filename).href;' },
         logLevel: 'warning',
-        plugins: [withoutStorageCrc64],
+        plugins: [withoutStorageCrc64, precompiled, oneBuildOfAzureCore],
       }),
     ),
   );
@@ -69,19 +71,69 @@ const withoutStorageCrc64 = {
 };
 
 /**
+ * labs.json's validator, compiled ahead of time: ajv's standalone code for the schema, made by the same
+ * ajv setup the TypeScript build compiles it with at run time (core/config/labsValidator.ts, from out/,
+ * which `npm run build` writes first; test/unit/labsValidator.test.ts holds the two to the same errors).
+ * The bundles carry that code (and any ajv runtime helper it would require: none for this schema), not
+ * ajv's compiler and its dependencies (about 125 KB in each bundle that reads labs.json), and start
+ * without compiling.
+ */
+function labsValidatorCode() {
+  const compiled = join(root, 'out', 'core', 'config', 'labsValidator.js');
+  if (!existsSync(compiled)) throw new Error(`${relative(root, compiled)} is missing: run \`npm run build\` (tsc first).`);
+  return createRequire(import.meta.url)(compiled).labsValidatorSource({ esm: true });
+}
+
+/** Bundles the precompiled validator where core/config/labsValidator.ts would compile one. */
+function precompiledLabsValidator(validatorCode) {
+  return {
+    name: 'precompiled-labs-validator',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]core[\\/]config[\\/]labsValidator\.ts$/ }, () => ({
+        contents: [
+          "export { default as labsSchema } from '../../Configuration/labs.schema.json';",
+          'export function compileLabsValidator() { return validate; }',
+          validatorCode,
+        ].join('\n'),
+        loader: 'js',
+        resolveDir: join(root, 'core', 'config'),
+      }));
+    },
+  };
+}
+
+/**
+ * @azure/arm-devtestlabs ships CommonJS only, so its require() of @azure/core-client and
+ * @azure/core-rest-pipeline took their CommonJS builds (and @typespec/ts-http-runtime's) while every
+ * other SDK client imports their ES module builds: two copies of the HTTP stack in each bundle (about
+ * 150 KB), whose classes and module state are not each other's. Resolving those requires as imports bundles
+ * one, which the CommonJS code then requires as esbuild does any ES module.
+ */
+const oneBuildOfAzureCore = {
+  name: 'one-build-of-azure-core',
+  setup(build) {
+    build.onResolve({ filter: /^@(azure|typespec)\// }, async (args) => {
+      if (args.kind !== 'require-call' || args.pluginData?.asImport) return undefined;
+      const resolved = await build.resolve(args.path, { kind: 'import-statement', importer: args.importer, resolveDir: args.resolveDir, pluginData: { asImport: true } });
+      return resolved.errors.length > 0 ? undefined : { path: resolved.path, external: resolved.external, sideEffects: resolved.sideEffects };
+    });
+  },
+};
+
+/**
  * Keeps every mapping into the product's own sources and, of the dependencies (most of each bundle),
  * only where a run of their code starts: a stack names the factory's TypeScript files and lines, and the
  * maps, and the .vsix, stay small. The start of a dependency's run is kept (rather than left out, or
  * marked unmapped, which Node's reader takes for the source before it) so that its code is never taken for
- * the product code before it; tasks/common/stack.ts leaves such frames as they are.
+ * the product code before it; tasks/common/stack.ts leaves such frames as they are. The original names of
+ * minified identifiers are left out (a third of each compressed map): stack.ts puts back a frame's file,
+ * line and column, never its function's name, and the product reads the maps for nothing else.
  */
 export function keepOwnMappings(file) {
   const map = JSON.parse(readFileSync(file, 'utf8'));
   const own = map.sources.map((source) => !isDependency(source));
   const sources = [];
   const sourceIndex = new Map();
-  const names = [];
-  const nameIndex = new Map();
   const indexOf = (list, index, value) => {
     if (!index.has(value)) index.set(value, list.push(value) - 1);
     return index.get(value);
@@ -94,7 +146,7 @@ export function keepOwnMappings(file) {
         kept.push(segment);
         continue;
       }
-      const [column, source, line, sourceColumn, name] = segment;
+      const [column, source, line, sourceColumn] = segment;
       const mapped = [column, indexOf(sources, sourceIndex, fromRoot(file, map.sources[source])), line, sourceColumn];
       if (!own[source]) {
         if (!unmapped) kept.push(mapped);
@@ -102,7 +154,6 @@ export function keepOwnMappings(file) {
         continue;
       }
       unmapped = false;
-      if (name !== undefined) mapped.push(indexOf(names, nameIndex, map.names[name]));
       kept.push(mapped);
     }
     return kept;
@@ -110,7 +161,7 @@ export function keepOwnMappings(file) {
   // Sources named from the repository root (`tasks/common/taskContext.ts`, `core/snap/apply.ts`), as the
   // product names its files, with the root relative to the map so that tools still find them.
   const sourceRoot = relative(dirname(file), root).split(sep).join('/');
-  writeFileSync(file, JSON.stringify({ version: 3, sourceRoot: `${sourceRoot}/`, sources, names, mappings: encode(mappings) }));
+  writeFileSync(file, JSON.stringify({ version: 3, sourceRoot: `${sourceRoot}/`, sources, names: [], mappings: encode(mappings) }));
 }
 
 const isDependency = (source) => /(^|\/)node_modules\//.test(source);

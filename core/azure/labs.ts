@@ -1,6 +1,6 @@
 import type { DevTestLabsClient, Lab } from '@azure/arm-devtestlabs';
 import type { TokenCredential } from '@azure/core-auth';
-import { BlobSASPermissions, BlobServiceClient, ContainerClient, type Pipeline } from '@azure/storage-blob';
+import { BlobSASPermissions, BlobServiceClient, ContainerClient, type Pipeline, type UserDelegationKey } from '@azure/storage-blob';
 import { AbortError } from '@azure/abort-controller';
 import { ErrorCodes, FactoryError } from '../errors';
 import type { Reporter } from '../report';
@@ -197,10 +197,7 @@ export class LabStorage {
   async readSasUrl(blobName: string, options: { expiresOn: Date; signal?: AbortSignal }): Promise<string> {
     const container = await this.containerClient(options);
     const serviceUrl = container.url.slice(0, container.url.lastIndexOf('/'));
-    const service = this.containers.service(serviceUrl);
-    // The key may start a little early: a storage front whose clock runs behind still takes it.
-    const startsOn = new Date(Date.now() - 5 * 60_000);
-    const key = await service.getUserDelegationKey(startsOn, options.expiresOn, { abortSignal: options.signal });
+    const { key, startsOn } = await this.containers.delegationKey(serviceUrl, options.expiresOn, options.signal);
     const url = await container.getBlobClient(blobName).generateUserDelegationSasUrl(
       // A signed version storage has long taken (the SDK's newest is not yet served everywhere, emulators included).
       { permissions: BlobSASPermissions.parse('r'), startsOn, expiresOn: options.expiresOn, version: USER_DELEGATION_SAS_VERSION },
@@ -217,12 +214,19 @@ export class LabStorage {
  * lab, kept with its container, held some 15 KB, 75 MB over 5,000 labs). Which lab a refused request
  * was for, for the missing-role error, is told from its URL.
  */
+/** A user delegation key is asked for with this much time past the SAS it signs first, so later ones can share it. */
+const DELEGATION_KEY_SPARE_MS = 60 * 60_000;
+/** Azure gives a user delegation key seven days at most. */
+const DELEGATION_KEY_MAX_MS = 7 * 24 * 60 * 60_000;
+
 class LabContainers {
   private pipeline?: Pipeline;
   /** By `account/container`, lower case. */
   private readonly labs = new Map<string, LabRef>();
   /** By account, lower case: a lab's account holds its one `uploads` container. */
   private readonly byAccount = new Map<string, LabRef>();
+  /** User delegation keys by service URL, lower case. */
+  private readonly keys = new Map<string, { key: Promise<{ key: UserDelegationKey; startsOn: Date }>; expiresOnMs: number }>();
 
   constructor(private readonly context: LabDirectoryContext) {}
 
@@ -241,6 +245,31 @@ class LabContainers {
   /** The account's blob service (a user delegation key is asked of the account, not of a container). */
   service(serviceUrl: string): BlobServiceClient {
     return new BlobServiceClient(serviceUrl, this.bearerPipeline());
+  }
+
+  /**
+   * A user delegation key of the account at `serviceUrl` valid at least until `expiresOn`. One key signs
+   * every SAS of the account the run needs within its lifetime (a request less per copy read from a lab);
+   * it is asked for with an hour to spare, and again once a SAS would outlive it. Kept in memory only.
+   */
+  delegationKey(serviceUrl: string, expiresOn: Date, signal?: AbortSignal): Promise<{ key: UserDelegationKey; startsOn: Date }> {
+    const account = serviceUrl.toLowerCase();
+    const cached = this.keys.get(account);
+    if (cached && cached.expiresOnMs >= expiresOn.getTime()) return untilAborted(cached.key, signal);
+    // The key may start a little early: a storage front whose clock runs behind still takes it.
+    const startsOn = new Date(Date.now() - 5 * 60_000);
+    const keyExpiresOn = new Date(Math.min(expiresOn.getTime() + DELEGATION_KEY_SPARE_MS, startsOn.getTime() + DELEGATION_KEY_MAX_MS));
+    // Shared by every copy that asks meanwhile, so no one copy's signal cancels it; each stops waiting on its own.
+    const key = this.service(serviceUrl)
+      .getUserDelegationKey(startsOn, keyExpiresOn)
+      .then((value) => ({ key: value, startsOn }));
+    const entry = { key, expiresOnMs: keyExpiresOn.getTime() };
+    this.keys.set(account, entry);
+    // A refused or cancelled request is not kept: the next copy asks again (and a missing role is told then).
+    key.catch(() => {
+      if (this.keys.get(account) === entry) this.keys.delete(account);
+    });
+    return untilAborted(key, signal);
   }
 
   private bearerPipeline(): Pipeline {

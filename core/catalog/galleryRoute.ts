@@ -7,22 +7,19 @@ import { isAbortError, isFactoryError } from '../errors';
 import type { OsType } from '../factoryImages';
 import { observeLabs } from '../gallery/distribute';
 import { type LabObservation, servedVersions } from '../gallery/distributePlan';
-import { type GalleryRef, type ObservedDefinition, type ObservedGallery, type ObservedVersion, observeGallery } from '../gallery/gallery';
+import { type GalleryRef, galleryRefFor, type GalleryTarget, type ObservedDefinition, type ObservedGallery, type ObservedVersion, observeGallery } from '../gallery/gallery';
 import { regionKey } from '../gallery/naming';
 import { planGalleryRetire, type GalleryRetirePlan } from '../gallery/retirePlan';
 import { versionClient } from '../gallery/versions';
-import { runPool } from '../pool';
+import { labReadConcurrency, runPool } from '../pool';
 import type { ReadOutcome } from '../retire/plan';
 import { parseSecurityType } from '../vhdRoute';
 import type { CatalogRouteReader, HeldImage, LabGalleryAccess, LabHoldings, RegionReplica, RouteReadOptions, RouteState, SourceImage } from './route';
 
-export interface GalleryRouteOptions {
+export interface GalleryRouteOptions extends GalleryTarget {
   /** The factory lab's subscription, which holds the gallery. */
   subscriptionId: string;
   labName: string;
-  galleryName: string;
-  /** Default: the factory lab's resource group. */
-  galleryResourceGroup?: string;
 }
 
 const GIB = 1024 ** 3;
@@ -40,9 +37,9 @@ export function galleryRouteReader(azure: AzureContext, options: GalleryRouteOpt
     async read(readOptions: RouteReadOptions): Promise<RouteState> {
       const { configuration, signal } = readOptions;
       const factory = await azure.labs.find(options.subscriptionId, options.labName, { signal });
-      const ref: GalleryRef = { subscriptionId: factory.subscriptionId, resourceGroup: options.galleryResourceGroup || factory.resourceGroup, name: options.galleryName };
+      const ref = galleryRefFor(factory, options);
       const sourceLabel = `Azure Compute Gallery '${ref.name}' in resource group ${ref.resourceGroup}`;
-      const concurrency = Math.min(50, Math.max(10, readOptions.maxConcurrentJobs));
+      const concurrency = labReadConcurrency(readOptions.maxConcurrentJobs);
 
       const gallery = await readGallery(azure, ref, factory.id, readOptions.maxConcurrentJobs, signal);
       const labs = await observeLabs(azure, configuration.labs, ref.name, concurrency, signal);

@@ -5,6 +5,7 @@ import type { LabRef } from '../azure/labs';
 import { ErrorCodes, FactoryError, isAbortError } from '../errors';
 import { getTag, Tags } from '../factoryImages';
 import { markdownCell } from '../format';
+import { galleryRefFor, type GalleryTarget } from '../gallery/gallery';
 import { publishedImages } from '../gallery/published';
 import { ImageStore } from '../imageStore';
 import { causeFix, causeText, deleteUnlessGone, runDeletions } from '../retire/deletions';
@@ -21,7 +22,7 @@ export interface CleanUpFactoryOptions {
   dryRun: boolean;
   signal?: AbortSignal;
   /** The gallery route: a VM is saved once the gallery holds a version made from its disk. */
-  gallery?: { name: string; resourceGroup?: string };
+  gallery?: GalleryTarget;
 }
 
 export type VmOutcomeStatus = 'deleted' | 'failed' | 'not-started' | 'kept';
@@ -66,7 +67,7 @@ export async function cleanUpFactory(azure: AzureContext, options: CleanUpFactor
   }
 
   let savedImages: SavedImage[] | undefined;
-  const gallery = options.gallery && { subscriptionId: lab.subscriptionId, resourceGroup: options.gallery.resourceGroup || lab.resourceGroup, name: options.gallery.name };
+  const gallery = options.gallery && galleryRefFor(lab, options.gallery);
   try {
     savedImages = gallery ? await publishedImages(azure, gallery, lab.id, signal) : (await new ImageStore(azure.labs.storage(lab), reporter).list({ signal })).images;
   } catch (error) {

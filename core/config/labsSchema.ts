@@ -1,14 +1,11 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import labsSchemaDocument from '../../Configuration/labs.schema.json';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { describeFound } from './configIssues';
 import { jsonPointer } from './jsonText';
+import { compileLabsValidator } from './labsValidator';
 import { closestMatch } from './suggest';
 
-/**
- * labs.json's shape is Configuration/labs.schema.json, the same file editors use for completion; it is
- * compiled into the task (imported, not read from disk) and compiled by ajv once per process.
- */
-export const labsSchema: object = labsSchemaDocument;
+/** labs.json's shape: Configuration/labs.schema.json (labsValidator.ts), checked once compiled per process. */
+export { labsSchema } from './labsValidator';
 
 /** One thing wrong with labs.json's shape, in the user's terms. */
 export interface SchemaProblem {
@@ -29,12 +26,7 @@ export interface SchemaProblem {
 let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
-    // VS Code's keyword for a readable pattern message; the validator uses it for "expected".
-    ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
-    compiled = ajv.compile(labsSchema);
-  }
+  compiled ??= compileLabsValidator();
   return compiled;
 }
 

@@ -3,7 +3,7 @@ import type { AzureContext } from '../azure/azureContext';
 import { loadAndReportConfiguration } from '../config/labsConfig';
 import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
 import { ImageStore } from '../imageStore';
-import { runPool } from '../pool';
+import { labReadConcurrency, runPool } from '../pool';
 import type { Issue, Reporter } from '../report';
 import { CLAIM_SECONDS, newRunId } from '../azure/blobClaim';
 import { sleep } from '../azure/retryPolicy';
@@ -13,8 +13,10 @@ import { formatBytes } from '../format';
 import { type JobResult, acrossRegionsWords, countAcrossRegions, countOutcomes, describePlan, summaryMarkdown } from './outcome';
 import { type DistributionJob, type DistributionPlan, type LabObservation, describeCount, labsToRead, planDistribution } from './plan';
 import { SourceBoard } from './fanOut';
+import { JobQueue, type TakenJob } from './dispatch';
 import { clearStagingTag } from './stagingTag';
 import type { FanOut } from './sources';
+import { sameRegion } from './regions';
 
 /**
  * DistributeImages: read labs.json, the factory's image store and each target lab once, plan every
@@ -86,7 +88,7 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
       `reading ${describeCount(toRead.length, 'lab')} in ${describeCount(subscriptions.size, 'subscription')}.`,
   );
   const sas = new SasCache();
-  const observeOptions = { signal, concurrency: Math.min(50, Math.max(10, options.maxConcurrentJobs)), sas, factoryLabId: factory.id };
+  const observeOptions = { signal, concurrency: labReadConcurrency(options.maxConcurrentJobs), sas, factoryLabId: factory.id };
   const observations = await observeLabs(azure, toRead, listing.images, observeOptions);
   const planNow = () =>
     planDistribution({
@@ -110,7 +112,7 @@ export async function distributeImages(azure: AzureContext, options: DistributeO
   }
 
   const fanOut = options.fanOut ?? 'tree';
-  const board = new SourceBoard(fanOut, factory.location);
+  const board = new SourceBoard(fanOut, factory.location, { slots: options.maxConcurrentJobs });
   const env: JobEnvironment = { azure, runId: newRunId(), factory, store, sas, reporter, board };
   const kept = await deleteLeftovers(azure, plan, reporter, signal, options.maxConcurrentJobs);
   await clearLeftTags(azure, plan, observations, kept, reporter);
@@ -138,7 +140,7 @@ async function applyPlan(
   signal: AbortSignal,
 ): Promise<Map<string, JobResult>> {
   const { reporter } = env;
-  const jobs = scheduleOrder(plan.jobs, env.board.mode);
+  const jobs = scheduleOrder(plan.jobs, env.board.mode, env.factory.location);
   env.board.expect(jobs.filter(copies));
   const results = new Map<string, JobResult>();
   const totalBytes = jobs.reduce((sum, job) => sum + (copies(job) ? job.image.sizeBytes : 0), 0);
@@ -168,13 +170,27 @@ async function applyPlan(
     );
   }
 
+  // Each slot starts whichever waiting job can copy now (dispatch.ts); `started[i]` is the job slot turn i took.
+  const queue = new JobQueue(jobs, env.board, copies);
+  const started: (DistributionJob | undefined)[] = [];
   const outcomes = await runPool(
     jobs,
     maxConcurrentJobs,
-    async (job, _index, jobSignal) => {
+    async (_turn, index, jobSignal) => {
+      let taken: TakenJob | undefined;
+      try {
+        taken = await queue.take(jobSignal);
+      } catch (error) {
+        // Cancelled while no job could start: the jobs still waiting are not started.
+        if (isAbortError(error) && jobSignal.aborted) return;
+        throw error;
+      }
+      if (!taken) return;
+      const { job } = taken;
+      started[index] = job;
       let result: JobResult;
       try {
-        result = await runDistributionJob(env, job, jobSignal);
+        result = await runDistributionJob(env, job, jobSignal, taken.lease);
       } catch (error) {
         // runDistributionJob turns every failure into a result; what escapes it is a defect.
         if (isAbortError(error) && jobSignal.aborted) result = { status: 'cancelled' };
@@ -202,6 +218,8 @@ async function applyPlan(
     },
     { signal },
   );
+  // No job starts any more: lab copies stop serving, and their blobs are deleted once their readers end.
+  env.board.close();
   // Staging blobs other labs' copies read are deleted once those copies end: the run waits for it.
   await env.board.drain();
   const { fromStore, fromLabs } = env.board.finished;
@@ -209,8 +227,8 @@ async function applyPlan(
     reporter.info(`Fan-out: ${fromLabs} cop${fromLabs === 1 ? 'y' : 'ies'} read another lab's finished copy, ${fromStore} the image store.`);
   }
   outcomes.forEach((outcome, index) => {
-    if (outcome.status !== 'rejected') return;
-    const job = jobs[index];
+    const job = started[index];
+    if (outcome.status !== 'rejected' || !job) return;
     const reason = outcome.reason;
     reporter.debug(reason instanceof Error ? (reason.stack ?? reason.message) : String(reason));
     const issue: Issue = {
@@ -232,23 +250,31 @@ function copies(job: DistributionJob): boolean {
 }
 
 /**
- * The order jobs start in. A blob's read throughput and a storage account's write throughput are
- * limited, so jobs running together should copy different images into different labs: each lab's
- * jobs are rotated by the lab's position, then the labs are taken in turn. In a tree the first copy of
- * each image goes first: every lab copy of an image fans out from it, so it is the one not to queue.
+ * The order jobs start in, as far as their sources let them (dispatch.ts). A blob's read throughput and a
+ * storage account's write throughput are limited, so jobs running together should copy different images
+ * into different labs: each lab's jobs are rotated by the lab's position, then the labs are taken in turn.
+ * In a tree the first copy of each image goes first, the one in the store's region if there is one: every
+ * lab copy of the image fans out from it. Then the first copy of each image into each other region: it is
+ * the slow one, across regions, and the region's other copies fan out from it.
  */
-export function scheduleOrder(jobs: readonly DistributionJob[], fanOut: FanOut = 'flat'): DistributionJob[] {
+export function scheduleOrder(jobs: readonly DistributionJob[], fanOut: FanOut = 'flat', storeLocation?: string): DistributionJob[] {
   const ordered = interleave(jobs);
   if (fanOut !== 'tree') return ordered;
-  const firsts = new Set<DistributionJob>();
-  const seen = new Set<string>();
+  const firsts = new Map<string, DistributionJob>();
+  const intoRegions = new Map<string, DistributionJob>();
+  const region = (job: DistributionJob) => job.lab.location.replace(/\s+/g, '').toLowerCase();
   for (const job of ordered) {
+    if (!copies(job)) continue;
     const image = job.image.imageName.toLowerCase();
-    if (seen.has(image) || !copies(job)) continue;
-    seen.add(image);
-    firsts.add(job);
+    const first = firsts.get(image);
+    const inStoreRegion = storeLocation !== undefined && sameRegion(job.lab.location, storeLocation);
+    if (!first || (inStoreRegion && !sameRegion(first.lab.location, storeLocation))) firsts.set(image, job);
+    if (!intoRegions.has(`${image}|${region(job)}`)) intoRegions.set(`${image}|${region(job)}`, job);
   }
-  return [...firsts, ...ordered.filter((job) => !firsts.has(job))];
+  const head = new Set([...firsts.values()]);
+  const regionFirsts = [...intoRegions.values()].filter((job) => !head.has(job) && !(storeLocation && sameRegion(job.lab.location, storeLocation)));
+  const early = new Set([...head, ...regionFirsts]);
+  return [...head, ...regionFirsts, ...ordered.filter((job) => !early.has(job))];
 }
 
 function interleave(jobs: readonly DistributionJob[]): DistributionJob[] {

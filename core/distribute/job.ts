@@ -12,7 +12,7 @@ import type { ImageStore } from '../imageStore';
 import type { Issue, Reporter } from '../report';
 import { type Step, runSteps } from '../steps';
 import { claimStagingBlob } from './claim';
-import type { LabCopySource, SourceBoard } from './fanOut';
+import type { LabCopySource, SourceBoard, SourceLease } from './fanOut';
 import { copyFromSource, publishCopy, retireAndDelete } from './sourceCopy';
 import type { JobResult } from './outcome';
 import type { DistributionJob, JobStart } from './plan';
@@ -114,13 +114,16 @@ export interface JobState {
   handedOver?: boolean;
   /** The custom image was made with the staging tag (stagingTag.ts). */
   tagged?: boolean;
+  /** The source place the dispatcher found free for this job's copy (dispatch.ts), until the copy takes it. */
+  reserved?: SourceLease;
 }
 
 const IN_PROGRESS = new Set(['Creating', 'Updating', 'Deleting', 'Running', 'Accepted', 'InProgress']);
 
-export async function runDistributionJob(env: JobEnvironment, job: DistributionJob, signal: AbortSignal): Promise<JobResult> {
+export async function runDistributionJob(env: JobEnvironment, job: DistributionJob, signal: AbortSignal, reserved?: SourceLease): Promise<JobResult> {
   const started = Date.now();
   const state: JobState = {
+    reserved,
     job,
     storage: env.azure.labs.storage(job.lab),
     blobName: job.staging?.blobName ?? stagingBlobName(job.image.imageName),
@@ -138,13 +141,16 @@ export async function runDistributionJob(env: JobEnvironment, job: DistributionJ
         env.reporter.debug(`Cleanup of '${step}' for ${where} failed: ${error instanceof Error ? error.message : String(error)}`),
     });
   } catch (error) {
-    env.board.copied(job);
     if (signal.aborted || isAbortError(error)) return { status: 'cancelled' };
     // Only tidying up failed once the image was made: the image stands, and the next run deletes the blob.
     if (state.customImageId || state.alreadyCreated) return created(state, started, warningFor(error, where, state.blobName));
     return { status: 'failed', issue: failureIssue(error, where) };
+  } finally {
+    // Whatever became of the job, it needs no source and brings its region no copy any more.
+    state.reserved?.release();
+    env.board.copied(job);
+    env.board.arrived(job);
   }
-  env.board.copied(job);
   if (state.madeByAnotherRun) return { status: 'exists', customImageId: state.madeByAnotherRun.customImageId };
   return created(state, started);
 }
@@ -260,6 +266,7 @@ function copyToLab(env: JobEnvironment): Step<JobState> {
       await putVhd(env, state, signal);
       env.board.copied(job);
       await publishCopy(env, state, signal);
+      env.board.arrived(job);
     },
     async cleanup(state) {
       // The image being created still reads the VHD; the next run waits for the image, then deletes the VHD.
@@ -313,7 +320,7 @@ function createCustomImage(env: JobEnvironment): Step<JobState> {
       const vhdUrl = state.container!.getBlobClient(state.blobName).url;
       state.createSent = true;
       // A staging blob other labs may still read once this job is done: the image says so until it is deleted.
-      state.tagged = !!state.published && env.board.mayOutlive(state.published, job);
+      state.tagged = !!state.published && env.board.mayOutlive(state.published);
       const result = await putCustomImage(env, job, vhdUrl, signal, state.tagged ? state.blobName : undefined);
       state.customImageId = result.id;
     },

@@ -28,7 +28,8 @@ export async function copyFromSource(
   const { job } = state;
   const failed = new Set<string>();
   for (;;) {
-    const lease = await env.board.acquire(job, signal, failed, failed.size >= MAX_LAB_SOURCE_FAILURES);
+    const lease = state.reserved ?? (await env.board.acquire(job, signal, failed, failed.size >= MAX_LAB_SOURCE_FAILURES));
+    state.reserved = undefined;
     const from = lease.source;
     try {
       const url = from
@@ -112,7 +113,7 @@ export async function publishCopy(env: JobEnvironment, state: JobState, signal: 
 }
 
 /**
- * The cleanup of a published copy: retired at once (no copy starts on it), deleted under the run's claim
+ * The cleanup of a published copy: retired once no longer useful (fanOut.ts), deleted under the run's claim
  * once the copies reading it have ended, the claim then released. The job does not wait for it; the run does.
  */
 export function retireAndDelete(env: JobEnvironment, state: JobState, source: LabCopySource): void {
@@ -121,7 +122,7 @@ export function retireAndDelete(env: JobEnvironment, state: JobState, source: La
   env.board.defer(
     (async () => {
       try {
-        await env.board.retire(source);
+        await env.board.retire(source, !!state.tagged && !!state.customImageId);
         const container = state.container ?? (await state.storage.containerClient());
         await deleteStagingBlob(container, state.blobName, undefined, state.claim?.leaseId);
         if (state.tagged && state.customImageId) await clearStagingTag(env.azure, job.lab, job.image.imageName, env.reporter, customImageTags(job.image, env.factory.id));

@@ -27,20 +27,28 @@ export interface SourceCandidate {
   readers: number;
 }
 
+export interface SourceChoice {
+  /** Copies one source serves at once. */
+  readersPerSource?: number;
+  /**
+   * Whether a source in another region may serve now. Not while the destination's region holds the image
+   * or a copy of it is on its way there: a copy across regions is several times slower than one within,
+   * so one copy per image crosses into a region and the region's other labs copy from it.
+   */
+  mayCross?: boolean;
+}
+
 /**
- * The source a copy into a lab in `destinationLocation` should read now, or undefined when every source
- * already has `readersPerSource` readers: waiting for one to free up (or for a new finished copy) then
- * copies no later than sharing a busy blob would, and does not slow the copies under way. Among free
- * sources: one in the destination's region first (no cross-region traffic), then the fewest readers,
- * then a lab's copy before the store (the store serves every image's first copies), then by key, so
- * the choice is the same for the same facts.
+ * The source a copy into a lab in `destinationLocation` should read now, or undefined when none may:
+ * every source already has `readersPerSource` readers, or only sources elsewhere are free and the copy
+ * may not cross. Waiting for one to free up (or for a new finished copy) then copies no later than sharing
+ * a busy blob would, and does not slow the copies under way. Among free sources: one in the destination's
+ * region first (no cross-region traffic), then the fewest readers, then a lab's copy before the store
+ * (the store serves every image's first copies), then by key, so the choice is the same for the same facts.
  */
-export function chooseSource(
-  candidates: readonly SourceCandidate[],
-  destinationLocation: string,
-  readersPerSource = READERS_PER_SOURCE,
-): SourceCandidate | undefined {
-  const free = candidates.filter((c) => c.readers < readersPerSource);
+export function chooseSource(candidates: readonly SourceCandidate[], destinationLocation: string, choice: SourceChoice = {}): SourceCandidate | undefined {
+  const readersPerSource = choice.readersPerSource ?? READERS_PER_SOURCE;
+  const free = candidates.filter((c) => c.readers < readersPerSource && (choice.mayCross !== false || sameRegion(c.location, destinationLocation)));
   const rank = (c: SourceCandidate) => [sameRegion(c.location, destinationLocation) ? 0 : 1, c.readers, c.store ? 1 : 0] as const;
   return [...free].sort((a, b) => {
     const [ra, rb] = [rank(a), rank(b)];

@@ -2,10 +2,10 @@ import type { AzureContext } from '../azure/azureContext';
 import { callAzure } from '../azure/azureErrors';
 import { loadAndReportConfiguration } from '../config/labsConfig';
 import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
-import { runPool } from '../pool';
+import { labReadConcurrency, runPool } from '../pool';
 import { collectingIssues, factorySubscription } from '../distribute/distribute';
 import type { Issue } from '../report';
-import { existingGallery, type GalleryRef, type observeGallery } from './gallery';
+import { existingGallery, type GalleryRef, type GalleryRetentionOptions, type observeGallery } from './gallery';
 import {
   cellKey,
   type CellResult,
@@ -23,17 +23,9 @@ import { versionClient, waitForVersion } from './versions';
  * DistributeImages on the gallery route: read labs.json, the gallery and each target lab once, plan,
  * print the plan, then replicate versions to the labs' regions and attach and enable in each lab.
  */
-export interface GalleryDistributeOptions {
-  configurationLocation: string;
+export interface GalleryDistributeOptions extends GalleryRetentionOptions {
   factoryLabName: string;
   factorySubscriptionId?: string;
-  galleryName: string;
-  galleryResourceGroup?: string;
-  /** RetireImages' ImagesToSave: what it would retire right after is left out. */
-  imagesToSave: number;
-  maxConcurrentJobs: number;
-  dryRun: boolean;
-  signal?: AbortSignal;
 }
 
 export interface GalleryDistributionRun {
@@ -58,7 +50,7 @@ export async function distributeGalleryImages(azure: AzureContext, options: Gall
   const ref = gallery.ref;
   const completed = await completedRegions(azure, ref, gallery, factory.id, signal);
   const images = imagesToServe(gallery, factory.id, completed);
-  const labs = await observeLabs(azure, configuration.labs, ref.name, Math.min(50, Math.max(10, options.maxConcurrentJobs)), signal);
+  const labs = await observeLabs(azure, configuration.labs, ref.name, labReadConcurrency(options.maxConcurrentJobs), signal);
   const retention = { imagesToSave: options.imagesToSave, templatePaths: configuration.templates.map((template) => template.imagePath) };
   const plan = planGalleryDistribution({ gallery, factoryLabId: factory.id, images, labs, retention });
   for (const line of describeGalleryPlan(plan)) reporter.info(line);

@@ -17,6 +17,33 @@ export interface GalleryRef {
   name: string;
 }
 
+/** The gallery as a run's inputs name it (galleryName, galleryResourceGroup). */
+export interface GalleryTarget {
+  galleryName: string;
+  /** Default: the factory lab's resource group. */
+  galleryResourceGroup?: string;
+}
+
+/** What every gallery-route run that changes Azure is given, besides what is its own. */
+export interface GalleryRunOptions extends GalleryTarget {
+  /** The folder with labs.json and GoldenImages. */
+  configurationLocation: string;
+  maxConcurrentJobs: number;
+  dryRun: boolean;
+  signal?: AbortSignal;
+}
+
+/** A gallery-route run that keeps RetireImages' retention in view. */
+export interface GalleryRetentionOptions extends GalleryRunOptions {
+  /** ImagesToSave: the newest versions of each ImagePath that RetireImages keeps (and DistributeImages serves). */
+  imagesToSave: number;
+}
+
+/** The gallery a target names, in the factory lab's subscription (and resource group, unless it names one). */
+export function galleryRefFor(factory: { subscriptionId: string; resourceGroup: string }, target: GalleryTarget): GalleryRef {
+  return { subscriptionId: factory.subscriptionId, resourceGroup: target.galleryResourceGroup || factory.resourceGroup, name: target.galleryName };
+}
+
 export interface ObservedVersion {
   name: string;
   provisioningState: string;
@@ -85,10 +112,10 @@ export function observedVersion(version: GalleryImageVersion): ObservedVersion {
 export async function existingGallery(
   azure: AzureContext,
   factory: { subscriptionId: string; resourceGroup: string },
-  inputs: { galleryName: string; galleryResourceGroup?: string },
+  target: GalleryTarget,
   signal?: AbortSignal,
 ): Promise<ObservedGallery> {
-  const ref: GalleryRef = { subscriptionId: factory.subscriptionId, resourceGroup: inputs.galleryResourceGroup || factory.resourceGroup, name: inputs.galleryName };
+  const ref = galleryRefFor(factory, target);
   const gallery = await observeGallery(azure, ref, signal);
   if (!gallery.id) {
     throw new FactoryError(ErrorCodes.GalleryNotFound, `Gallery '${ref.name}' does not exist in resource group '${ref.resourceGroup}' of subscription ${ref.subscriptionId}.`, {

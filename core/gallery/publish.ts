@@ -9,14 +9,14 @@ import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../error
 import { formatDuration } from '../format';
 import { runPool } from '../pool';
 import type { Reporter } from '../report';
-import { reportError, type SnapOutcome } from '../snap/apply';
+import { cancelNotStarted, notSavedOutcome, reportError, settleJobError, type SnapOutcome } from '../snap/apply';
 import { findFactoryLab } from '../azure/factoryLab';
 import { listLabVms, type SnapRunResult } from '../snap/run';
 import { vmFacts } from '../snap/plan';
 import { runSteps, type Step } from '../steps';
 import { Tags } from '../factoryImages';
 import { sleep } from '../azure/retryPolicy';
-import { type GalleryRef, observeGallery, observedVersion } from './gallery';
+import { type GalleryRef, galleryRefFor, type GalleryRunOptions, observeGallery, observedVersion } from './gallery';
 import { compareVersions } from './naming';
 import { ReplicationProgress } from './progress';
 import { describePublishPlan, planPublish, type PublishAction, type PublishPlan, type PublishVmFacts } from './publishPlan';
@@ -27,18 +27,11 @@ import { deleteVersion, versionClient, waitForVersion } from './versions';
  * made server-side from its disks (no VHD copy, no storage keys), replicated to the regions of the labs
  * whose ImagePaths select it. Plan first; a dry run prints it; an interrupted run is resumed.
  */
-export interface PublishOptions {
+export interface PublishOptions extends GalleryRunOptions {
   labName: string;
   subscriptionId?: string;
-  /** The gallery; its resource group defaults to the factory lab's. */
-  galleryName: string;
-  galleryResourceGroup?: string;
-  configurationLocation: string;
   replicaCount: number;
   storageAccountType: string;
-  maxConcurrentJobs: number;
-  dryRun: boolean;
-  signal?: AbortSignal;
   now?: Date;
   onProgress?: (percent: number, activity: string) => void;
 }
@@ -52,7 +45,7 @@ export async function runPublish(azure: AzureContext, options: PublishOptions): 
   const { reporter } = azure;
   const signal = options.signal;
   const lab = await findFactoryLab(azure, { labName: options.labName, subscriptionId: options.subscriptionId, signal });
-  const gallery: GalleryRef = { subscriptionId: lab.subscriptionId, resourceGroup: options.galleryResourceGroup || lab.resourceGroup, name: options.galleryName };
+  const gallery = galleryRefFor(lab, options);
   reporter.info(`Gallery route: gallery '${gallery.name}' in resource group '${gallery.resourceGroup}'.`);
   const result: PublishRunResult = { lab, gallery, outcomes: [], savedImageNames: [], dryRun: options.dryRun };
 
@@ -218,9 +211,8 @@ export function plannedPublishOutcomes(plan: PublishPlan): SnapOutcome[] {
       case 'already-published':
         return { ...base, status: 'already-saved', imageName: `${action.definitionName}/${action.versionName}`, message: `its disk is already version '${action.definitionName}/${action.versionName}'` };
       case 'skip':
-        return { ...base, status: action.issue.severity === 'error' ? 'failed' : 'skipped', message: `[${action.issue.code}] ${action.issue.message}` };
       case 'ignore':
-        return { ...base, status: 'ignored', message: 'no ImagePath tag' };
+        return notSavedOutcome(action);
     }
   });
 }
@@ -268,20 +260,12 @@ async function applyPublish(
         }
         progress.finish(jobIndex);
       } catch (error) {
-        if (isAbortError(error) || (poolSignal.aborted && !isFactoryError(error))) {
-          Object.assign(outcome, { status: 'cancelled', message: 'stopped before it was published' });
-        } else {
-          const issue = reportError(reporter, error, `${label} was not published`);
-          Object.assign(outcome, { status: 'failed', message: `[${issue.code}] ${issue.message}` });
-          progress.finish(jobIndex);
-        }
+        if (settleJobError(outcome, error, poolSignal, reporter, label, 'published')) progress.finish(jobIndex);
       }
     },
     { signal },
   );
-  results.forEach((result, jobIndex) => {
-    if (result.status === 'not-started') Object.assign(outcomes[jobs[jobIndex].index], { status: 'cancelled', message: 'not started' });
-  });
+  cancelNotStarted(results, jobs, outcomes);
 }
 
 /**

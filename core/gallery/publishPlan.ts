@@ -1,8 +1,8 @@
 import { imagePathKey, normalizeImagePath } from '../config/imagePaths';
-import { ErrorCodes, FactoryError } from '../errors';
+import { ErrorCodes } from '../errors';
 import { Tags } from '../factoryImages';
-import type { Issue } from '../report';
-import { checkReadyToSave, checkTaggedVm, type SnapVm, type VmFacts } from '../snap/plan';
+import { checkReadyToSave, checkTaggedVm, type NotSavedAction, skipFromError, skipVm, type SnapVm, type VmFacts } from '../snap/plan';
+import { describeVmActions, kindCounter, planLine, resumeLine } from '../snap/planLines';
 import type { ObservedDefinition, ObservedGallery } from './gallery';
 import { compareVersions, definitionNames, regionKey, versionNameFor } from './naming';
 
@@ -55,8 +55,7 @@ export type PublishAction =
       /** Later versions of the same disk that a run killed while giving way to this one left behind: deleted. */
       duplicates: string[];
     }
-  | { kind: 'skip'; vm: SnapVm; issue: Issue }
-  | { kind: 'ignore'; vm: SnapVm; reason: string };
+  | NotSavedAction;
 
 export interface PublishPlan {
   createdUtc: string;
@@ -77,10 +76,6 @@ export interface PublishPlanInputs {
 }
 
 const same = (a: string | undefined, b: string | undefined) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
-
-function skipIssue(vm: SnapVm, code: string, message: string, fix: string): PublishAction {
-  return { kind: 'skip', vm, issue: { severity: 'error', code, message, fix } };
-}
 
 /** Why a VM's image cannot go under the existing definition (which cannot change), or undefined. */
 function definitionMismatch(existing: ObservedDefinition, spec: DefinitionSpec): string | undefined {
@@ -111,7 +106,7 @@ export function planPublish(inputs: PublishPlanInputs): PublishPlan {
     const { vm } = f;
     const tagged = checkTaggedVm(f);
     if ('kind' in tagged) {
-      actions.push(tagged as PublishAction);
+      actions.push(tagged);
       continue;
     }
     const { diskId } = tagged;
@@ -130,12 +125,12 @@ export function planPublish(inputs: PublishPlanInputs): PublishPlan {
     }
     const notReady = checkReadyToSave(f);
     if (notReady) {
-      actions.push(notReady as PublishAction);
+      actions.push(notReady);
       continue;
     }
     if (!f.computeVmId || !f.hyperVGeneration) {
       actions.push(
-        skipIssue(vm, ErrorCodes.SnapFailed, `VM '${vm.name}' (ImagePath '${vm.imagePath}') does not say which Compute VM it is or its disk's Hyper-V generation.`, 'Check the VM in the lab; recreate it from its template with MakeGoldenImageVMs.'),
+        skipVm(vm, 'error', ErrorCodes.SnapFailed, `VM '${vm.name}' (ImagePath '${vm.imagePath}') does not say which Compute VM it is or its disk's Hyper-V generation.`, 'Check the VM in the lab; recreate it from its template with MakeGoldenImageVMs.'),
       );
       continue;
     }
@@ -143,8 +138,7 @@ export function planPublish(inputs: PublishPlanInputs): PublishPlan {
     try {
       names = definitionNames(vm.imagePath!);
     } catch (error) {
-      if (!(error instanceof FactoryError)) throw error;
-      actions.push(skipIssue(vm, error.code, `VM '${vm.name}': ${error.message}`, error.fix ?? ''));
+      actions.push(skipFromError(vm, error));
       continue;
     }
     const imagePath = normalizeImagePath(vm.imagePath!);
@@ -161,8 +155,9 @@ export function planPublish(inputs: PublishPlanInputs): PublishPlan {
     const mismatch = existing ? definitionMismatch(existing, spec) : planned ? definitionMismatch({ ...planned, name: planned.name, versions: [] }, spec) : undefined;
     if (mismatch) {
       actions.push(
-        skipIssue(
+        skipVm(
           vm,
+          'error',
           ErrorCodes.GalleryDefinitionMismatch,
           `VM '${vm.name}' (ImagePath '${imagePath}') cannot be published under image definition '${spec.name}' of gallery '${gallery.ref.name}': the definition has ${mismatch}. A definition's OS type, generation and security type cannot change.`,
           `Give the template a new file name (a new ImagePath makes a new definition), or delete definition '${spec.name}' and its versions when no lab uses them.`,
@@ -199,38 +194,33 @@ export function planPublish(inputs: PublishPlanInputs): PublishPlan {
 
 /** The plan as lines to print before anything changes. */
 export function describePublishPlan(plan: PublishPlan, galleryName: string): string[] {
-  const count = (kind: PublishAction['kind']) => plan.actions.filter((a) => a.kind === kind).length;
-  const lines = [
+  const count = kindCounter(plan.actions);
+  return [
     `Plan (gallery route, gallery '${galleryName}'): publish ${count('publish')} VM(s), resume ${count('resume')}, ${count('already-published')} already published, ${count('skip')} skipped, ${count('ignore')} not tagged.`,
-  ];
-  if (plan.createGallery) lines.push(`  create  gallery '${galleryName}'`);
-  for (const action of plan.actions) {
-    const vm = `VM '${action.vm.name}'`;
-    switch (action.kind) {
-      case 'publish':
-        if (action.createDefinition) {
+    ...(plan.createGallery ? [planLine('create', `gallery '${galleryName}'`)] : []),
+    ...describeVmActions<Exclude<PublishAction, NotSavedAction>>(plan.actions, (action, vm) => {
+      switch (action.kind) {
+        case 'publish': {
           const d = action.definition;
-          lines.push(`  create  image definition '${d.name}' (${d.osType}, Hyper-V ${d.hyperVGeneration}, security ${d.securityType}, ${d.identifier.publisher}/${d.identifier.offer}/${d.identifier.sku})`);
+          return [
+            ...(action.createDefinition
+              ? [planLine('create', `image definition '${d.name}' (${d.osType}, Hyper-V ${d.hyperVGeneration}, security ${d.securityType}, ${d.identifier.publisher}/${d.identifier.offer}/${d.identifier.sku})`)]
+              : []),
+            planLine(
+              'publish',
+              `${vm} (ImagePath '${d.imagePath}') as version '${d.name}/${action.versionName}' to ${action.targetRegions.join(', ')}` +
+                (action.replaces ? `, replacing the failed version '${action.replaces}'` : ''),
+            ),
+          ];
         }
-        lines.push(
-          `  publish ${vm} (ImagePath '${action.definition.imagePath}') as version '${action.definition.name}/${action.versionName}' to ${action.targetRegions.join(', ')}` +
-            (action.replaces ? `, replacing the failed version '${action.replaces}'` : ''),
-        );
-        break;
-      case 'resume':
-        lines.push(`  resume  ${vm}: follow version '${action.definitionName}/${action.versionName}' that an earlier run started`);
-        break;
-      case 'already-published':
-        lines.push(`  done    ${vm}: its disk is already version '${action.definitionName}/${action.versionName}'`);
-        for (const duplicate of action.duplicates) lines.push(`  delete  version '${action.definitionName}/${duplicate}': a second version of the same disk, left by an interrupted run`);
-        break;
-      case 'skip':
-        lines.push(`  skip    [${action.issue.code}] ${action.issue.message}`);
-        break;
-      case 'ignore':
-        lines.push(`  ignore  ${action.reason}`);
-        break;
-    }
-  }
-  return lines;
+        case 'resume':
+          return [resumeLine(vm, `version '${action.definitionName}/${action.versionName}'`)];
+        case 'already-published':
+          return [
+            planLine('done', `${vm}: its disk is already version '${action.definitionName}/${action.versionName}'`),
+            ...action.duplicates.map((duplicate) => planLine('delete', `version '${action.definitionName}/${duplicate}': a second version of the same disk, left by an interrupted run`)),
+          ];
+      }
+    }),
+  ];
 }

@@ -3,25 +3,18 @@ import { callAzure } from '../azure/azureErrors';
 import { loadAndReportConfiguration } from '../config/labsConfig';
 import { collectingIssues } from '../distribute/distribute';
 import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
-import { runPool } from '../pool';
+import { labReadConcurrency, runPool } from '../pool';
 import type { Issue } from '../report';
 import { observeLabs } from './distribute';
-import { existingGallery } from './gallery';
+import { existingGallery, type GalleryRetentionOptions } from './gallery';
 import { describeGalleryRetirePlan, galleryRetireSummary, planGalleryRetire } from './retirePlan';
 import { changeTargetRegions } from './targetRegions';
 import { deleteVersion, waitForVersion } from './versions';
 
 /** RetireImages on the gallery route: read, plan, print, then delete versions, drop regions and disable images. */
-export interface GalleryRetireOptions {
-  configurationLocation: string;
+export interface GalleryRetireOptions extends GalleryRetentionOptions {
   subscriptionId: string;
   labName: string;
-  galleryName: string;
-  galleryResourceGroup?: string;
-  imagesToSave: number;
-  maxConcurrentJobs: number;
-  dryRun: boolean;
-  signal?: AbortSignal;
 }
 
 export interface GalleryRetireResult {
@@ -39,7 +32,7 @@ export async function retireGalleryImages(azure: AzureContext, options: GalleryR
   const factory = await azure.labs.find(options.subscriptionId, options.labName, { signal });
   const gallery = await existingGallery(azure, factory, options, signal);
   const ref = gallery.ref;
-  const labs = await observeLabs(azure, configuration.labs, ref.name, Math.min(50, Math.max(10, options.maxConcurrentJobs)), signal);
+  const labs = await observeLabs(azure, configuration.labs, ref.name, labReadConcurrency(options.maxConcurrentJobs), signal);
   for (const lab of labs) if (lab.error) reporter.issue(lab.error);
   const retention = { imagesToSave: options.imagesToSave, templatePaths: configuration.templates.map((template) => template.imagePath) };
   const plan = planGalleryRetire({ gallery, factoryLabId: factory.id, retention, labs, galleryLocation: gallery.location ?? factory.location });

@@ -3,10 +3,10 @@ import type { LabStorage } from '../azure/labs';
 import { ErrorCodes, FactoryError, isAbortError, isFactoryError } from '../errors';
 import { formatBytes, formatDuration } from '../format';
 import { errorCode, type ImageStore } from '../imageStore';
-import { runPool } from '../pool';
+import { type PoolResult, runPool } from '../pool';
 import type { Reporter } from '../report';
 import { revokeLeftoverGrant } from './diskAccess';
-import type { SnapAction, SnapPlan, SnapVm } from './plan';
+import type { NotSavedAction, SnapAction, SnapPlan, SnapVm } from './plan';
 import { SnapProgress } from './progress';
 import { saveVm } from './save';
 
@@ -63,10 +63,39 @@ export function plannedOutcomes(plan: SnapPlan): SnapOutcome[] {
           message: `its OS disk is already saved as '${action.image.imageName}'`,
         };
       case 'skip':
-        return { ...base, status: action.issue.severity === 'error' ? 'failed' : 'skipped', message: `[${action.issue.code}] ${action.issue.message}` };
       case 'ignore':
-        return { ...base, status: 'ignored', message: 'no ImagePath tag' };
+        return notSavedOutcome(action);
     }
+  });
+}
+
+/** The outcome, on either route, of a VM the plan does not save: an error skip failed, a warning skip skipped. */
+export function notSavedOutcome(action: NotSavedAction): SnapOutcome {
+  const base = { vm: action.vm, imagePath: action.vm.imagePath };
+  return action.kind === 'skip'
+    ? { ...base, status: action.issue.severity === 'error' ? 'failed' : 'skipped', message: `[${action.issue.code}] ${action.issue.message}` }
+    : { ...base, status: 'ignored', message: 'no ImagePath tag' };
+}
+
+/**
+ * A job's error as its VM's outcome, on either route: cancelled when the run is stopping (an abort, or
+ * any error but the factory's own once the pool's signal aborted), else failed and reported. True when
+ * it failed, so the job's share of the progress is done.
+ */
+export function settleJobError(outcome: SnapOutcome, error: unknown, poolSignal: AbortSignal, reporter: Reporter, label: string, what: 'saved' | 'published'): boolean {
+  if (isAbortError(error) || (poolSignal.aborted && !isFactoryError(error))) {
+    Object.assign(outcome, { status: 'cancelled', message: `stopped before it was ${what}` });
+    return false;
+  }
+  const issue = reportError(reporter, error, `${label} was not ${what}`);
+  Object.assign(outcome, { status: 'failed', message: `[${issue.code}] ${issue.message}` });
+  return true;
+}
+
+/** The VMs whose jobs the pool never started, the run stopped first: cancelled. */
+export function cancelNotStarted(results: readonly PoolResult<unknown>[], jobs: readonly { index: number }[], outcomes: SnapOutcome[]): void {
+  results.forEach((result, jobIndex) => {
+    if (result.status === 'not-started') Object.assign(outcomes[jobs[jobIndex].index], { status: 'cancelled', message: 'not started' });
   });
 }
 
@@ -122,20 +151,12 @@ export async function applySnap(plan: SnapPlan, options: ApplySnapOptions): Prom
         }
         progress.finish(jobIndex);
       } catch (error) {
-        if (isAbortError(error) || (poolSignal.aborted && !isFactoryError(error))) {
-          Object.assign(outcome, { status: 'cancelled', message: 'stopped before it was saved' });
-        } else {
-          const issue = reportError(reporter, error, `${label} was not saved`);
-          Object.assign(outcome, { status: 'failed', message: `[${issue.code}] ${issue.message}` });
-          progress.finish(jobIndex);
-        }
+        if (settleJobError(outcome, error, poolSignal, reporter, label, 'saved')) progress.finish(jobIndex);
       }
     },
     { signal },
   );
-  results.forEach((result, jobIndex) => {
-    if (result.status === 'not-started') Object.assign(outcomes[jobs[jobIndex].index], { status: 'cancelled', message: 'not started' });
-  });
+  cancelNotStarted(results, jobs, outcomes);
   return outcomes;
 }
 

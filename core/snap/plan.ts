@@ -6,6 +6,7 @@ import type { IncompleteImage, StoreListing, StoredImage } from '../imageStore';
 import type { Issue } from '../report';
 import { type ImageGeneration, VHD_ROUTE_FIX, vhdRouteRefusal } from '../vhdRoute';
 import { imageBaseName, imageNameFor } from './naming';
+import { describeVmActions, kindCounter, planLine, resumeLine } from './planLines';
 
 /**
  * What SnapImagesFromVMs will do with each VM of the factory lab, decided from the lab's VMs (listed
@@ -29,6 +30,10 @@ export type SnapAction =
   /** Follow the copy into `blobName` that an earlier run started, then revoke access. */
   | { kind: 'resume'; vm: SnapVm; image: FactoryImage; diskId: string; blobName: string }
   | { kind: 'already-saved'; vm: SnapVm; image: StoredImage }
+  | NotSavedAction;
+
+/** What either route plans for a VM it does not save or publish. */
+export type NotSavedAction =
   /** A tagged VM that cannot be saved: a warning (not ready yet) or an error (cannot ever be saved as it is). */
   | { kind: 'skip'; vm: SnapVm; issue: Issue }
   /** A VM without the ImagePath tag: not the factory's to save. */
@@ -127,7 +132,7 @@ export function planSnap(
     const refusal = vhdRouteRefusal(generation);
     if (refusal) {
       actions.push(
-        skip(
+        skipVm(
           vm,
           'error',
           refusal.code,
@@ -188,12 +193,12 @@ export function planSnap(
  * The first checks of a VM on either route: not a factory VM (no ImagePath tag), not provisioned, an
  * ImagePath that cannot name an image, no managed OS disk. Otherwise its OS disk id.
  */
-export function checkTaggedVm(f: VmFacts): SnapAction | { diskId: string } {
+export function checkTaggedVm(f: VmFacts): NotSavedAction | { diskId: string } {
   const { vm } = f;
   if (vm.imagePath === undefined) {
     return { kind: 'ignore', vm, reason: `VM '${vm.name}' has no ${Tags.ImagePath} tag; it is not a factory VM and is left alone.` };
   }
-  if (f.provisioningState?.toLowerCase() !== 'succeeded') return skip(vm, 'warning', ErrorCodes.VmNotProvisioned, provisioningMessage(f), provisioningFix(f));
+  if (f.provisioningState?.toLowerCase() !== 'succeeded') return skipVm(vm, 'warning', ErrorCodes.VmNotProvisioned, provisioningMessage(f), provisioningFix(f));
   try {
     imageBaseName(vm.imagePath);
   } catch (error) {
@@ -201,7 +206,7 @@ export function checkTaggedVm(f: VmFacts): SnapAction | { diskId: string } {
   }
   const diskId = f.osDiskId;
   if (!diskId || !MANAGED_DISK_ID.test(diskId)) {
-    return skip(
+    return skipVm(
       vm,
       'error',
       ErrorCodes.VmHasNoOsDisk,
@@ -215,10 +220,10 @@ export function checkTaggedVm(f: VmFacts): SnapAction | { diskId: string } {
 }
 
 /** Whether a tagged VM not saved yet can be saved now: deallocated (generalized), its OS type known. */
-export function checkReadyToSave(f: VmFacts): SnapAction | undefined {
+export function checkReadyToSave(f: VmFacts): NotSavedAction | undefined {
   const { vm } = f;
   if (f.powerState !== 'deallocated') {
-    return skip(
+    return skipVm(
       vm,
       'warning',
       ErrorCodes.VmNotDeallocated,
@@ -227,54 +232,47 @@ export function checkReadyToSave(f: VmFacts): SnapAction | undefined {
     );
   }
   if (!f.osType) {
-    return skip(vm, 'error', ErrorCodes.SnapFailed, `VM '${vm.name}' (ImagePath '${vm.imagePath}') does not say whether it runs Windows or Linux.`, 'Check the VM in the lab; recreate it from its template if its OS type is missing.');
+    return skipVm(vm, 'error', ErrorCodes.SnapFailed, `VM '${vm.name}' (ImagePath '${vm.imagePath}') does not say whether it runs Windows or Linux.`, 'Check the VM in the lab; recreate it from its template if its OS type is missing.');
   }
   return undefined;
 }
 
 /** The plan as lines to print before anything changes. */
 export function describeSnapPlan(plan: SnapPlan): string[] {
-  const lines: string[] = [];
-  const count = (kind: SnapAction['kind']) => plan.actions.filter((a) => a.kind === kind).length;
-  lines.push(
+  const count = kindCounter(plan.actions);
+  return [
     `Plan: save ${count('save')} VM(s), resume ${count('resume')} copy(ies), ${count('already-saved')} already saved, ${count('skip')} skipped, ${count('ignore')} not tagged.`,
-  );
-  for (const action of plan.actions) {
-    const vm = `VM '${action.vm.name}'`;
-    switch (action.kind) {
-      case 'save':
-        lines.push(
-          `  save    ${vm} (ImagePath '${action.image.imagePath}', ${action.image.osType}, Generation ${action.image.hyperVGeneration === 'V2' ? 2 : 1}) as image '${action.image.imageName}'` +
-            (action.replaces ? `, replacing the ${action.replaces.copyStatus} copy '${action.replaces.blobName}'` : '') +
-            (action.nameNote ? ` (${action.nameNote})` : ''),
-        );
-        break;
-      case 'resume':
-        lines.push(`  resume  ${vm}: follow the copy into '${action.blobName}' that an earlier run started`);
-        break;
-      case 'already-saved':
-        lines.push(`  done    ${vm}: its OS disk is already saved as image '${action.image.imageName}'`);
-        break;
-      case 'skip':
-        lines.push(`  skip    [${action.issue.code}] ${action.issue.message}`);
-        break;
-      case 'ignore':
-        lines.push(`  ignore  ${action.reason}`);
-        break;
-    }
-  }
-  for (const blob of plan.discard) lines.push(`  delete  '${blob.blobName}': a ${blob.copyStatus} copy an earlier run left behind`);
-  for (const blob of plan.foreignPending) lines.push(`  leave   '${blob.blobName}': a copy in progress that no VM of this lab accounts for`);
-  return lines;
+    ...describeVmActions<Exclude<SnapAction, NotSavedAction>>(plan.actions, (action, vm) => {
+      switch (action.kind) {
+        case 'save':
+          return [
+            planLine(
+              'save',
+              `${vm} (ImagePath '${action.image.imagePath}', ${action.image.osType}, Generation ${action.image.hyperVGeneration === 'V2' ? 2 : 1}) as image '${action.image.imageName}'` +
+                (action.replaces ? `, replacing the ${action.replaces.copyStatus} copy '${action.replaces.blobName}'` : '') +
+                (action.nameNote ? ` (${action.nameNote})` : ''),
+            ),
+          ];
+        case 'resume':
+          return [resumeLine(vm, `the copy into '${action.blobName}'`)];
+        case 'already-saved':
+          return [planLine('done', `${vm}: its OS disk is already saved as image '${action.image.imageName}'`)];
+      }
+    }),
+    ...plan.discard.map((blob) => planLine('delete', `'${blob.blobName}': a ${blob.copyStatus} copy an earlier run left behind`)),
+    ...plan.foreignPending.map((blob) => planLine('leave', `'${blob.blobName}': a copy in progress that no VM of this lab accounts for`)),
+  ];
 }
 
-function skip(vm: SnapVm, severity: Issue['severity'], code: string, message: string, fix: string): SnapAction {
+/** A tagged VM the plan does not save, and why. */
+export function skipVm(vm: SnapVm, severity: Issue['severity'], code: string, message: string, fix: string): NotSavedAction {
   return { kind: 'skip', vm, issue: { severity, code, message, fix } };
 }
 
-function skipFromError(vm: SnapVm, error: unknown): SnapAction {
+/** A VM skipped for a FactoryError (an ImagePath that cannot name an image); any other error is thrown. */
+export function skipFromError(vm: SnapVm, error: unknown): NotSavedAction {
   if (!(error instanceof FactoryError)) throw error;
-  return skip(vm, 'error', error.code, `VM '${vm.name}': ${error.message}`, error.fix ?? '');
+  return skipVm(vm, 'error', error.code, `VM '${vm.name}': ${error.message}`, error.fix ?? '');
 }
 
 function provisioningMessage(f: VmFacts): string {

@@ -8,13 +8,15 @@ import { page } from '../resourceManager/paging';
 import { checkTags, optionalString, requiredObject } from '../resourceManager/requestBody';
 import { checkIdentifierPart, checkImageName } from './names';
 import { checkNotBusy, checkSameLocation, findImage, resolveGallery, resolveImage } from './resolve';
-import type { GalleryImage, GalleryImageFeature } from './state';
+import { readFeatures, updatedFeatures } from './features';
+import type { Gallery, GalleryImage, GalleryImageFeature } from './state';
 import { galleryImageView } from './views';
 
 /**
- * Gallery image definitions: get, list, create or update, delete. What a definition says of its images
- * (OS type and state, generation, identifier, security type, architecture) cannot change once it is made:
- * Compute refuses it with PropertyChangeNotAllowed, as versions made for it depend on it.
+ * Gallery image definitions: get, list, create or update, update (PATCH), delete. What a definition says of its images
+ * (OS type and state, generation, identifier, architecture) cannot change once it is made: Compute refuses
+ * it with PropertyChangeNotAllowed, as versions made for it depend on it. Its features change only as
+ * features.ts says (some, when the update asks with `allowUpdateImage`).
  */
 
 /** SecurityType feature values, and the ones that need a Generation 2 image. */
@@ -49,15 +51,7 @@ function readSpec(properties: Record<string, unknown>): ImageSpec {
   const generation = properties.hyperVGeneration ?? 'V1';
   if (generation !== 'V1' && generation !== 'V2') throw invalidParameter('galleryImage.properties.hyperVGeneration', "'galleryImage.properties.hyperVGeneration' must be 'V1' or 'V2'.");
   const identifier = requiredObject(properties.identifier, 'properties.identifier');
-  const features: GalleryImageFeature[] = [];
-  if (properties.features !== undefined) {
-    if (!Array.isArray(properties.features)) throw invalidRequestContent('properties.features must be an array.');
-    for (const item of properties.features) {
-      const feature = requiredObject(item, 'properties.features[]');
-      if (typeof feature.name !== 'string' || typeof feature.value !== 'string') throw invalidRequestContent('each of properties.features needs a name and a value (strings).');
-      features.push({ name: feature.name, value: feature.value });
-    }
-  }
+  const features = readFeatures(properties.features);
   const security = features.find((f) => same(f.name, 'SecurityType'));
   if (security && !SECURITY_TYPES.includes(security.value)) {
     throw invalidParameter('galleryImage.properties.features', `The SecurityType '${security.value}' is not valid; it must be one of ${SECURITY_TYPES.join(', ')}.`);
@@ -77,17 +71,12 @@ function readSpec(properties: Record<string, unknown>): ImageSpec {
   };
 }
 
-function featuresText(features: readonly GalleryImageFeature[]): string {
-  return JSON.stringify([...features].map((f) => `${f.name.toLowerCase()}=${f.value.toLowerCase()}`).sort());
-}
-
-/** The first property the update would change that cannot change, or undefined. */
+/** The first property the update would change that cannot change, or undefined (features: features.ts). */
 function changedImmutable(image: GalleryImage, spec: ImageSpec): string | undefined {
   if (image.osType !== spec.osType) return 'osType';
   if (image.osState !== spec.osState) return 'osState';
   if (image.hyperVGeneration !== spec.hyperVGeneration) return 'hyperVGeneration';
   for (const part of ['publisher', 'offer', 'sku'] as const) if (!same(image.identifier[part], spec.identifier[part])) return `identifier.${part}`;
-  if (featuresText(image.features) !== featuresText(spec.features)) return 'features';
   if (image.architecture !== spec.architecture) return 'architecture';
   return undefined;
 }
@@ -101,9 +90,41 @@ export function createOrUpdateImage(request: ArmRequest): Reply {
   if (!location) throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
   checkSameLocation('gallery image', location, gallery.location);
   const properties = requiredObject(body.properties, 'properties');
-  const spec = readSpec(properties);
   const tags = body.tags === undefined ? undefined : checkTags(body.tags);
+  return writeImage(request, gallery, existing, properties, tags);
+}
+
+/**
+ * GalleryImages_Update (PATCH): the properties it gives replace the definition's, the rest stay, and the
+ * same rules as a PUT on the existing definition apply.
+ */
+export function updateImage(request: ArmRequest): Reply {
+  const image = resolveImage(request);
+  const body = requiredObject(request.body, 'galleryImage');
+  const patch = body.properties === undefined ? {} : requiredObject(body.properties, 'properties');
+  const tags = body.tags === undefined ? undefined : checkTags(body.tags);
+  return writeImage(request, image.gallery, image, { ...currentProperties(image), ...patch }, tags);
+}
+
+/** The writable properties a definition has now, as a request would give them. */
+function currentProperties(image: GalleryImage): Record<string, unknown> {
+  return {
+    osType: image.osType,
+    osState: image.osState,
+    hyperVGeneration: image.hyperVGeneration,
+    identifier: { ...image.identifier },
+    features: image.features.map((f) => ({ ...f })),
+    architecture: image.architecture,
+    description: image.description,
+  };
+}
+
+function writeImage(request: ArmRequest, gallery: Gallery, existing: GalleryImage | undefined, properties: Record<string, unknown>, tags: Record<string, string> | undefined): Reply {
+  const name = existing?.name ?? request.params.galleryImageName;
+  const spec = readSpec(properties);
   const description = optionalString(properties.description, 'properties.description');
+  const allowUpdateImage = properties.allowUpdateImage ?? false;
+  if (typeof allowUpdateImage !== 'boolean') throw invalidRequestContent('properties.allowUpdateImage must be a boolean.');
   const clash = gallery.images.find(
     (other) => other !== existing && (['publisher', 'offer', 'sku'] as const).every((part) => same(other.identifier[part], spec.identifier[part])),
   );
@@ -124,7 +145,9 @@ export function createOrUpdateImage(request: ArmRequest): Reply {
         { code: 'PropertyChangeNotAllowed', target: `galleryImage.properties.${changed}`, message: 'cannot change once the image definition exists' },
       ]);
     }
+    const features = updatedFeatures(existing.features, spec.features, allowUpdateImage);
     image = existing;
+    image.features = features;
     if (tags) image.tags = tags;
     if (description !== undefined) image.description = description;
     image.provisioningState = 'Updating';

@@ -28,9 +28,13 @@ export function checkImageName(name: string): void {
   }
 }
 
-export function checkVersionName(name: string): void {
+export function isVersionName(name: string): boolean {
   const match = VERSION_NAME.exec(name);
-  if (!match || match.slice(1).some((part) => Number(part) > 2147483647)) {
+  return !!match && match.slice(1).every((part) => Number(part) <= 2147483647);
+}
+
+export function checkVersionName(name: string): void {
+  if (!isVersionName(name)) {
     throw invalidName('galleryImageVersion', name, 'It must follow the format Major.Minor.Patch, each a whole number from 0 to 2147483647 (for example 1.0.0).');
   }
 }

@@ -1,6 +1,6 @@
 import type { RouteSpec } from '../resourceManager/routes';
 import { createOrUpdateGallery, deleteGallery, getGallery, listGalleries } from './galleries';
-import { createOrUpdateImage, deleteImage, getImage, listImages } from './images';
+import { createOrUpdateImage, deleteImage, getImage, listImages, updateImage } from './images';
 import { createOrUpdateVersion, deleteVersion, getVersion, listVersions, updateVersion } from './versions';
 
 /** Microsoft.Compute galleries: galleries, image definitions, image versions. */
@@ -25,6 +25,7 @@ export const galleryRoutes: RouteSpec[] = [
   route('GET', `${GALLERY}/images`, 'GalleryImages_ListByGallery', 'galleries/images/read', listImages),
   route('GET', IMAGE, 'GalleryImages_Get', 'galleries/images/read', getImage),
   route('PUT', IMAGE, 'GalleryImages_CreateOrUpdate', 'galleries/images/write', createOrUpdateImage),
+  route('PATCH', IMAGE, 'GalleryImages_Update', 'galleries/images/write', updateImage),
   route('DELETE', IMAGE, 'GalleryImages_Delete', 'galleries/images/delete', deleteImage),
   route('GET', `${IMAGE}/versions`, 'GalleryImageVersions_ListByGalleryImage', 'galleries/images/versions/read', listVersions),
   route('GET', VERSION, 'GalleryImageVersions_Get', 'galleries/images/versions/read', getVersion),

@@ -26,6 +26,8 @@ export interface Gallery {
 export interface GalleryImageFeature {
   name: string;
   value: string;
+  /** The first image version that has the feature, when an update added or changed it (features.ts). */
+  startsAtVersion?: string;
 }
 
 export interface GalleryImage {

@@ -1,7 +1,7 @@
 import { cleanUpFactory } from '../../core/cleanup/cleanUpFactory';
 import { ErrorCodes, FactoryError } from '../../core/errors';
-import { checkGalleryName } from '../../core/gallery/gallery';
 import { connectAzure } from '../common/azure';
+import { galleryTargetInput } from '../common/gallery';
 import { runTask } from '../common/taskContext';
 
 /** VM deletions at once; the task has no input for it, as a factory lab holds a few dozen VMs at most. */
@@ -10,8 +10,7 @@ const CONCURRENT_DELETIONS = 10;
 void runTask('CleanUpFactory', async (ctx) => {
   const labName = ctx.input('DevTestLabName', true);
   const dryRun = ctx.boolInput('dryRun', false);
-  const galleryName = ctx.input('galleryName', false);
-  if (galleryName) checkGalleryName(galleryName);
+  const gallery = galleryTargetInput(ctx);
 
   const azure = connectAzure(ctx);
   const subscriptionId = azure.connection.subscriptionId;
@@ -27,7 +26,7 @@ void runTask('CleanUpFactory', async (ctx) => {
     maxConcurrentJobs: CONCURRENT_DELETIONS,
     dryRun,
     signal: ctx.signal,
-    gallery: galleryName ? { name: galleryName, resourceGroup: ctx.input('galleryResourceGroup', false) || undefined } : undefined,
+    gallery,
   });
   ctx.uploadSummary('CleanUpFactory', result.summary);
   ctx.setOutput('DeletedVmCount', String(result.deleted));

@@ -2,8 +2,8 @@ import { distributeImages } from '../../core/distribute/distribute';
 import { FAN_OUT_MODES, type FanOut } from '../../core/distribute/sources';
 import { ErrorCodes, FactoryError } from '../../core/errors';
 import { distributeGalleryImages } from '../../core/gallery/distribute';
-import { checkGalleryName } from '../../core/gallery/gallery';
 import { connectAzure } from '../common/azure';
+import { galleryTargetInput } from '../common/gallery';
 import { limitHeapGrowth } from '../common/heap';
 import { runTask } from '../common/taskContext';
 
@@ -19,8 +19,7 @@ void runTask('DistributeImages', async (ctx) => {
   ctx.setTimeoutMinutes(ctx.intInput('TimeoutMinutes', { default: 480, min: 1, max: 10_080 }));
   const dryRun = ctx.boolInput('dryRun', false);
   // The route: a gallery name chooses the gallery route; without one, the VHD route as always.
-  const galleryName = ctx.input('galleryName', false);
-  if (galleryName) checkGalleryName(galleryName);
+  const gallery = galleryTargetInput(ctx);
 
   const fanOut = (ctx.input('fanOut', false) || 'tree') as FanOut;
   if (!FAN_OUT_MODES.includes(fanOut)) {
@@ -29,8 +28,8 @@ void runTask('DistributeImages', async (ctx) => {
 
   const azure = connectAzure(ctx);
   const common = { configurationLocation, factoryLabName, factorySubscriptionId, maxConcurrentJobs, imagesToSave, dryRun, signal: ctx.signal };
-  const run = galleryName
-    ? await distributeGalleryImages(azure, { ...common, galleryName, galleryResourceGroup: ctx.input('galleryResourceGroup', false) || undefined })
+  const run = gallery
+    ? await distributeGalleryImages(azure, { ...common, ...gallery })
     : await distributeImages(azure, { ...common, fanOut });
   if (run.summary) ctx.uploadSummary('DistributeImages', run.summary);
   if (!dryRun) ctx.setOutput('CreatedImageIds', run.createdImageIds.join(','));

@@ -2,8 +2,8 @@ import { galleryRouteReader } from '../../core/catalog/galleryRoute';
 import { publishCatalog } from '../../core/catalog/publish';
 import { vhdRouteReader } from '../../core/catalog/vhdRoute';
 import { ErrorCodes, FactoryError } from '../../core/errors';
-import { checkGalleryName } from '../../core/gallery/gallery';
 import { connectAzure, factorySubscriptionId } from '../common/azure';
+import { galleryTargetInput } from '../common/gallery';
 import { runTask } from '../common/taskContext';
 
 /** Characters Azure Pipelines refuses in an artifact name. */
@@ -19,8 +19,7 @@ void runTask('PublishImageCatalog', async (ctx) => {
   const maxConcurrentJobs = ctx.intInput('maxConcurrentJobs', { default: 20, min: 1, max: 200 });
   const inputSubscriptionId = ctx.guidInput('SubscriptionId');
   // A gallery name adds the gallery route's images to the VHD route's; without one, the VHD route alone.
-  const galleryName = ctx.input('galleryName', false);
-  if (galleryName) checkGalleryName(galleryName);
+  const gallery = galleryTargetInput(ctx);
   if (artifactName && ARTIFACT_NAME_FORBIDDEN.test(artifactName)) {
     throw new FactoryError(ErrorCodes.InputInvalid, `The input 'ArtifactName' is '${artifactName}'; an artifact name cannot hold " / : < > \\ | * or ?.`, {
       fix: "Set 'ArtifactName' to a name of letters, digits, '-', '_' and '.', such as ImageCatalog.",
@@ -31,7 +30,7 @@ void runTask('PublishImageCatalog', async (ctx) => {
   const azure = connectAzure(ctx);
   const subscriptionId = factorySubscriptionId(azure, inputSubscriptionId);
   const readers = [vhdRouteReader(azure, { subscriptionId, labName })];
-  if (galleryName) readers.push(galleryRouteReader(azure, { subscriptionId, labName, galleryName, galleryResourceGroup: ctx.input('galleryResourceGroup', false) || undefined }));
+  if (gallery) readers.push(galleryRouteReader(azure, { subscriptionId, labName, ...gallery }));
   const result = await publishCatalog(readers, {
     configurationLocation,
     factoryLabName: labName,

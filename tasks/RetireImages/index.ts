@@ -1,7 +1,7 @@
 import { retireImages } from '../../core/retire/retireImages';
-import { checkGalleryName } from '../../core/gallery/gallery';
 import { retireGalleryImages } from '../../core/gallery/retire';
 import { connectAzure, factorySubscriptionId } from '../common/azure';
+import { galleryTargetInput } from '../common/gallery';
 import { runTask } from '../common/taskContext';
 
 void runTask('RetireImages', async (ctx) => {
@@ -13,14 +13,13 @@ void runTask('RetireImages', async (ctx) => {
   const dryRun = ctx.boolInput('dryRun', false);
   const inputSubscriptionId = ctx.guidInput('SubscriptionId');
   // The route: a gallery name chooses the gallery route; without one, the VHD route as always.
-  const galleryName = ctx.input('galleryName', false);
-  if (galleryName) checkGalleryName(galleryName);
+  const gallery = galleryTargetInput(ctx);
 
   const azure = connectAzure(ctx);
   const subscriptionId = factorySubscriptionId(azure, inputSubscriptionId);
   const common = { configurationLocation, subscriptionId, labName, imagesToSave, includePowerShellImages, maxConcurrentJobs, dryRun, signal: ctx.signal };
-  const result = galleryName
-    ? await retireGalleryImages(azure, { ...common, galleryName, galleryResourceGroup: ctx.input('galleryResourceGroup', false) || undefined })
+  const result = gallery
+    ? await retireGalleryImages(azure, { ...common, ...gallery })
     : await retireImages(azure, common);
   ctx.uploadSummary('RetireImages', result.summary);
   ctx.setOutput('DeletedImageCount', String(result.deleted));

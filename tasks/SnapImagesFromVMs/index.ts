@@ -1,9 +1,10 @@
 import { runPublish } from '../../core/gallery/publish';
-import { checkGalleryName } from '../../core/gallery/gallery';
+import type { GalleryTarget } from '../../core/gallery/gallery';
 import { ErrorCodes, FactoryError } from '../../core/errors';
 import { runSnap, snapSummaryMarkdown } from '../../core/snap/run';
 import { connectAzure } from '../common/azure';
-import { runTask } from '../common/taskContext';
+import { galleryTargetInput } from '../common/gallery';
+import { runTask, type TaskContext } from '../common/taskContext';
 
 const STORAGE_ACCOUNT_TYPES = ['Standard_LRS', 'Standard_ZRS', 'Premium_LRS'];
 
@@ -12,53 +13,44 @@ void runTask('SnapImagesFromVMs', async (ctx) => {
   const maxConcurrentJobs = ctx.intInput('maxConcurrentJobs', { default: 20, min: 1, max: 200 });
   const timeoutMinutes = ctx.intInput('TimeoutMinutes', { default: 480, min: 1, max: 10_080 });
   const dryRun = ctx.boolInput('dryRun', false);
-  // The route: a gallery name chooses the gallery route; without one, the VHD route as always.
-  const galleryName = ctx.input('galleryName', false);
   ctx.setTimeoutMinutes(timeoutMinutes);
-
-  if (galleryName) {
-    checkGalleryName(galleryName);
-    const configurationLocation = ctx.input('ConfigurationLocation', false);
-    if (!configurationLocation) {
-      throw new FactoryError(ErrorCodes.GalleryInputInvalid, 'The gallery route needs the configuration folder: versions are replicated to the regions of the labs in labs.json.', {
-        fix: "Set the input 'ConfigurationLocation' to the folder with labs.json and GoldenImages.",
-        subject: 'ConfigurationLocation',
-      });
-    }
-    const storageAccountType = ctx.input('galleryStorageAccountType', false) || 'Standard_LRS';
-    if (!STORAGE_ACCOUNT_TYPES.includes(storageAccountType)) {
-      throw new FactoryError(ErrorCodes.GalleryInputInvalid, `'${storageAccountType}' is not a replica storage type.`, { fix: `Use one of ${STORAGE_ACCOUNT_TYPES.join(', ')}.`, subject: 'galleryStorageAccountType' });
-    }
-    const azure = connectAzure(ctx);
-    const result = await runPublish(azure, {
-      labName,
-      galleryName,
-      galleryResourceGroup: ctx.input('galleryResourceGroup', false) || undefined,
-      configurationLocation,
-      replicaCount: ctx.intInput('galleryReplicaCount', { default: 1, min: 1, max: 100 }),
-      storageAccountType,
-      maxConcurrentJobs,
-      dryRun,
-      signal: ctx.signal,
-      onProgress: (percent, activity) => ctx.reporter.progress(percent, activity),
-    });
-    ctx.uploadSummary('SnapImagesFromVMs', snapSummaryMarkdown(result));
-    if (!dryRun) ctx.setOutput('SavedImageNames', result.savedImageNames.join(','));
-    const planned = result.plan?.actions.filter((a) => a.kind === 'publish' || a.kind === 'resume').length ?? 0;
-    return dryRun ? `Dry run: ${planned} VM(s) would be published.` : `Published ${result.savedImageNames.length} image version(s).`;
-  }
+  // The route: a gallery name chooses the gallery route; without one, the VHD route as always.
+  const target = galleryTargetInput(ctx);
+  const galleryRoute = target && galleryRouteInputs(ctx, target);
 
   const azure = connectAzure(ctx);
-  const result = await runSnap(azure, {
-    labName,
-    maxConcurrentJobs,
-    timeoutMinutes,
-    dryRun,
-    signal: ctx.signal,
-    onProgress: (percent, activity) => ctx.reporter.progress(percent, activity),
-  });
+  const common = { labName, maxConcurrentJobs, dryRun, signal: ctx.signal, onProgress: (percent: number, activity: string) => ctx.reporter.progress(percent, activity) };
+  const result = galleryRoute
+    ? await runPublish(azure, {
+        ...common,
+        ...galleryRoute,
+        replicaCount: ctx.intInput('galleryReplicaCount', { default: 1, min: 1, max: 100 }),
+      })
+    : await runSnap(azure, { ...common, timeoutMinutes });
   ctx.uploadSummary('SnapImagesFromVMs', snapSummaryMarkdown(result));
   if (!dryRun) ctx.setOutput('SavedImageNames', result.savedImageNames.join(','));
   const saved = result.savedImageNames.length;
-  return dryRun ? `Dry run: ${result.plan.actions.filter((a) => a.kind === 'save' || a.kind === 'resume').length} VM(s) would be saved.` : `Saved ${saved} image(s).`;
+  if (dryRun) {
+    // What the plan copies: a save on the VHD route, a publish on the gallery route, or a copy resumed.
+    const actions: readonly { kind: string }[] = result.plan?.actions ?? [];
+    const planned = actions.filter((a) => a.kind === 'save' || a.kind === 'publish' || a.kind === 'resume').length;
+    return `Dry run: ${planned} VM(s) would be ${galleryRoute ? 'published' : 'saved'}.`;
+  }
+  return galleryRoute ? `Published ${saved} image version(s).` : `Saved ${saved} image(s).`;
 });
+
+/** The gallery route's inputs that are checked before connecting to Azure. */
+function galleryRouteInputs(ctx: TaskContext, target: GalleryTarget): GalleryTarget & { configurationLocation: string; storageAccountType: string } {
+  const configurationLocation = ctx.input('ConfigurationLocation', false);
+  if (!configurationLocation) {
+    throw new FactoryError(ErrorCodes.GalleryInputInvalid, 'The gallery route needs the configuration folder: versions are replicated to the regions of the labs in labs.json.', {
+      fix: "Set the input 'ConfigurationLocation' to the folder with labs.json and GoldenImages.",
+      subject: 'ConfigurationLocation',
+    });
+  }
+  const storageAccountType = ctx.input('galleryStorageAccountType', false) || 'Standard_LRS';
+  if (!STORAGE_ACCOUNT_TYPES.includes(storageAccountType)) {
+    throw new FactoryError(ErrorCodes.GalleryInputInvalid, `'${storageAccountType}' is not a replica storage type.`, { fix: `Use one of ${STORAGE_ACCOUNT_TYPES.join(', ')}.`, subject: 'galleryStorageAccountType' });
+  }
+  return { ...target, configurationLocation, storageAccountType };
+}

@@ -182,6 +182,77 @@ describe('local Azure Compute Gallery contract', function () {
       await rejectsWith(clients.compute.galleryImages.createOrUpdate(RG, 'FactoryGallery', '-bad', definition('bad'), poll), 400, 'InvalidParameter');
       await rejectsWith(clients.compute.galleryImages.createOrUpdate(RG, 'NoGallery', 'Image', definition('x'), poll), 404, 'ParentResourceNotFound');
     });
+
+    describe('features of an existing definition', () => {
+      const imagePath = `${galleryPath('FactoryGallery')}/images/Win-Std?api-version=${API}`;
+      const wire = (properties: Record<string, unknown>) => ({
+        location: 'westus2',
+        properties: { osType: 'Windows', osState: 'Generalized', hyperVGeneration: 'V2', identifier: { publisher: 'ImageFactory', offer: 'Win', sku: 'win-std' }, ...properties },
+      });
+      // The SDK answers each property its model has, set or not: compare what is set.
+      const plain = <T>(value: T): T => (value === undefined ? value : JSON.parse(JSON.stringify(value)));
+      const featuresOf = async () => plain((await clients.compute.galleryImages.get(RG, 'FactoryGallery', 'Win-Std')).features);
+      /** Compute's refusal of a feature change: the feature's name is the target. */
+      const assertRefused = (reply: { status: number; json: unknown; text: string }, feature: string) => {
+        assert.equal(reply.status, 400, reply.text);
+        assert.deepEqual((reply.json as any).error, { code: 'PropertyChangeNotAllowed', message: `Changing property '${feature}' is not allowed.`, target: feature });
+      };
+
+      before(async () => {
+        await clients.compute.galleryImages.createOrUpdate(RG, 'FactoryGallery', 'Win-Std', definition('win-std'), poll);
+      });
+
+      it('refuses a feature change that does not say allowUpdateImage, naming the feature', async () => {
+        assertRefused(await arm('PUT', imagePath, wire({ features: [{ name: 'SecurityType', value: 'TrustedLaunchSupported' }] })), 'SecurityType');
+        assertRefused(await arm('PUT', imagePath, wire({ allowUpdateImage: false, features: [{ name: 'IsHibernateSupported', value: 'True' }] })), 'IsHibernateSupported');
+        assert.equal(await featuresOf(), undefined);
+      });
+
+      it('changes SecurityType with allowUpdateImage as GalleryImage_UpdateFeatures shows, keeping startsAtVersion', async () => {
+        const updated = await arm('PUT', imagePath, wire({ allowUpdateImage: true, features: [{ name: 'SecurityType', value: 'TrustedLaunch', startsAtVersion: '2.0.0' }] }));
+        assert.equal(updated.status, 200, updated.text);
+        const properties = (updated.json as any).properties;
+        assert.deepEqual([properties.provisioningState, properties.features], ['Updating', [{ name: 'SecurityType', value: 'TrustedLaunch', startsAtVersion: '2.0.0' }]]);
+        assert.equal('allowUpdateImage' in properties, false, 'the flag belongs to the request only');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        // A PUT that repeats the feature without startsAtVersion changes nothing, so it needs no flag.
+        const repeated = await clients.compute.galleryImages.createOrUpdate(RG, 'FactoryGallery', 'Win-Std', definition('win-std', { features: [{ name: 'securitytype', value: 'TrustedLaunch' }], description: 'TL from 2.0.0' }), poll);
+        assert.equal(repeated.description, 'TL from 2.0.0');
+        assert.deepEqual(await featuresOf(), [{ name: 'securitytype', value: 'TrustedLaunch', startsAtVersion: '2.0.0' }]);
+      });
+
+      it('changes the updatable features through PATCH (GalleryImages_Update); other properties stay', async () => {
+        const features = [
+          { name: 'SecurityType', value: 'TrustedLaunchSupported', startsAtVersion: '3.0.0' },
+          { name: 'DiskControllerTypes', value: 'SCSI, NVMe', startsAtVersion: '3.0.0' },
+          { name: 'IsAcceleratedNetworkSupported', value: 'True' },
+        ];
+        const patched = await clients.compute.galleryImages.update(RG, 'FactoryGallery', 'Win-Std', { allowUpdateImage: true, features } as any, poll);
+        assert.deepEqual(plain(patched.features), features);
+        assert.deepEqual([patched.hyperVGeneration, patched.identifier?.sku, patched.description, patched.provisioningState], ['V2', 'win-std', 'TL from 2.0.0', 'Succeeded']);
+        const tagged = await clients.compute.galleryImages.update(RG, 'FactoryGallery', 'Win-Std', { tags: { team: 'images' } } as any, poll);
+        assert.deepEqual([tagged.tags, plain(tagged.features)], [{ team: 'images' }, features]);
+        // Taking a feature away is a change too.
+        assertRefused(await arm('PATCH', imagePath, { properties: { features: features.slice(0, 2) } }), 'IsAcceleratedNetworkSupported');
+        assertRefused(await arm('PATCH', imagePath, { properties: { features: features.map((f) => ({ ...f, startsAtVersion: '4.0.0' })) } }), 'SecurityType');
+      });
+
+      it('refuses, even with allowUpdateImage, a feature Compute does not let change, and what else cannot change', async () => {
+        const current = (await featuresOf())!;
+        assertRefused(await arm('PATCH', imagePath, { properties: { allowUpdateImage: true, features: [...current, { name: 'IsSecureBootSupported', value: 'true' }] } }), 'IsSecureBootSupported');
+        const gen1 = await arm('PATCH', imagePath, { properties: { allowUpdateImage: true, hyperVGeneration: 'V1', features: [] } });
+        assert.equal(gen1.status, 400, gen1.text);
+        assert.equal((gen1.json as any).error.code, 'PropertyChangeNotAllowed');
+        assert.match((gen1.json as any).error.message, /hyperVGeneration/);
+        const badVersion = await arm('PATCH', imagePath, { properties: { allowUpdateImage: true, features: [{ name: 'SecurityType', value: 'TrustedLaunch', startsAtVersion: 'v2' }] } });
+        assert.equal(badVersion.status, 400, badVersion.text);
+        assert.equal((badVersion.json as any).error.code, 'InvalidParameter');
+        const notFlag = await arm('PATCH', imagePath, { properties: { allowUpdateImage: 'yes' } });
+        assert.equal((notFlag.json as any).error.code, 'InvalidRequestContent');
+        assert.deepEqual(await featuresOf(), current);
+        await rejectsWith(clients.compute.galleryImages.update(RG, 'FactoryGallery', 'No-Such-Def', { tags: {} } as any, poll), 404, 'ResourceNotFound');
+      });
+    });
   });
 
   describe('image versions', () => {

@@ -84,11 +84,41 @@ describe('DistributeImages fans out from finished copies', function () {
       assert.ok(lifetimeMs > 0 && lifetimeMs < 35 * 60_000, `the SAS lives about as long as the copy may take (${lifetimeMs} ms)`);
     }
     const metrics = await azure.metrics();
-    assert.ok((metrics.byOperation.Blob_GetUserDelegationKey ?? 0) >= fromLabs.length, JSON.stringify(metrics.byOperation));
+    // One user delegation key per serving lab's account signs all the SAS URLs of its copy for the run.
+    assert.equal(metrics.byOperation.Blob_GetUserDelegationKey ?? 0, new Set(fromLabs.map((c) => c.from)).size, JSON.stringify(metrics.byOperation));
     assert.ok(
       run.lines.includes(`Fan-out: ${fromLabs.length} copies read another lab's finished copy, ${copies.length - fromLabs.length} the image store.`),
       run.lines.join('\n'),
     );
+  });
+
+  it('tree across regions: one copy of the image crosses into each other region, whose labs then copy from it', async () => {
+    const regions: Record<string, string> = { R1: REGION, R2: REGION, E1: 'eastus', E2: 'eastus', E3: 'eastus', N1: 'northeurope', N2: 'northeurope', N3: 'northeurope' };
+    const names = Object.keys(regions);
+    azure = await startLocalAzure({
+      scenario: {
+        labs: [
+          { ...FACTORY, vhds: [storeVhd(IMAGE)] },
+          ...names.map((name) => ({ subscriptionId: SUB_A, resourceGroup: 'fan-rg', name, location: regions[name], storageAccount: account(name) })),
+        ],
+        settings: SETTINGS,
+      },
+    });
+    const regional = writeDistributeConfiguration(names.map((name) => ({ SubscriptionId: SUB_A, LabName: name, ImagePaths: ['Windows'] })));
+    try {
+      const run = await runDistribute(azure, { ConfigurationLocation: regional }).finished;
+      assert.equal(run.result, 'Succeeded', describeRun(run));
+      const state = await azure.state();
+      assertConverged(state, names);
+      const regionOf = new Map<string | undefined, string>([[FACTORY.storageAccount, REGION], ...names.map((n) => [account(n), regions[n]] as [string, string])]);
+      const copies = labCopies(state);
+      assert.equal(copies.length, names.length, JSON.stringify(copies));
+      const crossing = copies.filter((c) => regionOf.get(c.from) !== regionOf.get(c.to));
+      assert.deepEqual(crossing.map((c) => regionOf.get(c.to)).sort(), ['eastus', 'northeurope'], `copies across regions: ${JSON.stringify(copies)}`);
+      assert.equal((await azure.metrics()).byOperation.Blob_StartCopy_CrossRegion, 2);
+    } finally {
+      removeConfiguration(regional);
+    }
   });
 
   it('flat: every copy reads the store, as before', async () => {

@@ -280,6 +280,10 @@ function inputNamesReadBy(source: string): string[] {
   for (const match of source.matchAll(/\bconnectAzure\(\s*[\w.]+\s*(?:,\s*['"`]([^'"`]+)['"`])?\s*\)/g)) {
     names.add(match[1] ?? 'azureSubscription');
   }
+  // A task that calls galleryTargetInput reads the inputs tasks/common/gallery.ts reads.
+  if (/(?<!function )\bgalleryTargetInput\(/.test(source)) {
+    for (const name of inputNamesReadBy(fs.readFileSync(path.join(tasksDir, 'common', 'gallery.ts'), 'utf8'))) names.add(name);
+  }
   return [...names];
 }
 
@@ -461,7 +465,11 @@ describe('task.json rules', () => {
       const jobs = ctx.intInput('maxConcurrentJobs', { default: 20, min: 1, max: 200 });
       const raw = tl.getInput('Other');
       const azure = connectAzure(ctx);
-      const other = connectAzure(ctx, 'secondConnection');`;
-    assert.deepEqual(inputNamesReadBy(source).sort(), ['DevTestLabName', 'Other', 'azureSubscription', 'dryRun', 'maxConcurrentJobs', 'secondConnection'].sort());
+      const other = connectAzure(ctx, 'secondConnection');
+      const gallery = galleryTargetInput(ctx);`;
+    assert.deepEqual(
+      inputNamesReadBy(source).sort(),
+      ['DevTestLabName', 'Other', 'azureSubscription', 'dryRun', 'galleryName', 'galleryResourceGroup', 'maxConcurrentJobs', 'secondConnection'].sort(),
+    );
   });
 });
