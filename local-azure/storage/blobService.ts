@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as https from 'node:https';
+import pLimit from 'p-limit';
 import type { AddressInfo } from 'node:net';
 import {
   AccountSASPermissions,
@@ -22,6 +23,9 @@ import { BlobFront } from './front';
 import { PAGE_SIZE, pageBlobHeader, vhdFooter } from './pageBlobContent';
 import { blobKey, encodeBlobPath } from './requestTarget';
 import { UserDelegationKeys } from './userDelegation';
+
+/** Containers created at once when the local Azure starts. */
+const CONTAINER_SETUP_CONCURRENCY = 32;
 
 export { pageBlobHeader } from './pageBlobContent';
 
@@ -185,11 +189,16 @@ export async function startBlobService(options: BlobServiceOptions): Promise<Blo
   // Headers up to 64 KiB, as Azure takes them, so that oversized metadata meets Azure's own answer.
   const server = https.createServer({ key: options.tls.key, cert: options.tls.cert, maxHeaderSize: 64 * 1024 }, front.handle);
   try {
+    // A few dozen at a time: Azurite refuses some of ten thousand requests sent at once (a scenario of 10,000 labs).
+    const limit = pLimit(CONTAINER_SETUP_CONCURRENCY);
+    const labAccounts = new Set(options.accounts);
     await Promise.all(
       [...keys.keys()].map((account) =>
-        admin(account)
-          .getContainerClient(options.accounts.includes(account) ? LAB_UPLOADS_CONTAINER : DISKS_CONTAINER)
-          .createIfNotExists(),
+        limit(() =>
+          admin(account)
+            .getContainerClient(labAccounts.has(account) ? LAB_UPLOADS_CONTAINER : DISKS_CONTAINER)
+            .createIfNotExists(),
+        ),
       ),
     );
     await new Promise<void>((resolve, reject) => {
