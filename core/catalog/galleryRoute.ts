@@ -8,7 +8,7 @@ import type { OsType } from '../factoryImages';
 import { observeLabs } from '../gallery/distribute';
 import { type LabObservation, servedVersions } from '../gallery/distributePlan';
 import { type GalleryRef, galleryRefFor, type GalleryTarget, type ObservedDefinition, type ObservedGallery, type ObservedVersion, observeGallery } from '../gallery/gallery';
-import { regionKey } from '../gallery/naming';
+import { regionKey } from '../azure/regions';
 import { planGalleryRetire, type GalleryRetirePlan } from '../gallery/retirePlan';
 import { versionClient } from '../gallery/versions';
 import { labReadConcurrency, runPool } from '../pool';

@@ -12,7 +12,7 @@ import { firstJobBlobs, observeLabs, observeStagingBlobs } from './observe';
 import { formatBytes } from '../format';
 import { type JobResult, acrossRegionsWords, countAcrossRegions, countOutcomes, describePlan, summaryMarkdown } from './outcome';
 import { type DistributionJob, type DistributionPlan, type LabObservation, describeCount, labsToRead, planDistribution } from './plan';
-import { SourceBoard } from './fanOut';
+import { SourceBoard, groupKey } from './fanOut';
 import { JobQueue, type TakenJob } from './dispatch';
 import { clearStagingTag } from './stagingTag';
 import type { FanOut } from './sources';
@@ -262,14 +262,14 @@ export function scheduleOrder(jobs: readonly DistributionJob[], fanOut: FanOut =
   if (fanOut !== 'tree') return ordered;
   const firsts = new Map<string, DistributionJob>();
   const intoRegions = new Map<string, DistributionJob>();
-  const region = (job: DistributionJob) => job.lab.location.replace(/\s+/g, '').toLowerCase();
   for (const job of ordered) {
     if (!copies(job)) continue;
     const image = job.image.imageName.toLowerCase();
     const first = firsts.get(image);
     const inStoreRegion = storeLocation !== undefined && sameRegion(job.lab.location, storeLocation);
     if (!first || (inStoreRegion && !sameRegion(first.lab.location, storeLocation))) firsts.set(image, job);
-    if (!intoRegions.has(`${image}|${region(job)}`)) intoRegions.set(`${image}|${region(job)}`, job);
+    const group = groupKey(job.image.imageName, job.lab.location);
+    if (!intoRegions.has(group)) intoRegions.set(group, job);
   }
   const head = new Set([...firsts.values()]);
   const regionFirsts = [...intoRegions.values()].filter((job) => !head.has(job) && !(storeLocation && sameRegion(job.lab.location, storeLocation)));

@@ -1,5 +1,6 @@
 import type { LabRef, LabStorage } from '../azure/labs';
 import type { DistributionJob } from './plan';
+import { regionKey } from '../azure/regions';
 import { sameRegion } from './regions';
 import { type FanOut, READERS_PER_SOURCE, type SourceCandidate, chooseSource } from './sources';
 
@@ -76,11 +77,10 @@ export class SourceBoard {
   /** The run's jobs that will copy, so that a source knows whether any copy may still read it. */
   expect(jobs: readonly DistributionJob[]): void {
     for (const job of jobs) {
-      const group = groupKey(job.image.imageName, job.lab.location);
-      if (!this.unstarted.has(group)) this.unstarted.set(group, new Set());
-      const before = this.unstarted.get(group)!.size;
-      this.unstarted.get(group)!.add(jobKey(job));
-      this.unstartedTotal += this.unstarted.get(group)!.size - before;
+      const group = setOf(this.unstarted, groupKey(job.image.imageName, job.lab.location));
+      if (group.has(jobKey(job))) continue;
+      group.add(jobKey(job));
+      this.unstartedTotal++;
     }
   }
 
@@ -132,9 +132,9 @@ export class SourceBoard {
     if (this.mode !== 'tree') return false;
     const group = groupKey(job.image.imageName, job.lab.location);
     const promised = 2 * (this.coming.get(group)?.size ?? 0);
-    if ((this.preparing.get(group)?.size ?? 0) >= promised) return false;
-    if (!this.preparing.has(group)) this.preparing.set(group, new Set());
-    this.preparing.get(group)!.add(jobKey(job));
+    const preparing = setOf(this.preparing, group);
+    if (preparing.size >= promised) return false;
+    preparing.add(jobKey(job));
     return true;
   }
 
@@ -258,14 +258,13 @@ export class SourceBoard {
     const region = job.lab.location;
     if (sameRegion(this.storeLocation, region) || labs.some((s) => sameRegion(s.lab.location, region))) return true;
     const others = this.coming.get(groupKey(job.image.imageName, region));
-    return !!others && [...others].some((key) => key !== jobKey(job));
+    return !!others && others.size > (others.has(jobKey(job)) ? 1 : 0);
   }
 
   /** `job`'s copy is starting: its region's other copies wait for it, and it no longer counts as one to start. */
   private onTheWay(job: DistributionJob): void {
     const group = groupKey(job.image.imageName, job.lab.location);
-    if (!this.coming.has(group)) this.coming.set(group, new Set());
-    this.coming.get(group)!.add(jobKey(job));
+    setOf(this.coming, group).add(jobKey(job));
     this.preparing.get(group)?.delete(jobKey(job));
     this.started(job);
   }
@@ -303,9 +302,16 @@ function imageKey(imageName: string): string {
   return imageName.toLowerCase();
 }
 
-/** An image and a region, as jobs of one group (dispatch.ts) share it: regions compared as sameRegion does. */
+/** An image and a region, as jobs of one group (dispatch.ts) share it. */
 export function groupKey(imageName: string, location: string): string {
-  return `${imageName}|${location.replace(/\s+/g, '')}`.toLowerCase();
+  return `${imageName.toLowerCase()}|${regionKey(location)}`;
+}
+
+/** The set kept under `key`, made empty the first time. */
+function setOf(map: Map<string, Set<string>>, key: string): Set<string> {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  return set;
 }
 
 function jobKey(job: DistributionJob): string {

@@ -1,5 +1,6 @@
 import { ASSUMED_COPY_BYTES_PER_SECOND } from '../azure/blobCopy';
 import type { LabRef } from '../azure/labs';
+import { regionKey } from '../azure/regions';
 
 /**
  * Regions on the VHD route. DevTest Labs makes a custom image only from a VHD in the lab's own storage
@@ -22,10 +23,9 @@ export function storeSource(factory: LabRef): CopySource {
   return { lab: factory, region: factory.location };
 }
 
-/** Azure writes a region as `westus2` or `West US 2`; both name the same place. */
+/** Whether two regions, as Azure writes them, are the same place (regionKey). */
 export function sameRegion(a: string, b: string): boolean {
-  const key = (region: string) => region.replace(/\s+/g, '').toLowerCase();
-  return key(a) === key(b);
+  return regionKey(a) === regionKey(b);
 }
 
 /** Whether a copy from `source` into `lab`'s storage crosses regions; a lab of unknown region is taken to. */

@@ -15,7 +15,7 @@ import {
   type LabObservation,
   planGalleryDistribution,
 } from './distributePlan';
-import { regionKey } from './naming';
+import { regionKey } from '../azure/regions';
 import { changeTargetRegions } from './targetRegions';
 import { versionClient, waitForVersion } from './versions';
 

@@ -5,7 +5,8 @@ import type { LabConfig } from '../config/labsConfig';
 import { ErrorCodes } from '../errors';
 import { markdownCell as md } from '../format';
 import type { Issue } from '../report';
-import { compareVersions, regionKey } from './naming';
+import { regionKey } from '../azure/regions';
+import { compareVersions } from './naming';
 import type { ObservedDefinition, ObservedGallery, ObservedVersion } from './gallery';
 import { byVersion, decideForLab, decideGalleryVersions, finishedFactoryVersions, type GalleryRetentionSettings, rankedVersion } from './retention';
 

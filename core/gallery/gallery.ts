@@ -4,7 +4,7 @@ import { computeClient } from '../azure/compute';
 import { callAzure } from '../azure/azureErrors';
 import { ErrorCodes, FactoryError } from '../errors';
 import { getTag, Tags } from '../factoryImages';
-import { regionKey } from './naming';
+import { regionKey } from '../azure/regions';
 
 /**
  * The Azure Compute Gallery a run works with, as the gallery route's setting names it, and what it holds

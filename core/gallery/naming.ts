@@ -61,8 +61,3 @@ export function compareVersions(a: string, b: string): number {
   for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
   return 0;
 }
-
-/** Region names compare without case and spaces (Compute answers `West US 2` for `westus2`). */
-export function regionKey(region: string): string {
-  return region.toLowerCase().replace(/\s+/g, '');
-}

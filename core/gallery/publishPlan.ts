@@ -4,7 +4,8 @@ import { Tags } from '../factoryImages';
 import { checkReadyToSave, checkTaggedVm, type NotSavedAction, skipFromError, skipVm, type SnapVm, type VmFacts } from '../snap/plan';
 import { describeVmActions, kindCounter, planLine, resumeLine } from '../snap/planLines';
 import type { ObservedDefinition, ObservedGallery } from './gallery';
-import { compareVersions, definitionNames, regionKey, versionNameFor } from './naming';
+import { regionKey } from '../azure/regions';
+import { compareVersions, definitionNames, versionNameFor } from './naming';
 
 /**
  * What SnapImagesFromVMs does on the gallery route, decided from the factory lab's VMs, the gallery and

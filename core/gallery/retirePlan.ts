@@ -1,7 +1,8 @@
 import { markdownCell as md } from '../format';
 import type { LabObservation } from './distributePlan';
 import type { ObservedGallery } from './gallery';
-import { compareVersions, regionKey } from './naming';
+import { regionKey } from '../azure/regions';
+import { compareVersions } from './naming';
 import { decideForLab, decideGalleryVersions, factoryVersions, type GalleryRetentionSettings, rankedVersion } from './retention';
 
 /**

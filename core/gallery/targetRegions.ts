@@ -3,7 +3,7 @@ import type { AzureContext } from '../azure/azureContext';
 import { callAzure } from '../azure/azureErrors';
 import { sleep } from '../azure/retryPolicy';
 import type { GalleryRef } from './gallery';
-import { regionKey } from './naming';
+import { regionKey } from '../azure/regions';
 import { versionClient, waitForVersion } from './versions';
 
 /**
