@@ -202,8 +202,14 @@ export class CopyOperations {
       sendStorageError(req, res, 412, 'SourceConditionNotMet', StorageMessages.SourceConditionNotMet);
       return undefined;
     }
+    // A copy reads its source for as long as it runs: it fails once the SAS expires, or, for a user delegation
+    // SAS, once the key that signed it does (`ske`), whichever comes first.
     const signedExpiry = source.query.get('se');
-    const expiresAtMs = grant?.expiresAtMs ?? (signedExpiry ? Date.parse(signedExpiry) : undefined);
+    const keyExpiry = source.query.get('ske');
+    const sasExpiresAtMs = Math.min(
+      ...[signedExpiry, keyExpiry].map((value) => (value ? Date.parse(value) : NaN)).filter(Number.isFinite),
+    );
+    const expiresAtMs = grant?.expiresAtMs ?? sasExpiresAtMs;
     return {
       azuriteUrl,
       key: targetBlobKey(source)!,

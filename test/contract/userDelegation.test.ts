@@ -118,4 +118,24 @@ describe('local Azure: user delegation SAS and copies from another lab', functio
     const log = service.copyLog();
     assert.deepEqual(log.map((c) => [c.destination, c.source, c.sourceSas?.permissions]), [[`${DESTINATION}/uploads/staging-a.vhd`, `${SOURCE}/uploads/staging-a.vhd`, 'r']]);
   });
+
+  it('fails a copy whose SAS outlives its key once the key expires, as Azure does', async () => {
+    await service.createPageBlob(SOURCE, 'uploads', 'staging-key.vhd', 8 * MIB);
+    const client = serviceClient('token-account');
+    // The key lasts 1.5 s, the SAS it signs ten minutes; the copy takes 2 s at 4 MB/s.
+    const key = await client.getUserDelegationKey(new Date(Date.now() - 60_000), expiry(1500));
+    const sas = await client
+      .getContainerClient('uploads')
+      .getBlobClient('staging-key.vhd')
+      .generateUserDelegationSasUrl({ permissions: BlobSASPermissions.parse('r'), expiresOn: expiry(600_000), version: '2025-11-05' }, key);
+    const destination = new BlobServiceClient(service.accountUrl(DESTINATION), credential('token-account'), options)
+      .getContainerClient('uploads')
+      .getBlobClient('staging-key.vhd');
+    await destination.beginCopyFromURL(sas);
+    assert.equal((await destination.getProperties()).copyStatus, 'pending');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const after = await destination.getProperties();
+    assert.equal(after.copyStatus, 'failed');
+    assert.match(after.copyStatusDescription ?? '', /AuthenticationFailed/);
+  });
 });
